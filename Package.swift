@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "hostmem",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hostmem", targets: ["hostmem"]),
+        .library(name: "HostMemPlatform", targets: ["HostMemPlatform"]),
+        .library(name: "HostMemTopology", targets: ["HostMemTopology"]),
+        .library(name: "HostMemExport", targets: ["HostMemExport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // zlib, for writing the gzip stream of `hostmem capture`.
+        .systemLibrary(
+            name: "CHostMemZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // The only target that calls Linux directly.
+        .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib"]),
+        // sysfs/procfs readers rooted at a directory, and the Topology snapshot.
+        .target(name: "HostMemTopology", dependencies: ["HostMemPlatform"]),
+        // Text and JSON renderers over snapshots.
+        .target(name: "HostMemExport", dependencies: ["HostMemTopology"]),
+        // The CLI: parsing and wiring only.
+        .executableTarget(
+            name: "hostmem",
+            dependencies: [
+                "HostMemPlatform", "HostMemTopology", "HostMemExport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "HostMemTestSupport",
+            dependencies: ["HostMemPlatform", "HostMemTopology"],
+            path: "Tests/HostMemTestSupport"
+        ),
+        .testTarget(name: "HostMemPlatformTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemTopologyTests", dependencies: ["HostMemTopology", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),
+        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"]),
+    ]
+)

@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A failed system call: the operation, the path it touched and the kernel's errno.
+public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The C function that failed, e.g. `open`.
+    public var operation: String
+    /// The path the call was about, when there is one.
+    public var path: String?
+    /// The raw errno value.
+    public var code: Int32
+
+    public init(operation: String, path: String?, code: Int32) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    /// The kernel's text for the errno, e.g. "No such file or directory".
+    public var reason: String { String(cString: strerror(code)) }
+
+    public var isNotFound: Bool { code == ENOENT || code == ENOTDIR }
+    public var isPermissionDenied: Bool { code == EACCES || code == EPERM }
+
+    public var description: String {
+        if let path { return "\(path): \(reason)" }
+        return "\(operation): \(reason)"
+    }
+}
+
+/// Runs `body` until it does not fail with EINTR; turns -1 into a `SystemError`.
+@inline(__always)
+func retryingInterrupts<T: FixedWidthInteger>(
+    _ operation: String, path: String?, _ body: () -> T
+) throws(SystemError) -> T {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let code = errno
+        if code == EINTR { continue }
+        throw SystemError(operation: operation, path: path, code: code)
+    }
+}

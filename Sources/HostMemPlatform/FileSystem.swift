@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What a directory entry or a path is, as `lstat`/`stat` report it.
+public enum FileKind: String, Sendable, Hashable, Codable {
+    case regular, directory, symbolicLink, other
+}
+
+/// One name in a directory listing.
+public struct DirectoryEntry: Sendable, Hashable {
+    public var name: String
+    public var kind: FileKind
+    public init(name: String, kind: FileKind) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// Plain file-system calls, each a thin wrapper over one C function.
+public enum FileSystem {
+    /// Reads a whole file (sysfs and procfs files report a size of 4096 or 0, so the
+    /// file is read until end of file, never by its reported size).
+    /// The corresponding C functions are `open`, `read` and `close`.
+    public static func readBytes(atPath path: String, limit: Int = 16 << 20) throws(SystemError) -> [UInt8] {
+        let fd = try retryingInterrupts("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { _ = close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < limit {
+            let count = try retryingInterrupts("read", path: path) {
+                chunk.withUnsafeMutableBytes { buffer in read(fd, buffer.baseAddress, buffer.count) }
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return bytes
+    }
+
+    /// Reads a whole file as UTF-8 text (invalid bytes are replaced).
+    public static func readText(atPath path: String) throws(SystemError) -> String {
+        let bytes = try readBytes(atPath: path)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Lists a directory without "." and "..", sorted by name.
+    /// The corresponding C functions are `opendir`, `readdir` and `closedir`.
+    public static func entries(ofDirectory path: String) throws(SystemError) -> [DirectoryEntry] {
+        guard let dir = opendir(path) else {
+            throw SystemError(operation: "opendir", path: path, code: errno)
+        }
+        defer { closedir(dir) }
+        var result: [DirectoryEntry] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let kind: FileKind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symbolicLink
+            case Int32(DT_REG): kind = .regular
+            case Int32(DT_UNKNOWN): kind = (try? Self.kind(atPath: path + "/" + name, followingLinks: false)) ?? .other
+            default: kind = .other
+            }
+            result.append(DirectoryEntry(name: name, kind: kind))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// What is at `path`. The corresponding C functions are `stat` and `lstat`.
+    public static func kind(atPath path: String, followingLinks: Bool = true) throws(SystemError) -> FileKind {
+        var info = stat()
+        if followingLinks {
+            _ = try retryingInterrupts("stat", path: path) { stat(path, &info) }
+        } else {
+            _ = try retryingInterrupts("lstat", path: path) { lstat(path, &info) }
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symbolicLink
+        default: return .other
+        }
+    }
+
+    /// The target of a symbolic link. The corresponding C function is `readlink`.
+    public static func linkTarget(atPath path: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = try retryingInterrupts("readlink", path: path) {
+            readlink(path, &buffer, buffer.count - 1)
+        }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Creates or truncates a file and writes `bytes` to it.
+    /// The corresponding C functions are `open`, `write` and `close`.
+    public static func write(_ bytes: [UInt8], toPath path: String, mode: mode_t = 0o644) throws(SystemError) {
+        let fd = try retryingInterrupts("open", path: path) {
+            open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        }
+        var failure: SystemError?
+        var offset = 0
+        while offset < bytes.count {
+            do {
+                offset += try retryingInterrupts("write", path: path) {
+                    bytes.withUnsafeBytes { buffer in
+                        Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    }
+                }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let closed = close(fd)
+        if let failure { throw failure }
+        if closed == -1 { throw SystemError(operation: "close", path: path, code: errno) }
+    }
+
+    /// The directory this process runs in. The corresponding C function is `getcwd`.
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// This process's ID. The corresponding C function is `getpid`.
+    public static func processID() -> Int32 { getpid() }
+}

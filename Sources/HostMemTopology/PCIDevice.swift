@@ -1,0 +1,78 @@
+/// A PCI device that matters for feeding accelerators, `/sys/bus/pci/devices/ADDR`.
+public struct PCIDevice: Sendable, Codable, Hashable {
+    /// `domain:bus:device.function`, e.g. `0000:17:00.0`.
+    public var pciAddress: String
+    /// The class code's upper 16 bits (`class` >> 8), e.g. 0x0302 for a 3D controller.
+    public var classCode: Int
+    /// The vendor's name (NVIDIA, AMD, Intel, …) or its hex ID, "unknown" when absent.
+    public var vendor: String
+    /// `vendor`, when present.
+    public var vendorID: Int?
+    /// `device`, when present.
+    public var deviceID: Int?
+    /// `numa_node`; nil when the kernel does not know (-1) or the file is absent.
+    public var numaNode: Int?
+    /// `local_cpulist` (or `local_cpus`); nil when absent.
+    public var localCPUs: [Int]?
+    /// The bound driver's name (`driver` link), when there is one.
+    public var driver: String?
+
+    public init(
+        pciAddress: String, classCode: Int, vendor: String, vendorID: Int?, deviceID: Int?,
+        numaNode: Int?, localCPUs: [Int]?, driver: String?
+    ) {
+        self.pciAddress = pciAddress
+        self.classCode = classCode
+        self.vendor = vendor
+        self.vendorID = vendorID
+        self.deviceID = deviceID
+        self.numaNode = numaNode
+        self.localCPUs = localCPUs
+        self.driver = driver
+    }
+
+    /// What the class code says the device is: "VGA", "3D", "Ethernet", "InfiniBand", "NVMe".
+    public var className: String {
+        switch classCode {
+        case 0x0300: "VGA"
+        case 0x0302: "3D"
+        case 0x0200: "Ethernet"
+        case 0x0207: "InfiniBand"
+        case 0x0108: "NVMe"
+        default: hex4(classCode)
+        }
+    }
+
+    /// Vendor names for the IDs that appear on GPU servers.
+    public static func vendorName(_ id: Int) -> String? {
+        switch id {
+        case 0x10de: "NVIDIA"
+        case 0x1002: "AMD"
+        case 0x8086: "Intel"
+        case 0x15b3: "Mellanox"
+        case 0x14e4: "Broadcom"
+        case 0x1077: "QLogic"
+        case 0x1924: "Solarflare"
+        case 0x144d: "Samsung"
+        case 0x1e0f: "KIOXIA"
+        case 0x1c5c: "SK hynix"
+        case 0x8384: "Micron"
+        case 0x1344: "Micron"
+        case 0x1af4: "virtio"
+        case 0x1d0f: "Amazon"
+        case 0x1ae0: "Google"
+        case 0x1414: "Microsoft"
+        case 0x1a03: "ASPEED"
+        case 0x102b: "Matrox"
+        case 0x1234: "QEMU"
+        case 0x1da3: "Habana"
+        default: nil
+        }
+    }
+}
+
+/// "0x0302": a 16-bit ID or class code as lspci and sysfs write it.
+func hex4(_ value: Int) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+}

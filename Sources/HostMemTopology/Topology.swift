@@ -1,0 +1,76 @@
+/// A machine's CPU, cache, memory and device layout, and the kernel settings that
+/// change how memory behaves: what `hostmem topo` shows. An immutable value read by
+/// `TopologyReader` from a live machine or a captured tree.
+public struct Topology: Sendable, Codable, Hashable {
+    /// Physical packages (sockets) with at least one online CPU.
+    public var packages: [Package]
+    /// Cores: groups of logical CPUs that share a core (SMT siblings).
+    public var cores: [Core]
+    /// Every logical CPU the kernel knows of, online or not.
+    public var pus: [ProcessingUnit]
+    /// NUMA nodes, including memory-only (CXL, HBM) and GPU-memory nodes.
+    public var numaNodes: [NUMANode]
+    /// One entry per cache instance.
+    public var caches: [Cache]
+    /// Display and 3D controllers (PCI class 0x0300, 0x0302).
+    public var gpus: [PCIDevice]
+    /// Network controllers (Ethernet 0x0200, InfiniBand 0x0207).
+    public var nics: [PCIDevice]
+    /// NVMe controllers (0x0108).
+    public var nvme: [PCIDevice]
+    /// Kernel settings that change memory behaviour.
+    public var settings: KernelSettings
+    /// What could not be read or was not trusted, one sentence each.
+    public var notes: [String]
+
+    public init(
+        packages: [Package], cores: [Core], pus: [ProcessingUnit], numaNodes: [NUMANode],
+        caches: [Cache], gpus: [PCIDevice], nics: [PCIDevice], nvme: [PCIDevice],
+        settings: KernelSettings, notes: [String]
+    ) {
+        self.packages = packages
+        self.cores = cores
+        self.pus = pus
+        self.numaNodes = numaNodes
+        self.caches = caches
+        self.gpus = gpus
+        self.nics = nics
+        self.nvme = nvme
+        self.settings = settings
+        self.notes = notes
+    }
+}
+
+extension Topology {
+    /// OS indices of the CPUs that are online and that this process may use.
+    public var usableCPUs: [Int] {
+        pus.filter { $0.online && $0.allowed }.map(\.os)
+    }
+
+    /// Online CPUs, allowed or not.
+    public var onlineCPUs: [Int] {
+        pus.filter(\.online).map(\.os)
+    }
+
+    /// The NUMA node with this OS index.
+    public func numaNode(_ os: Int) -> NUMANode? {
+        numaNodes.first { $0.os == os }
+    }
+
+    /// NUMA nodes that have CPUs.
+    public var cpuNodes: [NUMANode] {
+        numaNodes.filter { $0.kind == .cpu }
+    }
+
+    /// Total memory of all NUMA nodes with a known size, in bytes.
+    public var totalMemoryBytes: UInt64 {
+        numaNodes.compactMap(\.localMemoryBytes).reduce(0, +)
+    }
+
+    /// The distance from node `from` to node `to` (`node*/distance`), when known.
+    public func distance(from: Int, to: Int) -> Int? {
+        guard let source = numaNode(from), let index = numaNodes.firstIndex(where: { $0.os == to }),
+              index < source.distances.count else { return nil }
+        return source.distances[index]
+    }
+}

@@ -1,0 +1,34 @@
+extension TopologyReader {
+    static let pciDirectory = "sys/bus/pci/devices"
+
+    /// GPUs, NICs and NVMe controllers from `/sys/bus/pci/devices`.
+    func readPCIDevices(knownCPUs: Set<Int>, notes: inout Notes) -> [PCIDevice] {
+        let directory = Self.pciDirectory
+        let entries: [String]
+        switch tree.entries(directory) {
+        case .success(let list):
+            entries = list.map(\.name)
+        case .failure(let error):
+            if !error.isNotFound { notes.add("\(directory): unreadable (\(error.reason)); no PCI devices shown") }
+            return []
+        }
+        var devices: [PCIDevice] = []
+        for address in entries {
+            let path = directory + "/" + address
+            guard let rawClass = tree.text(path + "/class", notes: &notes).flatMap(Parsers.hexInteger) else { continue }
+            let classCode = rawClass >> 8
+            guard PCIClass.all.contains(classCode) else { continue }
+            let vendorID = tree.text(path + "/vendor", notes: &notes).flatMap(Parsers.hexInteger)
+            let deviceID = tree.text(path + "/device", notes: &notes).flatMap(Parsers.hexInteger)
+            let node = tree.text(path + "/numa_node", notes: &notes).flatMap(Parsers.integer)
+            let local = tree.cpuSet(directory: path, mask: "local_cpus", list: "local_cpulist", notes: &notes)
+            let vendor = vendorID.map { PCIDevice.vendorName($0) ?? hex4($0) } ?? "unknown"
+            devices.append(PCIDevice(
+                pciAddress: address, classCode: classCode, vendor: vendor, vendorID: vendorID, deviceID: deviceID,
+                numaNode: node.flatMap { $0 >= 0 ? $0 : nil },
+                localCPUs: local?.filter(knownCPUs.contains),
+                driver: tree.linkName(path + "/driver")))
+        }
+        return devices
+    }
+}
