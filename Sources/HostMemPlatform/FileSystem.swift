@@ -131,3 +131,8 @@ public enum FileSystem {
     /// This process's ID. The corresponding C function is `getpid`.
     public static func processID() -> Int32 { getpid() }
 }
+
+extension FileSystem {
+    /// Seconds since the epoch. The corresponding C function is `time`.
+    public static func currentTime() -> Int { Int(time(nil)) }
+}

@@ -39,3 +39,17 @@ public struct Cache: Sendable, Codable, Hashable {
         }
     }
 }
+
+extension Cache {
+    /// Unknown values are written as `null`, so every key of the JSON contract is present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(level, forKey: .level)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(sizeBytes, forKey: .sizeBytes)
+        try container.encode(lineSize, forKey: .lineSize)
+        try container.encode(ways, forKey: .ways)
+        try container.encode(sharedCPUs, forKey: .sharedCPUs)
+        try container.encode(allowed, forKey: .allowed)
+    }
+}

@@ -58,3 +58,19 @@ public struct HugePagePool: Sendable, Codable, Hashable {
         self.free = free
     }
 }
+
+extension NUMANode {
+    /// Unknown values are written as `null`, so every key of the JSON contract is present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(os, forKey: .os)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(allowed, forKey: .allowed)
+        try container.encode(cpus, forKey: .cpus)
+        try container.encode(localMemoryBytes, forKey: .localMemoryBytes)
+        try container.encode(freeMemoryBytes, forKey: .freeMemoryBytes)
+        try container.encode(distances, forKey: .distances)
+        try container.encode(hugePages, forKey: .hugePages)
+        try container.encode(gpu, forKey: .gpu)
+    }
+}

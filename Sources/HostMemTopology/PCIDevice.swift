@@ -76,3 +76,18 @@ func hex4(_ value: Int) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }
+
+extension PCIDevice {
+    /// Unknown values are written as `null`, so every key of the JSON contract is present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(pciAddress, forKey: .pciAddress)
+        try container.encode(classCode, forKey: .classCode)
+        try container.encode(vendor, forKey: .vendor)
+        try container.encode(vendorID, forKey: .vendorID)
+        try container.encode(deviceID, forKey: .deviceID)
+        try container.encode(numaNode, forKey: .numaNode)
+        try container.encode(localCPUs, forKey: .localCPUs)
+        try container.encode(driver, forKey: .driver)
+    }
+}

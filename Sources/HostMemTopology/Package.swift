@@ -61,3 +61,15 @@ public struct ProcessingUnit: Sendable, Codable, Hashable {
         self.core = core
     }
 }
+
+extension Core {
+    /// Unknown values are written as `null`, so every key of the JSON contract is present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(package, forKey: .package)
+        try container.encode(die, forKey: .die)
+        try container.encode(id, forKey: .id)
+        try container.encode(pus, forKey: .pus)
+        try container.encode(allowed, forKey: .allowed)
+    }
+}

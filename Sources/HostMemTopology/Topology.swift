@@ -74,3 +74,17 @@ extension Topology {
         return source.distances[index]
     }
 }
+
+extension Topology {
+    /// The NUMA node a PCI device is attached to: its `numa_node`, or else the one CPU
+    /// node whose CPUs its `local_cpus` fall in (`inferred` is then true). Nil when
+    /// neither tells.
+    public func attachment(of device: PCIDevice) -> (node: Int, inferred: Bool)? {
+        if let node = device.numaNode { return (node, false) }
+        guard let local = device.localCPUs, !local.isEmpty else { return nil }
+        let localSet = Set(local)
+        let candidates = cpuNodes.filter { !localSet.isDisjoint(with: $0.cpus) }
+        guard candidates.count == 1 else { return nil }
+        return (candidates[0].os, true)
+    }
+}

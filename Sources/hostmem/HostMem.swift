@@ -1,9 +1,81 @@
-import HostMemTopology
-import HostMemExport
+import ArgumentParser
+import HostMemPlatform
+
+/// The `hostmem` command: finds and fixes the host-memory bottleneck that starves GPUs.
 @main
-enum Main {
-    static func main() throws {
-        let t = try TopologyReader(root: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/").read()
-        print(t)
+struct HostMem: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hostmem",
+        abstract: "Find and fix the host-memory bottleneck that starves your GPUs.",
+        version: "0.1.0",
+        subcommands: [Doctor.self, Topo.self, Capture.self]
+    )
+
+    /// Parses, runs, and turns any error into one line on stderr and an exit status:
+    /// 2 for bad input (usage, options, a root or file that cannot be used), 1 for a
+    /// failure while working.
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(usageError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+        } catch let error as CommandFailure {
+            printError(error.message)
+            Process.exit(error.status)
+        } catch {
+            exit(usageError: error)
+        }
+        Process.exit(.success)
     }
+
+    private static func exit(usageError error: any Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            // --help, --version: ArgumentParser's full text on stdout.
+            print(fullMessage(for: error))
+            Process.exit(.success)
+        }
+        let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        printError(message + helpHint(for: error))
+        Process.exit(.usage)
+    }
+
+    private static func helpHint(for error: any Error) -> String {
+        " (see 'hostmem --help')"
+    }
+}
+
+/// Exit statuses of `hostmem`.
+enum ExitStatus: Int32 {
+    /// Done; for the doctor, no finding at or above `--fail-on`.
+    case success = 0
+    /// Something failed while working (a write error, a file that vanished).
+    case failure = 1
+    /// Bad input: unknown option, bad value, a root or path that cannot be used.
+    case usage = 2
+}
+
+/// An error the CLI reports as one line with a chosen exit status.
+struct CommandFailure: Error {
+    var message: String
+    var status: ExitStatus
+}
+
+enum Process {
+    static func exit(_ status: ExitStatus) -> Never {
+        Terminal.exit(status.rawValue)
+    }
+}
+
+func printError(_ message: String) {
+    Terminal.writeError("hostmem: error: \(message)\n")
 }
