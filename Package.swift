@@ -42,6 +42,6 @@ let package = Package(
         .testTarget(name: "HostMemPlatformTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"]),
         .testTarget(name: "HostMemTopologyTests", dependencies: ["HostMemTopology", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),
-        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"]),
+        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden"]),
     ]
 )

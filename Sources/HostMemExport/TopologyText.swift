@@ -65,10 +65,11 @@ public enum TopologyText {
     private static func render(_ index: Int, depth: Int, tree: TopologyTree, topology: Topology, into lines: inout [String]) {
         var labels: [String] = []
         var current = index
-        // Fold chains of objects with the same CPUs (L2 · L1d · L1i · Core) onto one line.
+        // Fold chains of objects with the same CPUs (L2 · L1d · L1i · Core) onto one line;
+        // the line's last object names the CPUs.
         while true {
             let node = tree.nodes[current]
-            labels.append(label(node, topology: topology))
+            labels.append(label(node, topology: topology, showCPUs: false))
             if case .core = node.object { break }
             let children = node.children
             guard case .cache = node.object, children.count == 1, case let child = tree.nodes[children[0]],
@@ -76,6 +77,7 @@ public enum TopologyText {
             current = children[0]
         }
         let node = tree.nodes[current]
+        labels[labels.count - 1] = label(node, topology: topology, showCPUs: true)
         let indent = String(repeating: "  ", count: depth)
         lines.append(indent + labels.joined(separator: " · "))
         if case .core = node.object {
@@ -101,7 +103,7 @@ public enum TopologyText {
         return false
     }
 
-    private static func label(_ node: TopologyTree.Node, topology: Topology) -> String {
+    private static func label(_ node: TopologyTree.Node, topology: Topology, showCPUs: Bool) -> String {
         let usable = Set(topology.usableCPUs)
         switch node.object {
         case .machine:
@@ -121,7 +123,7 @@ public enum TopologyText {
         case .cache(let index):
             let cache = topology.caches[index]
             let size = ByteFormat.string(cache.sizeBytes, unknown: "size unknown")
-            let shared = cache.sharedCPUs.count > 1 ? " (CPUs \(CPUList.format(cache.sharedCPUs)))" : ""
+            let shared = showCPUs ? " (CPUs \(CPUList.format(cache.sharedCPUs)))" : ""
             return "\(cache.name) \(size)" + shared
         case .core(let index):
             let core = topology.cores[index]

@@ -69,7 +69,9 @@ public struct TopologyTree: Sendable, Hashable {
             if locality.isEmpty, let node = device.numaNode.flatMap(topology.numaNode) {
                 locality = Set(node.cpus)
             }
-            let parent = locality.isEmpty ? 0 : deepestContainer(of: locality, sets: sets)
+            var parent = locality.isEmpty ? 0 : deepestContainer(of: locality, sets: sets)
+            // Hang it on the largest object with those CPUs (the package, not its L3).
+            while let up = nodes[parent].parent, up != 0, sets[up] == sets[parent] { parent = up }
             nodes.append(Node(object: .device(device.pciAddress), cpus: nodes[parent].cpus, children: [], parent: parent))
             sets.append([])
             nodes[parent].children.append(nodes.count - 1)

@@ -1,0 +1,56 @@
+import Foundation
+@testable import HostMemPlatform
+import HostMemTestSupport
+import Testing
+
+struct FileSystemTests {
+    @Test func readsSysfsFilesWhoseSizeIsNotTheirLength() throws {
+        // sysfs reports 4096 bytes for every file; the reader must read to end of file.
+        let text = try FileSystem.readText(atPath: "/sys/devices/system/cpu/online")
+        #expect(!text.isEmpty && text.hasSuffix("\n"))
+        let big = try FileSystem.readBytes(atPath: "/proc/self/maps")
+        #expect(big.count > 100)
+    }
+
+    @Test func missingFileIsATypedErrorNamingThePath() {
+        do {
+            _ = try FileSystem.readBytes(atPath: "/nonexistent/hostmem")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.isNotFound)
+            #expect(error.operation == "open")
+            #expect(error.description == "/nonexistent/hostmem: No such file or directory")
+        }
+    }
+
+    @Test func directoryListingHasKindsAndIsSorted() throws {
+        let root = try SyntheticMachine().write()
+        let entries = try FileSystem.entries(ofDirectory: root + "/sys/bus/pci/devices")
+        #expect(entries.map(\.name) == entries.map(\.name).sorted())
+        #expect(entries.allSatisfy { $0.kind == .symbolicLink })
+        #expect(try FileSystem.kind(atPath: root + "/sys/bus/pci/devices/" + entries[0].name) == .directory)
+        #expect(try FileSystem.linkTarget(atPath: root + "/sys/bus/pci/devices/" + entries[0].name).hasPrefix("../../../devices/"))
+    }
+
+    @Test func writeThenRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-\(UUID().uuidString)").path
+        let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try FileSystem.write(bytes, toPath: path)
+        #expect(try FileSystem.readBytes(atPath: path) == bytes)
+        #expect(throws: SystemError.self) { try FileSystem.write([1], toPath: "/nonexistent/dir/file") }
+    }
+
+    @Test("gzip output decompresses with the system's gzip to the input")
+    func gzipRoundTrip() throws {
+        let input = Array(String(repeating: "hostmem topology capture\n", count: 4000).utf8)
+        let compressed = try Gzip.compress(input)
+        #expect(compressed.count < input.count / 10)
+        #expect(compressed.prefix(2) == [0x1f, 0x8b])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-gz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("a.gz").path
+        try FileSystem.write(compressed, toPath: path)
+        try Shell.run("/usr/bin/env", ["gzip", "-d", path])
+        #expect(try FileSystem.readBytes(atPath: folder.appendingPathComponent("a").path) == input)
+    }
+}
