@@ -13,6 +13,9 @@ public enum TopologyText {
         lines.append("")
         lines += cacheLines(topology)
         lines += deviceSection("GPUs", "display or 3D controller, PCI class 0x0300/0x0302,", topology.gpus, topology)
+        if !topology.accelerators.isEmpty {
+            lines += deviceSection("Accelerators", "processing accelerator, PCI class 0x1200 or 0x0380,", topology.accelerators, topology)
+        }
         lines += deviceSection("NICs", "network controller, Ethernet 0x0200 or InfiniBand 0x0207,", topology.nics, topology)
         lines += deviceSection("NVMe", "NVMe controller, class 0x0108,", topology.nvme, topology)
         lines += distanceLines(topology)
@@ -43,6 +46,7 @@ public enum TopologyText {
         let others = topology.numaNodes.count - topology.cpuNodes.count
         if others > 0 { parts.append("+\(others) without CPUs") }
         parts.append(count(topology.gpus.count, "GPU"))
+        if !topology.accelerators.isEmpty { parts.append(count(topology.accelerators.count, "other accelerator")) }
         let memory = topology.totalMemoryBytes > 0 ? ", \(ByteFormat.string(topology.totalMemoryBytes)) of memory in NUMA nodes" : ""
         return "Machine: " + parts.joined(separator: ", ") + memory
     }
@@ -132,10 +136,13 @@ public enum TopologyText {
         case .pu(let os):
             return "PU \(os)" + (usable.contains(os) ? "" : " (not allowed)")
         case .device(let address):
-            guard let device = (topology.gpus + topology.nics + topology.nvme).first(where: { $0.pciAddress == address }) else {
+            guard let device = (topology.gpus + topology.accelerators + topology.nics + topology.nvme)
+                .first(where: { $0.pciAddress == address }) else {
                 return address
             }
-            let role = topology.gpus.contains(device) ? "GPU" : topology.nics.contains(device) ? "NIC" : "NVMe"
+            let role = topology.gpus.contains(device) ? "GPU"
+                : topology.accelerators.contains(device) ? "Accelerator"
+                : topology.nics.contains(device) ? "NIC" : "NVMe"
             return "\(role) \(address) \(device.vendor) \(device.className)" + (device.driver.map { " (driver \($0))" } ?? "")
         }
     }

@@ -39,6 +39,8 @@ public struct PCIDevice: Sendable, Codable, Hashable {
         case 0x0200: "Ethernet"
         case 0x0207: "InfiniBand"
         case 0x0108: "NVMe"
+        case 0x1200: "accelerator"
+        case 0x0380: "display"
         default: hex4(classCode)
         }
     }

@@ -18,6 +18,9 @@ public struct Topology: Sendable, Codable, Hashable {
     public var nics: [PCIDevice]
     /// NVMe controllers (0x0108).
     public var nvme: [PCIDevice]
+    /// Other accelerators: processing accelerators (0x1200, e.g. AMD Instinct MI300,
+    /// Habana Gaudi) and other display controllers (0x0380).
+    public var accelerators: [PCIDevice]
     /// Kernel settings that change memory behaviour.
     public var settings: KernelSettings
     /// What could not be read or was not trusted, one sentence each.
@@ -26,7 +29,7 @@ public struct Topology: Sendable, Codable, Hashable {
     public init(
         packages: [Package], cores: [Core], pus: [ProcessingUnit], numaNodes: [NUMANode],
         caches: [Cache], gpus: [PCIDevice], nics: [PCIDevice], nvme: [PCIDevice],
-        settings: KernelSettings, notes: [String]
+        accelerators: [PCIDevice] = [], settings: KernelSettings, notes: [String]
     ) {
         self.packages = packages
         self.cores = cores
@@ -36,6 +39,7 @@ public struct Topology: Sendable, Codable, Hashable {
         self.gpus = gpus
         self.nics = nics
         self.nvme = nvme
+        self.accelerators = accelerators
         self.settings = settings
         self.notes = notes
     }

@@ -43,6 +43,7 @@ public struct TopologyReader: Sendable {
             gpus: devices.filter { PCIClass.gpus.contains($0.classCode) },
             nics: devices.filter { PCIClass.nics.contains($0.classCode) },
             nvme: devices.filter { PCIClass.nvme.contains($0.classCode) },
+            accelerators: devices.filter { PCIClass.accelerators.contains($0.classCode) },
             settings: settings, notes: notes.lines)
     }
 
@@ -69,7 +70,10 @@ enum PCIClass {
     static let gpus: Set<Int> = [0x0300, 0x0302]
     static let nics: Set<Int> = [0x0200, 0x0207]
     static let nvme: Set<Int> = [0x0108]
-    static let all = gpus.union(nics).union(nvme)
+    /// Processing accelerators (0x1200: AMD Instinct MI200/MI300, Habana Gaudi, NEC VE)
+    /// and other display controllers (0x0380: older AMD Instinct).
+    static let accelerators: Set<Int> = [0x1200, 0x0380]
+    static let all = gpus.union(nics).union(nvme).union(accelerators)
 }
 
 /// Notes collected while reading: what was unknown or distrusted, one line each,

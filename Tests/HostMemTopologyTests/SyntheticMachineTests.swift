@@ -130,3 +130,21 @@ struct SyntheticMachineTests {
         }
     }
 }
+
+struct AcceleratorTests {
+    @Test("processing accelerators (class 0x1200) are listed apart from GPUs, with their node")
+    func instinctAccelerators() throws {
+        let root = try SyntheticMachine().write()
+        let files = FileWriter(root: root)
+        let address = "0000:e1:00.0"
+        try files.write("sys/devices/pci0000:00/\(address)/class", "0x120000")
+        try files.write("sys/devices/pci0000:00/\(address)/vendor", "0x1002")
+        try files.write("sys/devices/pci0000:00/\(address)/numa_node", "1")
+        try files.link("sys/bus/pci/devices/\(address)", to: "../../../devices/pci0000:00/\(address)")
+        let topology = try TopologyReader(root: root).read()
+        #expect(topology.gpus.count == 8)
+        #expect(topology.accelerators.map(\.pciAddress) == [address])
+        #expect(topology.accelerators.first?.vendor == "AMD")
+        #expect(topology.attachment(of: topology.accelerators[0])?.node == 1)
+    }
+}
