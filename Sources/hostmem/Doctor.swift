@@ -18,12 +18,7 @@ struct Doctor: AsyncParsableCommand {
     var root: String = "/"
 
     func run() async throws {
-        let topology: Topology
-        do {
-            topology = try TopologyReader(root: root).read()
-        } catch {
-            throw CommandFailure(message: "\(error)", status: .usage)
-        }
+        let topology = try readTopology(root: root)
         print(TopologyText.summary(topology))
         print("""
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostMemPlatform
+import HostMemTopology
 
 /// The `hostmem` command: finds and fixes the host-memory bottleneck that starves GPUs.
 @main
@@ -45,12 +46,8 @@ struct HostMem: AsyncParsableCommand {
             Process.exit(.success)
         }
         let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-        printError(message + helpHint(for: error))
+        printError(message + " (see 'hostmem --help')")
         Process.exit(.usage)
-    }
-
-    private static func helpHint(for error: any Error) -> String {
-        " (see 'hostmem --help')"
     }
 }
 
@@ -78,4 +75,13 @@ enum Process {
 
 func printError(_ message: String) {
     Terminal.writeError("hostmem: error: \(message)\n")
+}
+
+/// Reads the topology under `root`; a root that cannot be read is bad input (status 2).
+func readTopology(root: String) throws -> Topology {
+    do {
+        return try TopologyReader(root: root).read()
+    } catch {
+        throw CommandFailure(message: "\(error)", status: .usage)
+    }
 }

@@ -19,12 +19,7 @@ struct Topo: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let topology: Topology
-        do {
-            topology = try TopologyReader(root: root).read()
-        } catch {
-            throw CommandFailure(message: "\(error)", status: .usage)
-        }
+        let topology = try readTopology(root: root)
         if json {
             print(try TopologyJSON.render(topology))
         } else {
