@@ -24,6 +24,8 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var isNotFound: Bool { code == ENOENT || code == ENOTDIR }
     public var isPermissionDenied: Bool { code == EACCES || code == EPERM }
+    /// A component of the path is a file, not a directory.
+    public var isNotDirectory: Bool { code == ENOTDIR }
 
     public var description: String {
         if let path { return "\(path): \(reason)" }

@@ -96,9 +96,11 @@ public struct TopologyCapture: Sendable {
             }
         }
         for path in contents.links {
-            let parent = path.split(separator: "/").dropLast().joined(separator: "/")
-            guard let resolvedParent = resolver.resolve(parent) else { continue }
-            let linkPath = resolvedParent.isEmpty ? String(path.split(separator: "/").last ?? "") : resolvedParent + "/" + (path.split(separator: "/").last ?? "")
+            // Resolve the folder, not the link itself: the link is what is saved.
+            var components = path.split(separator: "/")
+            guard let name = components.popLast(),
+                  let folder = resolver.resolve(components.joined(separator: "/")) else { continue }
+            let linkPath = folder.isEmpty ? String(name) : folder + "/" + name
             if let target = try? FileSystem.linkTarget(atPath: tree.absolute(linkPath)) {
                 entries[linkPath] = .symbolicLink(LinkResolver.relativeTarget(target, from: linkPath))
             }

@@ -110,13 +110,14 @@ extension TopologyReader {
     /// siblings), each CPU is its own core.
     private func groupCores(topologies: [Int: CPUTopology], present: Set<Int>, pus: [ProcessingUnit]) -> [Core] {
         let allowed = Set(pus.filter(\.allowed).map(\.os))
+        let packageOf = Dictionary(pus.compactMap { unit in unit.package.map { (unit.os, $0) } }, uniquingKeysWith: { first, _ in first })
         var cores: [Core] = []
         for cpu in present.sorted() {
             let topology = topologies[cpu]!
             guard var members = topology.coreSet?.filter(present.contains), members.contains(cpu) else {
                 if topology.coreID != nil {
                     cores.append(Core(
-                        package: pus.first { $0.os == cpu }?.package, die: topology.dieID, id: topology.coreID,
+                        package: packageOf[cpu], die: topology.dieID, id: topology.coreID,
                         pus: [cpu], allowed: allowed.contains(cpu)))
                 }
                 continue
@@ -128,7 +129,7 @@ extension TopologyReader {
                 continue
             }
             cores.append(Core(
-                package: pus.first { $0.os == cpu }?.package, die: topology.dieID, id: topology.coreID,
+                package: packageOf[cpu], die: topology.dieID, id: topology.coreID,
                 pus: members, allowed: members.contains(where: allowed.contains)))
         }
         return cores

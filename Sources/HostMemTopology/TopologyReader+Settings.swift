@@ -1,6 +1,6 @@
 extension TopologyReader {
     /// Kernel settings that change memory behaviour.
-    func readSettings(notes: inout Notes) -> KernelSettings {
+    func readSettings(cpus: [Int], notes: inout Notes) -> KernelSettings {
         var settings = KernelSettings()
         let thp = "sys/kernel/mm/transparent_hugepage"
         settings.transparentHugePages = setting(thp + "/enabled", "transparent huge pages", notes: &notes, Parsers.selectedMode)
@@ -21,7 +21,7 @@ extension TopologyReader {
         } else {
             notes.add("proc/meminfo: absent; memory and swap totals unknown")
         }
-        settings.cpuFrequencyGovernors = readGovernors(notes: &notes)
+        settings.cpuFrequencyGovernors = readGovernors(cpus: cpus)
         return settings
     }
 
@@ -36,14 +36,14 @@ extension TopologyReader {
         return value
     }
 
-    private func readGovernors(notes: inout Notes) -> [String: [Int]] {
-        guard case .success(let cpus) = tree.numberedEntries(Self.cpuDirectory, prefix: "cpu") else { return [:] }
+    /// Governors of the CPUs `readCPUs` found; a CPU without cpufreq (VMs) has none.
+    private func readGovernors(cpus: [Int]) -> [String: [Int]] {
         var governors: [String: [Int]] = [:]
         for cpu in cpus {
-            let path = "\(Self.cpuDirectory)/\(cpu.name)/cpufreq/scaling_governor"
+            let path = "\(Self.cpuDirectory)/cpu\(cpu)/cpufreq/scaling_governor"
             if case .success(let text) = tree.read(path) {
                 let name = text.trimmingWhitespace()
-                if !name.isEmpty { governors[name, default: []].append(cpu.number) }
+                if !name.isEmpty { governors[name, default: []].append(cpu) }
             }
         }
         return governors

@@ -32,7 +32,7 @@ public struct TopologyReader: Sendable {
             packages[index].allowed = nodes.contains { $0.allowed && !$0.cpus.isEmpty && inside.isSuperset(of: $0.cpus) }
         }
         let devices = readPCIDevices(knownCPUs: Set(cpus.pus.map(\.os)), notes: &notes)
-        let settings = readSettings(notes: &notes)
+        let settings = readSettings(cpus: cpus.pus.map(\.os), notes: &notes)
         let nodeTotal = nodes.compactMap(\.localMemoryBytes).reduce(0, +)
         if let memTotal = settings.memTotalBytes, nodeTotal > 0,
            Double(max(nodeTotal, memTotal) - min(nodeTotal, memTotal)) > 0.05 * Double(memTotal) {
@@ -49,19 +49,15 @@ public struct TopologyReader: Sendable {
 
     private func checkRoot() throws(TopologyError) {
         let shown = tree.root.isEmpty ? "/" : tree.root
+        let kind: FileKind
         do {
-            guard try FileSystem.kind(atPath: shown) == .directory else {
-                throw TopologyError.rootNotDirectory(shown)
-            }
-        } catch let error as SystemError {
-            if error.code == 2 { throw TopologyError.rootMissing(shown) }
-            if error.code == 20 { throw TopologyError.rootNotDirectory(shown) }
-            throw TopologyError.rootUnreadable(shown, reason: error.reason)
-        } catch let error as TopologyError {
-            throw error
+            kind = try FileSystem.kind(atPath: shown)
         } catch {
-            throw TopologyError.rootUnreadable(shown, reason: "\(error)")
+            if error.isNotDirectory { throw .rootNotDirectory(shown) }
+            if error.isNotFound { throw .rootMissing(shown) }
+            throw .rootUnreadable(shown, reason: error.reason)
         }
+        guard kind == .directory else { throw .rootNotDirectory(shown) }
     }
 }
 
