@@ -20,8 +20,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Linux calls glibc does not wrap (mbind, move_pages…), cpu_set_t macros, and
+        // the few instructions Swift cannot spell.
+        .target(name: "CHostMemShim"),
         // The only target that calls Linux directly.
-        .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib"]),
+        .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib", "CHostMemShim"]),
         // sysfs/procfs readers rooted at a directory, and the Topology snapshot.
         .target(name: "HostMemTopology", dependencies: ["HostMemPlatform"]),
         // Text and JSON renderers over snapshots.

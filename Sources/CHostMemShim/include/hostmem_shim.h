@@ -1,0 +1,52 @@
+// C shim for hostmem: Linux calls that glibc does not wrap (mbind, move_pages and the
+// other NUMA syscalls), cpu_set_t macros, and the few instructions Swift cannot spell.
+// Every function carries the project prefix; nothing here allocates or keeps state.
+#ifndef HOSTMEM_SHIM_H
+#define HOSTMEM_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// mbind(2) through syscall(2). Returns 0 or -1 with errno set.
+long hostmem_mbind(void *addr, unsigned long len, int mode,
+                   const unsigned long *nodemask, unsigned long maxnode, unsigned flags);
+/// set_mempolicy(2) through syscall(2).
+long hostmem_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+/// get_mempolicy(2) through syscall(2).
+long hostmem_get_mempolicy(int *mode, unsigned long *nodemask, unsigned long maxnode,
+                           void *addr, unsigned long flags);
+/// move_pages(2) through syscall(2); with nodes == NULL it only reports where each page is.
+long hostmem_move_pages(int pid, unsigned long count, void **pages, const int *nodes,
+                        int *status, int flags);
+/// gettid(2).
+long hostmem_gettid(void);
+/// sched_setaffinity(2) for thread `tid` (0: the caller) over `count` CPU numbers,
+/// building a dynamically sized cpu_set_t so machines with more than 1024 CPUs work.
+int hostmem_set_affinity(int tid, const int *cpus, int count);
+/// sched_getaffinity(2): writes up to `capacity` allowed CPU numbers into `cpus` and
+/// returns how many there are, or -1 with errno set.
+int hostmem_get_affinity(int tid, int *cpus, int capacity);
+/// sched_getcpu(3).
+int hostmem_current_cpu(void);
+
+/// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
+/// CPU we know), so the core clock is (64 × iterations) / elapsed time.
+uint64_t hostmem_dependent_adds(uint64_t iterations);
+
+/// A compiler barrier that makes `value` look used, so a benchmark's work is kept.
+static inline void hostmem_black_hole(uint64_t value) {
+    __asm__ __volatile__("" : : "r"(value) : "memory");
+}
+
+/// Increments a counter with a plain (non-atomic) load and store that the compiler
+/// must emit every time: the access pattern of per-thread counters in one cache line.
+static inline void hostmem_volatile_increment(uint64_t *counter) {
+    *(volatile uint64_t *)counter += 1;
+}
+
+/// Reads a 64-bit value the compiler must load every time.
+static inline uint64_t hostmem_volatile_load(const uint64_t *address) {
+    return *(const volatile uint64_t *)address;
+}
+
+#endif

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Runs work on operating-system threads, each bound to a CPU before it starts: the
+/// threads a benchmark or a loader needs, with no scheduler in between.
+/// The corresponding C functions are `pthread_create` and `pthread_join`.
+public enum Threads {
+    /// Why a thread could not be used.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case create(code: Int32)
+        case bind(cpus: [Int], SystemError)
+
+        public var description: String {
+            switch self {
+            case .create(let code):
+                return "pthread_create: \(String(cString: strerror(code)))"
+            case .bind(let cpus, let error):
+                return "cannot bind a thread to CPU \(cpus.map(String.init).joined(separator: ",")): \(error.reason)"
+            }
+        }
+    }
+
+    private final class Job: @unchecked Sendable {
+        let index: Int
+        let cpus: [Int]?
+        let body: @Sendable (Int) -> Void
+        var bindError: SystemError?
+        init(index: Int, cpus: [Int]?, body: @escaping @Sendable (Int) -> Void) {
+            self.index = index
+            self.cpus = cpus
+            self.body = body
+        }
+    }
+
+    /// Starts one thread per element of `placements` (the CPUs that thread may use;
+    /// nil leaves it unbound), runs `body(index)` on each, and waits for all.
+    /// Results come back in index order.
+    public static func run<Result: Sendable>(
+        placements: [[Int]?], _ body: @escaping @Sendable (Int) -> Result
+    ) throws(Failure) -> [Result] {
+        let slots = ResultSlots<Result>(count: placements.count)
+        let jobs = placements.enumerated().map { index, cpus in
+            Job(index: index, cpus: cpus) { index in slots.store(body(index), at: index) }
+        }
+        var threads: [pthread_t] = []
+        var failure: Failure?
+        for job in jobs {
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(job).toOpaque()
+            let code = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                if let cpus = job.cpus {
+                    do throws(SystemError) {
+                        try Affinity.bindCurrentThread(to: cpus)
+                    } catch {
+                        // Run anyway so threads waiting for this one at a barrier are
+                        // released; the caller gets the error after the join.
+                        job.bindError = error
+                    }
+                }
+                job.body(job.index)
+                return nil
+            }, context)
+            if code != 0 {
+                Unmanaged<Job>.fromOpaque(context).release()
+                failure = .create(code: code)
+                break
+            }
+            threads.append(thread)
+        }
+        for thread in threads { pthread_join(thread, nil) }
+        if let failure { throw failure }
+        for job in jobs {
+            if let error = job.bindError { throw .bind(cpus: job.cpus ?? [], error) }
+        }
+        return slots.collect()
+    }
+}
+
+/// One result slot per thread; each slot is written by one thread, read after the join.
+private final class ResultSlots<Value>: @unchecked Sendable {
+    private let values: UnsafeMutablePointer<Value?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        values = .allocate(capacity: max(count, 1))
+        values.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        values.deinitialize(count: count)
+        values.deallocate()
+    }
+    func store(_ value: Value, at index: Int) { values[index] = value }
+    func collect() -> [Value] { (0..<count).compactMap { values[$0] } }
+}
