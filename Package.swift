@@ -8,10 +8,12 @@ let package = Package(
         .executable(name: "hostmem", targets: ["hostmem"]),
         .library(name: "HostMemPlatform", targets: ["HostMemPlatform"]),
         .library(name: "HostMemTopology", targets: ["HostMemTopology"]),
+        .library(name: "HostMemBench", targets: ["HostMemBench"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // zlib, for writing the gzip stream of `hostmem capture`.
@@ -27,13 +29,21 @@ let package = Package(
         .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib", "CHostMemShim"]),
         // sysfs/procfs readers rooted at a directory, and the Topology snapshot.
         .target(name: "HostMemTopology", dependencies: ["HostMemPlatform"]),
+        // Benchmark kernels and the machine's calibration.
+        .target(
+            name: "HostMemBench",
+            dependencies: [
+                "HostMemPlatform", "HostMemTopology", "CHostMemShim",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
         // Text and JSON renderers over snapshots.
-        .target(name: "HostMemExport", dependencies: ["HostMemTopology"]),
+        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemBench"]),
         // The CLI: parsing and wiring only.
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemExport",
+                "HostMemPlatform", "HostMemTopology", "HostMemBench", "HostMemExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -136,3 +136,38 @@ extension FileSystem {
     /// Seconds since the epoch. The corresponding C function is `time`.
     public static func currentTime() -> Int { Int(time(nil)) }
 }
+
+extension FileSystem {
+    /// The value of an environment variable, nil when unset or empty.
+    /// The corresponding C function is `getenv`.
+    public static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+
+    /// Creates `path` and any missing parents (`mkdir -p`); an existing directory is fine.
+    /// The corresponding C function is `mkdir`.
+    public static func createDirectories(atPath path: String, mode: mode_t = 0o755) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) == 0 { continue }
+            let code = errno
+            if code == EEXIST, (try? kind(atPath: prefix)) == .directory { continue }
+            throw SystemError(operation: "mkdir", path: prefix, code: code)
+        }
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so
+    /// a reader never sees half a file. The corresponding C function is `rename`.
+    public static func replace(_ bytes: [UInt8], atPath path: String) throws(SystemError) {
+        let temporary = "\(path).\(getpid()).tmp"
+        try write(bytes, toPath: temporary)
+        if rename(temporary, path) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw SystemError(operation: "rename", path: path, code: code)
+        }
+    }
+}

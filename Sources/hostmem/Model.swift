@@ -1,0 +1,100 @@
+import ArgumentParser
+import HostMemBench
+import HostMemExport
+import HostMemPlatform
+
+/// `hostmem model`: the effective-latency formula with this machine's latencies.
+struct Model: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Effective memory latency from cache hit rates, with this machine's measured latencies.",
+        discussion: """
+            effective = h1·t1 + (1−h1)·h2·t2 + (1−h1)(1−h2)·h3·t3 + (1−h1)(1−h2)(1−h3)·t_mem, \
+            where h is the hit rate of the accesses that reach a level and t its latency. \
+            Without --latencies the levels measured by 'hostmem bench' are used (from the \
+            cache, or measured now with the quick latency staircase).
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Hit rates of L1, L2, L3 (0…1 or percentages), e.g. 0.60,0.70,0.50.", valueName: "LIST"))
+    var hitRates: String
+
+    @Option(name: .long, help: ArgumentHelp("Latencies in cycles of L1, L2, L3 and memory, e.g. 4,12,32,300 (default: measured).", valueName: "LIST"))
+    var latencies: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        let rates = try Self.numbers(hitRates, option: "--hit-rates").map { $0 > 1 ? $0 / 100 : $0 }
+        guard !rates.isEmpty, rates.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw CommandFailure(message: "--hit-rates must be fractions between 0 and 1 (or percentages)", status: .usage)
+        }
+        let (cycles, source, gigahertz) = try levelLatencies(count: rates.count)
+        let names = ["L1d", "L2", "L3", "L4"]
+        let model = LatencyModel(
+            levels: rates.enumerated().map { index, rate in
+                LatencyModel.Level(name: index < names.count ? names[index] : "L\(index + 1)", hitRate: rate, latency: cycles[index])
+            },
+            memoryLatency: cycles[rates.count])
+        if json {
+            print(try ModelText.json(model, source: source, gigahertz: gigahertz))
+        } else {
+            print(ModelText.render(model, source: source, gigahertz: gigahertz), terminator: "")
+        }
+    }
+
+    /// Latencies in cycles for `count` cache levels and memory: given, cached or measured.
+    private func levelLatencies(count: Int) throws -> ([Double], String, Double?) {
+        if let latencies {
+            let values = try Self.numbers(latencies, option: "--latencies")
+            guard values.count == count + 1, values.allSatisfy({ $0 > 0 }) else {
+                throw CommandFailure(message: "--latencies needs \(count + 1) positive numbers (one per hit rate, then memory)", status: .usage)
+            }
+            return (values, "given with --latencies", nil)
+        }
+        let topology = try readTopology(root: "/")
+        let machine = BenchMachine(topology: topology)
+        var calibration: Calibration?
+        var source = ""
+        if let path = CalibrationStore.defaultPath(),
+           let cached = CalibrationStore(path: path).load(machineKey: MachineKey.make(machine: machine), acceptQuick: true),
+           cached.latency != nil {
+            calibration = cached
+            source = "measured by hostmem bench, cached in \(path)"
+        } else {
+            Terminal.writeError("hostmem model: no cached calibration; measuring the latency staircase…\n")
+            let gigahertz = CoreClock.measureGigahertz(repetitions: 3)
+            var options = LatencyBenchmark.Options()
+            options.maximumBytes = max(64 << 20, 4 * machine.lastLevelCacheTotalBytes)
+            options.pointsPerDoubling = 2
+            options.repetitions = 3
+            options.targetNanosecondsPerRepetition = 2_000_000
+            var fresh = Calibration(machine: machine, gigahertz: gigahertz, quick: true)
+            fresh.latency = try benchmark { () throws(BenchError) in
+                try LatencyBenchmark(options: options, machine: machine).run(gigahertz: gigahertz)
+            }
+            calibration = fresh
+            source = "measured now (quick latency staircase)"
+        }
+        guard let calibration, let latency = calibration.latency else {
+            throw CommandFailure(message: "no latency measurement available", status: .failure)
+        }
+        let cacheLevels = latency.levels.filter { $0.name != "DRAM" && $0.name != "unmatched" }
+        guard let memory = latency.levels.first(where: { $0.name == "DRAM" }), cacheLevels.count >= count,
+              let memoryCycles = memory.cycles else {
+            throw CommandFailure(
+                message: "the measured staircase shows \(cacheLevels.count) cache levels\(latency.levels.contains { $0.name == "DRAM" } ? "" : " and no DRAM plateau"); give --latencies",
+                status: .failure)
+        }
+        let cycles = cacheLevels.prefix(count).map { $0.cycles ?? 0 } + [memoryCycles]
+        return (cycles, source, calibration.gigahertz)
+    }
+
+    static func numbers(_ text: String, option: String) throws -> [Double] {
+        let values = text.split(separator: ",").map { Double($0.trimmingWhitespace()) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+            throw CommandFailure(message: "\(option) wants comma-separated numbers, got '\(text)'", status: .usage)
+        }
+        return values.map { $0! }
+    }
+}
