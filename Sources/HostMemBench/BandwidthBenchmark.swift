@@ -182,7 +182,12 @@ public struct BandwidthBenchmark: Sendable {
         let timing = try TimedRounds.run(cpus: cpus, repetitions: options.repetitions) { index, _ in
             let base = span.base + index * bytesPerThread
             var sum: UInt64 = 0
-            for _ in 0..<passes { sum &+= Kernels.read(base, bytes: bytesPerThread) }
+            for _ in 0..<passes {
+                // A compiler barrier: the array may have changed, so each pass is a real
+                // read (without it the optimizer computes the sum once).
+                blackHole(sum)
+                sum &+= Kernels.read(base, bytes: bytesPerThread)
+            }
             return sum
         }
         let expected = UInt64(passes) &* UInt64(bytesPerThread / 8)

@@ -21,7 +21,7 @@ public enum Kernels {
             sum1 &+= base.load(fromByteOffset: offset + 64, as: Line.self)
             sum0 &+= base.load(fromByteOffset: offset + 128, as: Line.self)
             sum1 &+= base.load(fromByteOffset: offset + 192, as: Line.self)
-            offset += blockBytes
+            offset &+= blockBytes
         }
         return (sum0 &+ sum1).wrappedSum()
     }
@@ -36,7 +36,7 @@ public enum Kernels {
             base.storeBytes(of: line, toByteOffset: offset + 64, as: Line.self)
             base.storeBytes(of: line, toByteOffset: offset + 128, as: Line.self)
             base.storeBytes(of: line, toByteOffset: offset + 192, as: Line.self)
-            offset += blockBytes
+            offset &+= blockBytes
         }
     }
 
@@ -53,7 +53,7 @@ public enum Kernels {
             destination.storeBytes(of: line1, toByteOffset: offset + 64, as: Line.self)
             destination.storeBytes(of: line2, toByteOffset: offset + 128, as: Line.self)
             destination.storeBytes(of: line3, toByteOffset: offset + 192, as: Line.self)
-            offset += blockBytes
+            offset &+= blockBytes
         }
     }
 
@@ -74,7 +74,7 @@ public enum Kernels {
             let c1 = rawC.load(fromByteOffset: offset + 64, as: SIMD8<Double>.self)
             rawA.storeBytes(of: b0 + factor * c0, toByteOffset: offset, as: SIMD8<Double>.self)
             rawA.storeBytes(of: b1 + factor * c1, toByteOffset: offset + 64, as: SIMD8<Double>.self)
-            offset += 128
+            offset &+= 128
         }
     }
 

@@ -81,38 +81,46 @@ public struct PlateauDetector: Sendable {
         public var ratio: Double?
     }
 
-    /// Names each plateau: the last one, when it starts beyond the largest cache, is
-    /// DRAM; each other plateau takes the unused cache whose size is closest to its
-    /// boundary on a log scale.
+    /// Names each plateau. The last one, when it starts beyond the largest cache or
+    /// is one plateau more than there are caches, is DRAM. When the other plateaus are
+    /// as many as the caches they are named in order (a level whose boundary disagrees
+    /// with sysfs keeps its name and shows the ratio); otherwise each takes the unused
+    /// cache closest to its boundary within a factor of 4, and the rest are "unmatched".
     public func levels(
         sizes: [Int], nanoseconds: [Double], caches: [BenchMachine.CacheLevel], gigahertz: Double?
     ) -> [Level] {
-        let found = plateaus(sizes: sizes, nanoseconds: nanoseconds)
-        var unused = caches
+        var found = plateaus(sizes: sizes, nanoseconds: nanoseconds)
+        var dram: Plateau?
+        if let last = found.last, found.count > 1 || caches.isEmpty,
+           last.firstBytes > (caches.last?.sizeBytes ?? 0) || found.count > caches.count {
+            dram = found.removeLast()
+        }
+        func level(_ plateau: Plateau, _ cache: BenchMachine.CacheLevel?) -> Level {
+            Level(name: cache?.name ?? "unmatched", nanoseconds: plateau.nanoseconds,
+                  cycles: gigahertz.map { plateau.nanoseconds * $0 }, boundaryBytes: plateau.lastBytes,
+                  sysfsBytes: cache?.sizeBytes, ratio: cache.map { Double(plateau.lastBytes) / Double($0.sizeBytes) })
+        }
         var levels: [Level] = []
-        for (position, plateau) in found.enumerated() {
-            let cycles = gigahertz.map { plateau.nanoseconds * $0 }
-            let isLast = position == found.count - 1
-            if isLast, let largest = caches.last, plateau.firstBytes > largest.sizeBytes || found.count > caches.count {
-                levels.append(Level(name: "DRAM", nanoseconds: plateau.nanoseconds, cycles: cycles,
-                                    boundaryBytes: nil, sysfsBytes: nil, ratio: nil))
-                continue
+        if found.count == caches.count {
+            levels = zip(found, caches).map { level($0, $1) }
+        } else {
+            var unused = caches
+            for plateau in found {
+                let boundary = Double(plateau.lastBytes)
+                let best = unused.enumerated().min { lhs, rhs in
+                    abs(Double.log2(Double(lhs.element.sizeBytes) / boundary)) < abs(Double.log2(Double(rhs.element.sizeBytes) / boundary))
+                }
+                if let best, abs(Double.log2(Double(best.element.sizeBytes) / boundary)) <= 2 {
+                    unused.removeFirst(best.offset + 1)  // smaller caches the curve skipped go too
+                    levels.append(level(plateau, best.element))
+                } else {
+                    levels.append(level(plateau, nil))
+                }
             }
-            let boundary = plateau.lastBytes
-            let best = unused.enumerated().min { lhs, rhs in
-                abs(Double.log2(Double(lhs.element.sizeBytes) / Double(boundary)))
-                    < abs(Double.log2(Double(rhs.element.sizeBytes) / Double(boundary)))
-            }
-            if let best, abs(Double.log2(Double(best.element.sizeBytes) / Double(boundary))) <= 2 {
-                // Caches smaller than the match were skipped by the curve: drop them.
-                unused.removeFirst(best.offset + 1)
-                levels.append(Level(name: best.element.name, nanoseconds: plateau.nanoseconds, cycles: cycles,
-                                    boundaryBytes: boundary, sysfsBytes: best.element.sizeBytes,
-                                    ratio: Double(boundary) / Double(best.element.sizeBytes)))
-            } else {
-                levels.append(Level(name: "unmatched", nanoseconds: plateau.nanoseconds, cycles: cycles,
-                                    boundaryBytes: boundary, sysfsBytes: nil, ratio: nil))
-            }
+        }
+        if let dram {
+            levels.append(Level(name: "DRAM", nanoseconds: dram.nanoseconds, cycles: gigahertz.map { dram.nanoseconds * $0 },
+                                boundaryBytes: nil, sysfsBytes: nil, ratio: nil))
         }
         return levels
     }

@@ -94,7 +94,7 @@ public enum CalibrationText {
         }
         for row in result.sequential { add("sequential read", row.threads, row.rate) }
         add("dependent chain (\(number(result.dependentChainNanoseconds.median, 1)) ns/load)", 1, result.dependentChain)
-        for row in result.independentChains { add("\(row.chains) independent chains", 1, row.rate) }
+        for row in result.independentChains { add("independent chains: \(row.chains)", 1, row.rate) }
         for row in result.gather { add("gather, random order", row.threads, row.rate) }
         for row in result.sortedGather { add("gather, indices sorted (sort untimed)", row.threads, row.rate) }
         for row in result.sortedGatherWithSort { add("gather, sorted (sort timed)", row.threads, row.rate) }
