@@ -82,10 +82,12 @@ public struct PlateauDetector: Sendable {
     }
 
     /// Names each plateau. The last one, when it starts beyond the largest cache or
-    /// is one plateau more than there are caches, is DRAM. When the other plateaus are
-    /// as many as the caches they are named in order (a level whose boundary disagrees
-    /// with sysfs keeps its name and shows the ratio); otherwise each takes the unused
-    /// cache closest to its boundary within a factor of 4, and the rest are "unmatched".
+    /// is one plateau more than there are caches, is DRAM. Each other plateau first
+    /// takes the unused cache closest to its boundary within a factor of 4. A plateau
+    /// left over that sits alone between two named levels (or a named level and DRAM)
+    /// takes the one unused cache that fits there: an L3 shared with other tenants of
+    /// a VM host ends far below its sysfs size but is still the L3, shown with its
+    /// ratio. Anything else is "unmatched".
     public func levels(
         sizes: [Int], nanoseconds: [Double], caches: [BenchMachine.CacheLevel], gigahertz: Double?
     ) -> [Level] {
@@ -95,28 +97,31 @@ public struct PlateauDetector: Sendable {
            last.firstBytes > (caches.last?.sizeBytes ?? 0) || found.count > caches.count {
             dram = found.removeLast()
         }
-        func level(_ plateau: Plateau, _ cache: BenchMachine.CacheLevel?) -> Level {
+        // Pass 1: nearest size within a factor of 4, keeping the levels in order.
+        var assigned = [BenchMachine.CacheLevel?](repeating: nil, count: found.count)
+        var unused = caches
+        for (index, plateau) in found.enumerated() {
+            let boundary = Double(plateau.lastBytes)
+            let distance = { (cache: BenchMachine.CacheLevel) in abs(Double.log2(Double(cache.sizeBytes) / boundary)) }
+            if let best = unused.enumerated().min(by: { distance($0.element) < distance($1.element) }),
+               distance(best.element) <= 2 {
+                assigned[index] = best.element
+                unused.removeFirst(best.offset + 1)  // smaller caches the curve skipped go too
+            }
+        }
+        // Pass 2: a lone unnamed plateau between named ones takes the one cache that fits.
+        for (index, cache) in assigned.enumerated() where cache == nil {
+            let before = assigned[..<index].last { $0 != nil }??.level ?? 0
+            let after = assigned[(index + 1)...].first { $0 != nil }??.level ?? Int.max
+            let lonely = assigned[..<index].reversed().prefix { $0 == nil }.isEmpty
+                && assigned[(index + 1)...].prefix { $0 == nil }.isEmpty
+            let fitting = caches.filter { $0.level > before && $0.level < after && !assigned.contains($0) }
+            if lonely, fitting.count == 1 { assigned[index] = fitting[0] }
+        }
+        var levels = zip(found, assigned).map { plateau, cache in
             Level(name: cache?.name ?? "unmatched", nanoseconds: plateau.nanoseconds,
                   cycles: gigahertz.map { plateau.nanoseconds * $0 }, boundaryBytes: plateau.lastBytes,
                   sysfsBytes: cache?.sizeBytes, ratio: cache.map { Double(plateau.lastBytes) / Double($0.sizeBytes) })
-        }
-        var levels: [Level] = []
-        if found.count == caches.count {
-            levels = zip(found, caches).map { level($0, $1) }
-        } else {
-            var unused = caches
-            for plateau in found {
-                let boundary = Double(plateau.lastBytes)
-                let best = unused.enumerated().min { lhs, rhs in
-                    abs(Double.log2(Double(lhs.element.sizeBytes) / boundary)) < abs(Double.log2(Double(rhs.element.sizeBytes) / boundary))
-                }
-                if let best, abs(Double.log2(Double(best.element.sizeBytes) / boundary)) <= 2 {
-                    unused.removeFirst(best.offset + 1)  // smaller caches the curve skipped go too
-                    levels.append(level(plateau, best.element))
-                } else {
-                    levels.append(level(plateau, nil))
-                }
-            }
         }
         if let dram {
             levels.append(Level(name: "DRAM", nanoseconds: dram.nanoseconds, cycles: gigahertz.map { dram.nanoseconds * $0 },

@@ -1,0 +1,101 @@
+import Testing
+@testable import HostMemPlatform
+
+/// mmap regions, NUMA placement, affinity and threads on this machine.
+struct MemoryAndThreadTests {
+    @Test("a region is 2 MiB-aligned, zero-filled and as large as asked (rounded up)")
+    func region() throws {
+        let region = try MappedRegion(bytes: 3 << 20, pages: .transparentHuge)
+        #expect(UInt(bitPattern: region.span.base) % UInt(MappedRegion.hugePageBytes) == 0)
+        #expect(region.span.count == 4 << 20)
+        #expect(region.span.base.load(fromByteOffset: (3 << 20) - 8, as: UInt64.self) == 0)
+        region.span.base.initializeMemory(as: UInt8.self, repeating: 1, count: region.span.count)
+        #expect(region.hugePageResidentBytes() != nil, "the region has an entry in /proc/self/smaps")
+    }
+
+    @Test("mbind to a node: pages land there, get_mempolicy reports bind and the node")
+    func bindToNode() throws {
+        let node = 0  // every Linux machine has node 0
+        let region = try MappedRegion(bytes: 4 << 20, pages: .small)
+        try MemoryPolicy.bind(region.span, toNodes: [node])
+        let untouched = try MemoryPolicy.nodes(ofPages: [UnsafeRawPointer(region.span.base)])
+        #expect(untouched[0] < 0, "no page is present before the first touch")
+        region.span.base.initializeMemory(as: UInt8.self, repeating: 7, count: region.span.count)
+        let pages = stride(from: 0, to: region.span.count, by: 4096).map { UnsafeRawPointer(region.span.base + $0) }
+        #expect(try MemoryPolicy.nodes(ofPages: pages).allSatisfy { $0 == node })
+        let policy = try MemoryPolicy.policy(at: UnsafeRawPointer(region.span.base))
+        #expect(policy.mode == .bind)
+        #expect(policy.nodes == [node])
+    }
+
+    @Test("binding to a node that does not exist fails with the kernel's errno")
+    func bindToMissingNode() throws {
+        let region = try MappedRegion(bytes: 1 << 20, pages: .small)
+        #expect(throws: SystemError.self) { try MemoryPolicy.bind(region.span, toNodes: [1000]) }
+    }
+
+    @Test("the thread policy can be set and read back")
+    func threadPolicy() throws {
+        let results = try Threads.run(placements: [nil]) { _ -> String in
+            do {
+                try MemoryPolicy.setThreadPolicy(.bind, nodes: [0])
+                let policy = try MemoryPolicy.policy()
+                try MemoryPolicy.setThreadPolicy(.default, nodes: [])
+                let reset = try MemoryPolicy.policy()
+                return "\(policy.mode) \(policy.nodes) \(reset.mode)"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(results == ["bind [0] default"])
+    }
+
+    @Test("threads bound to a CPU run there; results come back in order")
+    func boundThreads() throws {
+        let cpus = try Affinity.allowedCPUs()
+        #expect(!cpus.isEmpty)
+        let placements = cpus.map { [$0] } + cpus.map { [$0] }
+        let seen = try Threads.run(placements: placements) { index in (index, Affinity.currentCPU(), try? Affinity.allowedCPUs()) }
+        for (position, (index, current, allowed)) in seen.enumerated() {
+            #expect(index == position)
+            #expect(current == placements[position][0])
+            #expect(allowed == placements[position])
+        }
+    }
+
+    @Test("binding to a CPU this process may not use is an error naming the CPU")
+    func badCPU() {
+        do {
+            _ = try Threads.run(placements: [[100_000]]) { _ in 0 }
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("100000"))
+        }
+    }
+
+    @Test("the core clock is positive and plausible for any CPU we run on (0.2–10 GHz)")
+    func clock() {
+        let gigahertz = CoreClock.measureGigahertz(repetitions: 2)
+        #expect(gigahertz > 0.2 && gigahertz < 10)
+    }
+
+    @Test("dlopen of a library that does not exist says so for each name")
+    func missingLibrary() {
+        do {
+            _ = try DynamicLibrary.open(firstOf: ["libhostmem-none.so.1", "libhostmem-none.so"])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.attempts.count == 2)
+            #expect(error.description.contains("libhostmem-none.so.1"))
+        }
+    }
+
+    @Test("a library that exists opens and its symbols resolve")
+    func realLibrary() throws {
+        let library = try DynamicLibrary.open(firstOf: ["libc.so.6"])
+        typealias GetPID = @convention(c) () -> Int32
+        let getpid = try #require(library.function("getpid", as: GetPID.self))
+        #expect(getpid() == FileSystem.processID())
+        #expect(library.function("hostmem_no_such_symbol", as: GetPID.self) == nil)
+    }
+}
