@@ -59,7 +59,11 @@ public struct TransferBenchmark: Sendable {
         do {
             cuda = try CUDARuntime.load()
         } catch {
-            return unavailable("libcudart could not be loaded (\(error)); install the CUDA runtime or add its folder to LD_LIBRARY_PATH")
+            let missing = error.attempts.allSatisfy { $0.message.contains("cannot open shared object file") }
+            let detail = missing
+                ? "not found by the dynamic loader (tried \(error.attempts.map(\.name).joined(separator: ", ")))"
+                : "could not be loaded (\(error))"
+            return unavailable("libcudart \(detail); install the CUDA runtime or add its folder to LD_LIBRARY_PATH")
         }
         let count: Int
         do {

@@ -25,7 +25,9 @@ struct Model: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let rates = try Self.numbers(hitRates, option: "--hit-rates").map { $0 > 1 ? $0 / 100 : $0 }
+        // Fractions (0.60) or, when any value is above 1, percentages (60) for all.
+        let given = try Self.numbers(hitRates, option: "--hit-rates")
+        let rates = given.contains { $0 > 1 } ? given.map { $0 / 100 } : given
         guard !rates.isEmpty, rates.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
             throw CommandFailure(message: "--hit-rates must be fractions between 0 and 1 (or percentages)", status: .usage)
         }

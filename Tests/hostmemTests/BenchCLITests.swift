@@ -1,0 +1,84 @@
+import Foundation
+import HostMemTestSupport
+import Testing
+
+/// `hostmem bench` and `hostmem model` as a user runs them. Sizes are small so the
+/// tests are quick; no figure is asserted, only the shape and the contract.
+@Suite(.serialized)
+struct BenchCLITests {
+    @Test("bad input: one line on stderr, exit status 2", arguments: [
+        ["bench", "latency", "--min", "1K"],
+        ["bench", "latency", "--min", "1M", "--max", "64K"],
+        ["bench", "latency", "--layout", "zigzag"],
+        ["bench", "latency", "--cpu", "100000", "--max", "64K"],
+        ["bench", "bandwidth", "--threads", "0"],
+        ["bench", "bandwidth", "--size", "lots"],
+        ["bench", "random", "--accesses", "5"],
+        ["bench", "all", "--repetitions", "3"],
+        ["bench", "frobnicate"],
+        ["model"],
+        ["model", "--hit-rates", "abc"],
+        ["model", "--hit-rates", "60,170"],
+        ["model", "--hit-rates", "0.6,0.7", "--latencies", "4,12"],
+    ])
+    func badInput(arguments: [String]) throws {
+        let result = try HostMemBinary.run(arguments)
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("hostmem: error: "))
+    }
+
+    @Test("more threads than CPUs: a failure the user can read, exit status 1")
+    func tooManyThreads() throws {
+        let result = try HostMemBinary.run(["bench", "bandwidth", "--threads", "100000", "--size", "1M", "--no-in-cache"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("CPUs are usable"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("model: the seed's worked example, term by term")
+    func model() throws {
+        let result = try HostMemBinary.run(["model", "--hit-rates", "0.60,0.70,0.50", "--latencies", "4,12,32,300"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("0.60×4 + 0.40×0.70×12 + 0.40×0.30×0.50×32 + 0.40×0.30×0.50×300 = 25.68 cycles"))
+        let json = try HostMemBinary.run(["model", "--hit-rates", "60,70,50", "--latencies", "4,12,32,300", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(abs((object?["effectiveCycles"] as? Double ?? 0) - 25.68) < 1e-9)
+    }
+
+    @Test("bench latency --json: the calibration contract with only latency filled")
+    func latencyJSON() throws {
+        let result = try HostMemBinary.run(["bench", "latency", "--max", "64K", "--per-doubling", "1", "--repetitions", "2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["bandwidth"] is NSNull)
+        let latency = try #require(object["latency"] as? [String: Any])
+        let points = try #require(latency["points"] as? [[String: Any]])
+        #expect(points.map { $0["workingSetBytes"] as? Int } == [4096, 8192, 16384, 32768, 65536])
+        #expect(latency["layout"] as? String == "random")
+        #expect((latency["pages"] as? [String: Any])?["requested"] as? String == "transparentHuge")
+        #expect(object["gigahertz"] as? Double != nil)
+    }
+
+    @Test("bench bandwidth and numa print their tables")
+    func textOutput() throws {
+        let bandwidth = try HostMemBinary.run(["bench", "bandwidth", "--size", "2M", "--threads", "1", "--repetitions", "2"])
+        #expect(bandwidth.status == 0, "\(bandwidth.stderr)")
+        #expect(bandwidth.stdout.contains("Sequential bandwidth: 2 MiB per array"))
+        #expect(bandwidth.stdout.contains("In-cache read"))
+        let numa = try HostMemBinary.run(["bench", "numa", "--size", "16M", "--repetitions", "2"])
+        #expect(numa.status == 0, "\(numa.stderr)")
+        #expect(numa.stdout.contains("NUMA matrix"))
+        #expect(numa.stdout.contains("bind"))
+    }
+
+    @Test("bench transfer without CUDA: one line saying why, status 0")
+    func transfer() throws {
+        let result = try HostMemBinary.run(["bench", "transfer"])
+        #expect(result.status == 0)
+        if !FileManager.default.fileExists(atPath: "/dev/nvidiactl") {
+            #expect(result.stdout.contains("Host↔GPU copies: unavailable ("))
+        }
+    }
+}
