@@ -23,4 +23,4 @@ done
 c=$(printf '%s\n' "${c_values[@]}" | median)
 h=$(printf '%s\n' "${h_values[@]}" | median)
 echo "working set $bytes bytes, CPU 0, $repeats interleaved runs, median of medians, ns per load"
-echo "C pointer chase: $c ns   hostmem: $h ns   hostmem / C: $(awk -v a="$h" -v b="$c" 'BEGIN {printf "%.3f", a / b}')"
+printf "C pointer chase: %.2f ns   hostmem: %.2f ns   " "$c" "$h"; echo "hostmem / C: $(awk -v a="$h" -v b="$c" 'BEGIN {printf "%.3f", a / b}')"

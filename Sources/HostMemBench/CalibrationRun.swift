@@ -93,7 +93,10 @@ public struct CalibrationRun: Sendable {
             numa.repetitions = 3
         }
         progress("NUMA matrix")
-        calibration.numa = try NUMABenchmark(options: numa, machine: machine, distances: Self.distances(topology)).run()
+        // Containers often forbid mbind (seccomp without CAP_SYS_NICE): say so, go on.
+        calibration.numa = optional(progress) { () throws(BenchError) in
+            try NUMABenchmark(options: numa, machine: machine, distances: Self.distances(topology)).run()
+        }
 
         var transfer = TransferBenchmark.Options()
         if quick {
@@ -106,8 +109,8 @@ public struct CalibrationRun: Sendable {
         return calibration
     }
 
-    /// Runs a benchmark whose absence is acceptable: an invalid-option error (the
-    /// machine lacks what it needs) becomes nil and a progress line.
+    /// Runs a benchmark whose absence is acceptable (one CPU for false sharing, mbind
+    /// refused for the NUMA matrix): the error becomes nil and a progress line.
     private func optional<T>(_ progress: (String) -> Void, _ body: () throws(BenchError) -> T) -> T? {
         do {
             return try body()

@@ -12,6 +12,13 @@ func emit(_ calibration: Calibration, json: Bool) throws {
     }
 }
 
+/// Prints one benchmark's result: a calibration with only that part filled.
+func emit(_ machine: BenchMachine, gigahertz: Double? = nil, json: Bool, _ fill: (inout Calibration) -> Void) throws {
+    var calibration = Calibration(machine: machine, gigahertz: gigahertz)
+    fill(&calibration)
+    try emit(calibration, json: json)
+}
+
 /// `hostmem bench all` (and `hostmem bench`, `hostmem bench --quick`).
 struct BenchAll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

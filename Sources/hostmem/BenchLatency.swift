@@ -82,8 +82,6 @@ struct BenchLatency: AsyncParsableCommand {
         let result = try benchmark { () throws(BenchError) in
             try LatencyBenchmark(options: options, machine: machine).run(gigahertz: gigahertz)
         }
-        var calibration = Calibration(machine: machine, gigahertz: gigahertz)
-        calibration.latency = result
-        try emit(calibration, json: common.json)
+        try emit(machine, gigahertz: gigahertz, json: common.json) { $0.latency = result }
     }
 }

@@ -36,9 +36,7 @@ struct BenchBandwidth: AsyncParsableCommand {
         options.inCache = !noInCache
         if let repetitions = common.repetitions { options.repetitions = repetitions }
         let result = try benchmark { () throws(BenchError) in try BandwidthBenchmark(options: options, machine: machine).run() }
-        var calibration = Calibration(machine: machine, gigahertz: nil)
-        calibration.bandwidth = result
-        try emit(calibration, json: common.json)
+        try emit(machine, json: common.json) { $0.bandwidth = result }
     }
 }
 
@@ -79,9 +77,7 @@ struct BenchRandom: AsyncParsableCommand {
         options.pages = pages
         if let repetitions = common.repetitions { options.repetitions = repetitions }
         let result = try benchmark { () throws(BenchError) in try RandomAccessBenchmark(options: options, machine: machine).run() }
-        var calibration = Calibration(machine: machine, gigahertz: nil)
-        calibration.random = result
-        try emit(calibration, json: common.json)
+        try emit(machine, json: common.json) { $0.random = result }
     }
 }
 
@@ -103,9 +99,7 @@ struct BenchFalseSharing: AsyncParsableCommand {
         options.threads = threads
         if let repetitions = common.repetitions { options.repetitions = repetitions }
         let result = try benchmark { () throws(BenchError) in try FalseSharingBenchmark(options: options, machine: machine).run() }
-        var calibration = Calibration(machine: machine, gigahertz: nil)
-        calibration.falseSharing = result
-        try emit(calibration, json: common.json)
+        try emit(machine, json: common.json) { $0.falseSharing = result }
     }
 }
 
@@ -127,9 +121,7 @@ struct BenchLoaded: AsyncParsableCommand {
         options.bufferBytes = size?.bytes
         if let repetitions = common.repetitions { options.repetitions = repetitions }
         let result = try benchmark { () throws(BenchError) in try LoadedLatencyBenchmark(options: options, machine: machine).run() }
-        var calibration = Calibration(machine: machine, gigahertz: nil)
-        calibration.loadedLatency = result
-        try emit(calibration, json: common.json)
+        try emit(machine, json: common.json) { $0.loadedLatency = result }
     }
 }
 
@@ -153,9 +145,7 @@ struct BenchNUMA: AsyncParsableCommand {
         let result = try benchmark { () throws(BenchError) in
             try NUMABenchmark(options: options, machine: machine, distances: CalibrationRun.distances(topology)).run()
         }
-        var calibration = Calibration(machine: machine, gigahertz: nil)
-        calibration.numa = result
-        try emit(calibration, json: common.json)
+        try emit(machine, json: common.json) { $0.numa = result }
     }
 }
 
@@ -176,8 +166,7 @@ struct BenchTransfer: AsyncParsableCommand {
         var options = TransferBenchmark.Options()
         options.bufferBytes = size.bytes
         if let repetitions = common.repetitions { options.repetitions = repetitions }
-        var calibration = Calibration(machine: machine, gigahertz: nil)
-        calibration.transfer = TransferBenchmark(options: options, machine: machine, gpuNodes: CalibrationRun.gpuNodes(topology)).run()
-        try emit(calibration, json: common.json)
+        let result = TransferBenchmark(options: options, machine: machine, gpuNodes: CalibrationRun.gpuNodes(topology)).run()
+        try emit(machine, json: common.json) { $0.transfer = result }
     }
 }

@@ -93,7 +93,8 @@ struct RunTests {
         #expect(result.points[1].loadGigabytesPerSecond > 0)
     }
 
-    @Test("NUMA: every pair, the buffer's pages on the node asked for, policy bind")
+    @Test("NUMA: every pair, the buffer's pages on the node asked for, policy bind",
+          .enabled(if: (try? MemoryPolicy.policy()) != nil))
     func numa() throws {
         var options = NUMABenchmark.Options()
         options.bufferBytes = 16 << 20
