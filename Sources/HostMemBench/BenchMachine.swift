@@ -67,7 +67,6 @@ public struct BenchMachine: Sendable, Hashable {
     }
 
     static func spread(cpus: [Int], topology: Topology) -> [Int] {
-        let usable = Set(cpus)
         // Rank of each CPU within its core (0 = first hardware thread).
         var rank: [Int: Int] = [:]
         for core in topology.cores {
@@ -83,7 +82,7 @@ public struct BenchMachine: Sendable, Hashable {
             position[cpu] = seenPerNode[key, default: 0]
             seenPerNode[key, default: 0] += 1
         }
-        return cpus.filter(usable.contains).sorted { lhs, rhs in
+        return cpus.sorted { lhs, rhs in
             let left = (rank[lhs] ?? 0, position[lhs] ?? 0, nodeOf[lhs] ?? 0, lhs)
             let right = (rank[rhs] ?? 0, position[rhs] ?? 0, nodeOf[rhs] ?? 0, rhs)
             return left < right

@@ -1,4 +1,5 @@
 import HostMemPlatform
+import HostMemTopology
 
 /// A short stable identifier of a machine's hardware as the benchmarks see it, so a
 /// cached calibration is reused only on the machine (and cgroup) that measured it.
@@ -24,20 +25,11 @@ public enum MachineKey {
         for key in ["model name", "Model", "CPU part"] {
             for line in cpuinfo.split(separator: "\n") {
                 let parts = line.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: " \t") == key {
-                    return String(parts[1].trimmingCharacters(in: " \t"))
+                if parts.count == 2, parts[0].trimmingWhitespace() == key {
+                    return parts[1].trimmingWhitespace()
                 }
             }
         }
         return nil
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in characters: String) -> Substring {
-        var result = self
-        while let first = result.first, characters.contains(first) { result.removeFirst() }
-        while let last = result.last, characters.contains(last) { result.removeLast() }
-        return result
     }
 }

@@ -89,12 +89,3 @@ struct ThreadCounts: ExpressibleByArgument, Sendable {
         counts = parts.map { $0! }
     }
 }
-
-extension Substring {
-    func trimmingWhitespace() -> Substring {
-        var result = self
-        while result.first?.isWhitespace == true { result.removeFirst() }
-        while result.last?.isWhitespace == true { result.removeLast() }
-        return result
-    }
-}

@@ -1,4 +1,6 @@
 import Foundation
+import HostMemTestSupport
+import HostMemTopology
 import Testing
 @testable import HostMemBench
 
@@ -149,5 +151,21 @@ struct ModelAndStatisticTests {
         #expect(key == MachineKey.make(machine: machine, cpuinfo: "model name : X\n"))
         #expect(key != MachineKey.make(machine: other, cpuinfo: "model name : X\n"))
         #expect(key != MachineKey.make(machine: machine, cpuinfo: "model name : Y\n"))
+    }
+}
+
+/// Thread placement order on a captured-style dual-socket machine.
+struct SpreadOrderTests {
+    @Test("one hardware thread per core first, nodes taken in turn, SMT siblings last")
+    func dualSocket() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine().write()).read()
+        let machine = BenchMachine(topology: topology)
+        #expect(machine.spreadOrder.sorted() == machine.cpus)
+        let nodeOf = Dictionary(uniqueKeysWithValues: topology.numaNodes.flatMap { node in node.cpus.map { ($0, node.os) } })
+        try #require(Set(nodeOf.values).count >= 2)
+        #expect(nodeOf[machine.spreadOrder[0]] != nodeOf[machine.spreadOrder[1]], "the second thread goes to the other node")
+        let firstOfCore = Set(topology.cores.compactMap { $0.pus.min() })
+        let leading = machine.spreadOrder.prefix(firstOfCore.count)
+        #expect(Set(leading) == firstOfCore, "every core gets a thread before any core gets two")
     }
 }
