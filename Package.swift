@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "hostmem", targets: ["hostmem"]),
         .library(name: "HostMemPlatform", targets: ["HostMemPlatform"]),
         .library(name: "HostMemTopology", targets: ["HostMemTopology"]),
+        .library(name: "HostMemProcess", targets: ["HostMemProcess"]),
         .library(name: "HostMemBench", targets: ["HostMemBench"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
     ],
@@ -29,6 +30,8 @@ let package = Package(
         .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib", "CHostMemShim"]),
         // sysfs/procfs readers rooted at a directory, and the Topology snapshot.
         .target(name: "HostMemTopology", dependencies: ["HostMemPlatform"]),
+        // /proc/PID readers: the job's tree, CPU, scheduling, memory, placement.
+        .target(name: "HostMemProcess", dependencies: ["HostMemPlatform", "HostMemTopology"]),
         // Benchmark kernels and the machine's calibration.
         .target(
             name: "HostMemBench",

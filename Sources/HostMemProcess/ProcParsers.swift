@@ -1,0 +1,135 @@
+import HostMemTopology
+
+/// Pure parsers for /proc/PID files: text in, values out. Malformed text gives nil.
+public enum ProcParsers {
+    /// /proc/PID/stat. The command name may hold spaces and parentheses, so the fields
+    /// are split after the last ')'.
+    public static func stat(_ text: String) -> ProcessStat? {
+        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"),
+              let pid = Int(text[..<open].trimmingWhitespace()) else { return nil }
+        let comm = String(text[text.index(after: open)..<close])
+        let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        // fields[0] is field 3 (state) of proc(5).
+        func field(_ number: Int) -> Substring? { number - 3 < fields.count ? fields[number - 3] : nil }
+        func value(_ number: Int) -> UInt64? { field(number).flatMap { UInt64($0) } }
+        guard let state = field(3), let parent = field(4).flatMap({ Int($0) }), let minor = value(10), let major = value(12),
+              let user = value(14), let system = value(15), let threads = field(20).flatMap({ Int($0) }),
+              let start = value(22) else { return nil }
+        return ProcessStat(pid: pid, comm: comm, state: String(state), parent: parent, minorFaults: minor, majorFaults: major,
+                           userTicks: user, systemTicks: system, threads: threads, startTicks: start,
+                           lastCPU: field(39).flatMap { Int($0) })
+    }
+
+    /// /proc/PID/status.
+    public static func status(_ text: String) -> ProcessStatus {
+        let values = Parsers.keyValues(text)
+        func kib(_ key: String) -> UInt64? {
+            values[key].flatMap { UInt64($0.split(separator: " ").first ?? "") }.map { $0 * 1024 }
+        }
+        return ProcessStatus(
+            uid: values["Uid"].flatMap { Int($0.split(whereSeparator: { $0 == "\t" || $0 == " " }).first ?? "") },
+            allowedCPUs: values["Cpus_allowed_list"].flatMap { try? CPUList.parseList($0) },
+            voluntarySwitches: values["voluntary_ctxt_switches"].flatMap { UInt64($0) },
+            involuntarySwitches: values["nonvoluntary_ctxt_switches"].flatMap { UInt64($0) },
+            lockedBytes: kib("VmLck"), pinnedBytes: kib("VmPin"), residentBytes: kib("VmRSS"), swapBytes: kib("VmSwap"))
+    }
+
+    /// /proc/PID/schedstat: "run_ns wait_ns timeslices".
+    public static func schedstat(_ text: String) -> SchedulerStat? {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
+        guard parts.count >= 3 else { return nil }
+        return SchedulerStat(runNanoseconds: parts[0], waitNanoseconds: parts[1], timeslices: parts[2])
+    }
+
+    /// /proc/PID/smaps_rollup (sizes in kB).
+    public static func smapsRollup(_ text: String) -> MemoryRollup? {
+        var values: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let number = parts[1].split(separator: " ").first.flatMap { UInt64($0) }
+            if let number { values[String(parts[0])] = number * 1024 }
+        }
+        guard let rss = values["Rss"] else { return nil }
+        return MemoryRollup(
+            residentBytes: rss, proportionalBytes: values["Pss"] ?? 0,
+            privateCleanBytes: values["Private_Clean"] ?? 0, privateDirtyBytes: values["Private_Dirty"] ?? 0,
+            sharedCleanBytes: values["Shared_Clean"] ?? 0, sharedDirtyBytes: values["Shared_Dirty"] ?? 0,
+            swapBytes: values["Swap"] ?? 0)
+    }
+
+    /// /proc/PID/numa_maps: one line per mapping, e.g.
+    /// `7f.. default file=/data/x.npy mapped=12 anon=3 dirty=3 N0=12 kernelpagesize_kB=4`.
+    /// Pages on a `file=` line count as file-backed, except its `anon=` pages, which are
+    /// private copies the process wrote.
+    public static func numaMaps(_ text: String) -> NUMAPlacement {
+        var anonymous: [Int: UInt64] = [:]
+        var file: [Int: UInt64] = [:]
+        var written: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            var pageSize: UInt64 = 4096
+            var path: String?
+            var anonPages: UInt64 = 0
+            var nodes: [(Int, UInt64)] = []
+            var isHeapOrStack = false
+            for token in line.split(separator: " ") {
+                if token.hasPrefix("kernelpagesize_kB="), let kib = UInt64(token.dropFirst(18)) { pageSize = kib * 1024 }
+                else if token.hasPrefix("file=") { path = String(token.dropFirst(5)) }
+                else if token.hasPrefix("anon="), let pages = UInt64(token.dropFirst(5)) { anonPages = pages }
+                else if token == "heap" || token == "stack" { isHeapOrStack = true }
+                else if token.first == "N", let equals = token.firstIndex(of: "="),
+                        let node = Int(token[token.index(after: token.startIndex)..<equals]),
+                        let pages = UInt64(token[token.index(after: equals)...]) {
+                    nodes.append((node, pages))
+                }
+            }
+            let total = nodes.reduce(0) { $0 + $1.1 }
+            if let path, !isHeapOrStack, !path.hasPrefix("/dev/") {
+                // Spread the written (anonymous) share over the nodes in proportion.
+                let writtenShare = total > 0 ? min(1, Double(anonPages) / Double(total)) : 0
+                for (node, pages) in nodes {
+                    let anon = UInt64((Double(pages) * writtenShare).rounded())
+                    anonymous[node, default: 0] += anon * pageSize
+                    file[node, default: 0] += (pages - min(pages, anon)) * pageSize
+                }
+                if anonPages > 0 && !path.hasSuffix(".so") && !path.contains(".so.") {
+                    written[path, default: 0] += anonPages * pageSize
+                }
+            } else {
+                for (node, pages) in nodes { anonymous[node, default: 0] += pages * pageSize }
+            }
+        }
+        return NUMAPlacement(anonymousBytesByNode: anonymous, fileBytesByNode: file, writtenPrivateFileBytes: written)
+    }
+
+    /// /proc/PID/io.
+    public static func io(_ text: String) -> IOCounters? {
+        let values = Parsers.keyValues(text)
+        guard let rchar = values["rchar"].flatMap({ UInt64($0) }),
+              let read = values["read_bytes"].flatMap({ UInt64($0) }) else { return nil }
+        return IOCounters(readCallBytes: rchar, storageReadBytes: read,
+                          storageWriteBytes: values["write_bytes"].flatMap { UInt64($0) } ?? 0)
+    }
+
+    /// /proc/PID/maps: bytes mapped from /dev/nvidia* and from /dev/shm.
+    public static func deviceMappings(_ text: String) -> (nvidiaBytes: UInt64, sharedMemoryBytes: UInt64) {
+        var nvidia: UInt64 = 0
+        var shm: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard fields.count == 6 else { continue }
+            let path = fields[5].trimmingWhitespace()
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let low = UInt64(range[0], radix: 16), let high = UInt64(range[1], radix: 16), high > low else { continue }
+            if path.hasPrefix("/dev/nvidia") { nvidia += high - low }
+            else if path.hasPrefix("/dev/shm/") { shm += high - low }
+        }
+        return (nvidia, shm)
+    }
+
+    /// "/dev/nvidia3" → 3; control devices (nvidiactl, nvidia-uvm) → nil.
+    public static func nvidiaDeviceNumber(_ target: String) -> Int? {
+        guard target.hasPrefix("/dev/nvidia") else { return nil }
+        return Int(target.dropFirst("/dev/nvidia".count))
+    }
+}

@@ -1,0 +1,113 @@
+import HostMemPlatform
+import HostMemTopology
+
+/// Why a process could not be read.
+public enum ProcessError: Error, Sendable, Hashable, CustomStringConvertible {
+    case noSuchProcess(Int)
+    case permissionDenied(Int, String)
+
+    public var description: String {
+        switch self {
+        case .noSuchProcess(let pid): "no process with PID \(pid)"
+        case .permissionDenied(let pid, let path):
+            "cannot read \(path) of PID \(pid): permission denied (run as the process's user, or as root)"
+        }
+    }
+}
+
+/// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
+public struct ProcessReader: Sendable {
+    public let tree: SystemTree
+
+    public init(root: String = "/") {
+        tree = SystemTree(root: root)
+    }
+
+    /// PIDs of every process visible in /proc.
+    public func processIDs() -> [Int] {
+        guard case .success(let entries) = tree.entries("proc") else { return [] }
+        return entries.compactMap { Int($0.name) }.sorted()
+    }
+
+    /// `pid` and all its descendants, parents before children. Found by reading every
+    /// process's parent from /proc/*/stat, which works on every kernel (unlike
+    /// task/*/children).
+    public func descendants(of pid: Int) -> [Int] {
+        var children: [Int: [Int]] = [:]
+        for other in processIDs() {
+            guard case .success(let text) = tree.read("proc/\(other)/stat"), let stat = ProcParsers.stat(text) else { continue }
+            children[stat.parent, default: []].append(other)
+        }
+        var result = [pid]
+        var index = 0
+        while index < result.count {
+            result += (children[result[index]] ?? []).sorted()
+            index += 1
+        }
+        return result
+    }
+
+    /// Reads one process. `full` adds smaps_rollup, numa_maps, maps and open files,
+    /// which cost more. A vanished process is `.noSuchProcess`; a stat that cannot be
+    /// read for permission is `.permissionDenied`; other parts that cannot be read are
+    /// listed in `unreadable`.
+    public func snapshot(_ pid: Int, full: Bool) throws(ProcessError) -> ProcessSnapshot {
+        let base = "proc/\(pid)"
+        let statText: String
+        switch tree.read("\(base)/stat") {
+        case .success(let text): statText = text
+        case .failure(let error):
+            if error.isPermissionDenied { throw .permissionDenied(pid, "/proc/\(pid)/stat") }
+            throw .noSuchProcess(pid)
+        }
+        guard let stat = ProcParsers.stat(statText) else { throw .noSuchProcess(pid) }
+        var unreadable: [String] = []
+        func read(_ name: String) -> String? {
+            switch tree.read("\(base)/\(name)") {
+            case .success(let text): return text
+            case .failure(let error):
+                unreadable.append("\(name): \(error.reason)")
+                return nil
+            }
+        }
+        let commandLine = read("cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
+        var snapshot = ProcessSnapshot(
+            pid: pid, commandLine: commandLine, stat: stat,
+            status: read("status").map(ProcParsers.status),
+            scheduler: read("schedstat").flatMap(ProcParsers.schedstat),
+            memory: nil, placement: nil, io: read("io").flatMap(ProcParsers.io), gpu: nil,
+            threadTicks: threadTicks(pid), unreadable: [])
+        if full {
+            snapshot.memory = read("smaps_rollup").flatMap(ProcParsers.smapsRollup)
+            snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps)
+            let mappings = read("maps").map(ProcParsers.deviceMappings)
+            snapshot.gpu = GPUUse(openDevices: openNVIDIADevices(pid), nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
+                                  sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)
+        }
+        snapshot.unreadable = unreadable
+        return snapshot
+    }
+
+    private func threadTicks(_ pid: Int) -> [Int: UInt64] {
+        guard case .success(let tasks) = tree.entries("proc/\(pid)/task") else { return [:] }
+        var ticks: [Int: UInt64] = [:]
+        for task in tasks {
+            guard let tid = Int(task.name), case .success(let text) = tree.read("proc/\(pid)/task/\(tid)/stat"),
+                  let stat = ProcParsers.stat(text) else { continue }
+            ticks[tid] = stat.userTicks + stat.systemTicks
+        }
+        return ticks
+    }
+
+    /// N of each /dev/nvidiaN the process has open (/proc/PID/fd links).
+    private func openNVIDIADevices(_ pid: Int) -> [Int] {
+        guard case .success(let fds) = tree.entries("proc/\(pid)/fd") else { return [] }
+        var devices = Set<Int>()
+        for fd in fds {
+            if let target = tree.linkName("proc/\(pid)/fd/\(fd.name)"), let number = ProcParsers.nvidiaDeviceNumber("/dev/" + target) {
+                devices.insert(number)
+            }
+        }
+        return devices.sorted()
+    }
+}

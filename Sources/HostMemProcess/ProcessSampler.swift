@@ -1,0 +1,73 @@
+import HostMemPlatform
+
+/// Samples a job's process tree at a fixed interval: every sample reads the light files
+/// (stat, status, schedstat, io, threads); the first and the last also read memory,
+/// NUMA placement and mappings. The tree is rediscovered each time, so workers that
+/// start or exit mid-sample are seen.
+public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
+    public var reader: ProcessReader
+    public var rootPID: Int
+    public var interval: Duration
+    public var duration: Duration
+    public var clock: C
+
+    public init(reader: ProcessReader, rootPID: Int, interval: Duration = .milliseconds(500),
+                duration: Duration = .seconds(10), clock: C) {
+        self.reader = reader
+        self.rootPID = rootPID
+        self.interval = interval
+        self.duration = duration
+        self.clock = clock
+    }
+
+    /// Takes one sample of the whole tree; nil when the root is gone.
+    public func sample(full: Bool, elapsed: Duration) throws(ProcessError) -> TreeSample? {
+        let root: ProcessSnapshot
+        do {
+            root = try reader.snapshot(rootPID, full: full)
+        } catch .noSuchProcess {
+            return nil
+        }
+        var processes = [root]
+        for pid in reader.descendants(of: rootPID).dropFirst() {
+            // A descendant that exits between listing and reading is simply gone.
+            if let snapshot = try? reader.snapshot(pid, full: full) { processes.append(snapshot) }
+        }
+        return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: processes, full: full)
+    }
+
+    /// Samples until `duration` has passed or the root exits. The first sample is
+    /// required: a root that does not exist or cannot be read throws. Later, when the
+    /// root exits, what was gathered so far is returned with `rootExited` set.
+    public func record() async throws -> ProcessTreeRecording {
+        let start = clock.now
+        guard let first = try sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
+        var samples = [first]
+        var exited = false
+        while start.duration(to: clock.now) < duration {
+            try await clock.sleep(for: interval)
+            let elapsed = start.duration(to: clock.now)
+            let isLast = elapsed + interval > duration
+            guard let next = try sample(full: isLast, elapsed: elapsed) else {
+                exited = true
+                break
+            }
+            samples.append(next)
+            if isLast { break }
+        }
+        // Make sure the last sample is full (the loop may have ended on time exactly).
+        if !exited, samples.last?.full != true, samples.count > 1 {
+            if let last = try sample(full: true, elapsed: start.duration(to: clock.now)) { samples.append(last) }
+        }
+        return ProcessTreeRecording(rootPID: rootPID, ticksPerSecond: SystemInfo.clockTicksPerSecond,
+                                    samples: samples, rootExited: exited)
+    }
+}
+
+extension Duration {
+    /// The whole duration in nanoseconds.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

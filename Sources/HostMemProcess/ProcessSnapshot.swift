@@ -1,0 +1,47 @@
+/// One process at one instant.
+public struct ProcessSnapshot: Sendable, Hashable, Codable {
+    public var pid: Int
+    public var commandLine: [String]
+    public var stat: ProcessStat
+    public var status: ProcessStatus?
+    public var scheduler: SchedulerStat?
+    /// Read in full samples only (the first and the last).
+    public var memory: MemoryRollup?
+    public var placement: NUMAPlacement?
+    public var io: IOCounters?
+    public var gpu: GPUUse?
+    /// CPU ticks (user + system) of each thread, by thread ID.
+    public var threadTicks: [Int: UInt64]
+    /// Parts that could not be read, with the reason ("io: Permission denied").
+    public var unreadable: [String]
+
+    /// The process's own CPU ticks.
+    public var ticks: UInt64 { stat.userTicks + stat.systemTicks }
+}
+
+/// Every process of a job's tree at one instant.
+public struct TreeSample: Sendable, Hashable, Codable {
+    /// Nanoseconds since the sampler started.
+    public var elapsedNanoseconds: UInt64
+    public var processes: [ProcessSnapshot]
+    /// Whether memory, placement and mappings were read (first and last sample).
+    public var full: Bool
+
+    public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }
+}
+
+/// A job's tree sampled over time: what the doctor judges.
+public struct ProcessTreeRecording: Sendable, Hashable, Codable {
+    public var rootPID: Int
+    /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`), to turn ticks into seconds.
+    public var ticksPerSecond: Int
+    public var samples: [TreeSample]
+    /// True when the root process exited before the sampling ended.
+    public var rootExited: Bool
+
+    public var first: TreeSample? { samples.first }
+    public var last: TreeSample? { samples.last }
+    /// The first and last full samples (memory growth is measured between them).
+    public var firstFull: TreeSample? { samples.first { $0.full } }
+    public var lastFull: TreeSample? { samples.last { $0.full } }
+}
