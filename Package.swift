@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "HostMemTopology", targets: ["HostMemTopology"]),
         .library(name: "HostMemProcess", targets: ["HostMemProcess"]),
         .library(name: "HostMemBench", targets: ["HostMemBench"]),
+        .library(name: "HostMemDiagnosis", targets: ["HostMemDiagnosis"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
     ],
     dependencies: [
@@ -40,13 +41,15 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
+        // Rules: snapshots in, findings out.
+        .target(name: "HostMemDiagnosis", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemBench"]),
         // Text and JSON renderers over snapshots.
-        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemBench"]),
+        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemBench", "HostMemDiagnosis"]),
         // The CLI: parsing and wiring only.
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemBench", "HostMemExport",
+                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemBench", "HostMemDiagnosis", "HostMemExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +62,6 @@ let package = Package(
         .testTarget(name: "HostMemTopologyTests", dependencies: ["HostMemTopology", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),
-        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]
 )

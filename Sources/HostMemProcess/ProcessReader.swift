@@ -76,7 +76,7 @@ public struct ProcessReader: Sendable {
             status: read("status").map(ProcParsers.status),
             scheduler: read("schedstat").flatMap(ProcParsers.schedstat),
             memory: nil, placement: nil, io: read("io").flatMap(ProcParsers.io), gpu: nil,
-            threadTicks: threadTicks(pid), unreadable: [])
+            threadTimes: threadTimes(pid), unreadable: [])
         if full {
             snapshot.memory = read("smaps_rollup").flatMap(ProcParsers.smapsRollup)
             snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps)
@@ -88,15 +88,19 @@ public struct ProcessReader: Sendable {
         return snapshot
     }
 
-    private func threadTicks(_ pid: Int) -> [Int: UInt64] {
+    private func threadTimes(_ pid: Int) -> [Int: ThreadTimes] {
         guard case .success(let tasks) = tree.entries("proc/\(pid)/task") else { return [:] }
-        var ticks: [Int: UInt64] = [:]
+        var times: [Int: ThreadTimes] = [:]
         for task in tasks {
             guard let tid = Int(task.name), case .success(let text) = tree.read("proc/\(pid)/task/\(tid)/stat"),
                   let stat = ProcParsers.stat(text) else { continue }
-            ticks[tid] = stat.userTicks + stat.systemTicks
+            let wait: UInt64? = {
+                guard case .success(let text) = tree.read("proc/\(pid)/task/\(tid)/schedstat") else { return nil }
+                return ProcParsers.schedstat(text)?.waitNanoseconds
+            }()
+            times[tid] = ThreadTimes(ticks: stat.userTicks + stat.systemTicks, waitNanoseconds: wait)
         }
-        return ticks
+        return times
     }
 
     /// N of each /dev/nvidiaN the process has open (/proc/PID/fd links).

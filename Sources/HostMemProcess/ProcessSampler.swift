@@ -28,6 +28,8 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         } catch .noSuchProcess {
             return nil
         }
+        // A zombie has exited; its parent just has not reaped it yet.
+        if root.stat.state == "Z" { return nil }
         var processes = [root]
         for pid in reader.descendants(of: rootPID).dropFirst() {
             // A descendant that exits between listing and reading is simply gone.
@@ -47,7 +49,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         while start.duration(to: clock.now) < duration {
             try await clock.sleep(for: interval)
             let elapsed = start.duration(to: clock.now)
-            let isLast = elapsed + interval > duration
+            let isLast = elapsed + interval / 2 >= duration
             guard let next = try sample(full: isLast, elapsed: elapsed) else {
                 exited = true
                 break

@@ -10,13 +10,25 @@ public struct ProcessSnapshot: Sendable, Hashable, Codable {
     public var placement: NUMAPlacement?
     public var io: IOCounters?
     public var gpu: GPUUse?
-    /// CPU ticks (user + system) of each thread, by thread ID.
-    public var threadTicks: [Int: UInt64]
+    /// CPU time and run-queue wait of each thread, by thread ID.
+    public var threadTimes: [Int: ThreadTimes]
     /// Parts that could not be read, with the reason ("io: Permission denied").
     public var unreadable: [String]
 
     /// The process's own CPU ticks.
     public var ticks: UInt64 { stat.userTicks + stat.systemTicks }
+}
+
+/// One thread's CPU ticks (/proc/PID/task/TID/stat utime + stime) and time spent
+/// runnable but waiting for a CPU (task/TID/schedstat), when the kernel reports it.
+public struct ThreadTimes: Sendable, Hashable, Codable {
+    public var ticks: UInt64
+    public var waitNanoseconds: UInt64?
+
+    public init(ticks: UInt64, waitNanoseconds: UInt64?) {
+        self.ticks = ticks
+        self.waitNanoseconds = waitNanoseconds
+    }
 }
 
 /// Every process of a job's tree at one instant.

@@ -1,32 +1,170 @@
 import ArgumentParser
+import HostMemBench
+import HostMemDiagnosis
 import HostMemExport
+import HostMemPlatform
+import HostMemProcess
 import HostMemTopology
 
-/// `hostmem doctor`: the main job. For now it checks the machine's layout and kernel
-/// settings; inspecting a running job (`--pid`, `-- CMD`) and calibration come next.
+/// `hostmem doctor`: the main job.
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check this machine (and, soon, a running job) for host-memory bottlenecks.",
+        abstract: "Find what starves the GPUs: this machine, and a running job with --pid or -- CMD.",
         discussion: """
-            Today: reads the topology and kernel settings and shows what the doctor will judge. \
-            Coming: --pid P / -- CMD to inspect a training job's process tree, a quick \
-            calibration, and ranked findings with the exact fix.
+            No target: checks the topology, kernel settings and a quick calibration (cached in \
+            ~/.cache/hostmem, measured in about 10 s when absent) and prints findings. \
+            --pid P: samples that process and all its descendants (DataLoader workers) for \
+            --seconds at 2 Hz from /proc and ranks findings with evidence and the fix. \
+            -- CMD…: starts the command, waits --warmup seconds, samples it, lets it finish and \
+            exits with its status (or 3 when --fail-on is crossed). \
+            Exit status: 0 done, 1 failed, 2 bad input, 3 a finding at or above --fail-on.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Read a captured tree instead of /.", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Inspect this running process and its descendants.", valueName: "PID"))
+    var pid: Int?
+
+    @Option(name: .long, help: ArgumentHelp("How long to sample the job.", valueName: "N"))
+    var seconds: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("With -- CMD: seconds to let the command start before sampling.", valueName: "N"))
+    var warmup: Double = 2
+
+    @Option(name: .long, help: "Exit with status 3 when a finding is at least this severe: warning or critical.")
+    var failOn: FailLevel?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "Do not measure a calibration when none is cached (machine findings only).")
+    var noCalibration = false
+
+    @Option(name: .long, help: ArgumentHelp("Read a captured tree instead of / (machine findings only).", valueName: "DIR"))
     var root: String = "/"
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to start and inspect (after --).", valueName: "CMD"))
+    var command: [String] = []
+
+    enum FailLevel: String, ExpressibleByArgument, CaseIterable {
+        case warning, critical
+        var severity: Severity { self == .warning ? .warning : .critical }
+    }
+
+    func validate() throws {
+        if pid != nil && !command.isEmpty { throw ValidationError("give either --pid or -- CMD, not both") }
+        if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
+        guard seconds >= 1 && seconds <= 3600 else { throw ValidationError("--seconds must be between 1 and 3600") }
+        guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be between 0 and 3600") }
+        if root != "/" && (pid != nil || !command.isEmpty) {
+            throw ValidationError("--root reads a captured machine; a job can only be inspected on the live one")
+        }
+    }
 
     func run() async throws {
         let topology = try readTopology(root: root)
-        print(TopologyText.summary(topology))
-        print("""
+        let machine = BenchMachine(topology: topology)
+        let hasTarget = pid != nil || !command.isEmpty
+        let (calibration, source) = calibrate(topology: topology, machine: machine, measureIfMissing: !hasTarget && !noCalibration && root == "/")
 
-            The doctor's findings are not built yet. What it will check here: workers spread \
-            across sockets, memory on the wrong NUMA node for the GPU, saturated DRAM bandwidth \
-            against this machine's measured peak, THP and numa_balancing, swap, pinned memory, \
-            and copy-on-write growth of forked DataLoader workers.
-            For now, 'hostmem topo' shows the layout and settings it will judge.
-            """)
+        var child: ChildProcess?
+        var target = pid
+        if !command.isEmpty {
+            do {
+                child = try ChildProcess.spawn(command)
+            } catch {
+                throw CommandFailure(message: "cannot run '\(command[0])': \(error.reason)", status: .usage)
+            }
+            target = Int(child!.pid)
+            try await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
+        }
+
+        var input = DiagnosisInput(topology: topology, calibration: calibration)
+        var job: JobSummary?
+        if let target {
+            let (summary, numastat) = try await sample(target, launched: child != nil)
+            job = summary
+            input.job = summary
+            input.numastat = numastat
+            let system = SystemReader(root: root)
+            input.readAheadKilobytes = system.readAheadKilobytes()
+            input.nvidiaMinors = system.nvidiaMinors()
+            input.sharedMemory = try? FileSystem.space(atPath: "/dev/shm")
+            input.pythonStacksUnavailable = "py-spy sampling is not built yet"
+        }
+        input.countersUnavailable = "hardware counters are not read by the doctor yet (hostmem stat comes with HostMemCounters)"
+        let gpus = NVMLReadings.read()
+        let report = DoctorReport(
+            machine: TopologyText.summary(topology), calibrationSource: source,
+            calibration: calibration.map(CalibrationHighlights.init), job: job,
+            gpus: gpus.readings, gpusUnavailable: gpus.reason, diagnosis: Diagnosis.run(input))
+        if json {
+            print(try DoctorJSON.render(report))
+        } else {
+            print(DoctorText.render(report), terminator: "")
+        }
+        var status = ExitStatus.success.rawValue
+        if let child {
+            let exit = try child.wait()
+            status = exit.shellStatus
+        }
+        if let failOn, let worst = report.worst, worst >= failOn.severity {
+            status = ExitStatus.findings.rawValue
+        }
+        Terminal.exit(status)
+    }
+
+    /// The cached calibration, or a quick one measured now when allowed.
+    private func calibrate(topology: Topology, machine: BenchMachine, measureIfMissing: Bool) -> (Calibration?, String) {
+        guard root == "/" else { return (nil, "not measured: a captured tree has no hardware to measure") }
+        let key = MachineKey.make(machine: machine)
+        let store = CalibrationStore.defaultPath().map(CalibrationStore.init)
+        if let cached = store?.load(machineKey: key, acceptQuick: true) {
+            return (cached, "\(cached.quick ? "quick" : "full"), cached in \(store!.path)")
+        }
+        guard measureIfMissing else {
+            return (nil, "none cached; run 'hostmem bench --quick' when the machine is idle (not measured now: it would disturb the job)")
+        }
+        do {
+            if !json { Terminal.writeError("hostmem doctor: no calibration cached; measuring one (about 10 s)…\n") }
+            let calibration = try CalibrationRun(scope: .quick, topology: topology).run()
+            try? store?.save(calibration)
+            return (calibration, "quick, measured now\(store.map { " and saved to \($0.path)" } ?? "")")
+        } catch {
+            return (nil, "could not be measured: \(error)")
+        }
+    }
+
+    /// Samples the job; bad targets become one-line errors.
+    private func sample(_ target: Int, launched: Bool) async throws -> (JobSummary, [Int: NUMAStatCounters]?) {
+        let reader = ProcessReader(root: root)
+        let system = SystemReader(root: root)
+        let before = system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
+        let sampler = ProcessSampler(reader: reader, rootPID: target, duration: .milliseconds(Int(seconds * 1000)), clock: ContinuousClock())
+        let recording: ProcessTreeRecording
+        do {
+            // The first sample checks access: smaps_rollup needs the process's user or root.
+            if let first = try sampler.sample(full: true, elapsed: .zero),
+               let denied = first.process(target)?.unreadable.first(where: { $0.hasPrefix("smaps_rollup") && $0.contains("ermission") }) {
+                _ = denied
+                throw ProcessError.permissionDenied(target, "/proc/\(target)/smaps_rollup")
+            }
+            recording = try await sampler.record()
+        } catch let error as ProcessError {
+            if case .noSuchProcess = error, launched {
+                throw CommandFailure(message: "the command exited before it could be sampled (try a smaller --warmup)", status: .failure)
+            }
+            throw CommandFailure(message: "\(error)", status: error.isMissing ? .usage : .failure)
+        }
+        let after = system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
+        var delta: [Int: NUMAStatCounters] = [:]
+        for (node, counters) in after { if let earlier = before[node] { delta[node] = counters.delta(since: earlier) } }
+        return (JobSummary(recording: recording), delta.isEmpty ? nil : delta)
+    }
+}
+
+extension ProcessError {
+    var isMissing: Bool {
+        if case .noSuchProcess = self { return true }
+        return false
     }
 }

@@ -59,6 +59,8 @@ enum ExitStatus: Int32 {
     case failure = 1
     /// Bad input: unknown option, bad value, a root or path that cannot be used.
     case usage = 2
+    /// `doctor --fail-on`: a finding at or above the level.
+    case findings = 3
 }
 
 /// An error the CLI reports as one line with a chosen exit status.

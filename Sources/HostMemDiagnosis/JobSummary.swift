@@ -1,0 +1,123 @@
+import HostMemProcess
+import HostMemTopology
+
+/// One process of the job, summarised over the sampling window: the figures the rules
+/// judge. Rates are per second of the window.
+public struct ProcessSummary: Sendable, Hashable, Codable {
+    public enum Role: String, Sendable, Hashable, Codable {
+        /// The process the user named (the training loop).
+        case main
+        /// A descendant running the same program (a DataLoader worker).
+        case worker
+        /// Any other descendant (a compiler, a shell).
+        case child
+    }
+
+    public var pid: Int
+    public var role: Role
+    public var command: String
+    /// CPU use, percent of one CPU (100 = one CPU busy).
+    public var cpuPercent: Double
+    /// Time runnable but waiting for a CPU, percent of the window (/proc/PID/schedstat).
+    public var runDelayPercent: Double?
+    /// Threads that wanted a CPU at least half the window (running or waiting in the
+    /// run queue): the threads competing for the CPUs.
+    public var busyThreads: Int
+    public var threads: Int
+    public var involuntarySwitchesPerSecond: Double?
+    public var minorFaultsPerSecond: Double
+    public var majorFaultsPerSecond: Double
+    /// Bytes read from storage during the window (/proc/PID/io read_bytes).
+    public var storageReadBytes: UInt64?
+    public var majorFaults: UInt64
+    /// Memory at the first and last full sample.
+    public var memoryFirst: MemoryRollup?
+    public var memoryLast: MemoryRollup?
+    public var placement: NUMAPlacement?
+    /// CPUs it was seen on, and the CPUs it may use.
+    public var cpusSeen: [Int]
+    public var allowedCPUs: [Int]?
+    public var lockedBytes: UInt64
+    public var pinnedBytes: UInt64
+    public var swapBytes: UInt64
+    public var gpu: GPUUse?
+}
+
+/// The job over the window.
+public struct JobSummary: Sendable, Hashable, Codable {
+    public var rootPID: Int
+    public var seconds: Double
+    public var rootExited: Bool
+    public var processes: [ProcessSummary]
+
+    public var main: ProcessSummary? { processes.first { $0.role == .main } }
+    public var workers: [ProcessSummary] { processes.filter { $0.role == .worker } }
+
+    public init(rootPID: Int, seconds: Double, rootExited: Bool, processes: [ProcessSummary]) {
+        self.rootPID = rootPID
+        self.seconds = seconds
+        self.rootExited = rootExited
+        self.processes = processes
+    }
+
+    /// Summarises a recording: deltas between the first and last sample each process
+    /// appears in, memory between the first and last full samples.
+    public init(recording: ProcessTreeRecording) {
+        rootPID = recording.rootPID
+        rootExited = recording.rootExited
+        let first = recording.first, last = recording.last
+        seconds = Double((last?.elapsedNanoseconds ?? 0) - (first?.elapsedNanoseconds ?? 0)) / 1e9
+        let ticksPerSecond = Double(recording.ticksPerSecond)
+        var order: [Int] = []
+        for sample in recording.samples { for process in sample.processes where !order.contains(process.pid) { order.append(process.pid) } }
+        let rootProgram = recording.first?.process(recording.rootPID).map(Self.program)
+        processes = order.compactMap { pid -> ProcessSummary? in
+            let appearances = recording.samples.compactMap { sample in sample.process(pid).map { (sample, $0) } }
+            guard let (firstSample, start) = appearances.first, let (lastSample, end) = appearances.last else { return nil }
+            let span = max(1e-3, Double(lastSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
+            let fulls = appearances.filter { $0.0.full }
+            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : (Self.program(end) == rootProgram ? .worker : .child)
+            var busy = 0
+            for (tid, times) in end.threadTimes {
+                let before = start.threadTimes[tid]
+                let running = Double(times.ticks &- min(times.ticks, before?.ticks ?? 0)) / ticksPerSecond
+                let waiting = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 } ?? 0
+                if (running + waiting) / span >= 0.5 { busy += 1 }
+            }
+            let runDelay: Double? = {
+                guard let a = start.scheduler, let b = end.scheduler, appearances.count > 1 else { return nil }
+                return Double(b.waitNanoseconds &- min(b.waitNanoseconds, a.waitNanoseconds)) / 1e9 / span * 100
+            }()
+            let involuntary: Double? = {
+                guard let a = start.status?.involuntarySwitches, let b = end.status?.involuntarySwitches else { return nil }
+                return Double(b &- min(a, b)) / span
+            }()
+            let storage: UInt64? = {
+                guard let a = start.io, let b = end.io else { return nil }
+                return b.storageReadBytes &- min(a.storageReadBytes, b.storageReadBytes)
+            }()
+            let majors = end.stat.majorFaults &- min(start.stat.majorFaults, end.stat.majorFaults)
+            return ProcessSummary(
+                pid: pid, role: role, command: end.commandLine.joined(separator: " ").isEmpty ? end.stat.comm : end.commandLine.joined(separator: " "),
+                cpuPercent: Double(end.ticks &- min(start.ticks, end.ticks)) / ticksPerSecond / span * 100,
+                runDelayPercent: runDelay, busyThreads: busy, threads: end.stat.threads,
+                involuntarySwitchesPerSecond: involuntary,
+                minorFaultsPerSecond: Double(end.stat.minorFaults &- min(start.stat.minorFaults, end.stat.minorFaults)) / span,
+                majorFaultsPerSecond: Double(majors) / span,
+                storageReadBytes: storage, majorFaults: majors,
+                memoryFirst: fulls.first?.1.memory, memoryLast: fulls.last?.1.memory,
+                placement: fulls.last?.1.placement,
+                cpusSeen: Array(Set(appearances.compactMap { $0.1.stat.lastCPU })).sorted(),
+                allowedCPUs: end.status?.allowedCPUs,
+                lockedBytes: end.status?.lockedBytes ?? 0, pinnedBytes: end.status?.pinnedBytes ?? 0,
+                swapBytes: end.status?.swapBytes ?? 0, gpu: fulls.last?.1.gpu)
+        }
+    }
+
+    /// What program a process runs: the interpreter and script for Python, else argv[0].
+    static func program(_ snapshot: ProcessSnapshot) -> String {
+        let arguments = snapshot.commandLine
+        guard let first = arguments.first else { return snapshot.stat.comm }
+        return first.split(separator: "/").last.map(String.init) ?? first
+    }
+}

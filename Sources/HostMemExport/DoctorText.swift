@@ -1,0 +1,91 @@
+import Foundation
+import HostMemDiagnosis
+import HostMemProcess
+import HostMemTopology
+
+/// `hostmem doctor` for a terminal: findings first (ranked), then what was not judged,
+/// then the job's tree.
+public enum DoctorText {
+    public static func render(_ report: DoctorReport) -> String {
+        var lines = ["hostmem doctor — \(report.machine)"]
+        if let highlights = report.calibration {
+            var parts: [String] = []
+            if let latency = highlights.dramLatencyNanoseconds { parts.append("DRAM latency \(String(format: "%.0f", latency)) ns") }
+            if let one = highlights.readGigabytesPerSecondOneThread, let all = highlights.readGigabytesPerSecondAllThreads {
+                parts.append("read \(String(format: "%.1f", one)) GB/s (1 thread), \(String(format: "%.1f", all)) GB/s (all)")
+            }
+            if let gather = highlights.gatherMillionLinesPerSecond { parts.append("random gather \(String(format: "%.0f", gather)) M lines/s") }
+            lines.append("Calibration (\(report.calibrationSource)): " + parts.joined(separator: ", "))
+        } else {
+            lines.append("Calibration: \(report.calibrationSource)")
+        }
+        if let job = report.job, let main = job.main {
+            let exited = job.rootExited ? "; it exited during the window, findings are from what was gathered" : ""
+            lines.append("Job: PID \(main.pid) (\(truncate(main.command, 60))), \(job.processes.count) process\(job.processes.count == 1 ? "" : "es"), sampled \(String(format: "%.1f", job.seconds)) s\(exited)")
+        }
+        if let gpus = report.gpus {
+            for gpu in gpus {
+                lines.append("GPU \(gpu.index)\(gpu.pciAddress.map { " (\($0))" } ?? ""): \(gpu.utilizationPercent)% busy, \(gpu.memoryUsedBytes >> 20) of \(gpu.memoryTotalBytes >> 20) MiB (NVML)")
+            }
+        } else if let reason = report.gpusUnavailable {
+            lines.append("GPU utilization: unavailable (\(reason))")
+        }
+        lines.append("")
+        if report.findings.isEmpty {
+            lines.append("No findings: nothing crossed a threshold.")
+        } else {
+            lines.append("Findings (\(report.findings.count), most severe first):")
+            for (index, finding) in report.findings.enumerated() {
+                lines.append("\(index + 1). [\(finding.severity.rawValue.uppercased())] \(finding.title)  (\(finding.id))")
+                for item in finding.evidence { lines.append("     evidence: \(item)") }
+                lines.append("     fix: \(finding.fix)")
+                lines.append("     why: \(finding.concept)")
+            }
+        }
+        if !report.notJudged.isEmpty {
+            lines.append("")
+            lines.append("Not judged:")
+            lines += report.notJudged.map { "  - \($0)" }
+        }
+        if let job = report.job {
+            lines.append("")
+            lines += treeLines(job)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The job's processes: role, CPU, run delay, memory and where its pages are.
+    public static func treeLines(_ job: JobSummary) -> [String] {
+        var table = TextTable(header: ["PID", "role", "CPU", "run delay", "threads", "RSS", "PSS", "private dirty", "pages by node", "command"])
+        for process in job.processes {
+            let memory = process.memoryLast
+            let nodes = process.placement.map { placement in
+                placement.totalBytesByNode.sorted { $0.key < $1.key }.map { "\($0.key): \(ByteFormat.string($0.value))" }.joined(separator: ", ")
+            } ?? "-"
+            table.rows.append([
+                "\(process.pid)", process.role.rawValue, String(format: "%.0f%%", process.cpuPercent),
+                process.runDelayPercent.map { String(format: "%.0f%%", $0) } ?? "-", "\(process.threads)",
+                memory.map { ByteFormat.string($0.residentBytes) } ?? "-", memory.map { ByteFormat.string($0.proportionalBytes) } ?? "-",
+                memory.map { ByteFormat.string($0.privateDirtyBytes) } ?? "-", nodes.isEmpty ? "-" : nodes,
+                truncate(process.command, 40),
+            ])
+        }
+        return ["Process tree over \(String(format: "%.1f", job.seconds)) s (CPU: % of one CPU; run delay: % of the window waiting for a CPU):"]
+            + table.render()
+    }
+
+    /// One line of at most `limit` characters (command lines can hold newlines).
+    static func truncate(_ text: String, _ limit: Int) -> String {
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count <= limit ? line : String(line.prefix(limit - 1)) + "…"
+    }
+}
+
+/// `hostmem doctor --json`.
+public enum DoctorJSON {
+    public static func render(_ report: DoctorReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A command started by hostmem (`hostmem doctor -- CMD…`), which inherits stdin,
+/// stdout and stderr. The corresponding C functions are `posix_spawnp` and `waitpid`.
+public struct ChildProcess: Sendable {
+    public let pid: Int32
+
+    /// Starts `arguments[0]` found on PATH with the rest as its arguments.
+    public static func spawn(_ arguments: [String]) throws(SystemError) -> ChildProcess {
+        precondition(!arguments.isEmpty, "a command needs a name")
+        var pid: pid_t = 0
+        let cStrings = arguments.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var argv = cStrings + [nil]
+        let code = posix_spawnp(&pid, arguments[0], nil, nil, &argv, environ)
+        if code != 0 { throw SystemError(operation: "posix_spawnp", path: arguments[0], code: code) }
+        return ChildProcess(pid: pid)
+    }
+
+    /// How the child ended.
+    public enum Exit: Sendable, Hashable {
+        case exited(Int32)
+        case signaled(Int32)
+
+        /// The shell's convention: the exit code, or 128 + the signal number.
+        public var shellStatus: Int32 {
+            switch self {
+            case .exited(let code): code
+            case .signaled(let signal): 128 + signal
+            }
+        }
+    }
+
+    /// Waits for the child to end (reaping it).
+    public func wait() throws(SystemError) -> Exit {
+        var status: Int32 = 0
+        _ = try retryingInterrupts("waitpid", path: nil) { waitpid(pid, &status, 0) }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out: they are macros.
+        let signal = status & 0x7f
+        if signal == 0 { return .exited((status >> 8) & 0xff) }
+        return .signaled(signal)
+    }
+}
+
+extension FileSystem {
+    /// Total and free bytes of the file system holding `path`.
+    /// The corresponding C function is `statvfs`.
+    public static func space(atPath path: String) throws(SystemError) -> (totalBytes: UInt64, freeBytes: UInt64) {
+        var info = statvfs()
+        if statvfs(path, &info) != 0 { throw SystemError(operation: "statvfs", path: path, code: errno) }
+        let block = UInt64(info.f_frsize)
+        return (UInt64(info.f_blocks) * block, UInt64(info.f_bavail) * block)
+    }
+
+    /// Whether a process with this PID exists (`kill(pid, 0)`; EPERM means it exists).
+    public static func processExists(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}
