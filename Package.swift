@@ -60,6 +60,8 @@ let package = Package(
         ),
         .testTarget(name: "HostMemPlatformTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"]),
         .testTarget(name: "HostMemTopologyTests", dependencies: ["HostMemTopology", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemProcessTests", dependencies: ["HostMemProcess", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemDiagnosisTests", dependencies: ["HostMemDiagnosis", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),
         .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),

@@ -233,17 +233,18 @@ struct Rules {
             pids: pids)
     }
 
-    /// Workers spread over several sockets.
+    /// Workers spread over several NUMA nodes (sockets).
     func acrossSockets(_ job: JobSummary) -> Finding? {
-        guard topology.packages.count > 1, job.workers.count > 1 else { return nil }
+        guard topology.cpuNodes.count > 1, job.workers.count > 1 else { return nil }
+        let nodes = Set(job.workers.flatMap { $0.cpusSeen.compactMap(input.node(ofCPU:)) })
+        guard nodes.count > 1 else { return nil }
         let packages = Set(job.workers.flatMap { $0.cpusSeen.compactMap(input.package(ofCPU:)) })
-        guard packages.count > 1 else { return nil }
         let node = gpuNode(job) ?? job.main.flatMap { $0.cpusSeen.first.flatMap(input.node(ofCPU:)) } ?? 0
         return Finding(
-            id: "workers-across-sockets", severity: .warning, title: "DataLoader workers run on several sockets",
-            evidence: ["\(job.workers.count) workers seen on CPUs of packages \(packages.sorted().map(String.init).joined(separator: ", ")) (/proc/PID/stat processor)"],
+            id: "workers-across-sockets", severity: .warning, title: "DataLoader workers run on several NUMA nodes",
+            evidence: ["\(job.workers.count) workers seen on CPUs of nodes \(nodes.sorted().map(String.init).joined(separator: ", ")) (packages \(packages.sorted().map(String.init).joined(separator: ", "))) (/proc/PID/stat processor)"],
             fix: "numactl --cpunodebind=\(node) --membind=\(node) \(job.main?.command ?? "python train.py")",
-            concept: "Batches built on the far socket travel over the inter-socket link to the main process and the GPU.",
+            concept: "Batches built on the far socket travel over the inter-socket link to the main process and the GPU, and each worker's memory lands on whichever node it ran on first.",
             pids: job.workers.map(\.pid))
     }
 

@@ -55,6 +55,17 @@ public struct MemoryRollup: Sendable, Hashable, Codable {
     public var sharedCleanBytes: UInt64
     public var sharedDirtyBytes: UInt64
     public var swapBytes: UInt64
+    public init(residentBytes: UInt64, proportionalBytes: UInt64, privateCleanBytes: UInt64, privateDirtyBytes: UInt64,
+                sharedCleanBytes: UInt64, sharedDirtyBytes: UInt64, swapBytes: UInt64) {
+        self.residentBytes = residentBytes
+        self.proportionalBytes = proportionalBytes
+        self.privateCleanBytes = privateCleanBytes
+        self.privateDirtyBytes = privateDirtyBytes
+        self.sharedCleanBytes = sharedCleanBytes
+        self.sharedDirtyBytes = sharedDirtyBytes
+        self.swapBytes = swapBytes
+    }
+
     /// Private pages: what this process alone holds (USS).
     public var uniqueBytes: UInt64 { privateCleanBytes + privateDirtyBytes }
 }
@@ -69,6 +80,12 @@ public struct NUMAPlacement: Sendable, Hashable, Codable {
     /// pages, `anon=` on a `file=` line), per file: a memmap written in place. Shared
     /// libraries are left out (their relocated data is written at load time).
     public var writtenPrivateFileBytes: [String: UInt64]
+
+    public init(anonymousBytesByNode: [Int: UInt64], fileBytesByNode: [Int: UInt64], writtenPrivateFileBytes: [String: UInt64]) {
+        self.anonymousBytesByNode = anonymousBytesByNode
+        self.fileBytesByNode = fileBytesByNode
+        self.writtenPrivateFileBytes = writtenPrivateFileBytes
+    }
 
     public var totalBytesByNode: [Int: UInt64] {
         anonymousBytesByNode.merging(fileBytesByNode, uniquingKeysWith: +)
@@ -93,4 +110,10 @@ public struct GPUUse: Sendable, Hashable, Codable {
     public var nvidiaMappedBytes: UInt64
     /// Bytes of /dev/shm files mapped (DataLoader worker queues use them).
     public var sharedMemoryMappedBytes: UInt64
+
+    public init(openDevices: [Int], nvidiaMappedBytes: UInt64, sharedMemoryMappedBytes: UInt64) {
+        self.openDevices = openDevices
+        self.nvidiaMappedBytes = nvidiaMappedBytes
+        self.sharedMemoryMappedBytes = sharedMemoryMappedBytes
+    }
 }

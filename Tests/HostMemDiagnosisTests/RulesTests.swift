@@ -1,0 +1,235 @@
+import HostMemProcess
+import HostMemTestSupport
+import HostMemTopology
+import Testing
+@testable import HostMemDiagnosis
+
+/// A process summary with quiet defaults; tests set what a rule looks at.
+func process(_ pid: Int, _ role: ProcessSummary.Role, cpus: [Int] = [0], cpuPercent: Double = 20) -> ProcessSummary {
+    ProcessSummary(
+        pid: pid, role: role, command: "python train.py", cpuPercent: cpuPercent, runDelayPercent: 1, busyThreads: 0, threads: 1,
+        involuntarySwitchesPerSecond: 0, minorFaultsPerSecond: 10, majorFaultsPerSecond: 0, storageReadBytes: 0, majorFaults: 0,
+        memoryFirst: nil, memoryLast: nil, placement: nil, cpusSeen: cpus, allowedCPUs: nil,
+        lockedBytes: 0, pinnedBytes: 0, swapBytes: 0, gpu: nil)
+}
+
+func rollup(rss: UInt64, privateDirty: UInt64) -> MemoryRollup {
+    MemoryRollup(residentBytes: rss, proportionalBytes: rss / 2, privateCleanBytes: 0, privateDirtyBytes: privateDirty,
+                 sharedCleanBytes: 0, sharedDirtyBytes: rss - privateDirty, swapBytes: 0)
+}
+
+func ids(_ input: DiagnosisInput) -> [String] { Diagnosis.run(input).findings.map(\.id) }
+
+/// Machine rules on synthetic and captured trees (swap, THP, NUMA balancing).
+struct MachineRuleTests {
+    @Test("swap in use, THP off and NUMA balancing on are each found on a dual-socket machine")
+    func settings() throws {
+        var machine = SyntheticMachine()
+        machine.transparentHugePages = "always madvise [never]"
+        machine.numaBalancing = 1
+        machine.swapTotalKB = 8 << 20
+        machine.swapFreeKB = 2 << 20
+        let topology = try TopologyReader(root: try machine.write()).read()
+        let found = Diagnosis.run(DiagnosisInput(topology: topology)).findings
+        #expect(Set(found.map(\.id)) == ["swap-in-use", "thp-disabled", "numa-balancing-on"])
+        let swap = try #require(found.first { $0.id == "swap-in-use" })
+        #expect(swap.evidence[0].contains("6144 MiB of swap used"))
+    }
+
+    @Test("the same machine set up well: no finding")
+    func healthyMachine() throws {
+        var machine = SyntheticMachine()
+        machine.numaBalancing = 0
+        machine.swapFreeKB = machine.swapTotalKB
+        let topology = try TopologyReader(root: try machine.write()).read()
+        #expect(ids(DiagnosisInput(topology: topology)).isEmpty)
+    }
+
+    @Test("NUMA balancing on a one-node machine is not a finding")
+    func oneNode() throws {
+        var machine = SyntheticMachine()
+        machine.sockets = 1
+        machine.swapFreeKB = machine.swapTotalKB
+        let topology = try TopologyReader(root: try machine.write()).read()
+        #expect(!ids(DiagnosisInput(topology: topology)).contains("numa-balancing-on"))
+        #expect(Diagnosis.run(DiagnosisInput(topology: topology)).notJudged.contains { $0.contains("one NUMA node") })
+    }
+}
+
+/// NUMA and GPU rules on the captured multi-socket machines.
+struct NUMARuleTests {
+    static let machines = ["16amd64-8n2c", "32intel64-2p8co2t+8ve", "64amd64-4s2n4ca2co", "128arm-2pa2n8cluster4co", "8ia64-2n2s2c", "48amd64-4pa2n6c-sparse"]
+
+    static func job(workersOn cpus: [Int], pagesOn node: Int, gpu: Int? = nil) -> JobSummary {
+        var main = process(100, .main, cpus: cpus)
+        var placement = NUMAPlacement(anonymousBytesByNode: [node: 512 << 20], fileBytesByNode: [node: 256 << 20], writtenPrivateFileBytes: [:])
+        main.placement = placement
+        if let gpu { main.gpu = GPUUse(openDevices: [gpu], nvidiaMappedBytes: 1 << 30, sharedMemoryMappedBytes: 0) }
+        var workers = (0..<2).map { process(101 + $0, .worker, cpus: cpus) }
+        placement.fileBytesByNode = [:]
+        for index in workers.indices { workers[index].placement = placement }
+        return JobSummary(rootPID: 100, seconds: 10, rootExited: false, processes: [main] + workers)
+    }
+
+    @Test("workers on node A with their pages on node B: remote-NUMA finding with the numactl line for B",
+          arguments: machines)
+    func remote(machine: String) throws {
+        let topology = try TopologyReader(root: try HwlocFixtures.extract(machine)).read()
+        let nodes = topology.cpuNodes
+        try #require(nodes.count >= 2)
+        let (near, far) = (nodes[0], nodes[1])
+        let input = DiagnosisInput(topology: topology, job: Self.job(workersOn: Array(near.cpus.prefix(2)), pagesOn: far.os))
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "remote-numa" })
+        #expect(finding.fix == "numactl --cpunodebind=\(far.os) --membind=\(far.os) python train.py")
+        #expect(finding.pids == [100, 101, 102])
+        #expect(finding.evidence[0].contains("100% remote"))
+    }
+
+    @Test("the same job bound to the node of its memory: no NUMA finding", arguments: machines)
+    func bound(machine: String) throws {
+        let topology = try TopologyReader(root: try HwlocFixtures.extract(machine)).read()
+        let node = topology.cpuNodes[1]
+        let input = DiagnosisInput(topology: topology, job: Self.job(workersOn: Array(node.cpus.prefix(2)), pagesOn: node.os))
+        let found = ids(input)
+        #expect(!found.contains("remote-numa"))
+        #expect(!found.contains("workers-across-sockets"))
+    }
+
+    @Test("a dual-socket 8-GPU box: workers on node 0 feeding a GPU on node 1 with pages on node 1 → bind to node 1")
+    func gpuNode() throws {
+        let machine = SyntheticMachine()
+        let topology = try TopologyReader(root: try machine.write()).read()
+        // /dev/nvidia4 is the first GPU of socket 1 in PCI order.
+        let job = Self.job(workersOn: Array(machine.cpus(ofSocket: 0).prefix(2)), pagesOn: 1, gpu: 4)
+        let diagnosis = Diagnosis.run(DiagnosisInput(topology: topology, job: job))
+        let remote = try #require(diagnosis.findings.first { $0.id == "remote-numa" })
+        #expect(remote.fix.hasPrefix("numactl --cpunodebind=1 --membind=1 "))
+        #expect(remote.evidence.last == "node 1 is the node of the GPU it feeds")
+        let far = try #require(diagnosis.findings.first { $0.id == "gpu-on-other-node" })
+        #expect(far.evidence[0].contains("node 1"))
+        // Bound to node 1 with the GPU there: neither finding.
+        let good = Self.job(workersOn: Array(machine.cpus(ofSocket: 1).prefix(2)), pagesOn: 1, gpu: 4)
+        let clean = ids(DiagnosisInput(topology: topology, job: good))
+        #expect(!clean.contains("remote-numa") && !clean.contains("gpu-on-other-node"))
+    }
+
+    @Test("workers seen on both nodes: the across-sockets finding")
+    func acrossSockets() throws {
+        let machine = SyntheticMachine()
+        let topology = try TopologyReader(root: try machine.write()).read()
+        var job = Self.job(workersOn: [machine.cpus(ofSocket: 0)[0]], pagesOn: 0)
+        job.processes[2].cpusSeen = [machine.cpus(ofSocket: 1)[0]]
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == "workers-across-sockets" })
+        #expect(finding.fix.hasPrefix("numactl --cpunodebind=0 --membind=0"))
+    }
+}
+
+/// Job rules on made-up summaries: each fires on its symptom and stays quiet without it.
+struct JobRuleTests {
+    static func topology() throws -> Topology {
+        var machine = SyntheticMachine()
+        machine.sockets = 1
+        machine.coresPerSocket = 2
+        machine.threadsPerCore = 1
+        machine.gpusPerSocket = 0
+        machine.swapFreeKB = machine.swapTotalKB
+        return try TopologyReader(root: try machine.write()).read()
+    }
+
+    @Test("more busy threads than CPUs with the main process waiting: oversubscription with a worker count")
+    func oversubscribed() throws {
+        var main = process(1, .main, cpuPercent: 40)
+        main.runDelayPercent = 60
+        main.busyThreads = 1
+        main.allowedCPUs = [0, 1]
+        var workers = (2...5).map { process($0, .worker, cpuPercent: 40) }
+        for index in workers.indices { workers[index].busyThreads = 1 }
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
+        #expect(finding.id == "workers-oversubscribed")
+        #expect(finding.severity == .critical)
+        #expect(finding.fix.hasPrefix("num_workers=1 "))
+        #expect(finding.evidence[1].contains("waited 60%"))
+        // Two workers that leave the main process alone: nothing.
+        main.runDelayPercent = 2
+        let calm = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers.prefix(1))
+        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: calm)).isEmpty)
+    }
+
+    @Test("private dirty growing in workers while RSS stays flat: copy-on-write, per worker")
+    func copyOnWrite() throws {
+        var workers = (2...3).map { process($0, .worker) }
+        for index in workers.indices {
+            workers[index].memoryFirst = rollup(rss: 666 << 20, privateDirty: 18 << 20)
+            workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 349 << 20)
+        }
+        var main = process(1, .main)
+        main.memoryLast = rollup(rss: 700 << 20, privateDirty: 600 << 20)
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
+        #expect(finding.id == "copy-on-write-growth")
+        #expect(finding.pids == [2, 3])
+        #expect(finding.evidence[0].contains("Private_Dirty 18 MiB → 349 MiB"))
+        #expect(finding.evidence[0].contains("RSS 666 MiB → 666 MiB"))
+        // Growth below the threshold: nothing.
+        for index in workers.indices { workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 30 << 20) }
+        let steady = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: steady)).isEmpty)
+    }
+
+    @Test("readahead: storage bytes far above the faulted pages; queue-depth-1 when each fault reads a page")
+    func storage() throws {
+        var reader = process(1, .main, cpuPercent: 10)
+        reader.storageReadBytes = 863 << 20
+        reader.majorFaults = 256
+        reader.majorFaultsPerSecond = 25.6
+        var input = DiagnosisInput(topology: try Self.topology(), job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [reader]))
+        input.readAheadKilobytes = ["nvme0n1": 128]
+        let finding = try #require(Diagnosis.run(input).findings.first)
+        #expect(finding.id == "readahead-amplification")
+        #expect(finding.evidence.contains { $0.contains("read_ahead_kb: nvme0n1 128") })
+        // MADV_RANDOM: one page per fault, 16 k faults/s at low CPU.
+        reader.storageReadBytes = 160_000 * 4096
+        reader.majorFaults = 160_000
+        reader.majorFaultsPerSecond = 16_000
+        input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [reader])
+        #expect(ids(input) == ["random-io-queue-depth-1"])
+    }
+
+    @Test("a private file mapping written in place is found with the file's name; libraries are not")
+    func memmap() throws {
+        var worker = process(2, .worker)
+        worker.placement = NUMAPlacement(anonymousBytesByNode: [0: 24 << 20], fileBytesByNode: [0: 40 << 20],
+                                         writtenPrivateFileBytes: ["/data/train.npy": 24 << 20, "/usr/bin/python3.11": 8192])
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main), worker])
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
+        #expect(finding.id == "memmap-written-in-place")
+        #expect(finding.evidence.count == 2)
+        #expect(finding.evidence[0].contains("/data/train.npy"))
+    }
+
+    @Test("/dev/shm of 64 MiB with workers, swapped job, pinned memory, input wait: each found")
+    func others() throws {
+        var main = process(1, .main)
+        main.swapBytes = 2 << 30
+        main.pinnedBytes = 64 << 30  // of 256 GiB
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, process(2, .worker)])
+        var input = DiagnosisInput(topology: try Self.topology(), job: job)
+        input.sharedMemory = (64 << 20, 60 << 20)
+        input.inputWaitShare = 0.45
+        let found = Diagnosis.run(input).findings
+        #expect(Set(found.map(\.id)) == ["dev-shm-small", "job-swapped", "pinned-memory-high", "input-bound"])
+        #expect(found.first?.severity == .critical, "ranked: the critical swap finding first")
+    }
+
+    @Test("findings rank critical, warning, info, keeping rule order within a severity")
+    func ranking() {
+        let findings = [
+            Finding(id: "a", severity: .info, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: "b", severity: .warning, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: "c", severity: .critical, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: "d", severity: .warning, title: "", evidence: [], fix: "", concept: ""),
+        ]
+        #expect(findings.ranked().map(\.id) == ["c", "b", "d", "a"])
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import HostMemTestSupport
+import Testing
+@testable import HostMemProcess
+
+/// The /proc parsers on real-shaped text, and the reader and sampler on live processes.
+struct ProcParsersTests {
+    @Test("stat: a command name with spaces and parentheses, and every field used")
+    func stat() throws {
+        let text = "4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 1500 0 7 0 250 40 0 0 20 0 3 0 123456 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 5 0 0 0 0 0\n"
+        let stat = try #require(ProcParsers.stat(text))
+        #expect(stat.pid == 4242)
+        #expect(stat.comm == "my (odd) name")
+        #expect(stat.state == "S")
+        #expect(stat.parent == 17)
+        #expect(stat.minorFaults == 1500 && stat.majorFaults == 7)
+        #expect(stat.userTicks == 250 && stat.systemTicks == 40)
+        #expect(stat.threads == 3)
+        #expect(stat.startTicks == 123456)
+        #expect(stat.lastCPU == 5)
+        #expect(ProcParsers.stat("garbage") == nil)
+        #expect(ProcParsers.stat("12 (x) S 1") == nil)
+    }
+
+    @Test("status: CPUs allowed, switches, locked and pinned memory")
+    func status() {
+        let text = "Name:\tpython\nUid:\t1000\t1000\t1000\t1000\nVmLck:\t     128 kB\nVmPin:\t       0 kB\nVmRSS:\t  204800 kB\nVmSwap:\t      64 kB\nCpus_allowed_list:\t0-3,8\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t45\n"
+        let status = ProcParsers.status(text)
+        #expect(status.uid == 1000)
+        #expect(status.allowedCPUs == [0, 1, 2, 3, 8])
+        #expect(status.lockedBytes == 128 * 1024 && status.pinnedBytes == 0)
+        #expect(status.residentBytes == 204_800 * 1024 && status.swapBytes == 64 * 1024)
+        #expect(status.voluntarySwitches == 120 && status.involuntarySwitches == 45)
+    }
+
+    @Test("schedstat, smaps_rollup and io")
+    func smallFiles() throws {
+        let sched = try #require(ProcParsers.schedstat("5000000 2500000 42\n"))
+        #expect(sched == SchedulerStat(runNanoseconds: 5_000_000, waitNanoseconds: 2_500_000, timeslices: 42))
+        let rollup = try #require(ProcParsers.smapsRollup("""
+            55d0a0000000-7ffd00000000 ---p 00000000 00:00 0                          [rollup]
+            Rss:              681984 kB
+            Pss:              357480 kB
+            Shared_Clean:       4096 kB
+            Shared_Dirty:     320000 kB
+            Private_Clean:      1024 kB
+            Private_Dirty:    356864 kB
+            Swap:                  0 kB
+            """))
+        #expect(rollup.residentBytes == 681_984 * 1024)
+        #expect(rollup.proportionalBytes == 357_480 * 1024)
+        #expect(rollup.privateDirtyBytes == 356_864 * 1024)
+        #expect(rollup.uniqueBytes == (356_864 + 1024) * 1024)
+        let io = try #require(ProcParsers.io("rchar: 1000\nwchar: 10\nsyscr: 1\nsyscw: 1\nread_bytes: 904396800\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"))
+        #expect(io.storageReadBytes == 904_396_800 && io.readCallBytes == 1000)
+        #expect(ProcParsers.smapsRollup("") == nil)
+    }
+
+    @Test("numa_maps: anonymous, file-backed, written private file pages, huge pages, libraries left out")
+    func numaMaps() {
+        let text = """
+            55d0a0000000 default heap anon=100 dirty=100 N0=60 N1=40 kernelpagesize_kB=4
+            7f0000000000 default anon=2 dirty=2 N1=2 kernelpagesize_kB=2048
+            7f1000000000 default file=/data/train.npy mapped=1000 N0=1000 kernelpagesize_kB=4
+            7f2000000000 default file=/data/aug.bin mapped=600 anon=512 dirty=512 N1=600 kernelpagesize_kB=4
+            7f3000000000 default file=/usr/lib/libtorch_cpu.so anon=30 dirty=30 mapped=30 N0=30 kernelpagesize_kB=4
+            7f4000000000 default file=/dev/nvidia0 N0=0
+            """
+        let placement = ProcParsers.numaMaps(text)
+        // anon: heap 60/40 pages; 2 huge pages on node 1; written copies of aug.bin (512 of 600 on node 1); the .so's 30.
+        let page: UInt64 = 4096
+        let hugePage: UInt64 = 2 << 20
+        #expect(placement.anonymousBytesByNode[0] == 90 * page)
+        #expect(placement.anonymousBytesByNode[1] == 40 * page + 2 * hugePage + 512 * page)
+        #expect(placement.fileBytesByNode[0] == 1000 * page)
+        #expect(placement.fileBytesByNode[1] == 88 * page)
+        #expect(placement.writtenPrivateFileBytes == ["/data/aug.bin": 512 * page])
+        #expect(placement.totalBytesByNode[0] == 1090 * page)
+    }
+
+    @Test("maps: bytes mapped from /dev/nvidia* and /dev/shm; device numbers")
+    func maps() {
+        let text = """
+            7f0000000000-7f0000200000 rw-s 00000000 00:05 123 /dev/nvidiactl
+            7f0000200000-7f0000400000 rw-s 00000000 00:05 124 /dev/nvidia0
+            7f1000000000-7f1000100000 rw-s 00000000 00:1a 77 /dev/shm/torch_123_456
+            7f2000000000-7f2000001000 r--p 00000000 08:01 99 /usr/lib/libc.so.6
+            """
+        let mapped = ProcParsers.deviceMappings(text)
+        #expect(mapped.nvidiaBytes == 4 << 20)
+        #expect(mapped.sharedMemoryBytes == 1 << 20)
+        #expect(ProcParsers.nvidiaDeviceNumber("/dev/nvidia3") == 3)
+        #expect(ProcParsers.nvidiaDeviceNumber("/dev/nvidiactl") == nil)
+        #expect(ProcParsers.nvidiaDeviceNumber("/dev/null") == nil)
+    }
+}
+
+struct ProcessReaderTests {
+    @Test("this test process reads in full: memory, placement, threads")
+    func ownProcess() throws {
+        let pid = Int(getpid())
+        let snapshot = try ProcessReader().snapshot(pid, full: true)
+        #expect(snapshot.stat.pid == pid)
+        #expect((snapshot.memory?.residentBytes ?? 0) > 0)
+        #expect(!(snapshot.placement?.anonymousBytesByNode.isEmpty ?? true))
+        #expect(snapshot.threadTimes.keys.contains(pid))
+        #expect(snapshot.status?.allowedCPUs?.isEmpty == false)
+    }
+
+    @Test("a child process is found among the descendants; a missing PID is an error")
+    func descendants() throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["5"]
+        try child.run()
+        defer { child.terminate() }
+        let reader = ProcessReader()
+        #expect(reader.descendants(of: Int(getpid())).contains(Int(child.processIdentifier)))
+        #expect(throws: ProcessError.noSuchProcess(999_999_999)) { try reader.snapshot(999_999_999, full: false) }
+    }
+
+    @Test("the sampler under a manual clock: one sample per interval, first and last full")
+    func sampler() async throws {
+        let sampler = ProcessSampler(reader: ProcessReader(), rootPID: Int(getpid()), interval: .milliseconds(500),
+                                     duration: .seconds(3), clock: ManualClock())
+        let recording = try await sampler.record()
+        #expect(recording.samples.count == 7)
+        #expect(recording.samples.first?.full == true && recording.samples.last?.full == true)
+        #expect(recording.samples.dropFirst().dropLast().allSatisfy { !$0.full })
+        #expect(recording.samples.map(\.elapsedNanoseconds) == (0...6).map { UInt64($0) * 500_000_000 })
+        #expect(!recording.rootExited)
+    }
+
+    @Test("the sampler refuses a root that does not exist")
+    func samplerMissingRoot() async {
+        let sampler = ProcessSampler(reader: ProcessReader(), rootPID: 999_999_999, clock: ManualClock())
+        await #expect(throws: ProcessError.self) { _ = try await sampler.record() }
+    }
+}
