@@ -79,13 +79,25 @@ public struct ProcessReader: Sendable {
             threadTimes: threadTimes(pid), unreadable: [])
         if full {
             snapshot.memory = read("smaps_rollup").flatMap(ProcParsers.smapsRollup)
-            snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps)
+            snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms)
             let mappings = read("maps").map(ProcParsers.deviceMappings)
             snapshot.gpu = GPUUse(openDevices: openNVIDIADevices(pid), nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
                                   sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)
         }
         snapshot.unreadable = unreadable
         return snapshot
+    }
+
+    /// Leaves executables and libraries out of the written private files: their data
+    /// segments are private copies by design (relocations), not a dataset written in
+    /// place. A file that starts with the ELF magic is a program.
+    private func droppingPrograms(_ placement: NUMAPlacement) -> NUMAPlacement {
+        var result = placement
+        for path in placement.writtenPrivateFileBytes.keys {
+            let bytes = (try? FileSystem.readBytes(atPath: tree.absolute(String(path.drop { $0 == "/" })), limit: 4)) ?? []
+            if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) { result.writtenPrivateFileBytes[path] = nil }
+        }
+        return result
     }
 
     private func threadTimes(_ pid: Int) -> [Int: ThreadTimes] {

@@ -1,0 +1,131 @@
+import Foundation
+import HostMemTestSupport
+import Testing
+
+/// Python 3, for the planted-fault workloads.
+let python3: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    ?? (try? Shell.run("/bin/sh", ["-c", "command -v python3"]).output.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 }
+
+/// `hostmem doctor` on real workloads with planted faults, and on bad input. Each job
+/// runs about 7 s: 1.5 s warm-up, 4 s sampled, then it finishes by itself.
+@Suite(.serialized)
+struct DoctorCLITests {
+    static let workloads = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Workloads").path
+
+    /// Runs the doctor on a workload and returns its findings by id and the whole report.
+    func diagnose(_ script: String) throws -> (ids: [String], report: [String: Any], status: Int32) {
+        let python = try #require(python3)
+        // The readahead workload needs a disk-backed folder (not tmpfs): the build folder.
+        let scratch = FileManager.default.currentDirectoryPath + "/.build/hostmem-workloads"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        setenv("HOSTMEM_WORKLOAD_DIR", scratch, 1)
+        let result = try HostMemBinary.run([
+            "doctor", "--json", "--no-calibration", "--warmup", "1.5", "--seconds", "4", "--fail-on", "warning",
+            "--", python, "\(Self.workloads)/\(script)", "7",
+        ])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        let findings = report["findings"] as? [[String: Any]] ?? []
+        return (findings.compactMap { $0["id"] as? String }, report, result.status)
+    }
+
+    func finding(_ id: String, in report: [String: Any]) -> [String: Any]? {
+        (report["findings"] as? [[String: Any]])?.first { $0["id"] as? String == id }
+    }
+
+    @Test("(a) busy workers beyond the cores starve the main process: worker-count finding with a value",
+          .enabled(if: python3 != nil))
+    func oversubscribed() throws {
+        let (ids, report, status) = try diagnose("oversubscribed.py")
+        #expect(ids.contains("workers-oversubscribed"))
+        let oversubscribed = try #require(finding("workers-oversubscribed", in: report))
+        #expect((oversubscribed["fix"] as? String)?.hasPrefix("num_workers=") == true)
+        #expect(status == 3, "--fail-on warning with a finding exits 3")
+        let job = try #require(report["job"] as? [String: Any])
+        #expect((job["processes"] as? [[String: Any]])?.count == 5)
+    }
+
+    @Test("(b) forked workers touching the parent's Python objects: copy-on-write with per-worker private dirty",
+          .enabled(if: python3 != nil))
+    func copyOnWrite() throws {
+        let (ids, report, _) = try diagnose("copy_on_write.py")
+        #expect(ids.contains("copy-on-write-growth"))
+        let evidence = try #require(finding("copy-on-write-growth", in: report)?["evidence"] as? [String])
+        #expect(evidence.filter { $0.hasPrefix("worker ") && $0.contains("Private_Dirty") }.count == 2)
+    }
+
+    @Test("(c) a worker writing into a MAP_PRIVATE file mapping: memmap written in place",
+          .enabled(if: python3 != nil))
+    func memmapWrite() throws {
+        let (ids, report, _) = try diagnose("memmap_write.py")
+        #expect(ids.contains("memmap-written-in-place"))
+        let evidence = try #require(finding("memmap-written-in-place", in: report)?["evidence"] as? [String])
+        #expect(evidence[0].contains("dataset.bin"))
+    }
+
+    @Test("(d) random rows of a cold memory-mapped file: readahead amplification with bytes read vs used",
+          .enabled(if: python3 != nil))
+    func readahead() throws {
+        let (ids, report, _) = try diagnose("readahead.py")
+        #expect(ids.contains("readahead-amplification"))
+        let evidence = try #require(finding("readahead-amplification", in: report)?["evidence"] as? [String])
+        #expect(evidence[0].contains("read_bytes") && evidence[0].contains("major faults"))
+    }
+
+    @Test("a healthy job of the same shape: no warning, exit 0", .enabled(if: python3 != nil))
+    func healthy() throws {
+        let (ids, report, status) = try diagnose("healthy.py")
+        let severities = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["severity"] as? String }
+        #expect(!severities.contains("warning") && !severities.contains("critical"), "\(ids)")
+        #expect(status == 0)
+    }
+
+    @Test("a PID that exits mid-sample: findings from what was gathered, said so", .enabled(if: python3 != nil))
+    func exitsMidSample() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["1.5"]
+        try sleeper.run()
+        let result = try HostMemBinary.run(["doctor", "--no-calibration", "--pid", "\(sleeper.processIdentifier)", "--seconds", "5"])
+        sleeper.waitUntilExit()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("it exited during the window"))
+        #expect(result.stdout.contains("Process tree over"))
+    }
+
+    @Test("bad targets: one line, non-zero", arguments: [
+        (["doctor", "--pid", "999999999", "--no-calibration"], Int32(2), "no process with PID 999999999"),
+        (["doctor", "--no-calibration", "--", "hostmem-no-such-command"], Int32(2), "cannot run 'hostmem-no-such-command'"),
+        (["doctor", "--pid", "1", "--", "true"], Int32(2), "either --pid or -- CMD"),
+        (["doctor", "--seconds", "0"], Int32(2), "--seconds"),
+        (["doctor", "--fail-on", "sometimes"], Int32(2), "fail-on"),
+    ])
+    func badTargets(arguments: [String], status: Int32, message: String) throws {
+        let result = try HostMemBinary.run(arguments)
+        #expect(result.status == status)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("another user's process without permission: one line naming the file and the fix",
+          .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func permissionDenied() throws {
+        // Copy the binary where the unprivileged user can run it.
+        let copy = "/tmp/hostmem-permission-test-\(getpid())"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: HostMemBinary.path, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", copy,
+                             "doctor", "--pid", "1", "--seconds", "1", "--no-calibration"]
+        process.environment = ["HOME": "/tmp", "PATH": "/usr/bin:/bin"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(text == "hostmem: error: cannot read /proc/1/smaps_rollup of PID 1: permission denied (run as the process's user, or as root)\n")
+    }
+}
