@@ -106,6 +106,23 @@ struct DoctorCLITests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test("numastat: a live process's pages per node; a missing PID is one line, status 2")
+    func numastat() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["5"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        let result = try HostMemBinary.run(["numastat", "--pid", "\(sleeper.processIdentifier)", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.first?["pid"] as? Int == Int(sleeper.processIdentifier))
+        #expect((rows.first?["anonymous"] as? [String: Any])?.isEmpty == false, "node-keyed byte counts")
+        let missing = try HostMemBinary.run(["numastat", "--pid", "999999999"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "hostmem: error: no process with PID 999999999\n")
+    }
+
     @Test("another user's process without permission: one line naming the file and the fix",
           .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func permissionDenied() throws {

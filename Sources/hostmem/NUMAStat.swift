@@ -1,0 +1,57 @@
+import ArgumentParser
+import HostMemExport
+import HostMemProcess
+import HostMemTopology
+
+/// `hostmem numastat --pid P`: where a job's pages are, per node, local vs remote.
+struct NUMAStat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "numastat",
+        abstract: "Where a process tree's pages live, per NUMA node, and the share remote from the CPUs each ran on.",
+        discussion: "Reads /proc/PID/numa_maps of the process and its descendants. Replaces numastat -p."
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The process to inspect (its descendants too).", valueName: "PID"))
+    var pid: Int
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        if pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
+    }
+
+    func run() async throws {
+        let topology = try readTopology(root: "/")
+        let reader = ProcessReader()
+        var rows: [NUMAStatText.Row] = []
+        for member in reader.descendants(of: pid) {
+            let snapshot: ProcessSnapshot
+            do {
+                snapshot = try reader.snapshot(member, full: true)
+            } catch {
+                if member == pid {
+                    throw CommandFailure(message: "\(error)", status: error.isMissing ? .usage : .failure)
+                }
+                continue  // a descendant that exited meanwhile
+            }
+            guard let placement = snapshot.placement else {
+                if member == pid {
+                    let reason = snapshot.unreadable.first { $0.hasPrefix("numa_maps") } ?? "numa_maps: unreadable"
+                    throw CommandFailure(message: "cannot read /proc/\(pid)/\(reason) (run as the process's user, or as root)", status: .failure)
+                }
+                continue
+            }
+            let cpus = [snapshot.stat.lastCPU].compactMap { $0 } + (snapshot.status?.allowedCPUs ?? [])
+            let runNode = snapshot.stat.lastCPU.flatMap { cpu in topology.numaNodes.first { $0.cpus.contains(cpu) }?.os }
+            rows.append(NUMAStatText.Row(pid: member, command: snapshot.commandLine.first ?? snapshot.stat.comm,
+                                         lastCPU: snapshot.stat.lastCPU, runNode: runNode, allowedCPUs: Array(cpus.dropFirst()),
+                                         anonymous: placement.anonymousBytesByNode, file: placement.fileBytesByNode))
+        }
+        if json {
+            print(try NUMAStatText.json(rows))
+        } else {
+            print(NUMAStatText.render(rows, nodes: topology.numaNodes.map(\.os)), terminator: "")
+        }
+    }
+}
