@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "HostMemPlatform", targets: ["HostMemPlatform"]),
         .library(name: "HostMemTopology", targets: ["HostMemTopology"]),
         .library(name: "HostMemProcess", targets: ["HostMemProcess"]),
+        .library(name: "HostMemCounters", targets: ["HostMemCounters"]),
         .library(name: "HostMemBench", targets: ["HostMemBench"]),
         .library(name: "HostMemDiagnosis", targets: ["HostMemDiagnosis"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
@@ -33,6 +34,8 @@ let package = Package(
         .target(name: "HostMemTopology", dependencies: ["HostMemPlatform"]),
         // /proc/PID readers: the job's tree, CPU, scheduling, memory, placement.
         .target(name: "HostMemProcess", dependencies: ["HostMemPlatform", "HostMemTopology"]),
+        // perf_event_open counters: software always, hardware and uncore when exposed.
+        .target(name: "HostMemCounters", dependencies: ["HostMemPlatform", "HostMemTopology"]),
         // Benchmark kernels and the machine's calibration.
         .target(
             name: "HostMemBench",
@@ -42,14 +45,14 @@ let package = Package(
             ]
         ),
         // Rules: snapshots in, findings out.
-        .target(name: "HostMemDiagnosis", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemBench"]),
+        .target(name: "HostMemDiagnosis", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench"]),
         // Text and JSON renderers over snapshots.
-        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemBench", "HostMemDiagnosis"]),
+        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis"]),
         // The CLI: parsing and wiring only.
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemBench", "HostMemDiagnosis", "HostMemExport",
+                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "HostMemPlatformTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"]),
         .testTarget(name: "HostMemTopologyTests", dependencies: ["HostMemTopology", "HostMemTestSupport"]),
         .testTarget(name: "HostMemProcessTests", dependencies: ["HostMemProcess", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemCountersTests", dependencies: ["HostMemCounters", "HostMemTestSupport"]),
         .testTarget(name: "HostMemDiagnosisTests", dependencies: ["HostMemDiagnosis", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),

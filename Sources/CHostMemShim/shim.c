@@ -2,6 +2,8 @@
 #include "hostmem_shim.h"
 
 #include <errno.h>
+#include <linux/perf_event.h>
+#include <string.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -100,4 +102,37 @@ uint64_t hostmem_dependent_adds(uint64_t iterations) {
     value = sink;
 #endif
     return value;
+}
+
+int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                      int pid, int cpu, int inherit, int exclude_kernel, int enable_on_exec) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = type;
+    attr.config = config;
+    attr.config1 = config1;
+    attr.config2 = config2;
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+    attr.inherit = inherit ? 1 : 0;
+    attr.exclude_kernel = exclude_kernel ? 1 : 0;
+    attr.exclude_hv = 1;
+    if (enable_on_exec) {
+        attr.disabled = 1;
+        attr.enable_on_exec = 1;
+    }
+    return (int)syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running) {
+    uint64_t values[3];
+    ssize_t got = read(fd, values, sizeof values);
+    if (got != (ssize_t)sizeof values) {
+        if (got >= 0) errno = EIO;
+        return -1;
+    }
+    *value = values[0];
+    *enabled = values[1];
+    *running = values[2];
+    return 0;
 }

@@ -24,6 +24,15 @@ public struct BandwidthBenchmark: Sendable {
         public var write: Statistic
         public var copy: Statistic
         public var triad: Statistic
+
+        public init(threads: Int, cpus: [Int], read: Statistic, write: Statistic, copy: Statistic, triad: Statistic) {
+            self.threads = threads
+            self.cpus = cpus
+            self.read = read
+            self.write = write
+            self.copy = copy
+            self.triad = triad
+        }
     }
 
     /// The read rate of an array that fits a cache level, per thread count.
@@ -42,6 +51,14 @@ public struct BandwidthBenchmark: Sendable {
         public var inCache: [InCacheRow]
         /// How bytes are counted, in words.
         public var counting: String
+
+        public init(arrayBytes: Int, pages: PageReport, rows: [ThreadRow], inCache: [InCacheRow], counting: String) {
+            self.arrayBytes = arrayBytes
+            self.pages = pages
+            self.rows = rows
+            self.inCache = inCache
+            self.counting = counting
+        }
     }
 
     public static let counting = """

@@ -18,6 +18,10 @@ public struct Diagnosis: Sendable, Hashable, Codable {
         }
         if let reason = input.countersUnavailable {
             notJudged.append("L3 miss rate and DRAM bandwidth saturation: \(reason)")
+        } else if let counters = input.counters {
+            if let reason = counters.hardwareUnavailable { notJudged.append("L3 miss rate: hardware counters unavailable (\(reason))") }
+            if let reason = counters.uncoreUnavailable { notJudged.append("DRAM bandwidth saturation: DRAM traffic unavailable (\(reason))") }
+            else if input.calibration?.bandwidth == nil { notJudged.append("DRAM bandwidth saturation: no calibrated peak to compare with (run hostmem bench --quick)") }
         }
         if input.job != nil, let reason = input.pythonStacksUnavailable {
             notJudged.append("waiting for the next batch (Python stacks): \(reason)")

@@ -1,4 +1,5 @@
 import HostMemBench
+import HostMemCounters
 import HostMemTopology
 
 /// Everything the rules judge: snapshots only, no I/O. Absent parts are nil and the
@@ -15,6 +16,8 @@ public struct DiagnosisInput: Sendable {
     public var nvidiaMinors: [Int: String]
     /// System-wide numastat deltas over the window, by node.
     public var numastat: [Int: NUMAStatCounters]?
+    /// The job's counters over the window, when they were read.
+    public var counters: CounterSample?
     /// Why hardware counters were not used, when they were not.
     public var countersUnavailable: String?
     /// Share of Python stack samples of the main process waiting for the next batch.

@@ -60,7 +60,7 @@ struct Rules {
 
     func jobFindings() -> [Finding] {
         guard let job = input.job else { return [] }
-        return [oversubscription(job), copyOnWrite(job), memmapWrites(job), readahead(job), randomIO(job),
+        return [oversubscription(job), cacheThrashing(job), dramSaturated(job), copyOnWrite(job), memmapWrites(job), readahead(job), randomIO(job),
                 firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
                 jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job)].compactMap { $0 }
     }
@@ -91,6 +91,33 @@ struct Rules {
             fix: "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion - 1))) in the main process",
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
             pids: [main.pid] + job.workers.map(\.pid))
+    }
+
+    /// LLC misses above the seed's 20%: the working set thrashes the cache.
+    func cacheThrashing(_ job: JobSummary) -> Finding? {
+        guard let counters = input.counters, let ratio = counters.llcMissRatio, ratio > limits.llcMissRatio else { return nil }
+        return Finding(
+            id: "cache-thrashing", severity: .warning, title: "The last-level cache is thrashing",
+            evidence: [String(format: "LLC load misses are %.0f%% of LLC loads over %.1f s (perf llc-load-misses / llc-loads; threshold %.0f%%)",
+                              ratio * 100, counters.seconds, limits.llcMissRatio * 100)]
+                + (counters.instructionsPerCycle.map { [String(format: "%.2f instructions per cycle", $0)] } ?? []),
+            fix: "gather each batch in address order (sort the batch's indices; hostmem's loader does), shrink the per-worker working set, or store embeddings as int8",
+            concept: "Random access over more than the cache holds makes almost every load a DRAM trip: about a hundred times an L1 hit.",
+            pids: job.main.map { [$0.pid] } ?? [])
+    }
+
+    /// DRAM traffic near the calibrated peak.
+    func dramSaturated(_ job: JobSummary) -> Finding? {
+        guard let counters = input.counters, let traffic = counters.dramBytesPerSecond,
+              let peak = input.calibration?.bandwidth?.rows.max(by: { $0.threads < $1.threads })?.read.median,
+              traffic / 1e9 >= limits.dramSaturation * peak else { return nil }
+        return Finding(
+            id: "dram-bandwidth-saturated", severity: .warning, title: "DRAM bandwidth is near this machine's measured peak",
+            evidence: [String(format: "%.1f GB/s of DRAM traffic (uncore %@, whole machine) against a calibrated peak of %.1f GB/s read with all threads (threshold %.0f%%)",
+                              traffic / 1e9, counters.uncorePMUs.joined(separator: ", "), peak, limits.dramSaturation * 100)],
+            fix: "cut bytes moved per sample (int8 or fp16 storage, no redundant copies), fewer memory-bound workers, and bind to the GPU's node so traffic stays local",
+            concept: "Once the memory controllers are saturated, more threads only queue: every load waits longer.",
+            pids: job.main.map { [$0.pid] } ?? [])
     }
 
     /// Workers' private dirty memory grows: copy-on-write of Python objects.

@@ -27,5 +27,10 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// Share of Python samples waiting for the next batch (percent) → input-bound.
     public var inputWaitPercent = 30.0
 
+    /// LLC load misses per LLC load → cache thrashing.
+    public var llcMissRatio = 0.20
+    /// DRAM traffic as a share of the calibrated all-thread read bandwidth → saturated.
+    public var dramSaturation = 0.80
+
     public init() {}
 }

@@ -46,3 +46,10 @@ func retryingInterrupts<T: FixedWidthInteger>(
         throw SystemError(operation: operation, path: path, code: code)
     }
 }
+
+// errno values for modules that do not import Glibc.
+public let ENOENT_CODE = ENOENT
+public let EOPNOTSUPP_CODE = EOPNOTSUPP
+public let ENODEV_CODE = ENODEV
+public let EACCES_CODE = EACCES
+public let EPERM_CODE = EPERM

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostMemBench
+import HostMemCounters
 import HostMemDiagnosis
 import HostMemExport
 import HostMemPlatform
@@ -81,17 +82,20 @@ struct Doctor: AsyncParsableCommand {
         var input = DiagnosisInput(topology: topology, calibration: calibration)
         var job: JobSummary?
         if let target {
-            let (summary, numastat) = try await sample(target, launched: child != nil)
+            let (summary, numastat, counters) = try await sample(target, launched: child != nil)
             job = summary
             input.job = summary
             input.numastat = numastat
+            input.counters = counters
             let system = SystemReader(root: root)
             input.readAheadKilobytes = system.readAheadKilobytes()
             input.nvidiaMinors = system.nvidiaMinors()
             input.sharedMemory = try? FileSystem.space(atPath: "/dev/shm")
             input.pythonStacksUnavailable = "py-spy sampling is not built yet"
         }
-        input.countersUnavailable = "hardware counters are not read by the doctor yet (hostmem stat comes with HostMemCounters)"
+        if input.counters == nil {
+            input.countersUnavailable = "counters are read for a job (--pid or -- CMD); 'hostmem stat' shows them alone"
+        }
         let gpus = NVMLReadings.read()
         let report = DoctorReport(
             machine: TopologyText.summary(topology), calibrationSource: source,
@@ -135,19 +139,22 @@ struct Doctor: AsyncParsableCommand {
     }
 
     /// Samples the job; bad targets become one-line errors.
-    private func sample(_ target: Int, launched: Bool) async throws -> (JobSummary, [Int: NUMAStatCounters]?) {
+    private func sample(_ target: Int, launched: Bool) async throws -> (JobSummary, [Int: NUMAStatCounters]?, CounterSample?) {
         let reader = ProcessReader(root: root)
         let system = SystemReader(root: root)
         let before = system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
         let sampler = ProcessSampler(reader: reader, rootPID: target, duration: .milliseconds(Int(seconds * 1000)), clock: ContinuousClock())
         let recording: ProcessTreeRecording
+        let session: CounterSession
         do {
             // The first sample checks access: smaps_rollup needs the process's user or root.
-            if let first = try sampler.sample(full: true, elapsed: .zero),
-               let denied = first.process(target)?.unreadable.first(where: { $0.hasPrefix("smaps_rollup") && $0.contains("ermission") }) {
-                _ = denied
+            let first = try sampler.sample(full: true, elapsed: .zero)
+            if first?.process(target)?.unreadable.contains(where: { $0.hasPrefix("smaps_rollup") && $0.contains("ermission") }) == true {
                 throw ProcessError.permissionDenied(target, "/proc/\(target)/smaps_rollup")
             }
+            // Counters on every thread of the tree (and, by inherit, those started later).
+            session = CounterSession(threads: first?.processes.flatMap { Array($0.threadTimes.keys) } ?? [target])
+            session.begin()
             recording = try await sampler.record()
         } catch let error as ProcessError {
             if case .noSuchProcess = error, launched {
@@ -158,7 +165,7 @@ struct Doctor: AsyncParsableCommand {
         let after = system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
         var delta: [Int: NUMAStatCounters] = [:]
         for (node, counters) in after { if let earlier = before[node] { delta[node] = counters.delta(since: earlier) } }
-        return (JobSummary(recording: recording), delta.isEmpty ? nil : delta)
+        return (JobSummary(recording: recording), delta.isEmpty ? nil : delta, session.end())
     }
 }
 

@@ -1,3 +1,6 @@
+import HostMemBench
+import HostMemCounters
+import HostMemPlatform
 import HostMemProcess
 import HostMemTestSupport
 import HostMemTopology
@@ -231,5 +234,46 @@ struct JobRuleTests {
             Finding(id: "d", severity: .warning, title: "", evidence: [], fix: "", concept: ""),
         ]
         #expect(findings.ranked().map(\.id) == ["c", "b", "d", "a"])
+    }
+}
+
+/// The counter rules: the seed's 20% LLC miss rate and DRAM traffic near the measured peak.
+struct CounterRuleTests {
+    static func calibration(peak: Double) throws -> Calibration {
+        let machine = BenchMachine(cpus: [0, 1], caches: [], nodes: [])
+        var calibration = Calibration(machine: machine, gigahertz: 3, quick: true)
+        let rate = Statistic(best: peak, median: peak, repetitions: 3)
+        calibration.bandwidth = BandwidthBenchmark.Result(
+            arrayBytes: 1 << 27, pages: try PageReport(region: MappedRegion(bytes: 4096, pages: .small), touchedBytes: 4096),
+            rows: [.init(threads: 2, cpus: [0, 1], read: rate, write: rate, copy: rate, triad: rate)], inCache: [], counting: "")
+        return calibration
+    }
+
+    @Test("LLC misses above 20% of loads: cache thrashing; DRAM at 90% of the calibrated peak: saturation")
+    func fire() throws {
+        let counters = CounterSample(seconds: 10, counts: ["llc-loads": 1e9, "llc-load-misses": 4e8, "dram-read-bytes": 2.5e11, "dram-write-bytes": 0.5e11],
+                                     hardwareUnavailable: nil, uncoreUnavailable: nil, uncorePMUs: ["uncore_imc_0"])
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)])
+        var input = DiagnosisInput(topology: try JobRuleTests.topology(), calibration: try Self.calibration(peak: 33), job: job)
+        input.counters = counters
+        let found = Diagnosis.run(input).findings
+        #expect(found.map(\.id) == ["cache-thrashing", "dram-bandwidth-saturated"])
+        #expect(found[0].evidence[0].contains("40%"))
+        #expect(found[1].evidence[0].contains("30.0 GB/s"))
+    }
+
+    @Test("below the thresholds, or counters absent: no finding, and absence is said")
+    func quiet() throws {
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)])
+        var input = DiagnosisInput(topology: try JobRuleTests.topology(), calibration: try Self.calibration(peak: 33), job: job)
+        input.counters = CounterSample(seconds: 10, counts: ["llc-loads": 1e9, "llc-load-misses": 1e8, "dram-read-bytes": 1e11],
+                                       hardwareUnavailable: nil, uncoreUnavailable: nil, uncorePMUs: ["uncore_imc_0"])
+        #expect(ids(input).isEmpty)
+        input.counters = CounterSample(seconds: 10, counts: ["task-clock": 1e9], hardwareUnavailable: "no PMU exposed",
+                                       uncoreUnavailable: "no memory-controller PMU", uncorePMUs: [])
+        let diagnosis = Diagnosis.run(input)
+        #expect(diagnosis.findings.isEmpty)
+        #expect(diagnosis.notJudged.contains("L3 miss rate: hardware counters unavailable (no PMU exposed)"))
+        #expect(diagnosis.notJudged.contains { $0.hasPrefix("DRAM bandwidth saturation: DRAM traffic unavailable") })
     }
 }

@@ -123,6 +123,22 @@ struct DoctorCLITests {
         #expect(missing.stderr == "hostmem: error: no process with PID 999999999\n")
     }
 
+    @Test("stat -- CMD: counts exactly the command, exits with its status, says why hardware counters are absent")
+    func stat() throws {
+        let result = try HostMemBinary.run(["stat", "--json", "--", "/bin/sh", "-c", "exit 7"])
+        #expect(result.status == 7)
+        let sample = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let counts = try #require(sample["counts"] as? [String: Double])
+        #expect((counts["page-faults"] ?? 0) > 0, "counted from the exec on, even for a command that exits at once")
+        if counts["cycles"] == nil { #expect(sample["hardwareUnavailable"] is String) }
+        let text = try HostMemBinary.run(["stat", "--", "/bin/true"])
+        #expect(text.stdout.contains("Software events (always available):"))
+        #expect(text.stdout.contains("Hardware counters:"))
+        #expect(text.stdout.contains("DRAM traffic (uncore):"))
+        let bad = try HostMemBinary.run(["stat"])
+        #expect(bad.status == 2 && bad.stderr.contains("either --pid P or -- CMD"))
+    }
+
     @Test("another user's process without permission: one line naming the file and the fix",
           .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func permissionDenied() throws {

@@ -29,6 +29,17 @@ int hostmem_get_affinity(int tid, int *cpus, int capacity);
 /// sched_getcpu(3).
 int hostmem_current_cpu(void);
 
+/// perf_event_open(2) for counting (no sampling): builds the perf_event_attr with
+/// read_format TOTAL_TIME_ENABLED | TOTAL_TIME_RUNNING (so multiplexed counts can be
+/// scaled). Returns the fd or -1 with errno set.
+/// With enable_on_exec the event starts disabled and turns on when the task execs:
+/// opened on the calling thread with inherit before spawning a command, it counts
+/// exactly that command (how `perf stat -- CMD` does it).
+int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                      int pid, int cpu, int inherit, int exclude_kernel, int enable_on_exec);
+/// Reads a counter opened by hostmem_perf_open: value, time enabled, time running (ns).
+int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
+
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
 uint64_t hostmem_dependent_adds(uint64_t iterations);

@@ -1,0 +1,154 @@
+import HostMemPlatform
+import HostMemTopology
+
+/// What the counters say about a job over a window. Each hardware or uncore figure is
+/// nil when it could not be counted, and the matching `…Unavailable` says why.
+public struct CounterSample: Sendable, Hashable, Codable {
+    public var seconds: Double
+    /// Scaled counts by event name ("task-clock" is in nanoseconds).
+    public var counts: [String: Double]
+    /// Why core hardware events were not counted, when they were not.
+    public var hardwareUnavailable: String?
+    /// Why DRAM traffic was not counted, when it was not.
+    public var uncoreUnavailable: String?
+    /// Memory-controller PMUs used ("uncore_imc_0", …).
+    public var uncorePMUs: [String]
+
+    public init(seconds: Double, counts: [String: Double], hardwareUnavailable: String?, uncoreUnavailable: String?, uncorePMUs: [String]) {
+        self.seconds = seconds
+        self.counts = counts
+        self.hardwareUnavailable = hardwareUnavailable
+        self.uncoreUnavailable = uncoreUnavailable
+        self.uncorePMUs = uncorePMUs
+    }
+
+    public func rate(_ name: String) -> Double? { counts[name].map { $0 / max(seconds, 1e-9) } }
+
+    /// CPUs busy on average (task-clock ÷ wall time).
+    public var cpusUsed: Double? { counts["task-clock"].map { $0 / 1e9 / max(seconds, 1e-9) } }
+    public var instructionsPerCycle: Double? { ratio("instructions", "cycles") }
+    public var l1dMissRatio: Double? { ratio("l1d-load-misses", "l1d-loads") }
+    public var llcMissRatio: Double? { ratio("llc-load-misses", "llc-loads") }
+    /// DRAM read + write bytes per second, all sockets (system-wide, not just the job).
+    public var dramBytesPerSecond: Double? {
+        guard counts["dram-read-bytes"] != nil || counts["dram-write-bytes"] != nil else { return nil }
+        return ((counts["dram-read-bytes"] ?? 0) + (counts["dram-write-bytes"] ?? 0)) / max(seconds, 1e-9)
+    }
+
+    func ratio(_ numerator: String, _ denominator: String) -> Double? {
+        guard let top = counts[numerator], let bottom = counts[denominator], bottom > 0 else { return nil }
+        return top / bottom
+    }
+}
+
+/// Opens the counters for a set of threads (or a process with inherit), reads them at
+/// the start and the end of a window, and says plainly what could not be opened.
+public final class CounterSession {
+    private var events: [(event: CounterEvent, handle: PerfEvent)] = []
+    private var start: [Int: PerfEvent.Reading] = [:]
+    private var startTime: UInt64 = 0
+    public private(set) var hardwareUnavailable: String?
+    public private(set) var uncoreUnavailable: String?
+    public private(set) var uncorePMUs: [String] = []
+
+    /// Opens software and hardware events for each thread in `threads` (TIDs), with
+    /// `inherit` so threads and processes they start later count too, and the DRAM
+    /// events of the memory controllers system-wide. With `threads` empty the events
+    /// are opened on the calling thread to count only the next command it spawns
+    /// (enable-on-exec); read them after that command has been waited for.
+    public init(threads: [Int], root: String = "/") {
+        let forNextCommand = threads.isEmpty
+        let threads = forNextCommand ? [0] : threads
+        SystemInfo.raiseOpenFileLimit()
+        let paranoid = (try? FileSystem.readText(atPath: root + "/proc/sys/kernel/perf_event_paranoid"))
+            .flatMap { Int($0.trimmingWhitespace()) }
+        let isRoot = SystemInfo.effectiveUserID == 0
+        let excludeKernel = !isRoot && (paranoid ?? 2) >= 2
+        var handles: [(CounterEvent, PerfEvent)] = []
+        var firstHardwareError: SystemError?
+        for event in CounterEvent.software + CounterEvent.hardware {
+            if event.group == .hardware && firstHardwareError != nil { continue }
+            for tid in threads {
+                do throws(SystemError) {
+                    let handle = try PerfEvent(event.kind, pid: Int32(tid), inherit: true, excludeKernel: excludeKernel,
+                                               enableOnExec: forNextCommand)
+                    handles.append((event, handle))
+                } catch {
+                    if event.group == .hardware { firstHardwareError = error; break }
+                    // A thread that exited between listing and opening: skip it.
+                }
+            }
+        }
+        if let error = firstHardwareError {
+            handles.removeAll { $0.0.group == .hardware }
+            hardwareUnavailable = Self.reason(for: error, event: "cycles", paranoid: paranoid, systemWide: false)
+        }
+        // Uncore: system-wide, one open per PMU instance on its CPU.
+        let (pmus, names) = UncoreDiscovery(root: root).discover()
+        if pmus.isEmpty {
+            let present = names.isEmpty ? "none" : names.joined(separator: ", ")
+            uncoreUnavailable = "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: \(present))"
+        } else if pmus.allSatisfy({ $0.events.isEmpty }) {
+            uncoreUnavailable = "\(pmus.map(\.name).joined(separator: ", ")) present, but without a CAS read/write event hostmem can encode"
+        } else {
+            var opened = false
+            for pmu in pmus {
+                for spec in pmu.events {
+                    let event = CounterEvent(name: spec.isRead ? "dram-read-bytes" : "dram-write-bytes", group: .uncore,
+                                             kind: .init(type: pmu.type, config: spec.config, config1: spec.config1), scale: spec.scale)
+                    for cpu in pmu.cpus {
+                        do throws(SystemError) {
+                            let handle = try PerfEvent(event.kind, pid: -1, cpu: Int32(cpu), inherit: false, excludeKernel: false)
+                            handles.append((event, handle))
+                            opened = true
+                        } catch {
+                            uncoreUnavailable = uncoreUnavailable ?? Self.reason(for: error, event: "\(pmu.name)/\(spec.name)", paranoid: paranoid, systemWide: true)
+                        }
+                    }
+                }
+                if opened { uncorePMUs.append(pmu.name) }
+            }
+            if opened { uncoreUnavailable = nil }
+        }
+        events = handles
+    }
+
+    /// One line: why an event could not be opened, and what to do.
+    static func reason(for error: SystemError, event: String, paranoid: Int?, systemWide: Bool) -> String {
+        switch error.code {
+        case ENOENT_CODE, EOPNOTSUPP_CODE, ENODEV_CODE:
+            return "no PMU exposed (perf_event_open(\(event)): \(error.reason)); usual in VMs without a virtual PMU"
+        case EACCES_CODE, EPERM_CODE:
+            let level = paranoid.map { "perf_event_paranoid is \($0)" } ?? "perf_event_paranoid"
+            let needed = systemWide ? "system-wide events need root, CAP_PERFMON or perf_event_paranoid ≤ 0" : "run as the job's user or root, or lower it"
+            return "refused (\(level); \(needed): sudo sysctl kernel.perf_event_paranoid=\(systemWide ? 0 : 1))"
+        default:
+            return "perf_event_open(\(event)) failed: \(error.reason)"
+        }
+    }
+
+    /// Starts the window.
+    public func begin() {
+        start = [:]
+        for (index, entry) in events.enumerated() {
+            if let reading = try? entry.handle.read() { start[index] = reading }
+        }
+        startTime = MonotonicClock.nanoseconds()
+    }
+
+    /// Ends the window: scaled deltas summed by event name.
+    public func end() -> CounterSample {
+        let seconds = Double(MonotonicClock.nanoseconds() - startTime) / 1e9
+        var counts: [String: Double] = [:]
+        for (index, entry) in events.enumerated() {
+            guard let before = start[index], let after = try? entry.handle.read() else { continue }
+            let delta = PerfEvent.Reading(
+                value: after.value &- min(after.value, before.value),
+                enabledNanoseconds: after.enabledNanoseconds &- min(after.enabledNanoseconds, before.enabledNanoseconds),
+                runningNanoseconds: after.runningNanoseconds &- min(after.runningNanoseconds, before.runningNanoseconds))
+            if let scaled = delta.scaled { counts[entry.event.name, default: 0] += scaled * entry.event.scale }
+        }
+        return CounterSample(seconds: seconds, counts: counts, hardwareUnavailable: hardwareUnavailable,
+                             uncoreUnavailable: uncoreUnavailable, uncorePMUs: uncorePMUs)
+    }
+}
