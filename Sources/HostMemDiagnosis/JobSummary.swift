@@ -75,7 +75,8 @@ public struct JobSummary: Sendable, Hashable, Codable {
             let appearances = recording.samples.compactMap { sample in sample.process(pid).map { (sample, $0) } }
             guard let (firstSample, start) = appearances.first, let (lastSample, end) = appearances.last else { return nil }
             let span = max(1e-3, Double(lastSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
-            let fulls = appearances.filter { $0.0.full }
+            // Memory is read in full samples and when a process first appears.
+            let fulls = appearances.filter { $0.1.memory != nil }
             let role: ProcessSummary.Role = pid == recording.rootPID ? .main : (Self.program(end) == rootProgram ? .worker : .child)
             var busy = 0
             for (tid, times) in end.threadTimes {

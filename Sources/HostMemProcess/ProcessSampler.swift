@@ -20,8 +20,10 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         self.clock = clock
     }
 
-    /// Takes one sample of the whole tree; nil when the root is gone.
-    public func sample(full: Bool, elapsed: Duration) throws(ProcessError) -> TreeSample? {
+    /// Takes one sample of the whole tree; nil when the root is gone. Processes not in
+    /// `known` are read in full even in a light sample, so a worker that starts mid-window
+    /// has a memory baseline.
+    public func sample(full: Bool, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
         let root: ProcessSnapshot
         do {
             root = try reader.snapshot(rootPID, full: full)
@@ -33,7 +35,8 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         var processes = [root]
         for pid in reader.descendants(of: rootPID).dropFirst() {
             // A descendant that exits between listing and reading is simply gone.
-            if let snapshot = try? reader.snapshot(pid, full: full) { processes.append(snapshot) }
+            let detailed = full || !(known?.contains(pid) ?? true)
+            if let snapshot = try? reader.snapshot(pid, full: detailed) { processes.append(snapshot) }
         }
         return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: processes, full: full)
     }
@@ -45,15 +48,17 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         let start = clock.now
         guard let first = try sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
         var samples = [first]
+        var known = Set(first.processes.map(\.pid))
         var exited = false
         while start.duration(to: clock.now) < duration {
             try await clock.sleep(for: interval)
             let elapsed = start.duration(to: clock.now)
             let isLast = elapsed + interval / 2 >= duration
-            guard let next = try sample(full: isLast, elapsed: elapsed) else {
+            guard let next = try sample(full: isLast, elapsed: elapsed, known: known) else {
                 exited = true
                 break
             }
+            known.formUnion(next.processes.map(\.pid))
             samples.append(next)
             if isLast { break }
         }
