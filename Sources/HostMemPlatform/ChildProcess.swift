@@ -9,14 +9,22 @@ import Musl
 public struct ChildProcess: Sendable {
     public let pid: Int32
 
-    /// Starts `arguments[0]` found on PATH with the rest as its arguments.
-    public static func spawn(_ arguments: [String]) throws(SystemError) -> ChildProcess {
+    /// Starts `arguments[0]` found on PATH with the rest as its arguments. With
+    /// `outputPath`, its stdout and stderr go to that file instead of hostmem's.
+    public static func spawn(_ arguments: [String], outputPath: String? = nil) throws(SystemError) -> ChildProcess {
         precondition(!arguments.isEmpty, "a command needs a name")
         var pid: pid_t = 0
         let cStrings = arguments.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
         var argv = cStrings + [nil]
-        let code = posix_spawnp(&pid, arguments[0], nil, nil, &argv, environ)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let outputPath {
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        let code = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
         if code != 0 { throw SystemError(operation: "posix_spawnp", path: arguments[0], code: code) }
         return ChildProcess(pid: pid)
     }
@@ -47,6 +55,11 @@ public struct ChildProcess: Sendable {
 }
 
 extension FileSystem {
+    /// Removes a file. The corresponding C function is `unlink`.
+    public static func remove(atPath path: String) throws(SystemError) {
+        if unlink(path) != 0 { throw SystemError(operation: "unlink", path: path, code: errno) }
+    }
+
     /// Total and free bytes of the file system holding `path`.
     /// The corresponding C function is `statvfs`.
     public static func space(atPath path: String) throws(SystemError) -> (totalBytes: UInt64, freeBytes: UInt64) {

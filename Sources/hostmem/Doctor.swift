@@ -82,16 +82,25 @@ struct Doctor: AsyncParsableCommand {
         var input = DiagnosisInput(topology: topology, calibration: calibration)
         var job: JobSummary?
         if let target {
+            let stacks = startPythonStacks(target)
             let (summary, numastat, counters) = try await sample(target, launched: child != nil)
             job = summary
             input.job = summary
             input.numastat = numastat
             input.counters = counters
+            switch stacks {
+            case .success(let recording):
+                switch recording.finish() {
+                case .success(let result): input.inputWaitShare = result.share
+                case .failure(let error): input.pythonStacksUnavailable = error.message
+                }
+            case .failure(let reason):
+                input.pythonStacksUnavailable = reason.message
+            }
             let system = SystemReader(root: root)
             input.readAheadKilobytes = system.readAheadKilobytes()
             input.nvidiaMinors = system.nvidiaMinors()
             input.sharedMemory = try? FileSystem.space(atPath: "/dev/shm")
-            input.pythonStacksUnavailable = "py-spy sampling is not built yet"
         }
         if input.counters == nil {
             input.countersUnavailable = "counters are read for a job (--pid or -- CMD); 'hostmem stat' shows them alone"
@@ -135,6 +144,23 @@ struct Doctor: AsyncParsableCommand {
             return (calibration, "quick, measured now\(store.map { " and saved to \($0.path)" } ?? "")")
         } catch {
             return (nil, "could not be measured: \(error)")
+        }
+    }
+
+    /// Starts py-spy on a Python main process, or says why not.
+    private func startPythonStacks(_ target: Int) -> Result<PythonStacks.Recording, PythonStacks.PythonStacksError> {
+        let program = (try? FileSystem.readText(atPath: "/proc/\(target)/cmdline"))?.split(separator: "\0").first.map(String.init) ?? ""
+        guard program.split(separator: "/").last?.hasPrefix("python") == true else {
+            return .failure(.init(message: "the main process is not a Python interpreter (\(program.isEmpty ? "unknown" : program))"))
+        }
+        guard let pySpy = PythonStacks.locate() else {
+            return .failure(.init(message: "py-spy not found on PATH (pip install py-spy)"))
+        }
+        do {
+            return .success(try PythonStacks.start(pySpy: pySpy, pid: target, seconds: Int(seconds.rounded(.up)),
+                                                   folder: FileSystem.environment("TMPDIR") ?? "/tmp"))
+        } catch {
+            return .failure(.init(message: "could not start py-spy: \(error.reason)"))
         }
     }
 

@@ -137,3 +137,20 @@ struct ProcessReaderTests {
         await #expect(throws: ProcessError.self) { _ = try await sampler.record() }
     }
 }
+
+struct PythonStacksTests {
+    @Test("waiting share: main-thread stacks in _next_data or Queue.get over all main-thread samples")
+    func share() throws {
+        let raw = """
+            <module> (train.py:40);train_step (train.py:30) 30
+            <module> (train.py:38);_MultiProcessingDataLoaderIter.__next__ (dataloader.py:631);_MultiProcessingDataLoaderIter._next_data (dataloader.py:1329);Queue.get (queues.py:113) 60
+            <module> (train.py:38);_next_data (train.py:9);Queue.get (queue.py:171) 10
+            Thread._bootstrap (threading.py:1002);Thread.run (threading.py:982);_pin_memory_loop (pin_memory.py:49);Queue.get (queues.py:113) 500
+            garbage line
+            """
+        let result = try #require(PythonStacks.waitingShare(raw: raw))
+        #expect(result.samples == 100)
+        #expect(abs(result.share - 0.70) < 1e-9)
+        #expect(PythonStacks.waitingShare(raw: "") == nil)
+    }
+}

@@ -71,6 +71,13 @@ struct DoctorCLITests {
         #expect(evidence[0].contains("read_bytes") && evidence[0].contains("major faults"))
     }
 
+    @Test("a loop blocked on its next batch, seen by py-spy: the input-bound finding",
+          .enabled(if: python3 != nil && ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/py-spy") } == true))
+    func inputBound() throws {
+        let (ids, report, _) = try diagnose("input_bound.py")
+        #expect(ids.contains("input-bound"), "\(report["notJudged"] ?? "")")
+    }
+
     @Test("a healthy job of the same shape: no warning, exit 0", .enabled(if: python3 != nil))
     func healthy() throws {
         let (ids, report, status) = try diagnose("healthy.py")

@@ -12,7 +12,7 @@ ROW = 512
 
 if __name__ == "__main__":
     folder = os.environ.get("HOSTMEM_WORKLOAD_DIR") or tempfile.mkdtemp(prefix="hostmem-readahead-")
-    path = os.path.join(folder, "rows.bin")
+    path = os.path.join(folder, f"rows-{os.getpid()}.bin")
     chunk = os.urandom(1 << 20)
     with open(path, "wb") as f:
         for _ in range(SIZE >> 20):
