@@ -14,11 +14,14 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     public var gpus: [GPUReading]?
     /// Why GPU utilization is missing, when it is.
     public var gpusUnavailable: String?
+    /// System-wide numastat deltas over the window, by node (pages).
+    public var numastat: [Int: NUMAStatCounters]?
     public var findings: [Finding]
     public var notJudged: [String]
 
     public init(machine: String, calibrationSource: String, calibration: CalibrationHighlights?, job: JobSummary?,
-                gpus: [GPUReading]?, gpusUnavailable: String?, diagnosis: Diagnosis) {
+                gpus: [GPUReading]?, gpusUnavailable: String?, numastat: [Int: NUMAStatCounters]? = nil, diagnosis: Diagnosis) {
+        self.numastat = numastat
         self.machine = machine
         self.calibrationSource = calibrationSource
         self.calibration = calibration

@@ -252,6 +252,13 @@ struct Rules {
         }
         guard let target, !pids.isEmpty else { return nil }
         let why = gpuNode(job) != nil ? "the node of the GPU it feeds" : "the node holding most of its memory"
+        if let numastat = input.numastat {
+            let other = numastat.values.reduce(UInt64(0)) { $0 + $1.other }
+            let local = numastat.values.reduce(UInt64(0)) { $0 + $1.local }
+            if other + local > 0 {
+                evidence.append("machine-wide over the window: \(pct(Double(other) / Double(other + local) * 100)) of new pages were allocated for a CPU of another node (numastat other_node ÷ (local_node + other_node))")
+            }
+        }
         return Finding(
             id: "remote-numa", severity: .warning, title: "The job's memory is on another NUMA node than its CPUs",
             evidence: evidence + ["node \(target) is \(why)"],

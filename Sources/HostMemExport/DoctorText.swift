@@ -51,6 +51,13 @@ public enum DoctorText {
             lines.append("")
             lines += treeLines(job)
         }
+        if let numastat = report.numastat, !numastat.isEmpty {
+            lines.append("")
+            lines.append("numastat over the window (whole machine, pages allocated; other = by a CPU of another node):")
+            for (node, counters) in numastat.sorted(by: { $0.key < $1.key }) {
+                lines.append("  node \(node): hit \(counters.hit), miss \(counters.miss), foreign \(counters.foreign), local \(counters.local), other \(counters.other)")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

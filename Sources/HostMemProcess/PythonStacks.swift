@@ -62,13 +62,13 @@ public enum PythonStacks {
         public init(message: String) { self.message = message }
     }
 
-    /// Starts `py-spy record` on `pid` for `seconds` at 50 Hz, including idle frames (a
+    /// Starts `py-spy record` on `pid` for `seconds` at 20 Hz, including idle frames (a
     /// thread blocked in queue.get is idle), non-blocking (the job is not paused).
     public static func start(pySpy: String, pid: Int, seconds: Int, folder: String) throws(SystemError) -> Recording {
         let output = "\(folder)/hostmem-pyspy-\(FileSystem.processID())-\(pid).txt"
         let log = output + ".log"
         let child = try ChildProcess.spawn(
-            [pySpy, "record", "--pid", "\(pid)", "--duration", "\(max(1, seconds))", "--rate", "50", "--format", "raw",
+            [pySpy, "record", "--pid", "\(pid)", "--duration", "\(max(1, seconds))", "--rate", "20", "--format", "raw",
              "--output", output, "--nonblocking", "--idle"],
             outputPath: log)
         return Recording(child: child, output: output, log: log)

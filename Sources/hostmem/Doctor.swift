@@ -40,6 +40,9 @@ struct Doctor: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not measure a calibration when none is cached (machine findings only).")
     var noCalibration = false
 
+    @Flag(name: .long, help: "Do not sample Python stacks with py-spy (it costs about 1% of a CPU more over 10 s).")
+    var noPythonStacks = false
+
     @Option(name: .long, help: ArgumentHelp("Read a captured tree instead of / (machine findings only).", valueName: "DIR"))
     var root: String = "/"
 
@@ -109,7 +112,7 @@ struct Doctor: AsyncParsableCommand {
         let report = DoctorReport(
             machine: TopologyText.summary(topology), calibrationSource: source,
             calibration: calibration.map(CalibrationHighlights.init), job: job,
-            gpus: gpus.readings, gpusUnavailable: gpus.reason, diagnosis: Diagnosis.run(input))
+            gpus: gpus.readings, gpusUnavailable: gpus.reason, numastat: input.numastat, diagnosis: Diagnosis.run(input))
         if json {
             print(try DoctorJSON.render(report))
         } else {
@@ -149,6 +152,7 @@ struct Doctor: AsyncParsableCommand {
 
     /// Starts py-spy on a Python main process, or says why not.
     private func startPythonStacks(_ target: Int) -> Result<PythonStacks.Recording, PythonStacks.PythonStacksError> {
+        if noPythonStacks { return .failure(.init(message: "skipped (--no-python-stacks)")) }
         let program = (try? FileSystem.readText(atPath: "/proc/\(target)/cmdline"))?.split(separator: "\0").first.map(String.init) ?? ""
         guard program.split(separator: "/").last?.hasPrefix("python") == true else {
             return .failure(.init(message: "the main process is not a Python interpreter (\(program.isEmpty ? "unknown" : program))"))
