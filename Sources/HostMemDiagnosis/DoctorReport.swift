@@ -32,6 +32,24 @@ public struct DoctorReport: Sendable, Hashable, Codable {
         notJudged = diagnosis.notJudged
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case machine, calibrationSource, calibration, job, gpus, gpusUnavailable, numastat, findings, notJudged
+    }
+
+    /// Every key is written, absent parts as null, so scripts see the whole contract.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(machine, forKey: .machine)
+        try container.encode(calibrationSource, forKey: .calibrationSource)
+        try container.encode(calibration, forKey: .calibration)
+        try container.encode(job, forKey: .job)
+        try container.encode(gpus, forKey: .gpus)
+        try container.encode(gpusUnavailable, forKey: .gpusUnavailable)
+        try container.encode(numastat, forKey: .numastat)
+        try container.encode(findings, forKey: .findings)
+        try container.encode(notJudged, forKey: .notJudged)
+    }
+
     /// The most severe finding, if any.
     public var worst: Severity? { findings.map(\.severity).max() }
 }

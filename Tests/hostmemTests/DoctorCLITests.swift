@@ -42,6 +42,8 @@ struct DoctorCLITests {
         #expect(status == 3, "--fail-on warning with a finding exits 3")
         let job = try #require(report["job"] as? [String: Any])
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
+        let keys = ["machine", "calibrationSource", "calibration", "job", "gpus", "gpusUnavailable", "numastat", "findings", "notJudged"]
+        #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
     }
 
     @Test("(b) forked workers touching the parent's Python objects: copy-on-write with per-worker private dirty",
