@@ -13,14 +13,14 @@ struct DoctorCLITests {
     static let workloads = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Workloads").path
 
     /// Runs the doctor on a workload and returns its findings by id and the whole report.
-    func diagnose(_ script: String) throws -> (ids: [String], report: [String: Any], status: Int32) {
+    func diagnose(_ script: String, warmup: String = "1.5") throws -> (ids: [String], report: [String: Any], status: Int32) {
         let python = try #require(python3)
         // The readahead workload needs a disk-backed folder (not tmpfs): the build folder.
         let scratch = FileManager.default.currentDirectoryPath + "/.build/hostmem-workloads"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         setenv("HOSTMEM_WORKLOAD_DIR", scratch, 1)
         let result = try HostMemBinary.run([
-            "doctor", "--json", "--no-calibration", "--warmup", "1.5", "--seconds", "4", "--fail-on", "warning",
+            "doctor", "--json", "--no-calibration", "--warmup", warmup, "--seconds", "4", "--fail-on", "warning",
             "--", python, "\(Self.workloads)/\(script)", "7",
         ])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
@@ -67,7 +67,19 @@ struct DoctorCLITests {
     @Test("(d) random rows of a cold memory-mapped file: readahead amplification with bytes read vs used",
           .enabled(if: python3 != nil))
     func readahead() throws {
-        let (ids, report, _) = try diagnose("readahead.py")
+        // Create the file first, so the sampled window is all random reading.
+        let python = try #require(python3)
+        let scratch = FileManager.default.currentDirectoryPath + "/.build/hostmem-workloads"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let prepare = Process()
+        prepare.executableURL = URL(fileURLWithPath: python)
+        prepare.arguments = ["\(Self.workloads)/readahead.py", "0", "--prepare-only"]
+        prepare.environment = ProcessInfo.processInfo.environment.merging(["HOSTMEM_WORKLOAD_DIR": scratch]) { $1 }
+        try prepare.run()
+        prepare.waitUntilExit()
+        #expect(prepare.terminationStatus == 0)
+        // No warm-up: with a large readahead window the whole file is in after a second.
+        let (ids, report, _) = try diagnose("readahead.py", warmup: "0")
         #expect(ids.contains("readahead-amplification"))
         let evidence = try #require(finding("readahead-amplification", in: report)?["evidence"] as? [String])
         #expect(evidence[0].contains("read_bytes") && evidence[0].contains("major faults"))
