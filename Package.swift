@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "HostMemCounters", targets: ["HostMemCounters"]),
         .library(name: "HostMemBench", targets: ["HostMemBench"]),
         .library(name: "HostMemDiagnosis", targets: ["HostMemDiagnosis"]),
+        .library(name: "HostMemDataPath", targets: ["HostMemDataPath"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
     ],
     dependencies: [
@@ -46,13 +47,15 @@ let package = Package(
         ),
         // Rules: snapshots in, findings out.
         .target(name: "HostMemDiagnosis", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench"]),
+        // The fixed data path: a NUMA-aware batch loader (and, next, the embedding bag).
+        .target(name: "HostMemDataPath", dependencies: ["HostMemPlatform", "HostMemTopology"]),
         // Text and JSON renderers over snapshots.
-        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis"]),
+        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
         // The CLI: parsing and wiring only.
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemExport",
+                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +68,7 @@ let package = Package(
         .testTarget(name: "HostMemTopologyTests", dependencies: ["HostMemTopology", "HostMemTestSupport"]),
         .testTarget(name: "HostMemProcessTests", dependencies: ["HostMemProcess", "HostMemTestSupport"]),
         .testTarget(name: "HostMemCountersTests", dependencies: ["HostMemCounters", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemDataPathTests", dependencies: ["HostMemDataPath", "HostMemTestSupport"]),
         .testTarget(name: "HostMemDiagnosisTests", dependencies: ["HostMemDiagnosis", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),

@@ -29,6 +29,35 @@ struct BenchCLITests {
         #expect(result.stderr.hasPrefix("hostmem: error: "))
     }
 
+    @Test("loader: bad input is one line with status 2", arguments: [
+        (["loader", "--data", "/nonexistent/rows.npy"], "/nonexistent/rows.npy: No such file or directory"),
+        (["loader", "--data", "/etc/hostname", "--record-bytes", "1000000"], "is not a whole number of 1000000-byte records"),
+        (["loader", "--data", "/etc/hostname"], "is not a NumPy .npy file"),
+        (["loader", "--data", "/etc/hostname", "--record-bytes", "1", "--batch", "100000000"], "larger than the dataset"),
+        (["loader", "--data", "/etc/hostname", "--workers", "0"], "--workers"),
+        (["loader", "--data", "/etc/hostname", "--advice", "sometimes", "--record-bytes", "1"], "--advice"),
+    ])
+    func loaderBadInput(arguments: [String], message: String) throws {
+        let result = try HostMemBinary.run(arguments)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("loader on a small raw file: a row per setting and the best, as JSON")
+    func loaderRuns() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-loader-\(UUID().uuidString).bin").path
+        defer { unlink(path) }
+        try Data(repeating: 7, count: 4096 * 64).write(to: URL(fileURLWithPath: path))
+        let result = try HostMemBinary.run(["loader", "--data", path, "--record-bytes", "64", "--batch", "32", "--workers", "1,2",
+                                            "--sort", "both", "--advice", "normal", "--seconds", "0.2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((report["results"] as? [[String: Any]])?.count == 4)
+        #expect(report["records"] as? Int == 4096)
+        #expect((report["rowGatherLimit"] as? Double ?? 0) > 0)
+    }
+
     @Test("more threads than CPUs: a failure the user can read, exit status 1")
     func tooManyThreads() throws {
         let result = try HostMemBinary.run(["bench", "bandwidth", "--threads", "100000", "--size", "1M", "--no-in-cache"])

@@ -1,0 +1,143 @@
+import HostMemPlatform
+import Synchronization
+
+/// Measures the loader over a sweep of knobs, and the machine's limit for this dataset:
+/// random rows gathered by every CPU with no pipeline at all.
+public struct LoaderBenchmark: Sendable {
+    public struct Setting: Sendable, Hashable, Codable {
+        public var workers: Int
+        public var sortWithinBatch: Bool
+        public var advice: MappedFile.Advice
+
+        public init(workers: Int, sortWithinBatch: Bool, advice: MappedFile.Advice) {
+            self.workers = workers
+            self.sortWithinBatch = sortWithinBatch
+            self.advice = advice
+        }
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        public var setting: Setting
+        /// Samples per second over the timed part (after a warm-up of a few batches).
+        public var samplesPerSecond: Double
+        /// Record bytes delivered per second, GB/s (10^9).
+        public var gigabytesPerSecond: Double
+        /// samplesPerSecond ÷ the row-gather limit.
+        public var shareOfLimit: Double?
+        public var batches: Int
+        public var seconds: Double
+    }
+
+    public struct Report: Sendable, Hashable, Codable {
+        public var path: String
+        public var records: Int
+        public var recordBytes: Int
+        public var batchSize: Int
+        public var pinning: String
+        public var cpus: [Int]
+        /// Random rows per second that every CPU gathering with plain copies reaches
+        /// (no queue, no order): the ceiling for this dataset on this machine.
+        public var rowGatherLimit: Double
+        public var results: [Result]
+        public var best: Result? { results.max { $0.samplesPerSecond < $1.samplesPerSecond } }
+    }
+
+    public var dataset: Dataset
+    public var labels: Dataset?
+    public var base: BatchLoader.Options
+    public var settings: [Setting]
+    public var secondsPerSetting: Double
+
+    public init(dataset: Dataset, labels: Dataset?, base: BatchLoader.Options, settings: [Setting], secondsPerSetting: Double) {
+        self.dataset = dataset
+        self.labels = labels
+        self.base = base
+        self.settings = settings
+        self.secondsPerSetting = secondsPerSetting
+    }
+
+    public func run(progress: (String) -> Void = { _ in }) throws(BatchLoader.LoaderError) -> Report {
+        for setting in settings {
+            var options = base
+            options.workers = setting.workers
+            try BatchLoader.check(dataset: dataset, labels: labels, options: options)
+        }
+        let cpus = base.cpus ?? ((try? Affinity.allowedCPUs()) ?? [0])
+        progress("row-gather limit with \(cpus.count) threads")
+        let limit = try rowGatherLimit(cpus: cpus)
+        var results: [Result] = []
+        var pinning = ""
+        for setting in settings {
+            progress("workers \(setting.workers), sort \(setting.sortWithinBatch ? "on" : "off"), advice \(setting.advice.rawValue)")
+            var options = base
+            options.workers = setting.workers
+            options.sortWithinBatch = setting.sortWithinBatch
+            options.advice = setting.advice
+            let loader = try BatchLoader(dataset: dataset, labels: labels, options: options)
+            pinning = loader.pinning.description
+            let (batches, samples, seconds) = try measure(loader)
+            let rate = Double(samples) / seconds
+            results.append(Result(setting: setting, samplesPerSecond: rate,
+                                  gigabytesPerSecond: rate * Double(dataset.recordBytes) / 1e9,
+                                  shareOfLimit: limit > 0 ? rate / limit : nil, batches: batches, seconds: seconds))
+        }
+        return Report(path: dataset.path, records: dataset.count, recordBytes: dataset.recordBytes, batchSize: base.batchSize,
+                      pinning: pinning, cpus: cpus, rowGatherLimit: limit, results: results)
+    }
+
+    /// Runs epochs until the time is up; the first batches of the first epoch warm up.
+    private func measure(_ loader: BatchLoader) throws(BatchLoader.LoaderError) -> (Int, Int, Double) {
+        var epoch = 0
+        var batches = 0, samples = 0
+        var checksum: UInt64 = 0
+        let warmupBatches = min(8, loader.batchesPerEpoch / 4)
+        var start = MonotonicClock.nanoseconds()
+        let budget = UInt64(secondsPerSetting * 1e9)
+        var seen = 0
+        outer: while true {
+            try loader.startEpoch(epoch)
+            while let batch = loader.next() {
+                checksum &+= UInt64(batch.data.load(as: UInt8.self))
+                loader.release(batch)
+                seen += 1
+                if seen == warmupBatches { start = MonotonicClock.nanoseconds(); batches = 0; samples = 0; continue }
+                batches += 1
+                samples += batch.count
+                if MonotonicClock.nanoseconds() - start >= budget { break outer }
+            }
+            epoch += 1
+        }
+        let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        loader.cancel()
+        _ = checksum
+        return (batches, samples, seconds)
+    }
+
+    /// Every CPU copies random rows into its own buffer for a second: rows per second.
+    private func rowGatherLimit(cpus: [Int]) throws(BatchLoader.LoaderError) -> Double {
+        let dataset = self.dataset
+        let rows = Atomic<Int>(0)
+        let seconds = min(1.5, max(0.5, secondsPerSetting / 2))
+        let started = MonotonicClock.nanoseconds()
+        do {
+            _ = try Threads.run(placements: cpus.map { [$0] }) { index in
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256 * dataset.recordBytes, alignment: 64)
+                defer { buffer.deallocate() }
+                var generator = LoaderRandom(seed: UInt64(index + 1))
+                var done = 0
+                while MonotonicClock.nanoseconds() - started < UInt64(seconds * 1e9) {
+                    for slot in 0..<256 {
+                        let row = generator.next(below: dataset.count)
+                        (buffer + slot * dataset.recordBytes).copyMemory(from: dataset.record(row), byteCount: dataset.recordBytes)
+                    }
+                    done += 256
+                }
+                rows.add(done, ordering: .relaxed)
+            }
+        } catch {
+            throw .threads(error)
+        }
+        let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
+        return Double(rows.load(ordering: .relaxed)) / elapsed
+    }
+}

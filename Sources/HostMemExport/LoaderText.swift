@@ -1,0 +1,36 @@
+import Foundation
+import HostMemDataPath
+import HostMemTopology
+
+/// `hostmem loader` output: one row per setting, then the best.
+public enum LoaderText {
+    public static func render(_ report: LoaderBenchmark.Report, node: Int) -> String {
+        var lines = [
+            "hostmem loader — \(report.path): \(report.records) records of \(report.recordBytes) B, batch \(report.batchSize)",
+            "  workers and buffers on node \(node) (CPUs \(CPUList.format(report.cpus))); buffers \(report.pinning)",
+            String(format: "  row-gather limit: %.0f rows/s (%.2f GB/s): every CPU copying random rows, no pipeline",
+                   report.rowGatherLimit, report.rowGatherLimit * Double(report.recordBytes) / 1e9),
+        ]
+        var table = TextTable(header: ["workers", "sort", "madvise", "samples/s", "GB/s", "of limit", "batches"])
+        for result in report.results {
+            table.rows.append([
+                "\(result.setting.workers)", result.setting.sortWithinBatch ? "on" : "off", result.setting.advice.rawValue,
+                String(format: "%.0f", result.samplesPerSecond), String(format: "%.2f", result.gigabytesPerSecond),
+                result.shareOfLimit.map { String(format: "%.0f%%", $0 * 100) } ?? "-", "\(result.batches)",
+            ])
+        }
+        lines += table.render()
+        if let best = report.best {
+            lines.append(String(format: "Best: workers %d, sort %@, madvise %@: %.0f samples/s",
+                                best.setting.workers, best.setting.sortWithinBatch ? "on" : "off", best.setting.advice.rawValue,
+                                best.samplesPerSecond))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func json(_ report: LoaderBenchmark.Report) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+}
