@@ -55,6 +55,12 @@ static inline void hostmem_volatile_increment(uint64_t *counter) {
     *(volatile uint64_t *)counter += 1;
 }
 
+/// Asks the CPU to start loading the line at `address` into the caches (a hint; it
+/// never faults).
+static inline void hostmem_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 /// Reads a 64-bit value the compiler must load every time.
 static inline uint64_t hostmem_volatile_load(const uint64_t *address) {
     return *(const volatile uint64_t *)address;

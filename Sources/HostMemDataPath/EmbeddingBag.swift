@@ -1,0 +1,254 @@
+import CHostMemShim
+import HostMemPlatform
+
+/// Pooled embedding lookups (PyTorch's `nn.EmbeddingBag`): for each bag, the sum or
+/// mean of its rows (optionally weighted per sample) written into the caller's output,
+/// multi-threaded over bags. Knobs: sort and deduplicate a thread's indices so each
+/// row is read once and in address order; a hot-row cache holding the most frequent
+/// rows compactly (as fp32); software prefetch of the rows a few lookups ahead.
+public struct EmbeddingBag: Sendable {
+    public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
+        case sum, mean
+    }
+
+    public struct Options: Sendable, Hashable {
+        public var sortAndDeduplicate = false
+        /// Lookups ahead to prefetch; 0 turns it off.
+        public var prefetchDistance = 0
+        public var threads = 1
+        public init() {}
+    }
+
+    public enum LookupError: Error, Sendable, CustomStringConvertible {
+        case invalid(String)
+        public var description: String {
+            switch self { case .invalid(let message): message }
+        }
+    }
+
+    public let table: EmbeddingTable
+    public let mode: Mode
+    public var options: Options
+    public let cache: HotRowCache?
+
+    public init(table: EmbeddingTable, mode: Mode, options: Options = Options(), cache: HotRowCache? = nil) {
+        self.table = table
+        self.mode = mode
+        self.options = options
+        self.cache = cache
+    }
+
+    /// Pools `indices` into `output` (`bags × dim` floats, overwritten). Bag `b` holds
+    /// `indices[offsets[b] ..< offsets[b + 1]]` (the last one runs to the end), as in
+    /// PyTorch; an empty bag gives zeros. `weights`, when given, has one per index.
+    public func lookup(
+        indices: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<Int32>,
+        weights: UnsafeBufferPointer<Float>? = nil, output: UnsafeMutableBufferPointer<Float>
+    ) throws(LookupError) {
+        let bags = offsets.count
+        let dim = table.dim
+        guard output.count >= bags * dim else {
+            throw .invalid("the output holds \(output.count) floats; \(bags) bags of \(dim) need \(bags * dim)")
+        }
+        if let weights, weights.count != indices.count { throw .invalid("\(weights.count) weights for \(indices.count) indices") }
+        var previous: Int32 = 0
+        for offset in offsets {
+            guard offset >= previous, Int(offset) <= indices.count else { throw .invalid("offsets must be ascending and within the \(indices.count) indices") }
+            previous = offset
+        }
+        for index in indices where index < 0 || Int(index) >= table.rows {
+            throw .invalid("index \(index) is outside the table's \(table.rows) rows")
+        }
+        let threads = max(1, min(options.threads, bags))
+        let work = BagWork(bag: self, indices: indices, offsets: offsets, weights: weights, output: output)
+        if threads == 1 {
+            work.run(bags: 0..<bags)
+        } else {
+            _ = try? Threads.run(placements: [[Int]?](repeating: nil, count: threads)) { thread in
+                work.run(bags: (bags * thread / threads)..<(bags * (thread + 1) / threads))
+            }
+        }
+    }
+}
+
+/// One lookup call's inputs, shared by its threads (each writes its own bags).
+private struct BagWork: @unchecked Sendable {
+    let bag: EmbeddingBag
+    let indices: UnsafeBufferPointer<Int32>
+    let offsets: UnsafeBufferPointer<Int32>
+    let weights: UnsafeBufferPointer<Float>?
+    let output: UnsafeMutableBufferPointer<Float>
+
+    func start(_ b: Int) -> Int { Int(offsets[b]) }
+    func end(_ b: Int) -> Int { b + 1 < offsets.count ? Int(offsets[b + 1]) : indices.count }
+
+    func run(bags: Range<Int>) {
+        guard !bags.isEmpty else { return }
+        let dim = bag.table.dim
+        let out = output.baseAddress! + bags.lowerBound * dim
+        out.initialize(repeating: 0, count: bags.count * dim)
+        if bag.options.sortAndDeduplicate {
+            runSorted(bags: bags)
+        } else {
+            runPlain(bags: bags)
+        }
+        if bag.mode == .mean {
+            for b in bags {
+                let count = end(b) - start(b)
+                guard count > 1 else { continue }
+                let scale = 1 / Float(count)
+                let row = output.baseAddress! + b * dim
+                for column in 0..<dim { row[column] *= scale }
+            }
+        }
+    }
+
+    /// Bag by bag, index by index, prefetching `prefetchDistance` lookups ahead.
+    private func runPlain(bags: Range<Int>) {
+        let table = bag.table
+        let distance = bag.options.prefetchDistance
+        let lastIndex = end(bags.upperBound - 1)
+        for b in bags {
+            let destination = output.baseAddress! + b * table.dim
+            for position in start(b)..<end(b) {
+                if distance > 0, position + distance < lastIndex {
+                    prefetchRow(Int(indices[position + distance]))
+                }
+                accumulate(row: Int(indices[position]), weight: weights?[position] ?? 1, into: destination)
+            }
+        }
+    }
+
+    /// The thread's (row, position) pairs sorted by row: each distinct row is read once,
+    /// in address order, and added to every bag that holds it.
+    private func runSorted(bags: Range<Int>) {
+        let first = start(bags.lowerBound), last = end(bags.upperBound - 1)
+        let count = last - first
+        guard count > 0 else { return }
+        let table = bag.table
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * count) { buffer in
+            let keys = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+            let scratch = UnsafeMutableBufferPointer(rebasing: buffer[count..<(2 * count)])
+            for position in first..<last { keys[position - first] = UInt64(UInt32(indices[position])) << 32 | UInt64(position) }
+            RowSort.sort(keys, scratch: scratch, rows: table.rows)
+            // Which bag each position belongs to: walk the bags once.
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { bagOf in
+                for b in bags { for position in start(b)..<end(b) { bagOf[position - first] = Int32(b) } }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: table.dim) { values in
+                    var index = 0
+                    while index < count {
+                        let row = Int(keys[index] >> 32)
+                        var next = index + 1
+                        while next < count && Int(keys[next] >> 32) == row { next += 1 }
+                        load(row: row, into: values.baseAddress!)
+                        for entry in index..<next {
+                            let position = Int(keys[entry] & 0xFFFF_FFFF)
+                            let weight = weights?[position] ?? 1
+                            addScaled(values.baseAddress!, weight: weight, into: output.baseAddress! + Int(bagOf[position - first]) * table.dim, dim: table.dim)
+                        }
+                        index = next
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func prefetchRow(_ row: Int) {
+        let address = bag.cache?.row(of: row) ?? bag.table.row(row)
+        let bytes = bag.cache?.contains(row) == true ? bag.table.dim * 4 : bag.table.rowBytes
+        var offset = 0
+        while offset < bytes {
+            hostmem_prefetch(address + offset)
+            offset += 64
+        }
+    }
+
+    /// Adds weight × row to `destination`, from the hot cache when it holds the row.
+    @inline(__always)
+    private func accumulate(row: Int, weight: Float, into destination: UnsafeMutablePointer<Float>) {
+        let table = bag.table
+        if let cache = bag.cache, let cached = cache.row(of: row) {
+            addScaled(cached.assumingMemoryBound(to: Float.self), weight: weight, into: destination, dim: table.dim)
+            return
+        }
+        switch table.storage {
+        case .float32:
+            addScaled(table.row(row).assumingMemoryBound(to: Float.self), weight: weight, into: destination, dim: table.dim)
+        case .int8RowWise:
+            addQuantized(table.row(row), weight: weight, into: destination, dim: table.dim)
+        }
+    }
+
+    /// Row values as fp32 into `values` (dequantized for int8).
+    @inline(__always)
+    private func load(row: Int, into values: UnsafeMutablePointer<Float>) {
+        values.initialize(repeating: 0, count: bag.table.dim)
+        accumulate(row: row, weight: 1, into: values)
+    }
+}
+
+/// destination[0..<dim] += weight × source[0..<dim], eight lanes at a time.
+@inline(__always)
+func addScaled(_ source: UnsafePointer<Float>, weight: Float, into destination: UnsafeMutablePointer<Float>, dim: Int) {
+    let w = SIMD8<Float>(repeating: weight)
+    let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
+    var column = 0
+    while column + 8 <= dim {
+        let value = from.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self)
+        let sum = to.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self) + w * value
+        to.storeBytes(of: sum, toByteOffset: column * 4, as: SIMD8<Float>.self)
+        column += 8
+    }
+    while column < dim {
+        destination[column] += weight * source[column]
+        column += 1
+    }
+}
+
+/// destination += weight × (code × scale + bias) for an FBGEMM-style 8-bit row.
+@inline(__always)
+func addQuantized(_ row: UnsafeRawPointer, weight: Float, into destination: UnsafeMutablePointer<Float>, dim: Int) {
+    let scale = row.loadUnaligned(fromByteOffset: dim, as: Float.self)
+    let bias = row.loadUnaligned(fromByteOffset: dim + 4, as: Float.self)
+    let a = SIMD8<Float>(repeating: weight * scale), c = SIMD8<Float>(repeating: weight * bias)
+    let to = UnsafeMutableRawPointer(destination)
+    var column = 0
+    while column + 8 <= dim {
+        let codes = row.loadUnaligned(fromByteOffset: column, as: SIMD8<UInt8>.self)
+        let values = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: codes))
+        let sum = to.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self) + a * values + c
+        to.storeBytes(of: sum, toByteOffset: column * 4, as: SIMD8<Float>.self)
+        column += 8
+    }
+    while column < dim {
+        destination[column] += weight * (Float(row.load(fromByteOffset: column, as: UInt8.self)) * scale + bias)
+        column += 1
+    }
+}
+
+/// LSD radix sort of (row << 32 | position) keys by their row, 11 bits a pass.
+enum RowSort {
+    static func sort(_ keys: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>, rows: Int) {
+        let bits = 11, radix = 1 << 11
+        let significant = Int.bitWidth - max(1, rows).leadingZeroBitCount
+        let passes = max(1, (significant + bits - 1) / bits)
+        var source = keys, target = scratch
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { counts in
+            for pass in 0..<passes {
+                let shift = UInt64(32 + pass * bits)
+                counts.initialize(repeating: 0)
+                for key in source { counts[Int((key >> shift) & UInt64(radix - 1))] += 1 }
+                var total = 0
+                for digit in 0..<radix { let count = counts[digit]; counts[digit] = total; total += count }
+                for key in source {
+                    let digit = Int((key >> shift) & UInt64(radix - 1))
+                    target[counts[digit]] = key
+                    counts[digit] += 1
+                }
+                swap(&source, &target)
+            }
+        }
+        if passes % 2 == 1 { _ = keys.update(fromContentsOf: source) }
+    }
+}

@@ -1,0 +1,101 @@
+import HostMemPlatform
+
+/// A table of `rows × dim` embeddings: fp32, or 8-bit row-wise quantized as FBGEMM
+/// stores it (each row: `dim` uint8 codes, then a fp32 scale and a fp32 bias; a value is
+/// `code × scale + bias`). In memory (an anonymous mapping) or memory-mapped from a file.
+public final class EmbeddingTable: @unchecked Sendable {
+    public enum Storage: String, Sendable, Hashable, Codable {
+        case float32
+        case int8RowWise
+    }
+
+    public let rows: Int
+    public let dim: Int
+    public let storage: Storage
+    /// Bytes of one stored row (fp32: 4 × dim; int8: dim + 8).
+    public let rowBytes: Int
+    public let base: UnsafeRawPointer
+    private let owner: AnyObject?
+    private let region: MappedRegion?
+
+    /// Bytes of the whole table.
+    public var bytes: Int { rows * rowBytes }
+
+    static func rowBytes(dim: Int, storage: Storage) -> Int {
+        storage == .float32 ? dim * 4 : dim + 8
+    }
+
+    private init(rows: Int, dim: Int, storage: Storage, base: UnsafeRawPointer, owner: AnyObject?, region: consuming MappedRegion?) {
+        self.rows = rows
+        self.dim = dim
+        self.storage = storage
+        rowBytes = Self.rowBytes(dim: dim, storage: storage)
+        self.base = base
+        self.owner = owner
+        self.region = region
+    }
+
+    /// A table in memory filled by `fill(row, values)` (fp32 values, `dim` of them).
+    public static func make(rows: Int, dim: Int, fill: (Int, UnsafeMutableBufferPointer<Float>) -> Void) throws(SystemError) -> EmbeddingTable {
+        precondition(rows > 0 && dim > 0, "a table needs rows and columns")
+        let region = try MappedRegion(bytes: rows * dim * 4, pages: .transparentHuge)
+        let floats = region.span.base.bindMemory(to: Float.self, capacity: rows * dim)
+        for row in 0..<rows { fill(row, UnsafeMutableBufferPointer(start: floats + row * dim, count: dim)) }
+        return EmbeddingTable(rows: rows, dim: dim, storage: .float32, base: UnsafeRawPointer(region.span.base), owner: nil, region: region)
+    }
+
+    /// Uniform random values in [-1, 1) from `seed`.
+    public static func random(rows: Int, dim: Int, seed: UInt64) throws(SystemError) -> EmbeddingTable {
+        try make(rows: rows, dim: dim) { row, values in
+            var generator = LoaderRandom(seed: seed &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
+            for column in 0..<values.count {
+                values[column] = Float(generator.next() >> 40) / Float(1 << 23) - 1
+            }
+        }
+    }
+
+    /// A fp32 table memory-mapped from a raw file of `rows × dim` little-endian floats.
+    public static func mapped(path: String, dim: Int) throws(DatasetError) -> EmbeddingTable {
+        let dataset = try Dataset.raw(path: path, recordBytes: dim * 4)
+        return EmbeddingTable(rows: dataset.count, dim: dim, storage: .float32, base: dataset.record(0), owner: dataset, region: nil)
+    }
+
+    /// The 8-bit row-wise quantized copy: per row, scale = (max − min) / 255, bias = min,
+    /// code = round((x − bias) / scale). Error per value ≤ scale / 2.
+    public func quantized() throws(SystemError) -> EmbeddingTable {
+        precondition(storage == .float32, "quantize a fp32 table")
+        let stored = Self.rowBytes(dim: dim, storage: .int8RowWise)
+        let region = try MappedRegion(bytes: rows * stored, pages: .transparentHuge)
+        for row in 0..<rows {
+            let source = (base + row * rowBytes).assumingMemoryBound(to: Float.self)
+            var low = Float.infinity, high = -Float.infinity
+            for column in 0..<dim { low = min(low, source[column]); high = max(high, source[column]) }
+            let scale = high > low ? (high - low) / 255 : 1
+            let target = region.span.base + row * stored
+            for column in 0..<dim {
+                let code = ((source[column] - low) / scale).rounded()
+                target.storeBytes(of: UInt8(max(0, min(255, code))), toByteOffset: column, as: UInt8.self)
+            }
+            target.storeBytes(of: scale, toByteOffset: dim, as: Float.self)
+            target.storeBytes(of: low, toByteOffset: dim + 4, as: Float.self)
+        }
+        return EmbeddingTable(rows: rows, dim: dim, storage: .int8RowWise, base: UnsafeRawPointer(region.span.base), owner: nil, region: region)
+    }
+
+    /// The address of a stored row.
+    @inline(__always)
+    public func row(_ index: Int) -> UnsafeRawPointer { base + index * rowBytes }
+
+    /// Row `index` as fp32 values (dequantized for int8), for references and tests.
+    public func values(ofRow index: Int) -> [Float] {
+        let address = row(index)
+        switch storage {
+        case .float32:
+            return Array(UnsafeBufferPointer(start: address.assumingMemoryBound(to: Float.self), count: dim))
+        case .int8RowWise:
+            let scale = address.loadUnaligned(fromByteOffset: dim, as: Float.self)
+            let bias = address.loadUnaligned(fromByteOffset: dim + 4, as: Float.self)
+            return (0..<dim).map { Float(address.load(fromByteOffset: $0, as: UInt8.self)) * scale + bias }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Testing
+@testable import HostMemDataPath
+
+/// The embedding bag against a straightforward reference.
+struct EmbeddingBagTests {
+    static let rows = 500, dim = 20  // dim not a multiple of 8: the scalar tail runs too
+
+    /// sum or mean of (weight ×) rows per bag, in Double.
+    static func reference(_ table: EmbeddingTable, _ indices: [Int32], _ offsets: [Int32], _ weights: [Float]?, _ mode: EmbeddingBag.Mode) -> [Double] {
+        var out = [Double](repeating: 0, count: offsets.count * table.dim)
+        for b in 0..<offsets.count {
+            let start = Int(offsets[b]), end = b + 1 < offsets.count ? Int(offsets[b + 1]) : indices.count
+            for position in start..<end {
+                let values = table.values(ofRow: Int(indices[position]))
+                for column in 0..<table.dim { out[b * table.dim + column] += Double(weights?[position] ?? 1) * Double(values[column]) }
+            }
+            if mode == .mean && end - start > 0 {
+                for column in 0..<table.dim { out[b * table.dim + column] /= Double(end - start) }
+            }
+        }
+        return out
+    }
+
+    static func batch(seed: UInt64) -> (indices: [Int32], offsets: [Int32], weights: [Float]) {
+        var generator = LoaderRandom(seed: seed)
+        var indices: [Int32] = [], offsets: [Int32] = []
+        for bag in 0..<40 {
+            offsets.append(Int32(indices.count))
+            let size = bag % 7 == 3 ? 0 : generator.next(below: 12)  // some empty bags
+            for _ in 0..<size { indices.append(Int32(generator.next(below: bag % 2 == 0 ? 30 : rows))) }  // repeats
+        }
+        let weights = indices.indices.map { Float($0 % 5) * 0.25 - 0.5 }
+        return (indices, offsets, weights)
+    }
+
+    func run(_ bag: EmbeddingBag, _ input: (indices: [Int32], offsets: [Int32], weights: [Float]), weighted: Bool) throws -> [Float] {
+        var output = [Float](repeating: .nan, count: input.offsets.count * bag.table.dim)
+        try input.indices.withUnsafeBufferPointer { indices in
+            try input.offsets.withUnsafeBufferPointer { offsets in
+                try input.weights.withUnsafeBufferPointer { weights in
+                    try output.withUnsafeMutableBufferPointer { out in
+                        try bag.lookup(indices: indices, offsets: offsets, weights: weighted ? weights : nil, output: out)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    @Test("fp32: sum and mean, weighted or not, every knob, 1 and 3 threads: equal to the reference",
+          arguments: EmbeddingBag.Mode.allCases, [false, true])
+    func fp32(mode: EmbeddingBag.Mode, weighted: Bool) throws {
+        let table = try EmbeddingTable.random(rows: Self.rows, dim: Self.dim, seed: 3)
+        let input = Self.batch(seed: 11)
+        let expected = Self.reference(table, input.indices, input.offsets, weighted ? input.weights : nil, mode)
+        let hot = input.indices.withUnsafeBufferPointer { HotRowCache.mostFrequent($0, limit: 50) }
+        let cache = HotRowCache(table: table, bytes: 25 * Self.dim * 4, hotRows: hot)
+        #expect(cache.count == 25)
+        for sorted in [false, true] {
+            for prefetch in [0, 4] {
+                for threads in [1, 3] {
+                    for useCache in [false, true] {
+                        var options = EmbeddingBag.Options()
+                        options.sortAndDeduplicate = sorted
+                        options.prefetchDistance = prefetch
+                        options.threads = threads
+                        let got = try run(EmbeddingBag(table: table, mode: mode, options: options, cache: useCache ? cache : nil), input, weighted: weighted)
+                        for (a, b) in zip(got, expected) { #expect(abs(Double(a) - b) < 1e-4, "sorted \(sorted) prefetch \(prefetch) threads \(threads) cache \(useCache)") }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("empty bags give zeros")
+    func emptyBags() throws {
+        let table = try EmbeddingTable.random(rows: 10, dim: 8, seed: 1)
+        let got = try run(EmbeddingBag(table: table, mode: .mean), ([1, 2], [0, 0, 2], []), weighted: false)
+        #expect(got[0..<8].allSatisfy { $0 == 0 }, "bag 0 is empty")
+        #expect(got[16..<24].allSatisfy { $0 == 0 }, "bag 2 (to the end) is empty")
+        #expect(got[8] == (table.values(ofRow: 1)[0] + table.values(ofRow: 2)[0]) / 2)
+    }
+
+    @Test("int8 row-wise: each value within scale/2 of fp32, and lookups equal the dequantized reference")
+    func int8() throws {
+        let table = try EmbeddingTable.random(rows: Self.rows, dim: Self.dim, seed: 5)
+        let quantized = try table.quantized()
+        #expect(quantized.rowBytes == Self.dim + 8)
+        for row in stride(from: 0, to: Self.rows, by: 37) {
+            let original = table.values(ofRow: row), restored = quantized.values(ofRow: row)
+            let scale = quantized.row(row).loadUnaligned(fromByteOffset: Self.dim, as: Float.self)
+            for (a, b) in zip(original, restored) { #expect(abs(a - b) <= scale / 2 + 1e-6) }
+        }
+        let input = Self.batch(seed: 13)
+        for mode in EmbeddingBag.Mode.allCases {
+            let expected = Self.reference(quantized, input.indices, input.offsets, input.weights, mode)
+            for sorted in [false, true] {
+                var options = EmbeddingBag.Options()
+                options.sortAndDeduplicate = sorted
+                let got = try run(EmbeddingBag(table: quantized, mode: mode, options: options), input, weighted: true)
+                for (a, b) in zip(got, expected) { #expect(abs(Double(a) - b) < 1e-3) }
+            }
+        }
+    }
+
+    @Test("bad input: an index outside the table, offsets out of order, a short output")
+    func badInput() throws {
+        let table = try EmbeddingTable.random(rows: 10, dim: 8, seed: 1)
+        let bag = EmbeddingBag(table: table, mode: .sum)
+        #expect(throws: EmbeddingBag.LookupError.self) { try run(bag, ([10], [0], []), weighted: false) }
+        #expect(throws: EmbeddingBag.LookupError.self) { try run(bag, ([1, 2], [1, 0], []), weighted: false) }
+        var output = [Float](repeating: 0, count: 4)
+        let indices: [Int32] = [1], offsets: [Int32] = [0]
+        #expect(throws: EmbeddingBag.LookupError.self) {
+            try indices.withUnsafeBufferPointer { i in try offsets.withUnsafeBufferPointer { o in
+                try output.withUnsafeMutableBufferPointer { try bag.lookup(indices: i, offsets: o, output: $0) } } }
+        }
+    }
+
+    @Test("the row sort orders by row and keeps positions", arguments: [1, 100, 5000])
+    func rowSort(count: Int) {
+        var generator = LoaderRandom(seed: UInt64(count))
+        var keys = (0..<count).map { UInt64(generator.next(below: 4_000_000)) << 32 | UInt64($0) }
+        let expected = keys.sorted()
+        var scratch = [UInt64](repeating: 0, count: count)
+        keys.withUnsafeMutableBufferPointer { k in scratch.withUnsafeMutableBufferPointer { RowSort.sort(k, scratch: $0, rows: 4_000_000) } }
+        #expect(keys == expected)
+    }
+}
