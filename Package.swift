@@ -48,7 +48,13 @@ let package = Package(
         // Rules: snapshots in, findings out.
         .target(name: "HostMemDiagnosis", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench"]),
         // The fixed data path: a NUMA-aware batch loader and an embedding-bag lookup.
-        .target(name: "HostMemDataPath", dependencies: ["HostMemPlatform", "HostMemTopology", "CHostMemShim"]),
+        .target(
+            name: "HostMemDataPath",
+            dependencies: [
+                "HostMemPlatform", "HostMemTopology", "CHostMemShim",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
         // Text and JSON renderers over snapshots.
         .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
         // The CLI: parsing and wiring only.

@@ -1,0 +1,165 @@
+import HostMemPlatform
+internal import RealModule
+
+/// Lookups per second of the embedding bag for each dtype and knob, on batches of
+/// indices drawn uniformly or from a Zipf distribution (rank → row through a random
+/// permutation, so hot rows are scattered as in real tables), or read from a file.
+public struct EmbeddingBenchmark: Sendable {
+    public enum Distribution: Sendable, Hashable, Codable, CustomStringConvertible {
+        case uniform
+        case zipf(Double)
+        public var description: String {
+            switch self {
+            case .uniform: "uniform"
+            case .zipf(let exponent): "zipf:\(exponent)"
+            }
+        }
+    }
+
+    public enum Knob: String, Sendable, Hashable, Codable, CaseIterable {
+        case plain, sortDedup = "sort+dedup", hotCache = "hot-cache", prefetch
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        public var storage: EmbeddingTable.Storage
+        public var knob: Knob
+        public var lookupsPerSecond: Double
+        /// Row bytes of every lookup ÷ time, GB/s (10^9): the effective gather rate.
+        public var gigabytesPerSecond: Double
+        public var batches: Int
+    }
+
+    public struct Report: Sendable, Hashable, Codable {
+        public var rows: Int
+        public var dim: Int
+        public var batchSize: Int
+        public var pooling: Int
+        public var distribution: String
+        public var mode: EmbeddingBag.Mode
+        public var threads: Int
+        public var tableBytes: [String: Int]
+        public var hotCacheBytes: Int
+        public var results: [Result]
+    }
+
+    public var rows: Int
+    public var dim: Int
+    public var batchSize: Int
+    public var pooling: Int
+    public var distribution: Distribution
+    public var mode: EmbeddingBag.Mode = .sum
+    public var threads = 1
+    public var hotCacheBytes = 64 << 20
+    public var prefetchDistance = 32
+    public var secondsPerSetting = 2.0
+    public var storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise]
+    public var knobs: [Knob] = Knob.allCases
+    /// Indices to use instead of generated ones (length a multiple of batch × pooling).
+    public var indices: [Int32]?
+    public var seed: UInt64 = 42
+
+    public init(rows: Int, dim: Int, batchSize: Int, pooling: Int, distribution: Distribution) {
+        self.rows = rows
+        self.dim = dim
+        self.batchSize = batchSize
+        self.pooling = pooling
+        self.distribution = distribution
+    }
+
+    /// The batches: `count` batches of batchSize × pooling indices.
+    public func makeIndices(batches count: Int) -> [Int32] {
+        let total = count * batchSize * pooling
+        var generator = LoaderRandom(seed: seed)
+        switch distribution {
+        case .uniform:
+            return (0..<total).map { _ in Int32(generator.next(below: rows)) }
+        case .zipf(let exponent):
+            // Cumulative weights of ranks 1…rows, then rank → row by a random permutation.
+            var cumulative = [Double](repeating: 0, count: rows)
+            var sum = 0.0
+            for rank in 0..<rows {
+                sum += 1 / Double.pow(Double(rank + 1), exponent)
+                cumulative[rank] = sum
+            }
+            var permutation = (0..<rows).map { Int32($0) }
+            var index = rows - 1
+            while index > 0 { permutation.swapAt(index, generator.next(below: index + 1)); index -= 1 }
+            return (0..<total).map { _ in
+                let target = Double(generator.next() >> 11) / Double(1 << 53) * sum
+                var low = 0, high = rows - 1
+                while low < high {
+                    let middle = (low + high) / 2
+                    if cumulative[middle] < target { low = middle + 1 } else { high = middle }
+                }
+                return permutation[low]
+            }
+        }
+    }
+
+    public func run(progress: (String) -> Void = { _ in }) throws(EmbeddingBag.LookupError) -> Report {
+        progress("building a \(rows) × \(dim) fp32 table")
+        let fp32: EmbeddingTable
+        do { fp32 = try EmbeddingTable.random(rows: rows, dim: dim, seed: seed) } catch {
+            throw .invalid("cannot allocate the table: \(error.reason)")
+        }
+        var tables: [EmbeddingTable.Storage: EmbeddingTable] = [.float32: fp32]
+        if storages.contains(.int8RowWise) {
+            progress("quantizing it to 8-bit row-wise")
+            do { tables[.int8RowWise] = try fp32.quantized() } catch { throw .invalid("cannot allocate the int8 table: \(error.reason)") }
+        }
+        let perBatch = batchSize * pooling
+        let all = indices ?? makeIndices(batches: 8)
+        guard all.count >= perBatch, all.count % perBatch == 0 else {
+            throw .invalid("\(all.count) indices is not a whole number of batches of \(batchSize) × \(pooling)")
+        }
+        let batchCount = all.count / perBatch
+        let offsets = (0..<batchSize).map { Int32($0 * pooling) }
+        var output = [Float](repeating: 0, count: batchSize * dim)
+        var results: [Result] = []
+        for storage in storages {
+            guard let table = tables[storage] else { continue }
+            for knob in knobs {
+                progress("\(storage.rawValue), \(knob.rawValue)")
+                var options = EmbeddingBag.Options()
+                options.threads = threads
+                options.sortAndDeduplicate = knob == .sortDedup
+                options.prefetchDistance = knob == .prefetch ? prefetchDistance : 0
+                var cache: HotRowCache?
+                if knob == .hotCache {
+                    // Learned from the first half of the batches, as a server would.
+                    let learn = all.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<max(perBatch, all.count / 2)]) }
+                    cache = HotRowCache(table: table, bytes: hotCacheBytes, hotRows: HotRowCache.mostFrequent(learn, limit: hotCacheBytes / (dim * 4)))
+                }
+                let bag = EmbeddingBag(table: table, mode: mode, options: options, cache: cache)
+                var batches = 0
+                var start: UInt64 = 0
+                let budget = UInt64(secondsPerSetting * 1e9)
+                try all.withUnsafeBufferPointer { (indices) throws(EmbeddingBag.LookupError) in
+                    try offsets.withUnsafeBufferPointer { (offsetBuffer) throws(EmbeddingBag.LookupError) in
+                        try output.withUnsafeMutableBufferPointer { (out) throws(EmbeddingBag.LookupError) in
+                            var round = 0
+                            while true {
+                                let slice = UnsafeBufferPointer(rebasing: indices[(round % batchCount) * perBatch..<((round % batchCount) + 1) * perBatch])
+                                try bag.lookup(indices: slice, offsets: offsetBuffer, output: out)
+                                round += 1
+                                if round == 2 { start = MonotonicClock.nanoseconds() }  // two warm-up batches
+                                if round > 2 {
+                                    batches += 1
+                                    if MonotonicClock.nanoseconds() - start >= budget { break }
+                                }
+                            }
+                        }
+                    }
+                }
+                let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+                let lookups = Double(batches * perBatch) / seconds
+                results.append(Result(storage: storage, knob: knob, lookupsPerSecond: lookups,
+                                      gigabytesPerSecond: lookups * Double(table.rowBytes) / 1e9, batches: batches))
+            }
+        }
+        return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: distribution.description,
+                      mode: mode, threads: threads,
+                      tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }),
+                      hotCacheBytes: hotCacheBytes, results: results)
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import HostMemDataPath
+
+/// `hostmem embed` output: lookups/s and GB/s per dtype and knob.
+public enum EmbedText {
+    public static func render(_ report: EmbeddingBenchmark.Report) -> String {
+        let sizes = report.tableBytes.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteFormat.string(UInt64($0.value)))" }.joined(separator: ", ")
+        var lines = [
+            "hostmem embed — \(report.rows) × \(report.dim) table (\(sizes)), batch \(report.batchSize) × pooling \(report.pooling), \(report.distribution), \(report.mode.rawValue), \(report.threads) thread\(report.threads == 1 ? "" : "s")",
+            "  hot-row cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows as fp32, learned from half of the batches",
+        ]
+        var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain"])
+        for result in report.results {
+            let plain = report.results.first { $0.storage == result.storage && $0.knob == .plain }?.lookupsPerSecond
+            table.rows.append([
+                result.storage.rawValue, result.knob.rawValue, String(format: "%.1f", result.lookupsPerSecond / 1e6),
+                String(format: "%.2f", result.gigabytesPerSecond),
+                plain.map { String(format: "%.2f×", result.lookupsPerSecond / $0) } ?? "-",
+            ])
+        }
+        lines += table.render()
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func json(_ report: EmbeddingBenchmark.Report) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import HostMemDataPath
+import HostMemExport
+import HostMemPlatform
+
+/// `hostmem embed`: the embedding bag, measured per dtype and knob.
+struct Embed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (sort+dedup, hot-row cache, prefetch).",
+        discussion: """
+            Builds a random rows × dim fp32 table in memory and its FBGEMM-style 8-bit \
+            row-wise copy, draws 8 batches of batch × pooling indices (uniform, or Zipf \
+            with ranks scattered over the table), and runs each setting for --seconds after \
+            two warm-up batches. GB/s counts each lookup's stored row bytes.
+            """
+    )
+
+    @Option(name: .long, help: "Rows of the table (e.g. 4M).")
+    var rows = Count(value: 4 << 20)
+
+    @Option(name: .long, help: "Values per row.")
+    var dim = 128
+
+    @Option(name: .long, help: "Bags per batch.")
+    var batch = 2048
+
+    @Option(name: .long, help: "Indices per bag.")
+    var pooling = 32
+
+    @Option(name: .long, help: "Index distribution: uniform or zipf:S (e.g. zipf:1.05).")
+    var dist = "uniform"
+
+    @Option(name: .long, help: "Pooling: sum or mean.")
+    var mode = "sum"
+
+    @Option(name: .long, help: "Threads (bags are split among them).")
+    var threads = 1
+
+    @Option(name: .long, help: ArgumentHelp("Lookups ahead for the prefetch knob.", valueName: "N"))
+    var prefetchDistance = 32
+
+    @Option(name: .long, help: "Hot-row cache size.")
+    var cache = ByteSize(bytes: 64 << 20)
+
+    @Option(name: .long, help: ArgumentHelp("Seconds per setting.", valueName: "N"))
+    var seconds: Double = 2
+
+    @Option(name: .long, help: ArgumentHelp("Use these indices (a .npy of int32 or int64, length a multiple of batch × pooling).", valueName: "FILE"))
+    var indices: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    struct Count: ExpressibleByArgument {
+        var value: Int
+        init(value: Int) { self.value = value }
+        init?(argument: String) {
+            let lower = argument.lowercased()
+            let scale = lower.hasSuffix("m") ? 1 << 20 : lower.hasSuffix("k") ? 1 << 10 : 1
+            guard let number = Int(lower.trimmingCharacters(["m", "k"])), number > 0 else { return nil }
+            value = number * scale
+        }
+    }
+
+    func validate() throws {
+        guard dim > 0 && dim <= 65536 else { throw ValidationError("--dim must be between 1 and 65536") }
+        guard batch > 0, pooling > 0 else { throw ValidationError("--batch and --pooling must be at least 1") }
+        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+        guard prefetchDistance > 0 && prefetchDistance <= 1024 else { throw ValidationError("--prefetch-distance must be between 1 and 1024") }
+        guard rows.value <= Int(Int32.max) else { throw ValidationError("--rows is limited to 2^31") }
+        guard mode == "sum" || mode == "mean" else { throw ValidationError("--mode must be sum or mean") }
+        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
+        _ = try distribution()
+    }
+
+    func distribution() throws -> EmbeddingBenchmark.Distribution {
+        if dist == "uniform" { return .uniform }
+        if dist.hasPrefix("zipf:"), let exponent = Double(dist.dropFirst(5)), exponent > 0 { return .zipf(exponent) }
+        throw ValidationError("--dist must be uniform or zipf:S with S > 0 (e.g. zipf:1.05)")
+    }
+
+    func run() async throws {
+        var benchmark = EmbeddingBenchmark(rows: rows.value, dim: dim, batchSize: batch, pooling: pooling, distribution: try distribution())
+        benchmark.mode = mode == "mean" ? .mean : .sum
+        benchmark.threads = threads
+        benchmark.hotCacheBytes = cache.bytes
+        benchmark.prefetchDistance = prefetchDistance
+        benchmark.secondsPerSetting = seconds
+        if let indices {
+            benchmark.indices = try Self.readIndices(indices, rows: rows.value)
+        }
+        let report: EmbeddingBenchmark.Report
+        do throws(EmbeddingBag.LookupError) {
+            report = try benchmark.run { line in if !json { Terminal.writeError("hostmem embed: \(line)…\n") } }
+        } catch {
+            throw CommandFailure(message: "\(error)", status: .usage)
+        }
+        if json {
+            print(try EmbedText.json(report))
+        } else {
+            print(EmbedText.render(report), terminator: "")
+        }
+    }
+
+    /// A 1-D .npy of int32 or int64 indices, each checked against the table.
+    static func readIndices(_ path: String, rows: Int) throws -> [Int32] {
+        let dataset: Dataset
+        do { dataset = try Dataset.npy(path: path) } catch { throw CommandFailure(message: "\(error)", status: .usage) }
+        guard let header = dataset.header, header.shape.count == 1, ["<i4", "<i8"].contains(header.descr) else {
+            throw CommandFailure(message: "\(path): indices must be a 1-D int32 or int64 array", status: .usage)
+        }
+        return try (0..<dataset.count).map { index in
+            let value = header.descr == "<i4" ? Int(dataset.record(index).loadUnaligned(as: Int32.self))
+                : Int(dataset.record(index).loadUnaligned(as: Int64.self))
+            guard value >= 0 && value < rows else {
+                throw CommandFailure(message: "\(path): index \(value) at position \(index) is outside the \(rows) rows", status: .usage)
+            }
+            return Int32(value)
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(_ characters: Set<Character>) -> String {
+        var result = Substring(self)
+        while let last = result.last, characters.contains(last) { result.removeLast() }
+        return String(result)
+    }
+}
