@@ -205,7 +205,7 @@ private struct BagWork: @unchecked Sendable {
     }
 
     /// The thread's (row, position) pairs sorted by row: each distinct row is read once,
-    /// in address order, and added to every bag that holds it.
+    /// in address order (prefetched a few rows ahead), and added to every bag that holds it.
     private func runSorted(bags: Range<Int>) {
         let first = start(bags.lowerBound), last = end(bags.upperBound - 1)
         let count = last - first
@@ -221,7 +221,16 @@ private struct BagWork: @unchecked Sendable {
                 for b in bags { for position in start(b)..<end(b) { bagOf[position - first] = Int32(b) } }
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: table.dim) { values in
                     var index = 0
+                    // Sorted, the rows to come are known: prefetch a few distinct rows ahead.
+                    var prefetched = 0
+                    var lastPrefetched = -1
+                    let ahead = max(8, bag.options.prefetchDistance)
                     while index < count {
+                        while prefetched < count && prefetched < index + ahead {
+                            let upcoming = Int(keys[prefetched] >> 32)
+                            if upcoming != lastPrefetched { prefetchRow(upcoming); lastPrefetched = upcoming }
+                            prefetched += 1
+                        }
                         let row = Int(keys[index] >> 32)
                         var next = index + 1
                         while next < count && Int(keys[next] >> 32) == row { next += 1 }
