@@ -63,8 +63,6 @@ public struct LoaderBenchmark: Sendable {
             try BatchLoader.check(dataset: dataset, labels: labels, options: options)
         }
         let cpus = base.cpus ?? ((try? Affinity.allowedCPUs()) ?? [0])
-        progress("row-gather limit with \(cpus.count) threads")
-        let limit = try rowGatherLimit(cpus: cpus)
         var results: [Result] = []
         var pinning = ""
         for setting in settings {
@@ -79,7 +77,13 @@ public struct LoaderBenchmark: Sendable {
             let rate = Double(samples) / seconds
             results.append(Result(setting: setting, samplesPerSecond: rate,
                                   gigabytesPerSecond: rate * Double(dataset.recordBytes) / 1e9,
-                                  shareOfLimit: limit > 0 ? rate / limit : nil, batches: batches, seconds: seconds))
+                                  shareOfLimit: nil, batches: batches, seconds: seconds))
+        }
+        // Measured after the sweep, so the dataset's pages are as warm as the loader saw them.
+        progress("row-gather limit with \(cpus.count) threads")
+        let limit = try rowGatherLimit(cpus: cpus)
+        for index in results.indices where limit > 0 {
+            results[index].shareOfLimit = results[index].samplesPerSecond / limit
         }
         return Report(path: dataset.path, records: dataset.count, recordBytes: dataset.recordBytes, batchSize: base.batchSize,
                       pinning: pinning, cpus: cpus, rowGatherLimit: limit, results: results)
