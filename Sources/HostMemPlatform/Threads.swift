@@ -23,18 +23,6 @@ public enum Threads {
         }
     }
 
-    private final class Job: @unchecked Sendable {
-        let index: Int
-        let cpus: [Int]?
-        let body: @Sendable (Int) -> Void
-        var bindError: SystemError?
-        init(index: Int, cpus: [Int]?, body: @escaping @Sendable (Int) -> Void) {
-            self.index = index
-            self.cpus = cpus
-            self.body = body
-        }
-    }
-
     /// Starts one thread per element of `placements` (the CPUs that thread may use;
     /// nil leaves it unbound), runs `body(index)` on each, and waits for all.
     /// Results come back in index order.
@@ -42,40 +30,9 @@ public enum Threads {
         placements: [[Int]?], _ body: @escaping @Sendable (Int) -> Result
     ) throws(Failure) -> [Result] {
         let slots = ResultSlots<Result>(count: placements.count)
-        let jobs = placements.enumerated().map { index, cpus in
-            Job(index: index, cpus: cpus) { index in slots.store(body(index), at: index) }
-        }
-        var threads: [pthread_t] = []
-        var failure: Failure?
-        for job in jobs {
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(job).toOpaque()
-            let code = pthread_create(&thread, nil, { raw in
-                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                if let cpus = job.cpus {
-                    do throws(SystemError) {
-                        try Affinity.bindCurrentThread(to: cpus)
-                    } catch {
-                        // Run anyway so threads waiting for this one at a barrier are
-                        // released; the caller gets the error after the join.
-                        job.bindError = error
-                    }
-                }
-                job.body(job.index)
-                return nil
-            }, context)
-            if code != 0 {
-                Unmanaged<Job>.fromOpaque(context).release()
-                failure = .create(code: code)
-                break
-            }
-            threads.append(thread)
-        }
-        for thread in threads { pthread_join(thread, nil) }
-        if let failure { throw failure }
-        for job in jobs {
-            if let error = job.bindError { throw .bind(cpus: job.cpus ?? [], error) }
-        }
+        let group = try ThreadGroup(placements: placements) { index in slots.store(body(index), at: index) }
+        group.join()
+        if let failure = group.bindErrors.first { throw failure }
         return slots.collect()
     }
 }
