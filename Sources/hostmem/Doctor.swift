@@ -108,7 +108,8 @@ struct Doctor: AsyncParsableCommand {
         if input.counters == nil {
             input.countersUnavailable = "counters are read for a job (--pid or -- CMD); 'hostmem stat' shows them alone"
         }
-        let gpus = NVMLReadings.read()
+        let gpus: (readings: [GPUReading]?, reason: String?) = root == "/"
+            ? NVMLReadings.read() : (nil, "not read: \(root) is a captured tree, NVML reads the live machine")
         let report = DoctorReport(
             machine: TopologyText.summary(topology), calibrationSource: source,
             calibration: calibration.map(CalibrationHighlights.init), job: job,
