@@ -144,6 +144,20 @@ struct DoctorCLITests {
         #expect(missing.stderr == "hostmem: error: no process with PID 999999999\n")
     }
 
+    @Test("(e) doctor --root on a captured dual-socket tree with swap in use, THP off, NUMA balancing on")
+    func capturedSettings() throws {
+        var machine = SyntheticMachine()
+        machine.transparentHugePages = "always madvise [never]"
+        let root = try machine.write()
+        let result = try HostMemBinary.run(["doctor", "--root", root, "--json", "--fail-on", "warning"])
+        #expect(result.status == 3, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let ids = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(Set(ids) == ["swap-in-use", "thp-disabled", "numa-balancing-on"])
+        #expect((report["calibrationSource"] as? String)?.contains("captured tree") == true)
+        #expect((report["gpusUnavailable"] as? String)?.contains("captured tree") == true)
+    }
+
     @Test("stat -- CMD: counts exactly the command, exits with its status, says why hardware counters are absent")
     func stat() throws {
         let result = try HostMemBinary.run(["stat", "--json", "--", "/bin/sh", "-c", "exit 7"])
