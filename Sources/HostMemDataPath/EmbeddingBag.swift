@@ -12,6 +12,10 @@ public struct EmbeddingBag: Sendable {
     }
 
     public struct Options: Sendable, Hashable {
+        /// Use the AVX2 + FMA kernels (C, chosen at run time) when the CPU has them, the
+        /// dimension is a multiple of 8 and no hot-row cache is in use; else the Swift
+        /// SIMD kernels (SSE2, the x86-64 baseline).
+        public var vectorKernels = true
         public var sortAndDeduplicate = false
         /// Lookups ahead to prefetch; 0 turns it off.
         public var prefetchDistance = 0
@@ -24,6 +28,18 @@ public struct EmbeddingBag: Sendable {
         public var description: String {
             switch self { case .invalid(let message): message }
         }
+    }
+
+    /// Whether this CPU runs the AVX2 + FMA kernels.
+    public static let hasAVX2 = hostmem_has_avx2_fma() != 0
+
+    /// The kernel `lookup` uses for plain and prefetch lookups with these settings.
+    public var kernel: String {
+        usesVectorKernels ? "AVX2+FMA (C, chosen at run time)" : "SIMD8 in Swift (SSE2 baseline)"
+    }
+
+    var usesVectorKernels: Bool {
+        options.vectorKernels && Self.hasAVX2 && cache == nil && table.dim % 8 == 0
     }
 
     public let table: EmbeddingTable
@@ -111,6 +127,20 @@ private struct BagWork: @unchecked Sendable {
     /// system always has requests in flight.
     private func runPlain(bags: Range<Int>) {
         let table = bag.table
+        if bag.usesVectorKernels {
+            let weightsBase = weights?.baseAddress
+            switch table.storage {
+            case .float32:
+                hostmem_bag_sum_f32_avx2(table.base.assumingMemoryBound(to: Float.self), table.dim, indices.baseAddress, indices.count,
+                                         offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound,
+                                         weightsBase, output.baseAddress, bag.options.prefetchDistance)
+            case .int8RowWise:
+                hostmem_bag_sum_u8_avx2(table.base.assumingMemoryBound(to: UInt8.self), table.dim, indices.baseAddress, indices.count,
+                                        offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound,
+                                        weightsBase, output.baseAddress, bag.options.prefetchDistance)
+            }
+            return
+        }
         let dim = table.dim
         let distance = bag.options.prefetchDistance
         let lastIndex = end(bags.upperBound - 1)

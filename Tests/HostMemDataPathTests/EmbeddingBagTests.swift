@@ -47,29 +47,37 @@ struct EmbeddingBagTests {
         return output
     }
 
-    @Test("fp32: sum and mean, weighted or not, every knob, 1 and 3 threads: equal to the reference",
+    @Test("fp32: sum and mean, weighted or not, every knob, 1 and 3 threads, both kernels: equal to the reference",
           arguments: EmbeddingBag.Mode.allCases, [false, true])
     func fp32(mode: EmbeddingBag.Mode, weighted: Bool) throws {
-        let table = try EmbeddingTable.random(rows: Self.rows, dim: Self.dim, seed: 3)
+      // 44: a Swift 32-column block and a tail (no AVX2 kernel: not a multiple of 8);
+      // 136: two AVX2 blocks of 64 and one of 8, or four Swift blocks and a tail.
+      for dim in [44, 136] {
+        let table = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 3)
         let input = Self.batch(seed: 11)
         let expected = Self.reference(table, input.indices, input.offsets, weighted ? input.weights : nil, mode)
         let hot = input.indices.withUnsafeBufferPointer { HotRowCache.mostFrequent($0, limit: 50) }
-        let cache = HotRowCache(table: table, bytes: 25 * Self.dim * 4, hotRows: hot)
+        let cache = HotRowCache(table: table, bytes: 25 * dim * 4, hotRows: hot)
         #expect(cache.count == 25)
         for sorted in [false, true] {
             for prefetch in [0, 4] {
                 for threads in [1, 3] {
                     for useCache in [false, true] {
-                        var options = EmbeddingBag.Options()
-                        options.sortAndDeduplicate = sorted
-                        options.prefetchDistance = prefetch
-                        options.threads = threads
-                        let got = try run(EmbeddingBag(table: table, mode: mode, options: options, cache: useCache ? cache : nil), input, weighted: weighted)
-                        for (a, b) in zip(got, expected) { #expect(abs(Double(a) - b) < 1e-4, "sorted \(sorted) prefetch \(prefetch) threads \(threads) cache \(useCache)") }
+                        for vector in [false, true] {
+                            var options = EmbeddingBag.Options()
+                            options.sortAndDeduplicate = sorted
+                            options.prefetchDistance = prefetch
+                            options.threads = threads
+                            options.vectorKernels = vector
+                            let got = try run(EmbeddingBag(table: table, mode: mode, options: options, cache: useCache ? cache : nil), input, weighted: weighted)
+                            #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-4 },
+                                    "dim \(dim) sorted \(sorted) prefetch \(prefetch) threads \(threads) cache \(useCache) vector \(vector)")
+                        }
                     }
                 }
             }
         }
+      }
     }
 
     @Test("empty bags give zeros")
@@ -92,13 +100,20 @@ struct EmbeddingBagTests {
             for (a, b) in zip(original, restored) { #expect(abs(a - b) <= scale / 2 + 1e-6) }
         }
         let input = Self.batch(seed: 13)
-        for mode in EmbeddingBag.Mode.allCases {
-            let expected = Self.reference(quantized, input.indices, input.offsets, input.weights, mode)
-            for sorted in [false, true] {
-                var options = EmbeddingBag.Options()
-                options.sortAndDeduplicate = sorted
-                let got = try run(EmbeddingBag(table: quantized, mode: mode, options: options), input, weighted: true)
-                for (a, b) in zip(got, expected) { #expect(abs(Double(a) - b) < 1e-3) }
+        for dim in [44, 136] {
+            let wide = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 6).quantized()
+            for mode in EmbeddingBag.Mode.allCases {
+                let expected = Self.reference(wide, input.indices, input.offsets, input.weights, mode)
+                for sorted in [false, true] {
+                    for vector in [false, true] {
+                        var options = EmbeddingBag.Options()
+                        options.sortAndDeduplicate = sorted
+                        options.vectorKernels = vector
+                        options.prefetchDistance = 4
+                        let got = try run(EmbeddingBag(table: wide, mode: mode, options: options), input, weighted: true)
+                        #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "dim \(dim) sorted \(sorted) vector \(vector)")
+                    }
+                }
             }
         }
     }

@@ -40,6 +40,21 @@ int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t
 /// Reads a counter opened by hostmem_perf_open: value, time enabled, time running (ns).
 int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
 
+/// Whether this CPU runs AVX2 and FMA (the embedding-bag kernels below need them).
+int hostmem_has_avx2_fma(void);
+
+/// Embedding-bag sum over bags [first_bag, end_bag) of an fp32 table (`dim` a multiple of
+/// 8): out[b] = Σ weight × table[indices[p]] for p in the bag (bag b spans
+/// offsets[b] ..< offsets[b+1], the last one to n_indices). `weights` may be NULL.
+/// Rows `prefetch` lookups ahead are prefetched (0: none). AVX2 + FMA; check first.
+void hostmem_bag_sum_f32_avx2(const float *table, long dim, const int *indices, long n_indices,
+                              const int *offsets, long n_offsets, long first_bag, long end_bag,
+                              const float *weights, float *out, long prefetch);
+/// The same over an 8-bit row-wise table (each row: dim uint8 codes, fp32 scale, fp32 bias).
+void hostmem_bag_sum_u8_avx2(const unsigned char *table, long dim, const int *indices, long n_indices,
+                             const int *offsets, long n_offsets, long first_bag, long end_bag,
+                             const float *weights, float *out, long prefetch);
+
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
 uint64_t hostmem_dependent_adds(uint64_t iterations);
