@@ -84,8 +84,28 @@ void hostmem_bag_sum_u8_avx2(const unsigned char *table, long dim, const int *in
         }
     }
 }
+__attribute__((target("avx2,fma")))
+void hostmem_axpy_f32_avx2(float *dst, const float *src, float w, long dim) {
+    __m256 weight = _mm256_set1_ps(w);
+    for (long column = 0; column < dim; column += 8)
+        _mm256_storeu_ps(dst + column, _mm256_fmadd_ps(weight, _mm256_loadu_ps(src + column), _mm256_loadu_ps(dst + column)));
+}
+
+__attribute__((target("avx2,fma")))
+void hostmem_dequantize_u8_avx2(float *dst, const unsigned char *row, long dim) {
+    float scale, bias;
+    __builtin_memcpy(&scale, row + dim, 4);
+    __builtin_memcpy(&bias, row + dim + 4, 4);
+    __m256 a = _mm256_set1_ps(scale), c = _mm256_set1_ps(bias);
+    for (long column = 0; column < dim; column += 8) {
+        __m128i codes = _mm_loadl_epi64((const __m128i *)(row + column));
+        _mm256_storeu_ps(dst + column, _mm256_fmadd_ps(a, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(codes)), c));
+    }
+}
 #else
 int hostmem_has_avx2_fma(void) { return 0; }
+void hostmem_axpy_f32_avx2(float *dst, const float *src, float w, long dim) {}
+void hostmem_dequantize_u8_avx2(float *dst, const unsigned char *row, long dim) {}
 void hostmem_bag_sum_f32_avx2(const float *table, long dim, const int *indices, long n_indices,
                               const int *offsets, long n_offsets, long first_bag, long end_bag,
                               const float *weights, float *out, long prefetch) {}

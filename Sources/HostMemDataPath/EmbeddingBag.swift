@@ -12,9 +12,9 @@ public struct EmbeddingBag: Sendable {
     }
 
     public struct Options: Sendable, Hashable {
-        /// Use the AVX2 + FMA kernels (C, chosen at run time) when the CPU has them, the
-        /// dimension is a multiple of 8 and no hot-row cache is in use; else the Swift
-        /// SIMD kernels (SSE2, the x86-64 baseline).
+        /// Use the AVX2 + FMA kernels (C, chosen at run time; plain, prefetch and
+        /// sort+dedup lookups) when the CPU has them, the dimension is a multiple of 8 and
+        /// no hot-row cache is in use; else the Swift SIMD kernels (SSE2, the baseline).
         public var vectorKernels = true
         public var sortAndDeduplicate = false
         /// Lookups ahead to prefetch; 0 turns it off.
@@ -264,6 +264,24 @@ private struct BagWork: @unchecked Sendable {
                         let row = Int(keys[index] >> 32)
                         var next = index + 1
                         while next < count && Int(keys[next] >> 32) == row { next += 1 }
+                        if bag.usesVectorKernels {
+                            // fp32 rows are added straight from the table; 8-bit rows are
+                            // dequantized once, then added to each bag that holds them.
+                            let source: UnsafePointer<Float>
+                            if table.storage == .float32 {
+                                source = table.row(row).assumingMemoryBound(to: Float.self)
+                            } else {
+                                hostmem_dequantize_u8_avx2(values.baseAddress!, table.row(row).assumingMemoryBound(to: UInt8.self), table.dim)
+                                source = UnsafePointer(values.baseAddress!)
+                            }
+                            for entry in index..<next {
+                                let position = Int(keys[entry] & 0xFFFF_FFFF)
+                                hostmem_axpy_f32_avx2(output.baseAddress! + Int(bagOf[position - first]) * table.dim, source,
+                                                      weights?[position] ?? 1, table.dim)
+                            }
+                            index = next
+                            continue
+                        }
                         load(row: row, into: values.baseAddress!)
                         for entry in index..<next {
                             let position = Int(keys[entry] & 0xFFFF_FFFF)

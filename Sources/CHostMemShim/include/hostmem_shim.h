@@ -55,6 +55,11 @@ void hostmem_bag_sum_u8_avx2(const unsigned char *table, long dim, const int *in
                              const int *offsets, long n_offsets, long first_bag, long end_bag,
                              const float *weights, float *out, long prefetch);
 
+/// dst[0..<dim] += w × src[0..<dim] (dim a multiple of 8). AVX2 + FMA; check first.
+void hostmem_axpy_f32_avx2(float *dst, const float *src, float w, long dim);
+/// dst[0..<dim] = code × scale + bias for an 8-bit row-wise row (dim a multiple of 8).
+void hostmem_dequantize_u8_avx2(float *dst, const unsigned char *row, long dim);
+
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
 uint64_t hostmem_dependent_adds(uint64_t iterations);
