@@ -39,6 +39,8 @@ public struct EmbeddingBenchmark: Sendable {
         public var threads: Int
         public var tableBytes: [String: Int]
         public var hotCacheBytes: Int
+        /// The kernel plain and prefetch lookups ran on.
+        public var kernel: String
         public var results: [Result]
     }
 
@@ -160,6 +162,6 @@ public struct EmbeddingBenchmark: Sendable {
         return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: distribution.description,
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }),
-                      hotCacheBytes: hotCacheBytes, results: results)
+                      hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: fp32, mode: mode).kernel, results: results)
     }
 }

@@ -58,6 +58,24 @@ struct BenchCLITests {
         #expect((report["rowGatherLimit"] as? Double ?? 0) > 0)
     }
 
+    @Test("embed: a small table, every dtype and knob measured; bad input is one line")
+    func embed() throws {
+        let result = try HostMemBinary.run(["embed", "--rows", "64K", "--dim", "64", "--batch", "64", "--pooling", "8",
+                                            "--dist", "zipf:1.05", "--seconds", "0.1", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let results = report["results"] as? [[String: Any]] ?? []
+        #expect(results.count == 8, "2 dtypes × 4 knobs")
+        #expect(results.allSatisfy { ($0["lookupsPerSecond"] as? Double ?? 0) > 0 })
+        #expect(report["kernel"] is String)
+        for arguments in [["embed", "--dist", "pareto"], ["embed", "--dim", "0"], ["embed", "--mode", "max"],
+                          ["embed", "--indices", "/nonexistent/i.npy", "--rows", "1K"]] {
+            let bad = try HostMemBinary.run(arguments)
+            #expect(bad.status == 2, "\(arguments): \(bad.stderr)")
+            #expect(bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+        }
+    }
+
     @Test("more threads than CPUs: a failure the user can read, exit status 1")
     func tooManyThreads() throws {
         let result = try HostMemBinary.run(["bench", "bandwidth", "--threads", "100000", "--size", "1M", "--no-in-cache"])
