@@ -69,8 +69,4 @@ extension FileSystem {
         return (UInt64(info.f_blocks) * block, UInt64(info.f_bavail) * block)
     }
 
-    /// Whether a process with this PID exists (`kill(pid, 0)`; EPERM means it exists).
-    public static func processExists(_ pid: Int32) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
-    }
 }

@@ -11,10 +11,4 @@ public enum SystemInfo {
         let ticks = sysconf(Int32(_SC_CLK_TCK))
         return ticks > 0 ? ticks : 100
     }
-
-    /// The page size in bytes (`sysconf(_SC_PAGESIZE)`).
-    public static var pageBytes: Int {
-        let size = sysconf(Int32(_SC_PAGESIZE))
-        return size > 0 ? size : 4096
-    }
 }
