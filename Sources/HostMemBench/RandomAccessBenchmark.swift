@@ -219,6 +219,6 @@ final class IndexBuffers: @unchecked Sendable {
     func sort(thread: Int, bound: UInt32) {
         let range = TimedRounds.share(indices.count, parts: threads, index: thread)
         RadixSort.sort(UnsafeMutableBufferPointer(rebasing: indices[range]),
-                       scratch: UnsafeMutableBufferPointer(rebasing: scratch[range]), bound: bound)
+                       scratch: UnsafeMutableBufferPointer(rebasing: scratch[range]), bits: RadixSort.bits(below: Int(bound)))
     }
 }

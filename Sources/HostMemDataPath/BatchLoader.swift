@@ -176,7 +176,7 @@ public final class BatchLoader: @unchecked Sendable {
         stopWorkers()
         cancelled.store(false, ordering: .relaxed)
         if options.shuffle {
-            var generator = LoaderRandom(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+            var generator = SplitMix64(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
             for index in 0..<permutation.count { permutation[index] = UInt32(index) }
             var index = permutation.count - 1
             while index > 0 {
@@ -286,22 +286,6 @@ public final class BatchLoader: @unchecked Sendable {
             }
             slotReady[slot].signal()
         }
-    }
-}
-
-/// SplitMix64 for the epoch shuffle.
-struct LoaderRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next(below bound: Int) -> Int {
-        Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 }
 

@@ -162,17 +162,10 @@ private struct BagWork: @unchecked Sendable {
                     }
                     let row = Int(indices[position])
                     let weight = weights?[position] ?? 1
-                    if let cached = bag.cache?.row(of: row) {
-                        let w = SIMD8<Float>(repeating: weight)
-                        let from = cached + block * 4
-                        sum0 += w * from.loadUnaligned(as: SIMD8<Float>.self)
-                        sum1 += w * from.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                        sum2 += w * from.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
-                        sum3 += w * from.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-                        continue
-                    }
-                    let address = table.row(row)
-                    switch table.storage {
+                    // fp32 values: the hot cache's copy, or the table's own row.
+                    let cached = bag.cache?.row(of: row)
+                    let address = cached ?? table.row(row)
+                    switch cached == nil ? table.storage : .float32 {
                     case .float32:
                         let w = SIMD8<Float>(repeating: weight)
                         let from = address + block * 4
@@ -245,7 +238,7 @@ private struct BagWork: @unchecked Sendable {
             let keys = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
             let scratch = UnsafeMutableBufferPointer(rebasing: buffer[count..<(2 * count)])
             for position in first..<last { keys[position - first] = UInt64(UInt32(indices[position])) << 32 | UInt64(position) }
-            RowSort.sort(keys, scratch: scratch, rows: table.rows)
+            RadixSort.sort(keys, scratch: scratch, shift: 32, bits: RadixSort.bits(below: table.rows))
             // Which bag each position belongs to: walk the bags once.
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { bagOf in
                 for b in bags { for position in start(b)..<end(b) { bagOf[position - first] = Int32(b) } }
@@ -297,8 +290,9 @@ private struct BagWork: @unchecked Sendable {
 
     @inline(__always)
     private func prefetchRow(_ row: Int) {
-        let address = bag.cache?.row(of: row) ?? bag.table.row(row)
-        let bytes = bag.cache?.contains(row) == true ? bag.table.dim * 4 : bag.table.rowBytes
+        let cached = bag.cache?.row(of: row)
+        let address = cached ?? bag.table.row(row)
+        let bytes = cached != nil ? bag.table.dim * 4 : bag.table.rowBytes
         var offset = 0
         while offset < bytes {
             hostmem_prefetch(address + offset)
@@ -366,31 +360,5 @@ func addQuantized(_ row: UnsafeRawPointer, weight: Float, into destination: Unsa
     while column < dim {
         destination[column] += weight * (Float(row.load(fromByteOffset: column, as: UInt8.self)) * scale + bias)
         column += 1
-    }
-}
-
-/// LSD radix sort of (row << 32 | position) keys by their row, 11 bits a pass.
-enum RowSort {
-    static func sort(_ keys: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>, rows: Int) {
-        let bits = 11, radix = 1 << 11
-        let significant = Int.bitWidth - max(1, rows).leadingZeroBitCount
-        let passes = max(1, (significant + bits - 1) / bits)
-        var source = keys, target = scratch
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { counts in
-            for pass in 0..<passes {
-                let shift = UInt64(32 + pass * bits)
-                counts.initialize(repeating: 0)
-                for key in source { counts[Int((key >> shift) & UInt64(radix - 1))] += 1 }
-                var total = 0
-                for digit in 0..<radix { let count = counts[digit]; counts[digit] = total; total += count }
-                for key in source {
-                    let digit = Int((key >> shift) & UInt64(radix - 1))
-                    target[counts[digit]] = key
-                    counts[digit] += 1
-                }
-                swap(&source, &target)
-            }
-        }
-        if passes % 2 == 1 { _ = keys.update(fromContentsOf: source) }
     }
 }

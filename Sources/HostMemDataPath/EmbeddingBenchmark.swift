@@ -71,7 +71,7 @@ public struct EmbeddingBenchmark: Sendable {
     /// The batches: `count` batches of batchSize × pooling indices.
     public func makeIndices(batches count: Int) -> [Int32] {
         let total = count * batchSize * pooling
-        var generator = LoaderRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         switch distribution {
         case .uniform:
             return (0..<total).map { _ in Int32(generator.next(below: rows)) }

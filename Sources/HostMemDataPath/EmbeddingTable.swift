@@ -47,7 +47,7 @@ public final class EmbeddingTable: @unchecked Sendable {
     /// Uniform random values in [-1, 1) from `seed`.
     public static func random(rows: Int, dim: Int, seed: UInt64) throws(SystemError) -> EmbeddingTable {
         try make(rows: rows, dim: dim) { row, values in
-            var generator = LoaderRandom(seed: seed &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
+            var generator = SplitMix64(seed: seed &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
             for column in 0..<values.count {
                 values[column] = Float(generator.next() >> 40) / Float(1 << 23) - 1
             }

@@ -127,7 +127,7 @@ public struct LoaderBenchmark: Sendable {
             _ = try Threads.run(placements: cpus.map { [$0] }) { index in
                 let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256 * dataset.recordBytes, alignment: 64)
                 defer { buffer.deallocate() }
-                var generator = LoaderRandom(seed: UInt64(index + 1))
+                var generator = SplitMix64(seed: UInt64(index + 1))
                 var done = 0
                 while MonotonicClock.nanoseconds() - started < UInt64(seconds * 1e9) {
                     for slot in 0..<256 {

@@ -355,9 +355,9 @@ struct Rules {
             pids: job.main.map { [$0.pid] } ?? [])
     }
 
-    /// The node of the first GPU the main process (or any process) has open.
+    /// The node of the first GPU the job has open (the main process comes first).
     func gpuNode(_ job: JobSummary) -> Int? {
-        let minors = (job.main?.gpu?.openDevices ?? []) + job.processes.flatMap { $0.gpu?.openDevices ?? [] }
+        let minors = job.processes.flatMap { $0.gpu?.openDevices ?? [] }
         return minors.lazy.compactMap(input.node(ofNVIDIAMinor:)).first
     }
 }

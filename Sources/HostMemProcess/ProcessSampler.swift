@@ -44,9 +44,10 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// Samples until `duration` has passed or the root exits. The first sample is
     /// required: a root that does not exist or cannot be read throws. Later, when the
     /// root exits, what was gathered so far is returned with `rootExited` set.
-    public func record() async throws -> ProcessTreeRecording {
+    /// `first`: a full sample the caller already took (to check access) at time zero.
+    public func record(first given: TreeSample? = nil) async throws -> ProcessTreeRecording {
         let start = clock.now
-        guard let first = try sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
+        guard let first = try given ?? sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
         var samples = [first]
         var known = Set(first.processes.map(\.pid))
         var exited = false

@@ -179,14 +179,14 @@ struct Doctor: AsyncParsableCommand {
         let session: CounterSession
         do {
             // The first sample checks access: smaps_rollup needs the process's user or root.
-            let first = try sampler.sample(full: true, elapsed: .zero)
-            if first?.process(target)?.unreadable.contains(where: { $0.hasPrefix("smaps_rollup") && $0.contains("ermission") }) == true {
+            guard let first = try sampler.sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(target) }
+            if first.process(target)?.unreadable.contains(where: { $0.hasPrefix("smaps_rollup") && $0.contains("ermission") }) == true {
                 throw ProcessError.permissionDenied(target, "/proc/\(target)/smaps_rollup")
             }
             // Counters on every thread of the tree (and, by inherit, those started later).
-            session = CounterSession(threads: first?.processes.flatMap { Array($0.threadTimes.keys) } ?? [target])
+            session = CounterSession(threads: first.processes.flatMap { Array($0.threadTimes.keys) })
             session.begin()
-            recording = try await sampler.record()
+            recording = try await sampler.record(first: first)
         } catch let error as ProcessError {
             if case .noSuchProcess = error, launched {
                 throw CommandFailure(message: "the command exited before it could be sampled (try a smaller --warmup)", status: .failure)

@@ -57,7 +57,7 @@ struct Embed: AsyncParsableCommand {
         init?(argument: String) {
             let lower = argument.lowercased()
             let scale = lower.hasSuffix("m") ? 1 << 20 : lower.hasSuffix("k") ? 1 << 10 : 1
-            guard let number = Int(lower.trimmingCharacters(["m", "k"])), number > 0 else { return nil }
+            guard let number = Int(scale == 1 ? Substring(lower) : lower.dropLast()), number > 0 else { return nil }
             value = number * scale
         }
     }
@@ -117,13 +117,5 @@ struct Embed: AsyncParsableCommand {
             }
             return Int32(value)
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(_ characters: Set<Character>) -> String {
-        var result = Substring(self)
-        while let last = result.last, characters.contains(last) { result.removeLast() }
-        return String(result)
     }
 }

@@ -42,10 +42,9 @@ struct NUMAStat: AsyncParsableCommand {
                 }
                 continue
             }
-            let cpus = [snapshot.stat.lastCPU].compactMap { $0 } + (snapshot.status?.allowedCPUs ?? [])
             let runNode = snapshot.stat.lastCPU.flatMap { cpu in topology.numaNodes.first { $0.cpus.contains(cpu) }?.os }
             rows.append(NUMAStatText.Row(pid: member, command: snapshot.commandLine.first ?? snapshot.stat.comm,
-                                         lastCPU: snapshot.stat.lastCPU, runNode: runNode, allowedCPUs: Array(cpus.dropFirst()),
+                                         lastCPU: snapshot.stat.lastCPU, runNode: runNode, allowedCPUs: snapshot.status?.allowedCPUs ?? [],
                                          anonymous: placement.anonymousBytesByNode, file: placement.fileBytesByNode))
         }
         if json {

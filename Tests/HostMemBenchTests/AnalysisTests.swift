@@ -1,4 +1,5 @@
 import Foundation
+import HostMemPlatform
 import HostMemTestSupport
 import HostMemTopology
 import Testing

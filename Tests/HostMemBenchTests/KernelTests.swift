@@ -66,7 +66,7 @@ struct KernelTests {
         let expected = keys.sorted()
         var scratch = [UInt32](repeating: 0, count: count)
         keys.withUnsafeMutableBufferPointer { keyBuffer in
-            scratch.withUnsafeMutableBufferPointer { RadixSort.sort(keyBuffer, scratch: $0, bound: bound) }
+            scratch.withUnsafeMutableBufferPointer { RadixSort.sort(keyBuffer, scratch: $0, bits: RadixSort.bits(below: Int(bound))) }
         }
         #expect(keys == expected)
     }

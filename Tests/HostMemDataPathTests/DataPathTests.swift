@@ -209,7 +209,7 @@ struct LoaderTests {
 
     @Test("heapsort sorts without allocating", arguments: [0, 1, 2, 255, 4096])
     func heapsort(count: Int) {
-        var generator = LoaderRandom(seed: UInt64(count))
+        var generator = SplitMix64(seed: UInt64(count))
         var values = (0..<count).map { _ in generator.next() }
         let expected = values.sorted()
         values.withUnsafeMutableBufferPointer { HeapSort.sort($0) }

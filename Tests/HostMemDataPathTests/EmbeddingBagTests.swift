@@ -1,3 +1,4 @@
+import HostMemPlatform
 import Testing
 @testable import HostMemDataPath
 
@@ -22,7 +23,7 @@ struct EmbeddingBagTests {
     }
 
     static func batch(seed: UInt64) -> (indices: [Int32], offsets: [Int32], weights: [Float]) {
-        var generator = LoaderRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var indices: [Int32] = [], offsets: [Int32] = []
         for bag in 0..<40 {
             offsets.append(Int32(indices.count))
@@ -132,13 +133,13 @@ struct EmbeddingBagTests {
         }
     }
 
-    @Test("the row sort orders by row and keeps positions", arguments: [1, 100, 5000])
+    @Test("the radix sort on the row field orders by row and keeps positions", arguments: [1, 100, 5000])
     func rowSort(count: Int) {
-        var generator = LoaderRandom(seed: UInt64(count))
+        var generator = SplitMix64(seed: UInt64(count))
         var keys = (0..<count).map { UInt64(generator.next(below: 4_000_000)) << 32 | UInt64($0) }
         let expected = keys.sorted()
         var scratch = [UInt64](repeating: 0, count: count)
-        keys.withUnsafeMutableBufferPointer { k in scratch.withUnsafeMutableBufferPointer { RowSort.sort(k, scratch: $0, rows: 4_000_000) } }
+        keys.withUnsafeMutableBufferPointer { k in scratch.withUnsafeMutableBufferPointer { RadixSort.sort(k, scratch: $0, shift: 32, bits: RadixSort.bits(below: 4_000_000)) } }
         #expect(keys == expected)
     }
 }
