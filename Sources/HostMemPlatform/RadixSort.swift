@@ -1,9 +1,11 @@
 /// Least-significant-digit radix sort on a bit field of unsigned keys, 11 bits a pass:
 /// a few linear passes, no comparison, no allocation but the caller's scratch. Used for
 /// the line indices of a benchmark gather and the (row, position) keys of an embedding
-/// batch; stable, so keys equal in the field keep their order.
+/// batch; stable, so keys equal in the field keep their order. Inlinable, so each caller
+/// gets a version specialized for its key type.
 public enum RadixSort {
     /// Sorts `keys` by the bits `[shift, shift + bits)` using `scratch` (at least as long).
+    @inlinable
     public static func sort<Key: FixedWidthInteger & UnsignedInteger>(
         _ keys: UnsafeMutableBufferPointer<Key>, scratch: UnsafeMutableBufferPointer<Key>, shift: Int = 0, bits: Int
     ) {
@@ -37,6 +39,7 @@ public enum RadixSort {
     }
 
     /// Bits needed to hold values below `bound`.
+    @inlinable
     public static func bits(below bound: Int) -> Int {
         Int.bitWidth - max(1, bound - 1).leadingZeroBitCount
     }

@@ -1,11 +1,14 @@
 /// SplitMix64: a small, fast, seeded generator, so every permutation and index set a
-/// benchmark uses can be rebuilt from its seed.
+/// benchmark or loader uses can be rebuilt from its seed. Inlinable: it runs in other
+/// modules' hot loops (index generation, shuffles).
+@frozen
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    @usableFromInline var state: UInt64
 
+    @inlinable
     public init(seed: UInt64) { state = seed }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -16,12 +19,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A value in `0..<bound` by Lemire's multiply-shift (bias below 2^-32 for the
     /// bounds a benchmark uses).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func next(below bound: Int) -> Int {
         Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 
     /// Shuffles `buffer` in place (Fisher–Yates).
+    @inlinable
     public mutating func shuffle<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
         var index = buffer.count - 1
         while index > 0 {
