@@ -22,6 +22,8 @@ public struct DiagnosisInput: Sendable {
     public var countersUnavailable: String?
     /// Share of Python stack samples of the main process waiting for the next batch.
     public var inputWaitShare: Double?
+    /// Share of the workers' Python samples in per-sample `__getitem__` calls.
+    public var perSampleFetchShare: Double?
     /// Why no Python stacks were sampled, when they were not.
     public var pythonStacksUnavailable: String?
 

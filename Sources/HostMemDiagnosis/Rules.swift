@@ -62,7 +62,7 @@ struct Rules {
         guard let job = input.job else { return [] }
         return [oversubscription(job), cacheThrashing(job), dramSaturated(job), copyOnWrite(job), memmapWrites(job), readahead(job), randomIO(job),
                 firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
-                jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job)].compactMap { $0 }
+                jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job)].compactMap { $0 }
     }
 
     /// Workers (plus intra-op and pin threads) ≥ the CPUs the job may use, main starved.
@@ -353,6 +353,18 @@ struct Rules {
             fix: "fix the findings above first; then batched fetching (__getitems__) before more workers, and sweep num_workers with hostmem loader",
             concept: "When the loop is blocked on the next batch, the GPU is idle for exactly that share of time.",
             pids: job.main.map { [$0.pid] } ?? [])
+    }
+
+    /// Workers building batches one `__getitem__` at a time.
+    func perSampleFetching(_ job: JobSummary) -> Finding? {
+        guard let share = input.perSampleFetchShare, share * 100 >= limits.perSampleFetchPercent, !job.workers.isEmpty else { return nil }
+        return Finding(
+            id: "per-sample-fetching", severity: .warning, title: "Workers fetch one sample at a time",
+            evidence: ["\(pct(share * 100)) of the workers' py-spy samples are in a per-sample __getitem__ called from fetch (threshold \(pct(limits.perSampleFetchPercent)))",
+                       "\(job.workers.count) worker\(job.workers.count == 1 ? "" : "s") on \(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)) CPUs"],
+            fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",
+            concept: "A Python call, a tensor and a pickle per sample cost far more than the bytes they move; one gather per batch moves the same bytes at memory speed.",
+            pids: job.workers.map(\.pid))
     }
 
     /// The node of the first GPU the job has open (the main process comes first).

@@ -26,6 +26,8 @@ public struct Thresholds: Sendable, Hashable, Codable {
     public var jobSwapBytes: UInt64 = 16 << 20
     /// Share of Python samples waiting for the next batch (percent) → input-bound.
     public var inputWaitPercent = 30.0
+    /// Share of worker samples in per-sample `__getitem__` (percent) → batch the fetch.
+    public var perSampleFetchPercent = 30.0
 
     /// LLC load misses per LLC load → cache thrashing.
     public var llcMissRatio = 0.20

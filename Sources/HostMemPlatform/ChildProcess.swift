@@ -24,7 +24,21 @@ public struct ChildProcess: Sendable {
             posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
-        let code = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
+        // The child starts with no signal blocked and default dispositions, as from a
+        // shell: the calling thread may be a Swift concurrency thread, which blocks
+        // almost every signal, and a child inheriting that mask never sees SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var caught = sigset_t()
+        sigemptyset(&caught)
+        for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&caught, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &caught)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
         if code != 0 { throw SystemError(operation: "posix_spawnp", path: arguments[0], code: code) }
         return ChildProcess(pid: pid)
     }

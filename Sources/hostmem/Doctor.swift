@@ -94,7 +94,9 @@ struct Doctor: AsyncParsableCommand {
             switch stacks {
             case .success(let recording):
                 switch recording.finish() {
-                case .success(let result): input.inputWaitShare = result.share
+                case .success(let result):
+                    input.inputWaitShare = result.waitingShare
+                    input.perSampleFetchShare = result.perSampleShare
                 case .failure(let error): input.pythonStacksUnavailable = error.message
                 }
             case .failure(let reason):

@@ -220,8 +220,9 @@ struct JobRuleTests {
         var input = DiagnosisInput(topology: try Self.topology(), job: job)
         input.sharedMemory = (64 << 20, 60 << 20)
         input.inputWaitShare = 0.45
+        input.perSampleFetchShare = 0.6
         let found = Diagnosis.run(input).findings
-        #expect(Set(found.map(\.id)) == ["dev-shm-small", "job-swapped", "pinned-memory-high", "input-bound"])
+        #expect(Set(found.map(\.id)) == ["dev-shm-small", "job-swapped", "pinned-memory-high", "input-bound", "per-sample-fetching"])
         #expect(found.first?.severity == .critical, "ranked: the critical swap finding first")
     }
 

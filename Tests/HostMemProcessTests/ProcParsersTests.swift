@@ -148,9 +148,29 @@ struct PythonStacksTests {
             Thread._bootstrap (threading.py:1002);Thread.run (threading.py:982);_pin_memory_loop (pin_memory.py:49);Queue.get (queues.py:113) 500
             garbage line
             """
-        let result = try #require(PythonStacks.waitingShare(raw: raw))
-        #expect(result.samples == 100)
-        #expect(abs(result.share - 0.70) < 1e-9)
-        #expect(PythonStacks.waitingShare(raw: "") == nil)
+        let result = PythonStacks.analyze(raw: raw)
+        #expect(result.mainSamples == 100)
+        #expect(abs((result.waitingShare ?? 0) - 0.70) < 1e-9)
+        #expect(result.workerSamples == 0 && result.perSampleShare == nil)
+        #expect(PythonStacks.analyze(raw: "").waitingShare == nil)
+    }
+
+    @Test("with --subprocesses: one process prefix is the main process, two a worker; per-sample fetching in workers' own threads")
+    func subprocesses() {
+        let main = "process 10:\"python train.py --lr 0.1;x\";"
+        let worker = main + "process 11:\"python train.py\";"
+        let raw = """
+            \(main)<module> (train.py:38);_next_data (dataloader.py:1329);Queue.get (queues.py:113) 30
+            \(main)<module> (train.py:40);step (train.py:30) 10
+            \(worker)_worker_loop (worker.py:308);_MapDatasetFetcher.fetch (fetch.py:52);<listcomp> (fetch.py:52);Rows.__getitem__ (train.py:12) 45
+            \(worker)_worker_loop (worker.py:308);_MapDatasetFetcher.fetch (fetch.py:50);Rows.__getitems__ (train.py:15) 5
+            \(worker)_worker_loop (worker.py:320);Queue.put (queues.py:90) 10
+            \(worker)Thread._bootstrap (threading.py:995);Queue._feed (queues.py:231) 70
+            """
+        let result = PythonStacks.analyze(raw: raw)
+        #expect(result.mainSamples == 40)
+        #expect(abs((result.waitingShare ?? 0) - 0.75) < 1e-9)
+        #expect(result.workerSamples == 60)
+        #expect(abs((result.perSampleShare ?? 0) - 0.75) < 1e-9)
     }
 }

@@ -92,6 +92,13 @@ struct DoctorCLITests {
         #expect(ids.contains("input-bound"), "\(report["notJudged"] ?? "")")
     }
 
+    @Test("workers that fetch one sample at a time, seen by py-spy: the per-sample-fetching finding",
+          .enabled(if: python3 != nil && ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/py-spy") } == true))
+    func perSample() throws {
+        let (ids, report, _) = try diagnose("per_sample.py")
+        #expect(ids.contains("per-sample-fetching"), "\(report["notJudged"] ?? "")")
+    }
+
     @Test("a healthy job of the same shape: no warning, exit 0", .enabled(if: python3 != nil))
     func healthy() throws {
         let (ids, report, status) = try diagnose("healthy.py")

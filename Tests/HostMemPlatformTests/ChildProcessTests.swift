@@ -1,0 +1,34 @@
+import Foundation
+@testable import HostMemPlatform
+import Testing
+
+struct ChildProcessTests {
+    @Test("a child started from a thread that blocks SIGTERM starts with nothing blocked and dies of SIGTERM")
+    func signalsReset() throws {
+        var blocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        let child = Result { () throws(SystemError) in try ChildProcess.spawn(["sleep", "5"]) }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        let process = try child.get()
+
+        // Wait for the exec, then read the mask the command runs with.
+        var status = ""
+        for _ in 0..<200 {
+            status = (try? FileSystem.readText(atPath: "/proc/\(process.pid)/status")) ?? ""
+            if status.contains("Name:\tsleep") { break }
+            usleep(10_000)
+        }
+        let mask = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }?.split(separator: "\t").last
+        #expect(mask.flatMap { UInt64($0, radix: 16) } == 0, "\(status)")
+        kill(process.pid, SIGTERM)
+        #expect(try process.wait() == .signaled(SIGTERM))
+    }
+
+    @Test("exit codes come back; a missing command is a typed error")
+    func exits() throws {
+        #expect(try ChildProcess.spawn(["sh", "-c", "exit 3"]).wait() == .exited(3))
+        #expect(throws: SystemError.self) { try ChildProcess.spawn(["hostmem-no-such-command"]) }
+    }
+}
