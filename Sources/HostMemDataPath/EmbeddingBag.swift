@@ -11,11 +11,24 @@ public struct EmbeddingBag: Sendable {
         case sum, mean
     }
 
+    /// The code that sums rows: C kernels with AVX-512 or AVX2 + FMA, chosen at run time
+    /// (the rest of hostmem is built for the x86-64 baseline), or Swift's SIMD8 (SSE2).
+    public enum Kernel: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+        case avx512, avx2, swift
+        public var description: String {
+            switch self {
+            case .avx512: "AVX-512 (C, chosen at run time)"
+            case .avx2: "AVX2+FMA (C, chosen at run time)"
+            case .swift: "SIMD8 in Swift (SSE2 baseline)"
+            }
+        }
+    }
+
     public struct Options: Sendable, Hashable {
-        /// Use the AVX2 + FMA kernels (C, chosen at run time; plain, prefetch and
-        /// sort+dedup lookups) when the CPU has them, the dimension is a multiple of 8 and
-        /// no hot-row cache is in use; else the Swift SIMD kernels (SSE2, the baseline).
-        public var vectorKernels = true
+        /// The widest kernel to use. The one used is the widest this CPU runs for which
+        /// the dimension is a multiple of the vector (16 floats for AVX-512, 8 for AVX2),
+        /// and the Swift one whenever a hot-row cache is in use.
+        public var widestKernel = Kernel.avx512
         public var sortAndDeduplicate = false
         /// Lookups ahead to prefetch; 0 turns it off.
         public var prefetchDistance = 0
@@ -30,16 +43,16 @@ public struct EmbeddingBag: Sendable {
         }
     }
 
-    /// Whether this CPU runs the AVX2 + FMA kernels.
+    /// Whether this CPU runs the AVX2 + FMA kernels, and the AVX-512 ones.
     public static let hasAVX2 = hostmem_has_avx2_fma() != 0
+    public static let hasAVX512 = hostmem_has_avx512() != 0
 
-    /// The kernel `lookup` uses for plain and prefetch lookups with these settings.
-    public var kernel: String {
-        usesVectorKernels ? "AVX2+FMA (C, chosen at run time)" : "SIMD8 in Swift (SSE2 baseline)"
-    }
-
-    var usesVectorKernels: Bool {
-        options.vectorKernels && Self.hasAVX2 && cache == nil && table.dim % 8 == 0
+    /// The kernel `lookup` uses with these settings.
+    public var kernel: Kernel {
+        guard cache == nil else { return .swift }
+        if options.widestKernel == .avx512, Self.hasAVX512, table.dim % 16 == 0 { return .avx512 }
+        if options.widestKernel != .swift, Self.hasAVX2, table.dim % 8 == 0 { return .avx2 }
+        return .swift
     }
 
     public let table: EmbeddingTable
@@ -127,18 +140,16 @@ private struct BagWork: @unchecked Sendable {
     /// system always has requests in flight.
     private func runPlain(bags: Range<Int>) {
         let table = bag.table
-        if bag.usesVectorKernels {
-            let weightsBase = weights?.baseAddress
-            switch table.storage {
-            case .float32:
-                hostmem_bag_sum_f32_avx2(table.base.assumingMemoryBound(to: Float.self), table.dim, indices.baseAddress, indices.count,
-                                         offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound,
-                                         weightsBase, output.baseAddress, bag.options.prefetchDistance)
-            case .int8RowWise:
-                hostmem_bag_sum_u8_avx2(table.base.assumingMemoryBound(to: UInt8.self), table.dim, indices.baseAddress, indices.count,
-                                        offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound,
-                                        weightsBase, output.baseAddress, bag.options.prefetchDistance)
+        let kernel = bag.kernel
+        if kernel != .swift {
+            let sum = switch (kernel, table.storage) {
+            case (.avx512, .float32): hostmem_bag_sum_f32_avx512
+            case (.avx512, .int8RowWise): hostmem_bag_sum_u8_avx512
+            case (_, .float32): hostmem_bag_sum_f32_avx2
+            case (_, .int8RowWise): hostmem_bag_sum_u8_avx2
             }
+            sum(table.base, table.dim, indices.baseAddress, indices.count, offsets.baseAddress, offsets.count,
+                bags.lowerBound, bags.upperBound, weights?.baseAddress, output.baseAddress, bag.options.prefetchDistance)
             return
         }
         let dim = table.dim
@@ -243,8 +254,16 @@ private struct BagWork: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { bagOf in
                 for b in bags { for position in start(b)..<end(b) { bagOf[position - first] = Int32(b) } }
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: table.dim) { values in
+                    let kernel = bag.kernel
+                    if kernel != .swift {
+                        // Sorted, the rows to come are known: prefetch distinct rows ahead.
+                        let sum = kernel == .avx512 ? hostmem_sorted_sum_avx512 : hostmem_sorted_sum_avx2
+                        sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0,
+                            keys.baseAddress, count, first, bagOf.baseAddress, weights?.baseAddress, output.baseAddress,
+                            max(16, bag.options.prefetchDistance), values.baseAddress)
+                        return
+                    }
                     var index = 0
-                    // Sorted, the rows to come are known: prefetch a few distinct rows ahead.
                     var prefetched = 0
                     var lastPrefetched = -1
                     let ahead = max(8, bag.options.prefetchDistance)
@@ -257,24 +276,6 @@ private struct BagWork: @unchecked Sendable {
                         let row = Int(keys[index] >> 32)
                         var next = index + 1
                         while next < count && Int(keys[next] >> 32) == row { next += 1 }
-                        if bag.usesVectorKernels {
-                            // fp32 rows are added straight from the table; 8-bit rows are
-                            // dequantized once, then added to each bag that holds them.
-                            let source: UnsafePointer<Float>
-                            if table.storage == .float32 {
-                                source = table.row(row).assumingMemoryBound(to: Float.self)
-                            } else {
-                                hostmem_dequantize_u8_avx2(values.baseAddress!, table.row(row).assumingMemoryBound(to: UInt8.self), table.dim)
-                                source = UnsafePointer(values.baseAddress!)
-                            }
-                            for entry in index..<next {
-                                let position = Int(keys[entry] & 0xFFFF_FFFF)
-                                hostmem_axpy_f32_avx2(output.baseAddress! + Int(bagOf[position - first]) * table.dim, source,
-                                                      weights?[position] ?? 1, table.dim)
-                            }
-                            index = next
-                            continue
-                        }
                         load(row: row, into: values.baseAddress!)
                         for entry in index..<next {
                             let position = Int(keys[entry] & 0xFFFF_FFFF)

@@ -162,6 +162,6 @@ public struct EmbeddingBenchmark: Sendable {
         return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: distribution.description,
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }),
-                      hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: fp32, mode: mode).kernel, results: results)
+                      hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: fp32, mode: mode).kernel.description, results: results)
     }
 }

@@ -48,12 +48,13 @@ struct EmbeddingBagTests {
         return output
     }
 
-    @Test("fp32: sum and mean, weighted or not, every knob, 1 and 3 threads, both kernels: equal to the reference",
+    @Test("fp32: sum and mean, weighted or not, every knob, 1 and 3 threads, every kernel: equal to the reference",
           arguments: EmbeddingBag.Mode.allCases, [false, true])
     func fp32(mode: EmbeddingBag.Mode, weighted: Bool) throws {
-      // 44: a Swift 32-column block and a tail (no AVX2 kernel: not a multiple of 8);
-      // 136: two AVX2 blocks of 64 and one of 8, or four Swift blocks and a tail.
-      for dim in [44, 136] {
+      // 44: a Swift 32-column block and a tail (no C kernel: not a multiple of 8);
+      // 136: two AVX2 blocks of 64 and one of 8 (not a multiple of 16: no AVX-512);
+      // 144: an AVX-512 block of 128 and a tail of 16; 48: only an AVX-512 tail.
+      for dim in [44, 136, 144, 48] {
         let table = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 3)
         let input = Self.batch(seed: 11)
         let expected = Self.reference(table, input.indices, input.offsets, weighted ? input.weights : nil, mode)
@@ -64,21 +65,34 @@ struct EmbeddingBagTests {
             for prefetch in [0, 4] {
                 for threads in [1, 3] {
                     for useCache in [false, true] {
-                        for vector in [false, true] {
+                        for kernel in EmbeddingBag.Kernel.allCases {
                             var options = EmbeddingBag.Options()
                             options.sortAndDeduplicate = sorted
                             options.prefetchDistance = prefetch
                             options.threads = threads
-                            options.vectorKernels = vector
+                            options.widestKernel = kernel
                             let got = try run(EmbeddingBag(table: table, mode: mode, options: options, cache: useCache ? cache : nil), input, weighted: weighted)
                             #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-4 },
-                                    "dim \(dim) sorted \(sorted) prefetch \(prefetch) threads \(threads) cache \(useCache) vector \(vector)")
+                                    "dim \(dim) sorted \(sorted) prefetch \(prefetch) threads \(threads) cache \(useCache) kernel \(kernel)")
                         }
                     }
                 }
             }
         }
       }
+    }
+
+    @Test("the kernel is the widest the CPU runs for the dimension; Swift with a hot-row cache or when asked")
+    func kernelChoice() throws {
+        let wide = EmbeddingBag(table: try EmbeddingTable.random(rows: 4, dim: 144, seed: 1), mode: .sum)
+        #expect(wide.kernel == (EmbeddingBag.hasAVX512 ? .avx512 : EmbeddingBag.hasAVX2 ? .avx2 : .swift))
+        let eights = EmbeddingBag(table: try EmbeddingTable.random(rows: 4, dim: 136, seed: 1), mode: .sum)
+        #expect(eights.kernel == (EmbeddingBag.hasAVX2 ? .avx2 : .swift))
+        var options = EmbeddingBag.Options()
+        options.widestKernel = .swift
+        #expect(EmbeddingBag(table: wide.table, mode: .sum, options: options).kernel == .swift)
+        let cache = HotRowCache(table: wide.table, bytes: 1 << 10, hotRows: [0])
+        #expect(EmbeddingBag(table: wide.table, mode: .sum, cache: cache).kernel == .swift)
     }
 
     @Test("empty bags give zeros")
@@ -101,18 +115,18 @@ struct EmbeddingBagTests {
             for (a, b) in zip(original, restored) { #expect(abs(a - b) <= scale / 2 + 1e-6) }
         }
         let input = Self.batch(seed: 13)
-        for dim in [44, 136] {
+        for dim in [44, 136, 144, 48] {
             let wide = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 6).quantized()
             for mode in EmbeddingBag.Mode.allCases {
                 let expected = Self.reference(wide, input.indices, input.offsets, input.weights, mode)
                 for sorted in [false, true] {
-                    for vector in [false, true] {
+                    for kernel in EmbeddingBag.Kernel.allCases {
                         var options = EmbeddingBag.Options()
                         options.sortAndDeduplicate = sorted
-                        options.vectorKernels = vector
+                        options.widestKernel = kernel
                         options.prefetchDistance = 4
                         let got = try run(EmbeddingBag(table: wide, mode: mode, options: options), input, weighted: true)
-                        #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "dim \(dim) sorted \(sorted) vector \(vector)")
+                        #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "dim \(dim) sorted \(sorted) kernel \(kernel)")
                     }
                 }
             }

@@ -40,25 +40,39 @@ int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t
 /// Reads a counter opened by hostmem_perf_open: value, time enabled, time running (ns).
 int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
 
-/// Whether this CPU runs AVX2 and FMA (the embedding-bag kernels below need them).
+/// Whether this CPU runs AVX2 and FMA, and AVX-512F (the embedding-bag kernels below).
 int hostmem_has_avx2_fma(void);
+int hostmem_has_avx512(void);
 
-/// Embedding-bag sum over bags [first_bag, end_bag) of an fp32 table (`dim` a multiple of
-/// 8): out[b] = Σ weight × table[indices[p]] for p in the bag (bag b spans
-/// offsets[b] ..< offsets[b+1], the last one to n_indices). `weights` may be NULL.
-/// Rows `prefetch` lookups ahead are prefetched (0: none). AVX2 + FMA; check first.
-void hostmem_bag_sum_f32_avx2(const float *table, long dim, const int *indices, long n_indices,
+/// Embedding-bag sum over bags [first_bag, end_bag) of an fp32 table: out[b] = Σ weight ×
+/// table[indices[p]] for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last
+/// one to n_indices). `weights` may be NULL. Rows `prefetch` lookups ahead are
+/// prefetched into L2 (0: none). `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA);
+/// check the CPU first.
+void hostmem_bag_sum_f32_avx512(const void *table, long dim, const int *indices, long n_indices,
+                                const int *offsets, long n_offsets, long first_bag, long end_bag,
+                                const float *weights, float *out, long prefetch);
+void hostmem_bag_sum_f32_avx2(const void *table, long dim, const int *indices, long n_indices,
                               const int *offsets, long n_offsets, long first_bag, long end_bag,
                               const float *weights, float *out, long prefetch);
 /// The same over an 8-bit row-wise table (each row: dim uint8 codes, fp32 scale, fp32 bias).
-void hostmem_bag_sum_u8_avx2(const unsigned char *table, long dim, const int *indices, long n_indices,
+void hostmem_bag_sum_u8_avx512(const void *table, long dim, const int *indices, long n_indices,
+                               const int *offsets, long n_offsets, long first_bag, long end_bag,
+                               const float *weights, float *out, long prefetch);
+void hostmem_bag_sum_u8_avx2(const void *table, long dim, const int *indices, long n_indices,
                              const int *offsets, long n_offsets, long first_bag, long end_bag,
                              const float *weights, float *out, long prefetch);
 
-/// dst[0..<dim] += w × src[0..<dim] (dim a multiple of 8). AVX2 + FMA; check first.
-void hostmem_axpy_f32_avx2(float *dst, const float *src, float w, long dim);
-/// dst[0..<dim] = code × scale + bias for an 8-bit row-wise row (dim a multiple of 8).
-void hostmem_dequantize_u8_avx2(float *dst, const unsigned char *row, long dim);
+/// Adds each distinct row once per bag that holds it: `keys` are (row << 32 | position)
+/// sorted by row, bag_of[position - first_position] the bag of each position, `out` rows
+/// of `dim` floats already zeroed. `int8`: the table is 8-bit row-wise, dequantized into
+/// `values` (dim floats). Distinct rows `prefetch` ahead are prefetched into L2.
+void hostmem_sorted_sum_avx512(const void *table, long dim, int int8, const uint64_t *keys, long count,
+                               long first_position, const int *bag_of, const float *weights, float *out,
+                               long prefetch, float *values);
+void hostmem_sorted_sum_avx2(const void *table, long dim, int int8, const uint64_t *keys, long count,
+                             long first_position, const int *bag_of, const float *weights, float *out,
+                             long prefetch, float *values);
 
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
@@ -75,10 +89,10 @@ static inline void hostmem_volatile_increment(uint64_t *counter) {
     *(volatile uint64_t *)counter += 1;
 }
 
-/// Asks the CPU to start loading the line at `address` into the caches (a hint; it
-/// never faults).
+/// Asks the CPU to start loading the line at `address` into L2 and beyond, not L1 (a
+/// hint; it never faults). L1 has few miss buffers: prefetches into it stall sooner.
 static inline void hostmem_prefetch(const void *address) {
-    __builtin_prefetch(address, 0, 3);
+    __builtin_prefetch(address, 0, 1);
 }
 
 /// Reads a 64-bit value the compiler must load every time.
