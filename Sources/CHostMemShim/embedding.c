@@ -36,6 +36,21 @@ static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
     __builtin_prefetch(row + bytes - 1, 0, 1);  // the last line when the row is not line-aligned
 }
 
+/// The address of `row`: the hot-row cache's copy when it holds the row, else the table's.
+static inline const unsigned char *row_address(const unsigned char *table, long row, long row_bytes,
+                                               const hostmem_row_cache *cache) {
+    if (cache) {
+        long probe = (long)(((uint64_t)row * 0x9E3779B97F4A7C15ull) >> 32) & cache->mask;
+        for (;;) {
+            int32_t key = cache->keys[probe];
+            if (key == -1) break;
+            if (key == row) return cache->rows + (long)cache->slots[probe] * row_bytes;
+            probe = (probe + 1) & cache->mask;
+        }
+    }
+    return table + row * row_bytes;
+}
+
 /// The index of the first key after the run of keys with the row of keys[at].
 static inline long run_end(const uint64_t *keys, long at, long count) {
     uint64_t row = keys[at] >> 32;
@@ -54,8 +69,10 @@ static inline long run_end(const uint64_t *keys, long at, long count) {
 __attribute__((target("avx512f")))
 void hostmem_bag_sum_f32_avx512(const void *table_base, long dim, const int *indices, long n_indices,
                                 const int *offsets, long n_offsets, long first_bag, long end_bag,
-                                const float *weights, float *out, long prefetch) {
-    const float *table = table_base;
+                                const float *weights, float *out, long prefetch,
+                                const hostmem_row_cache *cache) {
+    const unsigned char *table = table_base;
+    long stride = dim * 4;
     long last_index = bag_end(offsets, n_offsets, n_indices, end_bag - 1);
     long passes = (dim + 127) / 128;
     for (long b = first_bag; b < end_bag; b++) {
@@ -66,8 +83,8 @@ void hostmem_bag_sum_f32_avx512(const void *table_base, long dim, const int *ind
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
             for (long p = first; p < last; p++) {
                 if (prefetch > 0 && (p - first) % passes == block / 128 && p + prefetch < last_index)
-                    prefetch_row_l2((const unsigned char *)(table + (long)indices[p + prefetch] * dim), dim * 4);
-                const float *row = table + (long)indices[p] * dim + block;
+                    prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
+                const float *row = (const float *)row_address(table, indices[p], stride, cache) + block;
                 __m512 w = _mm512_set1_ps(weights ? weights[p] : 1.0f);
                 if (width == 128) {
 #define FMA_F32(k, sum) _mm512_fmadd_ps(w, _mm512_loadu_ps(row + 16 * (k)), sum)
@@ -87,7 +104,8 @@ void hostmem_bag_sum_f32_avx512(const void *table_base, long dim, const int *ind
 __attribute__((target("avx512f")))
 void hostmem_bag_sum_u8_avx512(const void *table_base, long dim, const int *indices, long n_indices,
                                const int *offsets, long n_offsets, long first_bag, long end_bag,
-                               const float *weights, float *out, long prefetch) {
+                               const float *weights, float *out, long prefetch,
+                               const hostmem_row_cache *cache) {
     const unsigned char *table = table_base;
     long stride = dim + 8;
     long last_index = bag_end(offsets, n_offsets, n_indices, end_bag - 1);
@@ -101,8 +119,8 @@ void hostmem_bag_sum_u8_avx512(const void *table_base, long dim, const int *indi
             float bias_sum = 0;  // Σ weight × bias, added to every column at the end
             for (long p = first; p < last; p++) {
                 if (prefetch > 0 && (p - first) % passes == block / 128 && p + prefetch < last_index)
-                    prefetch_row_l2(table + (long)indices[p + prefetch] * stride, stride);
-                const unsigned char *row = table + (long)indices[p] * stride;
+                    prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
+                const unsigned char *row = row_address(table, indices[p], stride, cache);
                 float scale, bias;
                 __builtin_memcpy(&scale, row + dim, 4);
                 __builtin_memcpy(&bias, row + dim + 4, 4);
@@ -130,8 +148,10 @@ void hostmem_bag_sum_u8_avx512(const void *table_base, long dim, const int *indi
 __attribute__((target("avx2,fma")))
 void hostmem_bag_sum_f32_avx2(const void *table_base, long dim, const int *indices, long n_indices,
                               const int *offsets, long n_offsets, long first_bag, long end_bag,
-                              const float *weights, float *out, long prefetch) {
-    const float *table = table_base;
+                              const float *weights, float *out, long prefetch,
+                                const hostmem_row_cache *cache) {
+    const unsigned char *table = table_base;
+    long stride = dim * 4;
     long last_index = bag_end(offsets, n_offsets, n_indices, end_bag - 1);
     long passes = (dim + 63) / 64;
     for (long b = first_bag; b < end_bag; b++) {
@@ -143,8 +163,8 @@ void hostmem_bag_sum_f32_avx2(const void *table_base, long dim, const int *indic
             for (int k = 0; k < 8; k++) sum[k] = _mm256_setzero_ps();
             for (long p = first; p < last; p++) {
                 if (prefetch > 0 && (p - first) % passes == block / 64 && p + prefetch < last_index)
-                    prefetch_row_l2((const unsigned char *)(table + (long)indices[p + prefetch] * dim), dim * 4);
-                const float *row = table + (long)indices[p] * dim + block;
+                    prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
+                const float *row = (const float *)row_address(table, indices[p], stride, cache) + block;
                 __m256 w = _mm256_set1_ps(weights ? weights[p] : 1.0f);
                 if (width == 64) {
                     for (int k = 0; k < 8; k++) sum[k] = _mm256_fmadd_ps(w, _mm256_loadu_ps(row + 8 * k), sum[k]);
@@ -160,7 +180,8 @@ void hostmem_bag_sum_f32_avx2(const void *table_base, long dim, const int *indic
 __attribute__((target("avx2,fma")))
 void hostmem_bag_sum_u8_avx2(const void *table_base, long dim, const int *indices, long n_indices,
                              const int *offsets, long n_offsets, long first_bag, long end_bag,
-                             const float *weights, float *out, long prefetch) {
+                             const float *weights, float *out, long prefetch,
+                               const hostmem_row_cache *cache) {
     const unsigned char *table = table_base;
     long stride = dim + 8;
     long last_index = bag_end(offsets, n_offsets, n_indices, end_bag - 1);
@@ -175,8 +196,8 @@ void hostmem_bag_sum_u8_avx2(const void *table_base, long dim, const int *indice
             float bias_sum = 0;
             for (long p = first; p < last; p++) {
                 if (prefetch > 0 && (p - first) % passes == block / 64 && p + prefetch < last_index)
-                    prefetch_row_l2(table + (long)indices[p + prefetch] * stride, stride);
-                const unsigned char *row = table + (long)indices[p] * stride;
+                    prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
+                const unsigned char *row = row_address(table, indices[p], stride, cache);
                 float scale, bias;
                 __builtin_memcpy(&scale, row + dim, 4);
                 __builtin_memcpy(&bias, row + dim + 4, 4);
@@ -239,20 +260,20 @@ static inline void dequantize_256(float *values, const unsigned char *row, long 
     __attribute__((target(target_isa)))                                                                        \
     void name(const void *table_base, long dim, int int8, const uint64_t *keys, long count,                   \
               long first_position, const int *bag_of, const float *weights, float *out, long prefetch,         \
-              float *values) {                                                                                 \
+              float *values, const hostmem_row_cache *cache) {                                                 \
         const unsigned char *table = table_base;                                                               \
         long row_bytes = int8 ? dim + 8 : dim * 4;                                                             \
         long cursor = 0; /* the first run not prefetched yet */                                                \
         for (long k = 0; k < prefetch && cursor < count; k++) {                                                \
-            prefetch_row_l2(table + (long)(keys[cursor] >> 32) * row_bytes, row_bytes);                        \
+            prefetch_row_l2(row_address(table, (long)(keys[cursor] >> 32), row_bytes, cache), row_bytes);                        \
             cursor = run_end(keys, cursor, count);                                                             \
         }                                                                                                      \
         for (long index = 0; index < count;) {                                                                 \
             if (prefetch > 0 && cursor < count) {                                                              \
-                prefetch_row_l2(table + (long)(keys[cursor] >> 32) * row_bytes, row_bytes);                    \
+                prefetch_row_l2(row_address(table, (long)(keys[cursor] >> 32), row_bytes, cache), row_bytes);                    \
                 cursor = run_end(keys, cursor, count);                                                         \
             }                                                                                                  \
-            const unsigned char *row = table + (long)(keys[index] >> 32) * row_bytes;                          \
+            const unsigned char *row = row_address(table, (long)(keys[index] >> 32), row_bytes, cache);                          \
             const float *source = (const float *)row;                                                          \
             if (int8) {                                                                                        \
                 dequantize(values, row, dim);                                                                  \
@@ -276,15 +297,16 @@ int hostmem_has_avx2_fma(void) { return 0; }
 int hostmem_has_avx512(void) { return 0; }
 #define UNAVAILABLE_BAG_SUM(name)                                                                        \
     void name(const void *table, long dim, const int *indices, long n_indices, const int *offsets,             \
-              long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch) {}
+              long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch,        \
+              const hostmem_row_cache *cache) {}
 UNAVAILABLE_BAG_SUM(hostmem_bag_sum_f32_avx512)
 UNAVAILABLE_BAG_SUM(hostmem_bag_sum_u8_avx512)
 UNAVAILABLE_BAG_SUM(hostmem_bag_sum_f32_avx2)
 UNAVAILABLE_BAG_SUM(hostmem_bag_sum_u8_avx2)
 void hostmem_sorted_sum_avx512(const void *table, long dim, int int8, const uint64_t *keys, long count,
                                long first_position, const int *bag_of, const float *weights, float *out,
-                               long prefetch, float *values) {}
+                               long prefetch, float *values, const hostmem_row_cache *cache) {}
 void hostmem_sorted_sum_avx2(const void *table, long dim, int int8, const uint64_t *keys, long count,
                              long first_position, const int *bag_of, const float *weights, float *out,
-                             long prefetch, float *values) {}
+                             long prefetch, float *values, const hostmem_row_cache *cache) {}
 #endif

@@ -5,7 +5,7 @@ import HostMemPlatform
 /// mean of its rows (optionally weighted per sample) written into the caller's output,
 /// multi-threaded over bags. Knobs: sort and deduplicate a thread's indices so each
 /// row is read once and in address order; a hot-row cache holding the most frequent
-/// rows compactly (as fp32); software prefetch of the rows a few lookups ahead.
+/// rows compactly in local memory; software prefetch of the rows a few lookups ahead.
 public struct EmbeddingBag: Sendable {
     public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
         case sum, mean
@@ -26,8 +26,7 @@ public struct EmbeddingBag: Sendable {
 
     public struct Options: Sendable, Hashable {
         /// The widest kernel to use. The one used is the widest this CPU runs for which
-        /// the dimension is a multiple of the vector (16 floats for AVX-512, 8 for AVX2),
-        /// and the Swift one whenever a hot-row cache is in use.
+        /// the dimension is a multiple of the vector (16 floats for AVX-512, 8 for AVX2).
         public var widestKernel = Kernel.avx512
         public var sortAndDeduplicate = false
         /// Lookups ahead to prefetch; 0 turns it off.
@@ -49,7 +48,6 @@ public struct EmbeddingBag: Sendable {
 
     /// The kernel `lookup` uses with these settings.
     public var kernel: Kernel {
-        guard cache == nil else { return .swift }
         if options.widestKernel == .avx512, Self.hasAVX512, table.dim % 16 == 0 { return .avx512 }
         if options.widestKernel != .swift, Self.hasAVX2, table.dim % 8 == 0 { return .avx2 }
         return .swift
@@ -148,8 +146,10 @@ private struct BagWork: @unchecked Sendable {
             case (_, .float32): hostmem_bag_sum_f32_avx2
             case (_, .int8RowWise): hostmem_bag_sum_u8_avx2
             }
-            sum(table.base, table.dim, indices.baseAddress, indices.count, offsets.baseAddress, offsets.count,
-                bags.lowerBound, bags.upperBound, weights?.baseAddress, output.baseAddress, bag.options.prefetchDistance)
+            withKernelCache { cache in
+                sum(table.base, table.dim, indices.baseAddress, indices.count, offsets.baseAddress, offsets.count,
+                    bags.lowerBound, bags.upperBound, weights?.baseAddress, output.baseAddress, bag.options.prefetchDistance, cache)
+            }
             return
         }
         let dim = table.dim
@@ -173,10 +173,8 @@ private struct BagWork: @unchecked Sendable {
                     }
                     let row = Int(indices[position])
                     let weight = weights?[position] ?? 1
-                    // fp32 values: the hot cache's copy, or the table's own row.
-                    let cached = bag.cache?.row(of: row)
-                    let address = cached ?? table.row(row)
-                    switch cached == nil ? table.storage : .float32 {
+                    let address = rowAddress(row)
+                    switch table.storage {
                     case .float32:
                         let w = SIMD8<Float>(repeating: weight)
                         let from = address + block * 4
@@ -219,12 +217,7 @@ private struct BagWork: @unchecked Sendable {
     private func accumulateTail(row: Int, weight: Float, from column: Int, into destination: UnsafeMutablePointer<Float>) {
         let table = bag.table
         let dim = table.dim
-        if let cached = bag.cache?.row(of: row) {
-            let values = cached.assumingMemoryBound(to: Float.self)
-            for index in column..<dim { destination[index] += weight * values[index] }
-            return
-        }
-        let address = table.row(row)
+        let address = rowAddress(row)
         switch table.storage {
         case .float32:
             let values = address.assumingMemoryBound(to: Float.self)
@@ -258,9 +251,11 @@ private struct BagWork: @unchecked Sendable {
                     if kernel != .swift {
                         // Sorted, the rows to come are known: prefetch distinct rows ahead.
                         let sum = kernel == .avx512 ? hostmem_sorted_sum_avx512 : hostmem_sorted_sum_avx2
-                        sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0,
-                            keys.baseAddress, count, first, bagOf.baseAddress, weights?.baseAddress, output.baseAddress,
-                            max(16, bag.options.prefetchDistance), values.baseAddress)
+                        withKernelCache { cache in
+                            sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0,
+                                keys.baseAddress, count, first, bagOf.baseAddress, weights?.baseAddress, output.baseAddress,
+                                max(16, bag.options.prefetchDistance), values.baseAddress, cache)
+                        }
                         return
                     }
                     var index = 0
@@ -289,39 +284,37 @@ private struct BagWork: @unchecked Sendable {
         }
     }
 
+    /// The hot cache's copy of `row` when it holds it, else the table's row.
     @inline(__always)
-    private func prefetchRow(_ row: Int) {
-        let cached = bag.cache?.row(of: row)
-        let address = cached ?? bag.table.row(row)
-        let bytes = cached != nil ? bag.table.dim * 4 : bag.table.rowBytes
-        var offset = 0
-        while offset < bytes {
-            hostmem_prefetch(address + offset)
-            offset += 64
-        }
+    private func rowAddress(_ row: Int) -> UnsafeRawPointer {
+        bag.cache?.row(of: row) ?? bag.table.row(row)
     }
 
-    /// Adds weight × row to `destination`, from the hot cache when it holds the row.
     @inline(__always)
-    private func accumulate(row: Int, weight: Float, into destination: UnsafeMutablePointer<Float>) {
-        let table = bag.table
-        if let cache = bag.cache, let cached = cache.row(of: row) {
-            addScaled(cached.assumingMemoryBound(to: Float.self), weight: weight, into: destination, dim: table.dim)
-            return
-        }
-        switch table.storage {
-        case .float32:
-            addScaled(table.row(row).assumingMemoryBound(to: Float.self), weight: weight, into: destination, dim: table.dim)
-        case .int8RowWise:
-            addQuantized(table.row(row), weight: weight, into: destination, dim: table.dim)
+    private func prefetchRow(_ row: Int) {
+        let address = rowAddress(row)
+        var offset = 0
+        while offset < bag.table.rowBytes {
+            hostmem_prefetch(address + offset)
+            offset += 64
         }
     }
 
     /// Row values as fp32 into `values` (dequantized for int8).
     @inline(__always)
     private func load(row: Int, into values: UnsafeMutablePointer<Float>) {
-        values.initialize(repeating: 0, count: bag.table.dim)
-        accumulate(row: row, weight: 1, into: values)
+        let table = bag.table
+        values.initialize(repeating: 0, count: table.dim)
+        switch table.storage {
+        case .float32: addScaled(rowAddress(row).assumingMemoryBound(to: Float.self), weight: 1, into: values, dim: table.dim)
+        case .int8RowWise: addQuantized(rowAddress(row), weight: 1, into: values, dim: table.dim)
+        }
+    }
+
+    /// Runs `body` with the hot cache as the C kernels read it (nil without one).
+    private func withKernelCache<R>(_ body: (UnsafePointer<hostmem_row_cache>?) -> R) -> R {
+        guard let view = bag.cache?.kernelView else { return body(nil) }
+        return withUnsafePointer(to: view) { body($0) }
     }
 }
 

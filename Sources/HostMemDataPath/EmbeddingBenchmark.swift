@@ -130,7 +130,7 @@ public struct EmbeddingBenchmark: Sendable {
                 if knob == .hotCache {
                     // Learned from the first half of the batches, as a server would.
                     let learn = all.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<max(perBatch, all.count / 2)]) }
-                    cache = HotRowCache(table: table, bytes: hotCacheBytes, hotRows: HotRowCache.mostFrequent(learn, limit: hotCacheBytes / (dim * 4)))
+                    cache = HotRowCache(table: table, bytes: hotCacheBytes, hotRows: HotRowCache.mostFrequent(learn, limit: hotCacheBytes / table.rowBytes))
                 }
                 let bag = EmbeddingBag(table: table, mode: mode, options: options, cache: cache)
                 var batches = 0

@@ -1,22 +1,25 @@
-/// The most frequent rows of an embedding table, copied as fp32 into one compact block
-/// sized in bytes, found through a small open-addressing table (which itself stays in
-/// cache). A lookup that hits reads a dense, dequantized row instead of a scattered one.
+import CHostMemShim
+
+/// The most frequent rows of an embedding table, copied in the table's own row format
+/// into one compact block sized in bytes, found through a small open-addressing table
+/// (which itself stays in cache). For a table memory-mapped from a file or placed on
+/// another NUMA node, it keeps the rows most lookups need in local memory.
 public final class HotRowCache: @unchecked Sendable {
     public let capacityRows: Int
-    public let dim: Int
-    private let rows: UnsafeMutablePointer<Float>
+    public let rowBytes: Int
+    private let rows: UnsafeMutableRawPointer
     private let keys: UnsafeMutablePointer<Int32>
     private let slots: UnsafeMutablePointer<Int32>
     private let mask: Int
     /// Rows held.
     public private(set) var count = 0
 
-    /// A cache of at most `bytes` of row data for `table`, filled with `hotRows` (most
-    /// frequent first) until full.
+    /// A cache of at most `bytes` of rows of `table`, filled with `hotRows` (most frequent
+    /// first) until full.
     public init(table: EmbeddingTable, bytes: Int, hotRows: [Int]) {
-        dim = table.dim
-        capacityRows = max(0, min(table.rows, bytes / (table.dim * 4)))
-        rows = .allocate(capacity: max(1, capacityRows * dim))
+        rowBytes = table.rowBytes
+        capacityRows = max(0, min(table.rows, bytes / table.rowBytes))
+        rows = .allocate(byteCount: max(1, capacityRows * rowBytes), alignment: 64)
         var size = 16
         while size < 2 * max(1, capacityRows) { size *= 2 }
         mask = size - 1
@@ -25,8 +28,7 @@ public final class HotRowCache: @unchecked Sendable {
         slots = .allocate(capacity: size)
         slots.initialize(repeating: 0, count: size)
         for row in hotRows where count < capacityRows && row >= 0 && row < table.rows && !contains(row) {
-            let values = table.values(ofRow: row)
-            (rows + count * dim).update(from: values, count: dim)
+            (rows + count * rowBytes).copyMemory(from: table.row(row), byteCount: rowBytes)
             var probe = Self.hash(row) & mask
             while keys[probe] != -1 { probe = (probe + 1) & mask }
             keys[probe] = Int32(row)
@@ -41,10 +43,11 @@ public final class HotRowCache: @unchecked Sendable {
         slots.deallocate()
     }
 
+    /// The same hash as the C kernels' (`row_address` in embedding.c).
     @inline(__always)
     static func hash(_ row: Int) -> Int { Int(truncatingIfNeeded: (UInt64(row) &* 0x9E37_79B9_7F4A_7C15) >> 32) }
 
-    /// The cached fp32 row, or nil when `row` is not held.
+    /// The cached row (in the table's format), or nil when `row` is not held.
     @inline(__always)
     public func row(of row: Int) -> UnsafeRawPointer? {
         guard capacityRows > 0 else { return nil }
@@ -52,12 +55,17 @@ public final class HotRowCache: @unchecked Sendable {
         while true {
             let key = keys[probe]
             if key == -1 { return nil }
-            if Int(key) == row { return UnsafeRawPointer(rows + Int(slots[probe]) * dim) }
+            if Int(key) == row { return UnsafeRawPointer(rows + Int(slots[probe]) * rowBytes) }
             probe = (probe + 1) & mask
         }
     }
 
     public func contains(_ row: Int) -> Bool { self.row(of: row) != nil }
+
+    /// The cache as the C kernels read it.
+    var kernelView: hostmem_row_cache {
+        hostmem_row_cache(keys: keys, slots: slots, mask: mask, rows: UnsafePointer(rows.assumingMemoryBound(to: UInt8.self)))
+    }
 
     /// The `limit` most frequent rows of `indices`, most frequent first.
     public static func mostFrequent(_ indices: UnsafeBufferPointer<Int32>, limit: Int) -> [Int] {

@@ -7,7 +7,7 @@ public enum EmbedText {
         let sizes = report.tableBytes.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteFormat.string(UInt64($0.value)))" }.joined(separator: ", ")
         var lines = [
             "hostmem embed — \(report.rows) × \(report.dim) table (\(sizes)), batch \(report.batchSize) × pooling \(report.pooling), \(report.distribution), \(report.mode.rawValue), \(report.threads) thread\(report.threads == 1 ? "" : "s")",
-            "  hot-row cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows as fp32, learned from half of the batches",
+            "  hot-row cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches",
             "  kernel: \(report.kernel)",
         ]
         var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain"])

@@ -59,7 +59,7 @@ struct EmbeddingBagTests {
         let input = Self.batch(seed: 11)
         let expected = Self.reference(table, input.indices, input.offsets, weighted ? input.weights : nil, mode)
         let hot = input.indices.withUnsafeBufferPointer { HotRowCache.mostFrequent($0, limit: 50) }
-        let cache = HotRowCache(table: table, bytes: 25 * dim * 4, hotRows: hot)
+        let cache = HotRowCache(table: table, bytes: 25 * table.rowBytes, hotRows: hot)
         #expect(cache.count == 25)
         for sorted in [false, true] {
             for prefetch in [0, 4] {
@@ -82,7 +82,7 @@ struct EmbeddingBagTests {
       }
     }
 
-    @Test("the kernel is the widest the CPU runs for the dimension; Swift with a hot-row cache or when asked")
+    @Test("the kernel is the widest the CPU runs for the dimension, with or without a hot-row cache; Swift when asked")
     func kernelChoice() throws {
         let wide = EmbeddingBag(table: try EmbeddingTable.random(rows: 4, dim: 144, seed: 1), mode: .sum)
         #expect(wide.kernel == (EmbeddingBag.hasAVX512 ? .avx512 : EmbeddingBag.hasAVX2 ? .avx2 : .swift))
@@ -92,7 +92,33 @@ struct EmbeddingBagTests {
         options.widestKernel = .swift
         #expect(EmbeddingBag(table: wide.table, mode: .sum, options: options).kernel == .swift)
         let cache = HotRowCache(table: wide.table, bytes: 1 << 10, hotRows: [0])
-        #expect(EmbeddingBag(table: wide.table, mode: .sum, cache: cache).kernel == .swift)
+        #expect(EmbeddingBag(table: wide.table, mode: .sum, cache: cache).kernel == wide.kernel)
+    }
+
+    @Test("rows the hot cache holds are read from it, by every kernel, plain, prefetching and sorted, fp32 and int8")
+    func cacheIsRead() throws {
+        for quantize in [false, true] {
+            let fp32 = try EmbeddingTable.random(rows: 64, dim: 144, seed: 9)
+            let table = quantize ? try fp32.quantized() : fp32
+            let cache = HotRowCache(table: table, bytes: 2 * table.rowBytes, hotRows: [5, 7])
+            let expected = Self.reference(table, [5, 7, 9], [0, 2], nil, .sum)
+            // Overwrite rows 5 and 9 in the table itself: 5 is cached (its old values must
+            // still come back), 9 is not (its new values must).
+            let writable = UnsafeMutableRawPointer(mutating: table.base)
+            for row in [5, 9] { (writable + row * table.rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: table.rowBytes) }
+            let nine = table.values(ofRow: 9)
+            for kernel in EmbeddingBag.Kernel.allCases {
+                for (sorted, prefetch) in [(false, 0), (false, 2), (true, 0)] {
+                    var options = EmbeddingBag.Options()
+                    options.widestKernel = kernel
+                    options.sortAndDeduplicate = sorted
+                    options.prefetchDistance = prefetch
+                    let got = try run(EmbeddingBag(table: table, mode: .sum, options: options, cache: cache), ([5, 7, 9], [0, 2], []), weighted: false)
+                    #expect(zip(got[0..<144], expected[0..<144]).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "bag 0, \(kernel) sorted \(sorted)")
+                    #expect(zip(got[144...], nine).allSatisfy { $0 == $1 }, "bag 1 reads the table, \(kernel) sorted \(sorted)")
+                }
+            }
+        }
     }
 
     @Test("empty bags give zeros")

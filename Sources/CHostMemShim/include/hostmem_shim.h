@@ -44,24 +44,38 @@ int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *runn
 int hostmem_has_avx2_fma(void);
 int hostmem_has_avx512(void);
 
+/// A hot-row cache as the kernels read it: an open-addressing table (`keys` -1 where
+/// empty, probed from the row's multiplicative hash & mask) giving the slot of each held
+/// row, whose bytes (the table's own row format) are at rows + slot × row bytes.
+typedef struct hostmem_row_cache {
+    const int32_t *keys;
+    const int32_t *slots;
+    long mask;
+    const unsigned char *rows;
+} hostmem_row_cache;
+
 /// Embedding-bag sum over bags [first_bag, end_bag) of an fp32 table: out[b] = Σ weight ×
 /// table[indices[p]] for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last
 /// one to n_indices). `weights` may be NULL. Rows `prefetch` lookups ahead are
-/// prefetched into L2 (0: none). `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA);
+/// prefetched into L2 (0: none). Rows the `cache` holds (NULL: none) are read from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA);
 /// check the CPU first.
 void hostmem_bag_sum_f32_avx512(const void *table, long dim, const int *indices, long n_indices,
                                 const int *offsets, long n_offsets, long first_bag, long end_bag,
-                                const float *weights, float *out, long prefetch);
+                                const float *weights, float *out, long prefetch,
+                                const hostmem_row_cache *cache);
 void hostmem_bag_sum_f32_avx2(const void *table, long dim, const int *indices, long n_indices,
                               const int *offsets, long n_offsets, long first_bag, long end_bag,
-                              const float *weights, float *out, long prefetch);
+                              const float *weights, float *out, long prefetch,
+                                const hostmem_row_cache *cache);
 /// The same over an 8-bit row-wise table (each row: dim uint8 codes, fp32 scale, fp32 bias).
 void hostmem_bag_sum_u8_avx512(const void *table, long dim, const int *indices, long n_indices,
                                const int *offsets, long n_offsets, long first_bag, long end_bag,
-                               const float *weights, float *out, long prefetch);
+                               const float *weights, float *out, long prefetch,
+                                const hostmem_row_cache *cache);
 void hostmem_bag_sum_u8_avx2(const void *table, long dim, const int *indices, long n_indices,
                              const int *offsets, long n_offsets, long first_bag, long end_bag,
-                             const float *weights, float *out, long prefetch);
+                             const float *weights, float *out, long prefetch,
+                                const hostmem_row_cache *cache);
 
 /// Adds each distinct row once per bag that holds it: `keys` are (row << 32 | position)
 /// sorted by row, bag_of[position - first_position] the bag of each position, `out` rows
@@ -69,10 +83,10 @@ void hostmem_bag_sum_u8_avx2(const void *table, long dim, const int *indices, lo
 /// `values` (dim floats). Distinct rows `prefetch` ahead are prefetched into L2.
 void hostmem_sorted_sum_avx512(const void *table, long dim, int int8, const uint64_t *keys, long count,
                                long first_position, const int *bag_of, const float *weights, float *out,
-                               long prefetch, float *values);
+                               long prefetch, float *values, const hostmem_row_cache *cache);
 void hostmem_sorted_sum_avx2(const void *table, long dim, int int8, const uint64_t *keys, long count,
                              long first_position, const int *bag_of, const float *weights, float *out,
-                             long prefetch, float *values);
+                             long prefetch, float *values, const hostmem_row_cache *cache);
 
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
