@@ -52,7 +52,7 @@ public struct EmbeddingBenchmark: Sendable {
     public var mode: EmbeddingBag.Mode = .sum
     public var threads = 1
     public var hotCacheBytes = 64 << 20
-    public var prefetchDistance = 32
+    public var prefetchDistance = 16
     public var secondsPerSetting = 2.0
     public var storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise]
     public var knobs: [Knob] = Knob.allCases

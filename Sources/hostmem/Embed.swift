@@ -37,7 +37,10 @@ struct Embed: AsyncParsableCommand {
     var threads = 1
 
     @Option(name: .long, help: ArgumentHelp("Lookups ahead for the prefetch knob.", valueName: "N"))
-    var prefetchDistance = 32
+    var prefetchDistance = 16
+
+    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, sort+dedup, hot-cache, prefetch (default: all).", valueName: "LIST"))
+    var knobs: String?
 
     @Option(name: .long, help: "Hot-row cache size.")
     var cache = ByteSize(bytes: 64 << 20)
@@ -51,8 +54,11 @@ struct Embed: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    struct Count: ExpressibleByArgument {
+    struct Count: ExpressibleByArgument, CustomStringConvertible {
         var value: Int
+        var description: String {
+            value % (1 << 20) == 0 ? "\(value >> 20)M" : value % (1 << 10) == 0 ? "\(value >> 10)k" : "\(value)"
+        }
         init(value: Int) { self.value = value }
         init?(argument: String) {
             let lower = argument.lowercased()
@@ -71,6 +77,17 @@ struct Embed: AsyncParsableCommand {
         guard mode == "sum" || mode == "mean" else { throw ValidationError("--mode must be sum or mean") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
         _ = try distribution()
+        _ = try chosenKnobs()
+    }
+
+    func chosenKnobs() throws -> [EmbeddingBenchmark.Knob] {
+        guard let knobs else { return EmbeddingBenchmark.Knob.allCases }
+        return try knobs.split(separator: ",").map { name in
+            guard let knob = EmbeddingBenchmark.Knob(rawValue: String(name)) else {
+                throw ValidationError("unknown knob '\(name)' in --knobs (plain, sort+dedup, hot-cache, prefetch)")
+            }
+            return knob
+        }
     }
 
     func distribution() throws -> EmbeddingBenchmark.Distribution {
@@ -86,6 +103,7 @@ struct Embed: AsyncParsableCommand {
         benchmark.hotCacheBytes = cache.bytes
         benchmark.prefetchDistance = prefetchDistance
         benchmark.secondsPerSetting = seconds
+        benchmark.knobs = try chosenKnobs()
         if let indices {
             benchmark.indices = try Self.readIndices(indices, rows: rows.value)
         }
