@@ -31,9 +31,10 @@ static inline long bag_end(const int *offsets, long n_offsets, long n_indices, l
     return b + 1 < n_offsets ? offsets[b + 1] : n_indices;
 }
 
+/// Every cache line of a row, once each (an int8 row need not start on a line).
 static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
-    for (long offset = 0; offset < bytes; offset += 64) __builtin_prefetch(row + offset, 0, 1);
-    __builtin_prefetch(row + bytes - 1, 0, 1);  // the last line when the row is not line-aligned
+    uintptr_t line = (uintptr_t)row & ~(uintptr_t)63, end = (uintptr_t)row + (uintptr_t)bytes;
+    for (; line < end; line += 64) __builtin_prefetch((const void *)line, 0, 1);
 }
 
 /// The address of `row`: the hot-row cache's copy when it holds the row, else the table's.
@@ -81,8 +82,9 @@ void hostmem_bag_sum_f32_avx512(const void *table_base, long dim, const int *ind
         for (long block = 0; block < dim; block += 128) {
             long width = dim - block < 128 ? dim - block : 128;  // a multiple of 16
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-            for (long p = first; p < last; p++) {
-                if (prefetch > 0 && (p - first) % passes == block / 128 && p + prefetch < last_index)
+            long phase = 0;  // (p - first) mod passes, without a division per lookup
+            for (long p = first; p < last; p++, phase = phase + 1 == passes ? 0 : phase + 1) {
+                if (prefetch > 0 && phase == block / 128 && p + prefetch < last_index)
                     prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
                 const float *row = (const float *)row_address(table, indices[p], stride, cache) + block;
                 __m512 w = _mm512_set1_ps(weights ? weights[p] : 1.0f);
@@ -117,8 +119,9 @@ void hostmem_bag_sum_u8_avx512(const void *table_base, long dim, const int *indi
             long width = dim - block < 128 ? dim - block : 128;
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
             float bias_sum = 0;  // Σ weight × bias, added to every column at the end
-            for (long p = first; p < last; p++) {
-                if (prefetch > 0 && (p - first) % passes == block / 128 && p + prefetch < last_index)
+            long phase = 0;  // (p - first) mod passes, without a division per lookup
+            for (long p = first; p < last; p++, phase = phase + 1 == passes ? 0 : phase + 1) {
+                if (prefetch > 0 && phase == block / 128 && p + prefetch < last_index)
                     prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
                 const unsigned char *row = row_address(table, indices[p], stride, cache);
                 float scale, bias;
@@ -161,8 +164,9 @@ void hostmem_bag_sum_f32_avx2(const void *table_base, long dim, const int *indic
             long width = dim - block < 64 ? dim - block : 64;  // a multiple of 8
             __m256 sum[8];
             for (int k = 0; k < 8; k++) sum[k] = _mm256_setzero_ps();
-            for (long p = first; p < last; p++) {
-                if (prefetch > 0 && (p - first) % passes == block / 64 && p + prefetch < last_index)
+            long phase = 0;  // (p - first) mod passes, without a division per lookup
+            for (long p = first; p < last; p++, phase = phase + 1 == passes ? 0 : phase + 1) {
+                if (prefetch > 0 && phase == block / 64 && p + prefetch < last_index)
                     prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
                 const float *row = (const float *)row_address(table, indices[p], stride, cache) + block;
                 __m256 w = _mm256_set1_ps(weights ? weights[p] : 1.0f);
@@ -194,8 +198,9 @@ void hostmem_bag_sum_u8_avx2(const void *table_base, long dim, const int *indice
             __m256 sum[8];
             for (int k = 0; k < 8; k++) sum[k] = _mm256_setzero_ps();
             float bias_sum = 0;
-            for (long p = first; p < last; p++) {
-                if (prefetch > 0 && (p - first) % passes == block / 64 && p + prefetch < last_index)
+            long phase = 0;  // (p - first) mod passes, without a division per lookup
+            for (long p = first; p < last; p++, phase = phase + 1 == passes ? 0 : phase + 1) {
+                if (prefetch > 0 && phase == block / 64 && p + prefetch < last_index)
                     prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cache), stride);
                 const unsigned char *row = row_address(table, indices[p], stride, cache);
                 float scale, bias;

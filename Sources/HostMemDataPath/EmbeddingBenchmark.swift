@@ -56,8 +56,10 @@ public struct EmbeddingBenchmark: Sendable {
     public var secondsPerSetting = 2.0
     public var storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise]
     public var knobs: [Knob] = Knob.allCases
-    /// Indices to use instead of generated ones (length a multiple of batch × pooling).
+    /// Indices to use instead of generated ones (length a multiple of batch × pooling),
+    /// and where they came from (shown in place of the distribution).
     public var indices: [Int32]?
+    public var indicesSource = "given indices"
     public var seed: UInt64 = 42
 
     public init(rows: Int, dim: Int, batchSize: Int, pooling: Int, distribution: Distribution) {
@@ -159,7 +161,7 @@ public struct EmbeddingBenchmark: Sendable {
                                       gigabytesPerSecond: lookups * Double(table.rowBytes) / 1e9, batches: batches))
             }
         }
-        return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: distribution.description,
+        return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: indices == nil ? distribution.description : indicesSource,
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }),
                       hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: fp32, mode: mode).kernel.description, results: results)

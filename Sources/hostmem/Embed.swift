@@ -106,6 +106,7 @@ struct Embed: AsyncParsableCommand {
         benchmark.knobs = try chosenKnobs()
         if let indices {
             benchmark.indices = try Self.readIndices(indices, rows: rows.value)
+            benchmark.indicesSource = "indices from \(indices)"
         }
         let report: EmbeddingBenchmark.Report
         do throws(EmbeddingBag.LookupError) {

@@ -58,7 +58,7 @@ struct BenchCLITests {
         #expect((report["rowGatherLimit"] as? Double ?? 0) > 0)
     }
 
-    @Test("embed: a small table, every dtype and knob measured; bad input is one line")
+    @Test("embed: a small table, every dtype and knob measured, or the knobs asked for; bad input is one line")
     func embed() throws {
         let result = try HostMemBinary.run(["embed", "--rows", "64K", "--dim", "64", "--batch", "64", "--pooling", "8",
                                             "--dist", "zipf:1.05", "--seconds", "0.1", "--json"])
@@ -68,7 +68,11 @@ struct BenchCLITests {
         #expect(results.count == 8, "2 dtypes × 4 knobs")
         #expect(results.allSatisfy { ($0["lookupsPerSecond"] as? Double ?? 0) > 0 })
         #expect(report["kernel"] is String)
-        for arguments in [["embed", "--dist", "pareto"], ["embed", "--dim", "0"], ["embed", "--mode", "max"],
+        let subset = try HostMemBinary.run(["embed", "--rows", "4K", "--dim", "16", "--batch", "8", "--pooling", "4",
+                                            "--knobs", "plain,prefetch", "--seconds", "0.05", "--json"])
+        let knobs = try #require(try JSONSerialization.jsonObject(with: Data(subset.stdout.utf8)) as? [String: Any])["results"] as? [[String: Any]]
+        #expect(knobs?.compactMap { $0["knob"] as? String } == ["plain", "prefetch", "plain", "prefetch"], "\(subset.stderr)")
+        for arguments in [["embed", "--dist", "pareto"], ["embed", "--dim", "0"], ["embed", "--mode", "max"], ["embed", "--knobs", "plain,turbo"],
                           ["embed", "--indices", "/nonexistent/i.npy", "--rows", "1K"]] {
             let bad = try HostMemBinary.run(arguments)
             #expect(bad.status == 2, "\(arguments): \(bad.stderr)")
