@@ -140,15 +140,11 @@ private struct BagWork: @unchecked Sendable {
         let table = bag.table
         let kernel = bag.kernel
         if kernel != .swift {
-            let sum = switch (kernel, table.storage) {
-            case (.avx512, .float32): hostmem_bag_sum_f32_avx512
-            case (.avx512, .int8RowWise): hostmem_bag_sum_u8_avx512
-            case (_, .float32): hostmem_bag_sum_f32_avx2
-            case (_, .int8RowWise): hostmem_bag_sum_u8_avx2
-            }
+            let sum = kernel == .avx512 ? hostmem_bag_sum_avx512 : hostmem_bag_sum_avx2
             withKernelCache { cache in
-                sum(table.base, table.dim, indices.baseAddress, indices.count, offsets.baseAddress, offsets.count,
-                    bags.lowerBound, bags.upperBound, weights?.baseAddress, output.baseAddress, bag.options.prefetchDistance, cache)
+                sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0, indices.baseAddress, indices.count,
+                    offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound, weights?.baseAddress,
+                    output.baseAddress, bag.options.prefetchDistance, cache)
             }
             return
         }

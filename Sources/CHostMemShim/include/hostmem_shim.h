@@ -54,28 +54,18 @@ typedef struct hostmem_row_cache {
     const unsigned char *rows;
 } hostmem_row_cache;
 
-/// Embedding-bag sum over bags [first_bag, end_bag) of an fp32 table: out[b] = Σ weight ×
-/// table[indices[p]] for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last
-/// one to n_indices). `weights` may be NULL. Rows `prefetch` lookups ahead are
-/// prefetched into L2 (0: none). Rows the `cache` holds (NULL: none) are read from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA);
-/// check the CPU first.
-void hostmem_bag_sum_f32_avx512(const void *table, long dim, const int *indices, long n_indices,
-                                const int *offsets, long n_offsets, long first_bag, long end_bag,
-                                const float *weights, float *out, long prefetch,
-                                const hostmem_row_cache *cache);
-void hostmem_bag_sum_f32_avx2(const void *table, long dim, const int *indices, long n_indices,
-                              const int *offsets, long n_offsets, long first_bag, long end_bag,
-                              const float *weights, float *out, long prefetch,
-                                const hostmem_row_cache *cache);
-/// The same over an 8-bit row-wise table (each row: dim uint8 codes, fp32 scale, fp32 bias).
-void hostmem_bag_sum_u8_avx512(const void *table, long dim, const int *indices, long n_indices,
-                               const int *offsets, long n_offsets, long first_bag, long end_bag,
-                               const float *weights, float *out, long prefetch,
-                                const hostmem_row_cache *cache);
-void hostmem_bag_sum_u8_avx2(const void *table, long dim, const int *indices, long n_indices,
-                             const int *offsets, long n_offsets, long first_bag, long end_bag,
-                             const float *weights, float *out, long prefetch,
-                                const hostmem_row_cache *cache);
+/// Embedding-bag sum over bags [first_bag, end_bag): out[b] = Σ weight × table[indices[p]]
+/// for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last one to n_indices).
+/// `int8`: rows are 8-bit row-wise (dim uint8 codes, fp32 scale, fp32 bias), else fp32.
+/// `weights` may be NULL. Rows `prefetch` lookups ahead are prefetched into L2 (0: none).
+/// Rows the `cache` holds (NULL: none) are read from it. `dim` a multiple of 16 (AVX-512)
+/// or 8 (AVX2 + FMA); check the CPU first.
+void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
+                            const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
+                            float *out, long prefetch, const hostmem_row_cache *cache);
+void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indices, long n_indices,
+                          const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
+                          float *out, long prefetch, const hostmem_row_cache *cache);
 
 /// Adds each distinct row once per bag that holds it: `keys` are (row << 32 | position)
 /// sorted by row, bag_of[position - first_position] the bag of each position, `out` rows
