@@ -88,4 +88,6 @@ struct ThreadCounts: ExpressibleByArgument, Sendable {
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         counts = parts.map { $0! }
     }
+    init(counts: [Int]) { self.counts = counts }
+    var defaultValueDescription: String { counts.map(String.init).joined(separator: ",") }
 }

@@ -54,9 +54,9 @@ struct Embed: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    struct Count: ExpressibleByArgument, CustomStringConvertible {
+    struct Count: ExpressibleByArgument {
         var value: Int
-        var description: String {
+        var defaultValueDescription: String {
             value % (1 << 20) == 0 ? "\(value >> 20)M" : value % (1 << 10) == 0 ? "\(value >> 10)k" : "\(value)"
         }
         init(value: Int) { self.value = value }

@@ -41,7 +41,7 @@ struct Loader: AsyncParsableCommand {
     var batch = 256
 
     @Option(name: .long, help: ArgumentHelp("Worker counts to try, e.g. 1,2.", valueName: "LIST"))
-    var workers = ThreadCounts(argument: "1,2")!
+    var workers = ThreadCounts(counts: [1, 2])
 
     @Option(name: .long, help: "In-batch index sorting to try: on, off or both.")
     var sort = SortChoice.both
