@@ -43,9 +43,9 @@ static inline const unsigned char *row_address(const unsigned char *table, long 
     if (cache) {
         long probe = (long)(((uint64_t)row * 0x9E3779B97F4A7C15ull) >> 32) & cache->mask;
         for (;;) {
-            int32_t key = cache->keys[probe];
+            int32_t key = cache->entries[2 * probe];
             if (key == -1) break;
-            if (key == row) return cache->rows + (long)cache->slots[probe] * row_bytes;
+            if (key == row) return cache->rows + (long)cache->entries[2 * probe + 1] * row_bytes;
             probe = (probe + 1) & cache->mask;
         }
     }

@@ -8,8 +8,8 @@ public final class HotRowCache: @unchecked Sendable {
     public let capacityRows: Int
     public let rowBytes: Int
     private let rows: UnsafeMutableRawPointer
-    private let keys: UnsafeMutablePointer<Int32>
-    private let slots: UnsafeMutablePointer<Int32>
+    /// Pairs (row, slot) per hash position, row -1 where empty: one cache line holds both.
+    private let entries: UnsafeMutablePointer<Int32>
     private let mask: Int
     /// Rows held.
     public private(set) var count = 0
@@ -23,24 +23,21 @@ public final class HotRowCache: @unchecked Sendable {
         var size = 16
         while size < 2 * max(1, capacityRows) { size *= 2 }
         mask = size - 1
-        keys = .allocate(capacity: size)
-        keys.initialize(repeating: -1, count: size)
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: 0, count: size)
+        entries = .allocate(capacity: 2 * size)
+        entries.initialize(repeating: -1, count: 2 * size)
         for row in hotRows where count < capacityRows && row >= 0 && row < table.rows && !contains(row) {
             (rows + count * rowBytes).copyMemory(from: table.row(row), byteCount: rowBytes)
             var probe = Self.hash(row) & mask
-            while keys[probe] != -1 { probe = (probe + 1) & mask }
-            keys[probe] = Int32(row)
-            slots[probe] = Int32(count)
+            while entries[2 * probe] != -1 { probe = (probe + 1) & mask }
+            entries[2 * probe] = Int32(row)
+            entries[2 * probe + 1] = Int32(count)
             count += 1
         }
     }
 
     deinit {
         rows.deallocate()
-        keys.deallocate()
-        slots.deallocate()
+        entries.deallocate()
     }
 
     /// The same hash as the C kernels' (`row_address` in embedding.c).
@@ -53,9 +50,9 @@ public final class HotRowCache: @unchecked Sendable {
         guard capacityRows > 0 else { return nil }
         var probe = Self.hash(row) & mask
         while true {
-            let key = keys[probe]
+            let key = entries[2 * probe]
             if key == -1 { return nil }
-            if Int(key) == row { return UnsafeRawPointer(rows + Int(slots[probe]) * rowBytes) }
+            if Int(key) == row { return UnsafeRawPointer(rows + Int(entries[2 * probe + 1]) * rowBytes) }
             probe = (probe + 1) & mask
         }
     }
@@ -64,7 +61,7 @@ public final class HotRowCache: @unchecked Sendable {
 
     /// The cache as the C kernels read it.
     var kernelView: hostmem_row_cache {
-        hostmem_row_cache(keys: keys, slots: slots, mask: mask, rows: UnsafePointer(rows.assumingMemoryBound(to: UInt8.self)))
+        hostmem_row_cache(entries: entries, mask: mask, rows: UnsafePointer(rows.assumingMemoryBound(to: UInt8.self)))
     }
 
     /// The `limit` most frequent rows of `indices`, most frequent first.

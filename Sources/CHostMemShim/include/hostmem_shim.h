@@ -44,12 +44,12 @@ int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *runn
 int hostmem_has_avx2_fma(void);
 int hostmem_has_avx512(void);
 
-/// A hot-row cache as the kernels read it: an open-addressing table (`keys` -1 where
-/// empty, probed from the row's multiplicative hash & mask) giving the slot of each held
-/// row, whose bytes (the table's own row format) are at rows + slot × row bytes.
+/// A hot-row cache as the kernels read it: an open-addressing table of (row, slot) pairs
+/// (`entries[2i]` the row, -1 where empty; `entries[2i+1]` its slot), probed from the row's
+/// multiplicative hash & mask. A held row's bytes (the table's own row format) are at
+/// rows + slot × row bytes.
 typedef struct hostmem_row_cache {
-    const int32_t *keys;
-    const int32_t *slots;
+    const int32_t *entries;
     long mask;
     const unsigned char *rows;
 } hostmem_row_cache;
