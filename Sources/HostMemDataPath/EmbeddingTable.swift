@@ -54,11 +54,16 @@ public final class EmbeddingTable: @unchecked Sendable {
         }
     }
 
-    /// A fp32 table memory-mapped from a raw file of `rows × dim` little-endian floats.
-    public static func mapped(path: String, dim: Int) throws(DatasetError) -> EmbeddingTable {
-        let dataset = try Dataset.raw(path: path, recordBytes: dim * 4)
-        return EmbeddingTable(rows: dataset.count, dim: dim, storage: .float32, base: dataset.record(0), owner: dataset, region: nil)
+    /// A table memory-mapped read-only from a raw file of rows: `dim` little-endian
+    /// floats each, or for `.int8RowWise` `dim` codes then a fp32 scale and bias each (the
+    /// bytes FBGEMM's prepacked table holds).
+    public static func mapped(path: String, dim: Int, storage: Storage = .float32) throws(DatasetError) -> EmbeddingTable {
+        let dataset = try Dataset.raw(path: path, recordBytes: rowBytes(dim: dim, storage: storage))
+        return EmbeddingTable(rows: dataset.count, dim: dim, storage: storage, base: dataset.record(0), owner: dataset, region: nil)
     }
+
+    /// The table's bytes, for saving it (`mapped` reads them back).
+    public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: bytes) }
 
     /// The 8-bit row-wise quantized copy: per row, scale = (max − min) / 255, bias = min,
     /// code = round((x − bias) / scale). Error per value ≤ scale / 2.

@@ -121,6 +121,27 @@ struct EmbeddingBagTests {
         }
     }
 
+    @Test("fp32 and int8 tables saved to a file and mapped back give the same lookups; a file of the wrong size is refused")
+    func mappedTables() throws {
+        let fp32 = try EmbeddingTable.random(rows: 50, dim: 32, seed: 4)
+        let input = Self.batch(seed: 17)
+        let clipped = input.indices.map { $0 % 50 }
+        for table in [fp32, try fp32.quantized()] {
+            let path = temporary("table-\(table.storage.rawValue).bin")
+            defer { try? FileSystem.remove(atPath: path) }
+            try FileSystem.write(Array(table.rawBytes), toPath: path)
+            let mapped = try EmbeddingTable.mapped(path: path, dim: 32, storage: table.storage)
+            #expect(mapped.rows == 50 && mapped.storage == table.storage)
+            let expected = try run(EmbeddingBag(table: table, mode: .sum), (clipped, input.offsets, input.weights), weighted: true)
+            let got = try run(EmbeddingBag(table: mapped, mode: .sum), (clipped, input.offsets, input.weights), weighted: true)
+            #expect(got == expected)
+        }
+        let odd = temporary("odd.bin")
+        defer { try? FileSystem.remove(atPath: odd) }
+        try FileSystem.write([UInt8](repeating: 0, count: 100), toPath: odd)
+        #expect(throws: DatasetError.self) { try EmbeddingTable.mapped(path: odd, dim: 32, storage: .int8RowWise) }
+    }
+
     @Test("empty bags give zeros")
     func emptyBags() throws {
         let table = try EmbeddingTable.random(rows: 10, dim: 8, seed: 1)
