@@ -38,6 +38,8 @@ public struct EmbeddingBenchmark: Sendable {
         public var mode: EmbeddingBag.Mode
         public var threads: Int
         public var tableBytes: [String: Int]
+        /// Random in memory, or the file it was mapped from.
+        public var tableSource: String
         public var hotCacheBytes: Int
         /// The kernel plain and prefetch lookups ran on.
         public var kernel: String
@@ -56,6 +58,11 @@ public struct EmbeddingBenchmark: Sendable {
     public var secondsPerSetting = 2.0
     public var storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise]
     public var knobs: [Knob] = Knob.allCases
+    /// A table to measure instead of a random one (rows and dim are then its own); an fp32
+    /// one is also quantized for the int8 figures.
+    public var table: EmbeddingTable?
+    /// What the table is, for the report.
+    public var tableSource = "random, in memory"
     /// Indices to use instead of generated ones (length a multiple of batch × pooling),
     /// and where they came from (shown in place of the distribution).
     public var indices: [Int32]?
@@ -72,6 +79,7 @@ public struct EmbeddingBenchmark: Sendable {
 
     /// The batches: `count` batches of batchSize × pooling indices.
     public func makeIndices(batches count: Int) -> [Int32] {
+        let rows = table?.rows ?? rows
         let total = count * batchSize * pooling
         var generator = SplitMix64(seed: seed)
         switch distribution {
@@ -101,16 +109,26 @@ public struct EmbeddingBenchmark: Sendable {
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws(EmbeddingBag.LookupError) -> Report {
-        progress("building a \(rows) × \(dim) fp32 table")
-        let fp32: EmbeddingTable
-        do { fp32 = try EmbeddingTable.random(rows: rows, dim: dim, seed: seed) } catch {
-            throw .invalid("cannot allocate the table: \(error.reason)")
+        var tables: [EmbeddingTable.Storage: EmbeddingTable] = [:]
+        if let table, table.storage == .int8RowWise {
+            tables[.int8RowWise] = table  // an 8-bit table cannot be widened back to the original
+        } else {
+            let fp32: EmbeddingTable
+            if let table {
+                fp32 = table
+            } else {
+                progress("building a \(rows) × \(dim) fp32 table")
+                do { fp32 = try EmbeddingTable.random(rows: rows, dim: dim, seed: seed) } catch {
+                    throw .invalid("cannot allocate the table: \(error.reason)")
+                }
+            }
+            tables[.float32] = fp32
+            if storages.contains(.int8RowWise) {
+                progress("quantizing it to 8-bit row-wise")
+                do { tables[.int8RowWise] = try fp32.quantized() } catch { throw .invalid("cannot allocate the int8 table: \(error.reason)") }
+            }
         }
-        var tables: [EmbeddingTable.Storage: EmbeddingTable] = [.float32: fp32]
-        if storages.contains(.int8RowWise) {
-            progress("quantizing it to 8-bit row-wise")
-            do { tables[.int8RowWise] = try fp32.quantized() } catch { throw .invalid("cannot allocate the int8 table: \(error.reason)") }
-        }
+        let rows = table?.rows ?? rows, dim = table?.dim ?? dim
         let perBatch = batchSize * pooling
         let all = indices ?? makeIndices(batches: 8)
         guard all.count >= perBatch, all.count % perBatch == 0 else {
@@ -120,7 +138,7 @@ public struct EmbeddingBenchmark: Sendable {
         let offsets = (0..<batchSize).map { Int32($0 * pooling) }
         var output = [Float](repeating: 0, count: batchSize * dim)
         var results: [Result] = []
-        for storage in storages {
+        for storage in [EmbeddingTable.Storage.float32, .int8RowWise] where storages.contains(storage) {
             guard let table = tables[storage] else { continue }
             for knob in knobs {
                 progress("\(storage.rawValue), \(knob.rawValue)")
@@ -163,7 +181,7 @@ public struct EmbeddingBenchmark: Sendable {
         }
         return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: indices == nil ? distribution.description : indicesSource,
                       mode: mode, threads: threads,
-                      tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }),
-                      hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: fp32, mode: mode).kernel.description, results: results)
+                      tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }), tableSource: tableSource,
+                      hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results)
     }
 }

@@ -6,7 +6,7 @@ public enum EmbedText {
     public static func render(_ report: EmbeddingBenchmark.Report) -> String {
         let sizes = report.tableBytes.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteFormat.string(UInt64($0.value)))" }.joined(separator: ", ")
         var lines = [
-            "hostmem embed — \(report.rows) × \(report.dim) table (\(sizes)), batch \(report.batchSize) × pooling \(report.pooling), \(report.distribution), \(report.mode.rawValue), \(report.threads) thread\(report.threads == 1 ? "" : "s")",
+            "hostmem embed — \(report.rows) × \(report.dim) table, \(report.tableSource) (\(sizes)), batch \(report.batchSize) × pooling \(report.pooling), \(report.distribution), \(report.mode.rawValue), \(report.threads) thread\(report.threads == 1 ? "" : "s")",
             "  hot-row cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches",
             "  kernel: \(report.kernel)",
         ]

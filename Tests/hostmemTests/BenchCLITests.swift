@@ -80,6 +80,30 @@ struct BenchCLITests {
         }
     }
 
+    @Test("embed --table: the user's fp32 table (and its int8 copy) or an 8-bit table, mapped; a file of the wrong size is one line")
+    func embedTable() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-embed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fp32 = folder.appendingPathComponent("table.f32"), int8 = folder.appendingPathComponent("table.u8")
+        try Data((0..<(3000 * 16)).flatMap { withUnsafeBytes(of: Float($0 % 7).bitPattern.littleEndian, Array.init) }).write(to: fp32)
+        try Data(repeating: 1, count: 3000 * (16 + 8)).write(to: int8)
+        for (file, dtype, storages) in [(fp32, "float32", ["float32", "int8RowWise"]), (int8, "int8", ["int8RowWise"])] {
+            let result = try HostMemBinary.run(["embed", "--table", file.path, "--table-dtype", dtype, "--dim", "16", "--batch", "8",
+                                                "--pooling", "4", "--knobs", "plain", "--seconds", "0.05", "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(report["rows"] as? Int == 3000)
+            #expect((report["tableSource"] as? String)?.contains(file.lastPathComponent) == true)
+            #expect((report["results"] as? [[String: Any]])?.compactMap { $0["storage"] as? String } == storages)
+        }
+        let odd = folder.appendingPathComponent("odd.u8")
+        try Data(repeating: 0, count: 100).write(to: odd)
+        let bad = try HostMemBinary.run(["embed", "--table", odd.path, "--table-dtype", "int8", "--dim", "16"])
+        #expect(bad.status == 2, "\(bad.stderr)")
+        #expect(bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+
     @Test("more threads than CPUs: a failure the user can read, exit status 1")
     func tooManyThreads() throws {
         let result = try HostMemBinary.run(["bench", "bandwidth", "--threads", "100000", "--size", "1M", "--no-in-cache"])
