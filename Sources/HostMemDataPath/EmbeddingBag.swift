@@ -57,6 +57,12 @@ public struct EmbeddingBag: Sendable {
     public let mode: Mode
     public var options: Options
     public let cache: HotRowCache?
+    /// The threads lookups run on, started at the first multi-threaded lookup and kept
+    /// (shared by copies of this value).
+    private let pool = PoolHolder()
+
+    /// Fewer lookups than this per thread run on fewer threads.
+    public static let lookupsPerThread = 2048
 
     public init(table: EmbeddingTable, mode: Mode, options: Options = Options(), cache: HotRowCache? = nil) {
         self.table = table
@@ -86,14 +92,15 @@ public struct EmbeddingBag: Sendable {
         for index in indices where index < 0 || Int(index) >= table.rows {
             throw .invalid("index \(index) is outside the table's \(table.rows) rows")
         }
-        let threads = max(1, min(options.threads, bags))
+        // Waking a thread costs microseconds: each one gets at least lookupsPerThread.
+        let threads = max(1, min(options.threads, bags, indices.count / Self.lookupsPerThread))
         let work = BagWork(bag: self, indices: indices, offsets: offsets, weights: weights, output: output)
-        if threads == 1 {
-            work.run(bags: 0..<bags)
-        } else {
-            _ = try? Threads.run(placements: [[Int]?](repeating: nil, count: threads)) { thread in
+        if threads > 1, let pool = pool.pool(workers: threads - 1) {
+            pool.run(tasks: threads) { thread in
                 work.run(bags: (bags * thread / threads)..<(bags * (thread + 1) / threads))
             }
+        } else {
+            work.run(bags: 0..<bags)  // one thread, or no thread could be started
         }
     }
 }
@@ -350,5 +357,19 @@ func addQuantized(_ row: UnsafeRawPointer, weight: Float, into destination: Unsa
     while column < dim {
         destination[column] += weight * (Float(row.load(fromByteOffset: column, as: UInt8.self)) * scale + bias)
         column += 1
+    }
+}
+
+/// A worker pool made on first use and grown when more threads are asked for.
+private final class PoolHolder: @unchecked Sendable {
+    private let lock = Semaphore(value: 1)
+    private var current: WorkerPool?
+
+    func pool(workers: Int) -> WorkerPool? {
+        lock.wait()
+        defer { lock.signal() }
+        if let current, current.workers >= workers { return current }
+        current = try? WorkerPool(workers: workers)
+        return current
     }
 }

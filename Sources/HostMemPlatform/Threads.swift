@@ -118,3 +118,63 @@ public final class ThreadGroup: @unchecked Sendable {
         errorsLock.deallocate()
     }
 }
+
+/// Threads started once and reused for many short parallel steps (an embedding lookup
+/// per batch), where starting threads for each step would cost more than the step.
+/// `run(tasks:)` runs `body(0)` on the caller and `body(1)`… on the pool's threads, and
+/// returns when every task is done; calls from several threads take turns.
+public final class WorkerPool: @unchecked Sendable {
+    /// Threads besides the caller.
+    public let workers: Int
+    private let shared: Shared
+    private var group: ThreadGroup?
+    private let turn = Semaphore(value: 1)
+
+    /// What the caller and the workers share. The body is written before the workers
+    /// are woken and read after they wake (the semaphores order the two).
+    private final class Shared: @unchecked Sendable {
+        let wake: [Semaphore]
+        let finished = Semaphore(value: 0)
+        var body: (@Sendable (Int) -> Void)?
+        var stopping = false
+        init(workers: Int) { wake = (0..<workers).map { _ in Semaphore(value: 0) } }
+    }
+
+    /// A pool of `workers` unbound threads.
+    public init(workers: Int) throws(Threads.Failure) {
+        self.workers = max(0, workers)
+        let shared = Shared(workers: self.workers)
+        self.shared = shared
+        guard self.workers > 0 else { return }
+        group = try ThreadGroup(placements: [[Int]?](repeating: nil, count: self.workers)) { index in
+            while true {
+                shared.wake[index].wait()
+                if shared.stopping { return }
+                shared.body?(index + 1)
+                shared.finished.signal()
+            }
+        }
+    }
+
+    /// Runs `body(task)` for each task in 0..<tasks, at most workers + 1 of them.
+    public func run(tasks: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        precondition(tasks <= workers + 1, "a pool of \(workers) workers runs at most \(workers + 1) tasks")
+        guard tasks > 1 else {
+            if tasks == 1 { body(0) }
+            return
+        }
+        turn.wait()
+        defer { turn.signal() }
+        shared.body = body
+        for worker in 0..<(tasks - 1) { shared.wake[worker].signal() }
+        body(0)
+        for _ in 0..<(tasks - 1) { shared.finished.wait() }
+        shared.body = nil
+    }
+
+    deinit {
+        shared.stopping = true
+        for semaphore in shared.wake { semaphore.signal() }
+        group?.join()
+    }
+}

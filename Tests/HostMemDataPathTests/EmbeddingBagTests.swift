@@ -142,6 +142,31 @@ struct EmbeddingBagTests {
         #expect(throws: DatasetError.self) { try EmbeddingTable.mapped(path: odd, dim: 32, storage: .int8RowWise) }
     }
 
+    @Test("a batch large enough for 3 threads (pooled threads, reused across calls) equals the reference, every kernel, plain and sorted")
+    func threaded() throws {
+        let table = try EmbeddingTable.random(rows: 5000, dim: 144, seed: 21)
+        var generator = SplitMix64(seed: 5)
+        let bags = 300, pooling = 25  // 7500 lookups: 3 threads of 2048 or more
+        let indices = (0..<(bags * pooling)).map { _ in Int32(generator.next(below: 5000)) }
+        let offsets = (0..<bags).map { Int32($0 * pooling) }
+        let weights = indices.indices.map { Float($0 % 3) - 0.5 }
+        let expected = Self.reference(table, indices, offsets, weights, .sum)
+        #expect(indices.count / EmbeddingBag.lookupsPerThread >= 3)
+        for kernel in EmbeddingBag.Kernel.allCases {
+            for sorted in [false, true] {
+                var options = EmbeddingBag.Options()
+                options.threads = 3
+                options.widestKernel = kernel
+                options.sortAndDeduplicate = sorted
+                let bag = EmbeddingBag(table: table, mode: .sum, options: options)
+                for _ in 0..<3 {  // the same pool each time
+                    let got = try run(bag, (indices, offsets, weights), weighted: true)
+                    #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "\(kernel) sorted \(sorted)")
+                }
+            }
+        }
+    }
+
     @Test("empty bags give zeros")
     func emptyBags() throws {
         let table = try EmbeddingTable.random(rows: 10, dim: 8, seed: 1)

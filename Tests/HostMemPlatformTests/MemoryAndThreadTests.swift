@@ -102,4 +102,29 @@ struct MemoryAndThreadTests {
         #expect(getpid() == FileSystem.processID())
         #expect(library.function("hostmem_no_such_symbol", as: GetPID.self) == nil)
     }
+
+    @Test("a worker pool runs each task once per call, on the caller and its threads, many calls in a row and from two callers")
+    func workerPool() throws {
+        let pool = try WorkerPool(workers: 2)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 6)
+        counts.initialize(repeating: 0, count: 6)
+        defer { counts.deallocate() }
+        let box = UnsafeSendable(counts)
+        for round in 0..<200 {
+            pool.run(tasks: 1 + round % 3) { task in box.pointer[task] += 1 }
+        }
+        // Tasks 0, 1, 2 ran in rounds with at least 1, 2, 3 tasks.
+        #expect(Array(UnsafeBufferPointer(start: counts, count: 3)) == [200, 133, 66])
+        _ = try Threads.run(placements: [nil, nil]) { caller in
+            for _ in 0..<100 { pool.run(tasks: 3) { task in box.pointer[3 + task] += 1 } }
+            return caller
+        }
+        #expect(Array(UnsafeBufferPointer(start: counts + 3, count: 3)) == [200, 200, 200])
+    }
+}
+
+/// A pointer handed to threads that each write their own element.
+private struct UnsafeSendable: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int>
+    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
 }
