@@ -3,9 +3,9 @@
 //
 // Bag kernels (fp32 or 8-bit rows): each bag is summed a block of columns at a time in
 // registers (AVX-512: 128 columns in eight 512-bit accumulators, so a 128-wide row is one
-// pass; AVX2: 64 columns in eight 256-bit ones), and written once. Each row `prefetch` lookups ahead is
-// prefetched into L2 (every cache line, once; with several column passes the prefetches
-// are spread over them). Prefetching into L2 rather than L1 matters: measured on Zen 4,
+// pass; AVX2: 64 columns in eight 256-bit ones), and written once. Each row `prefetch`
+// lookups ahead is prefetched into L2 (every cache line, once; with several column passes
+// the prefetches are spread over them). Prefetching into L2 rather than L1 matters: measured on Zen 4,
 // the L1 has few miss buffers and T0 prefetches stall on them, while L2 ones keep far
 // more lines in flight (fp32 4 M × 128 uniform: 11 → 17 M lookups/s).
 //
@@ -34,7 +34,7 @@ static inline long bag_end(const int *offsets, long n_offsets, long n_indices, l
 /// Every cache line of a row, once each (an int8 row need not start on a line).
 static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
     uintptr_t line = (uintptr_t)row & ~(uintptr_t)63, end = (uintptr_t)row + (uintptr_t)bytes;
-    for (; line < end; line += 64) __builtin_prefetch((const void *)line, 0, 1);
+    for (; line < end; line += 64) hostmem_prefetch((const void *)line);
 }
 
 /// The address of `row`: the hot-row cache's copy when it holds the row, else the table's.

@@ -250,30 +250,37 @@ private struct BagWork: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { bagOf in
                 for b in bags { for position in start(b)..<end(b) { bagOf[position - first] = Int32(b) } }
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: table.dim) { values in
+                    // Sorted, the rows to come are known: prefetch distinct rows ahead.
+                    let ahead = max(16, bag.options.prefetchDistance)
                     let kernel = bag.kernel
                     if kernel != .swift {
-                        // Sorted, the rows to come are known: prefetch distinct rows ahead.
                         let sum = kernel == .avx512 ? hostmem_sorted_sum_avx512 : hostmem_sorted_sum_avx2
                         withKernelCache { cache in
                             sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0,
                                 keys.baseAddress, count, first, bagOf.baseAddress, weights?.baseAddress, output.baseAddress,
-                                max(16, bag.options.prefetchDistance), values.baseAddress, cache)
+                                ahead, values.baseAddress, cache)
                         }
                         return
                     }
+                    // The same walk as the C kernels': `cursor` is the first run not prefetched.
+                    func runEnd(_ at: Int) -> Int {
+                        var end = at
+                        while end < count && keys[end] >> 32 == keys[at] >> 32 { end += 1 }
+                        return end
+                    }
+                    var cursor = 0
+                    for _ in 0..<ahead where cursor < count {
+                        prefetchRow(Int(keys[cursor] >> 32))
+                        cursor = runEnd(cursor)
+                    }
                     var index = 0
-                    var prefetched = 0
-                    var lastPrefetched = -1
-                    let ahead = max(8, bag.options.prefetchDistance)
                     while index < count {
-                        while prefetched < count && prefetched < index + ahead {
-                            let upcoming = Int(keys[prefetched] >> 32)
-                            if upcoming != lastPrefetched { prefetchRow(upcoming); lastPrefetched = upcoming }
-                            prefetched += 1
+                        if cursor < count {
+                            prefetchRow(Int(keys[cursor] >> 32))
+                            cursor = runEnd(cursor)
                         }
                         let row = Int(keys[index] >> 32)
-                        var next = index + 1
-                        while next < count && Int(keys[next] >> 32) == row { next += 1 }
+                        let next = runEnd(index)
                         load(row: row, into: values.baseAddress!)
                         for entry in index..<next {
                             let position = Int(keys[entry] & 0xFFFF_FFFF)

@@ -127,7 +127,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// Threads besides the caller.
     public let workers: Int
     private let shared: Shared
-    private var group: ThreadGroup?
+    private let group: ThreadGroup?
     private let turn = Semaphore(value: 1)
 
     /// What the caller and the workers share. The body is written before the workers
@@ -145,7 +145,10 @@ public final class WorkerPool: @unchecked Sendable {
         self.workers = max(0, workers)
         let shared = Shared(workers: self.workers)
         self.shared = shared
-        guard self.workers > 0 else { return }
+        guard self.workers > 0 else {
+            group = nil
+            return
+        }
         group = try ThreadGroup(placements: [[Int]?](repeating: nil, count: self.workers)) { index in
             while true {
                 shared.wake[index].wait()

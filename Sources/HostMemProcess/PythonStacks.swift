@@ -34,14 +34,12 @@ public enum PythonStacks {
                 stack = rest
                 depth += 1
             }
-            let otherThread = stack.hasPrefix("Thread._bootstrap") || stack.hasPrefix("_bootstrap")
+            if stack.hasPrefix("Thread._bootstrap") || stack.hasPrefix("_bootstrap") { continue }
             if depth >= 2 {
-                if otherThread { continue }
                 workerTotal += count
                 if stack.contains("fetch"), stack.contains("__getitem__"), !stack.contains("__getitems__") { perSample += count }
                 continue
             }
-            if otherThread { continue }
             mainTotal += count
             if waitingFrames.contains(where: { stack.contains($0) }) { waiting += count }
         }

@@ -9,9 +9,9 @@ struct Embed: AsyncParsableCommand {
         abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (sort+dedup, hot-row cache, prefetch).",
         discussion: """
             Builds a random rows × dim fp32 table in memory (or maps --table) and its \
-            FBGEMM-style 8-bit row-wise copy, draws 8 batches of batch × pooling indices (uniform, or Zipf \
-            with ranks scattered over the table), and runs each setting for --seconds after \
-            two warm-up batches. GB/s counts each lookup's stored row bytes.
+            FBGEMM-style 8-bit row-wise copy, draws 8 batches of batch × pooling indices \
+            (uniform, or Zipf with ranks scattered over the table), and runs each setting \
+            for --seconds after two warm-up batches. GB/s counts each lookup's stored row bytes.
             """
     )
 
@@ -54,8 +54,12 @@ struct Embed: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Measure this table instead of a random one: a raw file of rows (fp32, or 8-bit row-wise: dim codes, then a fp32 scale and bias), memory-mapped read-only; --rows is then the file's.", valueName: "FILE"))
     var table: String?
 
-    @Option(name: .long, help: "The --table file's rows: float32 or int8 (8-bit row-wise).")
-    var tableDtype = "float32"
+    @Option(name: .long, help: "The --table file's rows: float32, or int8 (8-bit row-wise).")
+    var tableDtype = TableDtype.float32
+
+    enum TableDtype: String, ExpressibleByArgument, CaseIterable {
+        case float32, int8
+    }
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
@@ -84,7 +88,6 @@ struct Embed: AsyncParsableCommand {
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
         _ = try distribution()
         _ = try chosenKnobs()
-        guard ["float32", "int8"].contains(tableDtype) else { throw ValidationError("--table-dtype must be float32 or int8") }
     }
 
     func chosenKnobs() throws -> [EmbeddingBenchmark.Knob] {
@@ -113,11 +116,10 @@ struct Embed: AsyncParsableCommand {
         benchmark.knobs = try chosenKnobs()
         if let table {
             do {
-                benchmark.table = try EmbeddingTable.mapped(path: table, dim: dim, storage: tableDtype == "int8" ? .int8RowWise : .float32)
+                benchmark.table = try EmbeddingTable.mapped(path: table, dim: dim, storage: tableDtype == .int8 ? .int8RowWise : .float32)
             } catch {
                 throw CommandFailure(message: "\(error)", status: .usage)
             }
-            benchmark.storages = tableDtype == "int8" ? [.int8RowWise] : [.float32, .int8RowWise]
             benchmark.tableSource = "mapped from \(table)"
         }
         if let indices {
