@@ -3,9 +3,10 @@ import HostMemPlatform
 
 /// Pooled embedding lookups (PyTorch's `nn.EmbeddingBag`): for each bag, the sum or
 /// mean of its rows (optionally weighted per sample) written into the caller's output,
-/// multi-threaded over bags. Knobs: sort and deduplicate a thread's indices so each
-/// row is read once and in address order; a hot-row cache holding the most frequent
-/// rows compactly in local memory; software prefetch of the rows a few lookups ahead.
+/// multi-threaded over bags. Knobs: deduplicate a thread's indices so each distinct row
+/// is fetched from memory once, ahead of its first use; a hot-row cache holding the most
+/// frequent rows compactly in local memory; software prefetch of the rows a few lookups
+/// ahead.
 public struct EmbeddingBag: Sendable {
     public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
         case sum, mean
@@ -28,7 +29,12 @@ public struct EmbeddingBag: Sendable {
         /// The widest kernel to use. The one used is the widest this CPU runs for which
         /// the dimension is a multiple of the vector (16 floats for AVX-512, 8 for AVX2).
         public var widestKernel = Kernel.avx512
-        public var sortAndDeduplicate = false
+        /// Prefetch each distinct row of a thread's lookups once, `max(16, prefetchDistance)`
+        /// first uses ahead (see `runDeduplicated`).
+        public var deduplicate = false
+        /// Find first uses by sorting the lookups even where a bitmap of the table's rows
+        /// would do (tests; tables of more than 2^27 rows always sort).
+        var deduplicateBySorting = false
         /// Lookups ahead to prefetch; 0 turns it off.
         public var prefetchDistance = 0
         public var threads = 1
@@ -121,10 +127,10 @@ private struct BagWork: @unchecked Sendable {
         let dim = bag.table.dim
         let out = output.baseAddress! + bags.lowerBound * dim
         out.initialize(repeating: 0, count: bags.count * dim)
-        if bag.options.sortAndDeduplicate {
-            runSorted(bags: bags)
+        if bag.options.deduplicate {
+            runDeduplicated(bags: bags)
         } else {
-            runPlain(bags: bags)
+            runBags(bags, distance: bag.options.prefetchDistance, distinct: nil)
         }
         if bag.mode == .mean {
             for b in bags {
@@ -140,10 +146,11 @@ private struct BagWork: @unchecked Sendable {
     /// Bag by bag. Each bag is summed 32 columns at a time in registers (four
     /// SIMD8 accumulators) over all its rows, so the output is written once per bag
     /// rather than read and written for every row; the rows stay in L1 between the
-    /// column blocks. With prefetch on, the rows `prefetchDistance` lookups ahead are
-    /// requested while this bag is summed, spread over its column blocks so the memory
-    /// system always has requests in flight.
-    private func runPlain(bags: Range<Int>) {
+    /// column blocks. With prefetch on, the rows `distance` lookups ahead are requested
+    /// while this bag is summed, spread over its column blocks so the memory system
+    /// always has requests in flight; with `distinct`, the distinct rows `distance`
+    /// first uses ahead instead, before each bag.
+    private func runBags(_ bags: Range<Int>, distance: Int, distinct: UnsafePointer<hostmem_distinct_rows>?) {
         let table = bag.table
         let kernel = bag.kernel
         if kernel != .swift {
@@ -151,26 +158,34 @@ private struct BagWork: @unchecked Sendable {
             withKernelCache { cache in
                 sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0, indices.baseAddress, indices.count,
                     offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound, weights?.baseAddress,
-                    output.baseAddress, bag.options.prefetchDistance, cache)
+                    output.baseAddress, distance, cache, distinct)
             }
             return
         }
         let dim = table.dim
-        let distance = bag.options.prefetchDistance
+        let lookupDistance = distinct == nil ? distance : 0
         let lastIndex = end(bags.upperBound - 1)
         let blocks = max(1, dim / 32)
+        var seen = 0, prefetched = 0  // first uses so far; distinct rows prefetched
         for b in bags {
             let destination = output.baseAddress! + b * dim
             let first = start(b), last = end(b)
+            if let distinct = distinct?.pointee, distance > 0 {
+                for position in first..<last { seen += Int(distinct.first_use[position - distinct.first_position]) }
+                while prefetched < min(distinct.count, seen + distance) {
+                    prefetchRow(Int(distinct.rows[prefetched]))
+                    prefetched += 1
+                }
+            }
             var block = 0
             while block + 32 <= dim {
                 var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>(), sum2 = SIMD8<Float>(), sum3 = SIMD8<Float>()
                 let pass = block / 32
                 for position in first..<last {
-                    if distance > 0 {
+                    if lookupDistance > 0 {
                         // This pass's share of the lookups `distance` ahead of the bag.
-                        let ahead = last + distance - (last - first) + (position - first) * blocks + pass
-                        if ahead >= last, ahead < lastIndex, (position - first) * blocks + pass < distance {
+                        let ahead = last + lookupDistance - (last - first) + (position - first) * blocks + pass
+                        if ahead >= last, ahead < lastIndex, (position - first) * blocks + pass < lookupDistance {
                             prefetchRow(Int(indices[ahead]))
                         }
                     }
@@ -206,8 +221,8 @@ private struct BagWork: @unchecked Sendable {
             // Columns past the last whole block of 32: row by row, through memory.
             if block < dim {
                 for position in first..<last {
-                    if block == 0, distance > 0, position + distance < lastIndex {
-                        prefetchRow(Int(indices[position + distance]))
+                    if block == 0, lookupDistance > 0, position + lookupDistance < lastIndex {
+                        prefetchRow(Int(indices[position + lookupDistance]))
                     }
                     accumulateTail(row: Int(indices[position]), weight: weights?[position] ?? 1, from: block, into: destination)
                 }
@@ -234,61 +249,28 @@ private struct BagWork: @unchecked Sendable {
         }
     }
 
-    /// The thread's (row, position) pairs sorted by row: each distinct row is read once,
-    /// in address order (prefetched a few rows ahead), and added to every bag that holds it.
-    private func runSorted(bags: Range<Int>) {
+    /// Dedup: each distinct row's first use among the thread's lookups is found (a bit
+    /// per table row, or by sorting the lookups), and the distinct rows in that order are
+    /// the prefetch stream: each is fetched from memory once, and `max(16,
+    /// prefetchDistance)` of them are in flight however often the hot ones repeat. The
+    /// bags are then summed in registers as without the knob, repeats read from cache.
+    /// Measured on Zipf batches, adding each distinct row into every bag that holds it
+    /// (rows in address order) was 1.5× slower: it reads and writes a bag's output per
+    /// lookup, and the repeats it saves were cache hits.
+    private func runDeduplicated(bags: Range<Int>) {
         let first = start(bags.lowerBound), last = end(bags.upperBound - 1)
         let count = last - first
         guard count > 0 else { return }
-        let table = bag.table
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * count) { buffer in
-            let keys = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
-            let scratch = UnsafeMutableBufferPointer(rebasing: buffer[count..<(2 * count)])
-            for position in first..<last { keys[position - first] = UInt64(UInt32(indices[position])) << 32 | UInt64(position) }
-            RadixSort.sort(keys, scratch: scratch, shift: 32, bits: RadixSort.bits(below: table.rows))
-            // Which bag each position belongs to: walk the bags once.
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { bagOf in
-                for b in bags { for position in start(b)..<end(b) { bagOf[position - first] = Int32(b) } }
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: table.dim) { values in
-                    // Sorted, the rows to come are known: prefetch distinct rows ahead.
-                    let ahead = max(16, bag.options.prefetchDistance)
-                    let kernel = bag.kernel
-                    if kernel != .swift {
-                        let sum = kernel == .avx512 ? hostmem_sorted_sum_avx512 : hostmem_sorted_sum_avx2
-                        withKernelCache { cache in
-                            sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0,
-                                keys.baseAddress, count, first, bagOf.baseAddress, weights?.baseAddress, output.baseAddress,
-                                ahead, values.baseAddress, cache)
-                        }
-                        return
-                    }
-                    // The same walk as the C kernels': `cursor` is the first run not prefetched.
-                    func runEnd(_ at: Int) -> Int {
-                        var end = at
-                        while end < count && keys[end] >> 32 == keys[at] >> 32 { end += 1 }
-                        return end
-                    }
-                    var cursor = 0
-                    for _ in 0..<ahead where cursor < count {
-                        prefetchRow(Int(keys[cursor] >> 32))
-                        cursor = runEnd(cursor)
-                    }
-                    var index = 0
-                    while index < count {
-                        if cursor < count {
-                            prefetchRow(Int(keys[cursor] >> 32))
-                            cursor = runEnd(cursor)
-                        }
-                        let row = Int(keys[index] >> 32)
-                        let next = runEnd(index)
-                        load(row: row, into: values.baseAddress!)
-                        for entry in index..<next {
-                            let position = Int(keys[entry] & 0xFFFF_FFFF)
-                            let weight = weights?[position] ?? 1
-                            addScaled(values.baseAddress!, weight: weight, into: output.baseAddress! + Int(bagOf[position - first]) * table.dim, dim: table.dim)
-                        }
-                        index = next
-                    }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * count) { keys in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { firstUse in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { rows in
+                    let distinct = hostmem_first_uses(
+                        indices.baseAddress! + first, count, bag.table.rows, bag.options.deduplicateBySorting ? 0 : 1,
+                        keys.baseAddress, keys.baseAddress! + count, firstUse.baseAddress, rows.baseAddress)
+                    var stream = hostmem_distinct_rows(
+                        rows: UnsafePointer(rows.baseAddress), count: distinct,
+                        first_use: UnsafePointer(firstUse.baseAddress), first_position: first)
+                    runBags(bags, distance: max(16, bag.options.prefetchDistance), distinct: &stream)
                 }
             }
         }
@@ -310,60 +292,10 @@ private struct BagWork: @unchecked Sendable {
         }
     }
 
-    /// Row values as fp32 into `values` (dequantized for int8).
-    @inline(__always)
-    private func load(row: Int, into values: UnsafeMutablePointer<Float>) {
-        let table = bag.table
-        values.initialize(repeating: 0, count: table.dim)
-        switch table.storage {
-        case .float32: addScaled(rowAddress(row).assumingMemoryBound(to: Float.self), weight: 1, into: values, dim: table.dim)
-        case .int8RowWise: addQuantized(rowAddress(row), weight: 1, into: values, dim: table.dim)
-        }
-    }
-
     /// Runs `body` with the hot cache as the C kernels read it (nil without one).
     private func withKernelCache<R>(_ body: (UnsafePointer<hostmem_row_cache>?) -> R) -> R {
         guard let view = bag.cache?.kernelView else { return body(nil) }
         return withUnsafePointer(to: view) { body($0) }
-    }
-}
-
-/// destination[0..<dim] += weight × source[0..<dim], eight lanes at a time.
-@inline(__always)
-func addScaled(_ source: UnsafePointer<Float>, weight: Float, into destination: UnsafeMutablePointer<Float>, dim: Int) {
-    let w = SIMD8<Float>(repeating: weight)
-    let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
-    var column = 0
-    while column + 8 <= dim {
-        let value = from.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self)
-        let sum = to.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self) + w * value
-        to.storeBytes(of: sum, toByteOffset: column * 4, as: SIMD8<Float>.self)
-        column += 8
-    }
-    while column < dim {
-        destination[column] += weight * source[column]
-        column += 1
-    }
-}
-
-/// destination += weight × (code × scale + bias) for an FBGEMM-style 8-bit row.
-@inline(__always)
-func addQuantized(_ row: UnsafeRawPointer, weight: Float, into destination: UnsafeMutablePointer<Float>, dim: Int) {
-    let scale = row.loadUnaligned(fromByteOffset: dim, as: Float.self)
-    let bias = row.loadUnaligned(fromByteOffset: dim + 4, as: Float.self)
-    let a = SIMD8<Float>(repeating: weight * scale), c = SIMD8<Float>(repeating: weight * bias)
-    let to = UnsafeMutableRawPointer(destination)
-    var column = 0
-    while column + 8 <= dim {
-        let codes = row.loadUnaligned(fromByteOffset: column, as: SIMD8<UInt8>.self)
-        let values = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: codes))
-        let sum = to.loadUnaligned(fromByteOffset: column * 4, as: SIMD8<Float>.self) + a * values + c
-        to.storeBytes(of: sum, toByteOffset: column * 4, as: SIMD8<Float>.self)
-        column += 8
-    }
-    while column < dim {
-        destination[column] += weight * (Float(row.load(fromByteOffset: column, as: UInt8.self)) * scale + bias)
-        column += 1
     }
 }
 

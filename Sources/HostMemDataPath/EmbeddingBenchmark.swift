@@ -17,7 +17,7 @@ public struct EmbeddingBenchmark: Sendable {
     }
 
     public enum Knob: String, Sendable, Hashable, Codable, CaseIterable {
-        case plain, sortDedup = "sort+dedup", hotCache = "hot-cache", prefetch
+        case plain, dedup, hotCache = "hot-cache", prefetch
     }
 
     public struct Result: Sendable, Hashable, Codable {
@@ -144,7 +144,7 @@ public struct EmbeddingBenchmark: Sendable {
                 progress("\(storage.rawValue), \(knob.rawValue)")
                 var options = EmbeddingBag.Options()
                 options.threads = threads
-                options.sortAndDeduplicate = knob == .sortDedup
+                options.deduplicate = knob == .dedup
                 options.prefetchDistance = knob == .prefetch ? prefetchDistance : 0
                 var cache: HotRowCache?
                 if knob == .hotCache {

@@ -1,3 +1,4 @@
+import CHostMemShim
 import HostMemPlatform
 import Testing
 @testable import HostMemDataPath
@@ -5,6 +6,17 @@ import Testing
 /// The embedding bag against a straightforward reference.
 struct EmbeddingBagTests {
     static let rows = 500, dim = 44  // one 32-column block in registers, then a tail of 12 (8 + 4)
+
+    /// Lookups without dedup, and with it, first uses found with the bitmap or by sorting.
+    enum Dedup: CaseIterable, CustomStringConvertible {
+        case off, bitmap, sort
+        func apply(to options: inout EmbeddingBag.Options) {
+            options.deduplicate = self != .off
+            options.deduplicateBySorting = self == .sort
+        }
+        var description: String { "dedup \(self == .off ? "off" : self == .bitmap ? "by bitmap" : "by sorting")" }
+    }
+    static let dedups = Dedup.allCases
 
     /// sum or mean of (weight ×) rows per bag, in Double.
     static func reference(_ table: EmbeddingTable, _ indices: [Int32], _ offsets: [Int32], _ weights: [Float]?, _ mode: EmbeddingBag.Mode) -> [Double] {
@@ -61,19 +73,19 @@ struct EmbeddingBagTests {
         let hot = input.indices.withUnsafeBufferPointer { HotRowCache.mostFrequent($0, limit: 50) }
         let cache = HotRowCache(table: table, bytes: 25 * table.rowBytes, hotRows: hot)
         #expect(cache.count == 25)
-        for sorted in [false, true] {
+        for dedup in Self.dedups {
             for prefetch in [0, 4] {
                 for threads in [1, 3] {
                     for useCache in [false, true] {
                         for kernel in EmbeddingBag.Kernel.allCases {
                             var options = EmbeddingBag.Options()
-                            options.sortAndDeduplicate = sorted
+                            dedup.apply(to: &options)
                             options.prefetchDistance = prefetch
                             options.threads = threads
                             options.widestKernel = kernel
                             let got = try run(EmbeddingBag(table: table, mode: mode, options: options, cache: useCache ? cache : nil), input, weighted: weighted)
                             #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-4 },
-                                    "dim \(dim) sorted \(sorted) prefetch \(prefetch) threads \(threads) cache \(useCache) kernel \(kernel)")
+                                    "dim \(dim) \(dedup) prefetch \(prefetch) threads \(threads) cache \(useCache) kernel \(kernel)")
                         }
                     }
                 }
@@ -95,7 +107,7 @@ struct EmbeddingBagTests {
         #expect(EmbeddingBag(table: wide.table, mode: .sum, cache: cache).kernel == wide.kernel)
     }
 
-    @Test("rows the hot cache holds are read from it, by every kernel, plain, prefetching and sorted, fp32 and int8")
+    @Test("rows the hot cache holds are read from it, by every kernel, plain, prefetching and deduplicating, fp32 and int8")
     func cacheIsRead() throws {
         for quantize in [false, true] {
             let fp32 = try EmbeddingTable.random(rows: 64, dim: 144, seed: 9)
@@ -108,14 +120,14 @@ struct EmbeddingBagTests {
             for row in [5, 9] { (writable + row * table.rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: table.rowBytes) }
             let nine = table.values(ofRow: 9)
             for kernel in EmbeddingBag.Kernel.allCases {
-                for (sorted, prefetch) in [(false, 0), (false, 2), (true, 0)] {
+                for (dedup, prefetch) in [(Dedup.off, 0), (.off, 2), (.bitmap, 0), (.sort, 0)] {
                     var options = EmbeddingBag.Options()
                     options.widestKernel = kernel
-                    options.sortAndDeduplicate = sorted
+                    dedup.apply(to: &options)
                     options.prefetchDistance = prefetch
                     let got = try run(EmbeddingBag(table: table, mode: .sum, options: options, cache: cache), ([5, 7, 9], [0, 2], []), weighted: false)
-                    #expect(zip(got[0..<144], expected[0..<144]).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "bag 0, \(kernel) sorted \(sorted)")
-                    #expect(zip(got[144...], nine).allSatisfy { $0 == $1 }, "bag 1 reads the table, \(kernel) sorted \(sorted)")
+                    #expect(zip(got[0..<144], expected[0..<144]).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "bag 0, \(kernel) \(dedup)")
+                    #expect(zip(got[144...], nine).allSatisfy { $0 == $1 }, "bag 1 reads the table, \(kernel) \(dedup)")
                 }
             }
         }
@@ -142,7 +154,7 @@ struct EmbeddingBagTests {
         #expect(throws: DatasetError.self) { try EmbeddingTable.mapped(path: odd, dim: 32, storage: .int8RowWise) }
     }
 
-    @Test("a batch large enough for 3 threads (pooled threads, reused across calls) equals the reference, every kernel, plain and sorted")
+    @Test("a batch large enough for 3 threads (pooled threads, reused across calls) equals the reference, every kernel, with and without dedup")
     func threaded() throws {
         let table = try EmbeddingTable.random(rows: 5000, dim: 144, seed: 21)
         var generator = SplitMix64(seed: 5)
@@ -153,15 +165,15 @@ struct EmbeddingBagTests {
         let expected = Self.reference(table, indices, offsets, weights, .sum)
         #expect(indices.count / EmbeddingBag.lookupsPerThread >= 3)
         for kernel in EmbeddingBag.Kernel.allCases {
-            for sorted in [false, true] {
+            for dedup in Self.dedups {
                 var options = EmbeddingBag.Options()
                 options.threads = 3
                 options.widestKernel = kernel
-                options.sortAndDeduplicate = sorted
+                dedup.apply(to: &options)
                 let bag = EmbeddingBag(table: table, mode: .sum, options: options)
                 for _ in 0..<3 {  // the same pool each time
                     let got = try run(bag, (indices, offsets, weights), weighted: true)
-                    #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "\(kernel) sorted \(sorted)")
+                    #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "\(kernel) \(dedup)")
                 }
             }
         }
@@ -191,14 +203,14 @@ struct EmbeddingBagTests {
             let wide = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 6).quantized()
             for mode in EmbeddingBag.Mode.allCases {
                 let expected = Self.reference(wide, input.indices, input.offsets, input.weights, mode)
-                for sorted in [false, true] {
+                for dedup in Self.dedups {
                     for kernel in EmbeddingBag.Kernel.allCases {
                         var options = EmbeddingBag.Options()
-                        options.sortAndDeduplicate = sorted
+                        dedup.apply(to: &options)
                         options.widestKernel = kernel
                         options.prefetchDistance = 4
                         let got = try run(EmbeddingBag(table: wide, mode: mode, options: options), input, weighted: true)
-                        #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "dim \(dim) sorted \(sorted) kernel \(kernel)")
+                        #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "dim \(dim) \(dedup) kernel \(kernel)")
                     }
                 }
             }
@@ -227,5 +239,35 @@ struct EmbeddingBagTests {
         var scratch = [UInt64](repeating: 0, count: count)
         keys.withUnsafeMutableBufferPointer { k in scratch.withUnsafeMutableBufferPointer { RadixSort.sort(k, scratch: $0, shift: 32, bits: RadixSort.bits(below: 4_000_000)) } }
         #expect(keys == expected)
+    }
+
+    @Test("first uses: the bitmap and the sort mark the same lookups and list the distinct rows in first-use order; the bitmap is left clear", arguments: [1, 300, 20000])
+    func firstUses(count: Int) {
+        var generator = SplitMix64(seed: UInt64(count) &+ 7)
+        let tableRows = 1000  // many repeats
+        let indices = (0..<count).map { _ in Int32(generator.next(below: tableRows)) }
+        var seen = Set<Int32>()
+        let expectedFirst = indices.map { seen.insert($0).inserted ? UInt8(1) : 0 }
+        var order = Set<Int32>()
+        let expectedRows = indices.filter { order.insert($0).inserted }
+        for round in 0..<2 {  // a second call finds the same first uses only if the bits were cleared
+            for allowBitmap in [Int32(1), 0] {
+                var keys = [UInt64](repeating: 0, count: 2 * count)
+                var firstUse = [UInt8](repeating: 9, count: count)
+                var rows = [Int32](repeating: -1, count: count)
+                let distinct = indices.withUnsafeBufferPointer { i in
+                    keys.withUnsafeMutableBufferPointer { k in
+                        firstUse.withUnsafeMutableBufferPointer { f in
+                            rows.withUnsafeMutableBufferPointer { r in
+                                hostmem_first_uses(i.baseAddress, count, tableRows, allowBitmap, k.baseAddress, k.baseAddress! + count, f.baseAddress, r.baseAddress)
+                            }
+                        }
+                    }
+                }
+                #expect(distinct == expectedRows.count, "round \(round) bitmap \(allowBitmap)")
+                #expect(firstUse == expectedFirst, "round \(round) bitmap \(allowBitmap)")
+                #expect(Array(rows[0..<distinct]) == expectedRows, "round \(round) bitmap \(allowBitmap)")
+            }
+        }
     }
 }

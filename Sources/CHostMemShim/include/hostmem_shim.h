@@ -54,29 +54,44 @@ typedef struct hostmem_row_cache {
     const unsigned char *rows;
 } hostmem_row_cache;
 
+/// The sort+dedup knob's prefetch stream: `rows` the `count` distinct rows of the lookups
+/// from `first_position` on, in the order of their first use; `first_use[p - first_position]`
+/// is 1 where lookup p is the first use of its row, else 0.
+typedef struct hostmem_distinct_rows {
+    const int32_t *rows;
+    long count;
+    const uint8_t *first_use;
+    long first_position;
+} hostmem_distinct_rows;
+
+/// Tables of at most this many rows are deduplicated with a bitmap of their rows (a bit
+/// each, 16 MiB at most, one per thread, kept); larger ones by sorting the lookups.
+#define HOSTMEM_DEDUP_BITMAP_ROWS (1l << 27)
+
+/// Fills a dedup stream for `count` lookups of a `table_rows`-row table: marks each row's
+/// first use in `first_use` (count bytes) and lists the distinct rows in that order in
+/// `rows` (count entries); returns how many there are. Found with this thread's bitmap
+/// of the table's rows when the table has at most HOSTMEM_DEDUP_BITMAP_ROWS rows (and the
+/// bitmap can be allocated, and `allow_bitmap`), else by radix-sorting (row << 32 | position)
+/// keys in `keys` with `scratch` (count entries each; unused with the bitmap).
+long hostmem_first_uses(const int *indices, long count, long table_rows, int allow_bitmap, uint64_t *keys,
+                        uint64_t *scratch, uint8_t *first_use, int32_t *rows);
+
 /// Embedding-bag sum over bags [first_bag, end_bag): out[b] = Σ weight × table[indices[p]]
 /// for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last one to n_indices).
 /// `int8`: rows are 8-bit row-wise (dim uint8 codes, fp32 scale, fp32 bias), else fp32.
-/// `weights` may be NULL. Rows `prefetch` lookups ahead are prefetched into L2 (0: none).
-/// Rows the `cache` holds (NULL: none) are read from it. `dim` a multiple of 16 (AVX-512)
-/// or 8 (AVX2 + FMA); check the CPU first.
+/// `weights` may be NULL. Rows `prefetch` ahead are prefetched into L2 (0: none): the
+/// lookup's that far ahead, or with `distinct` (NULL: none) the distinct row that many
+/// first uses ahead. Rows the `cache` holds (NULL: none) are read from it. `dim` a
+/// multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
 void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
                             const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
-                            float *out, long prefetch, const hostmem_row_cache *cache);
+                            float *out, long prefetch, const hostmem_row_cache *cache,
+                            const hostmem_distinct_rows *distinct);
 void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indices, long n_indices,
                           const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
-                          float *out, long prefetch, const hostmem_row_cache *cache);
-
-/// Adds each distinct row once per bag that holds it: `keys` are (row << 32 | position)
-/// sorted by row, bag_of[position - first_position] the bag of each position, `out` rows
-/// of `dim` floats already zeroed. `int8`: the table is 8-bit row-wise, dequantized into
-/// `values` (dim floats). Distinct rows `prefetch` ahead are prefetched into L2.
-void hostmem_sorted_sum_avx512(const void *table, long dim, int int8, const uint64_t *keys, long count,
-                               long first_position, const int *bag_of, const float *weights, float *out,
-                               long prefetch, float *values, const hostmem_row_cache *cache);
-void hostmem_sorted_sum_avx2(const void *table, long dim, int int8, const uint64_t *keys, long count,
-                             long first_position, const int *bag_of, const float *weights, float *out,
-                             long prefetch, float *values, const hostmem_row_cache *cache);
+                          float *out, long prefetch, const hostmem_row_cache *cache,
+                          const hostmem_distinct_rows *distinct);
 
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
