@@ -146,10 +146,9 @@ private struct BagWork: @unchecked Sendable {
     /// Bag by bag. Each bag is summed 32 columns at a time in registers (four
     /// SIMD8 accumulators) over all its rows, so the output is written once per bag
     /// rather than read and written for every row; the rows stay in L1 between the
-    /// column blocks. With prefetch on, the rows `distance` lookups ahead are requested
-    /// while this bag is summed, spread over its column blocks so the memory system
-    /// always has requests in flight; with `distinct`, the distinct rows `distance`
-    /// first uses ahead instead, before each bag.
+    /// column blocks. With prefetch on, before each bag the rows up to `distance` lookups
+    /// past it are requested (with `distinct`: the distinct rows up to `distance` first
+    /// uses past it), each once, as the C kernels do.
     private func runBags(_ bags: Range<Int>, distance: Int, distinct: UnsafePointer<hostmem_distinct_rows>?) {
         let table = bag.table
         let kernel = bag.kernel
@@ -163,32 +162,29 @@ private struct BagWork: @unchecked Sendable {
             return
         }
         let dim = table.dim
-        let lookupDistance = distinct == nil ? distance : 0
-        let lastIndex = end(bags.upperBound - 1)
-        let blocks = max(1, dim / 32)
-        var seen = 0, prefetched = 0  // first uses so far; distinct rows prefetched
+        // What is prefetched: the lookups' rows, or the distinct rows in first-use order.
+        let stream = distinct?.pointee.rows ?? indices.baseAddress!
+        let streamEnd = distinct?.pointee.count ?? end(bags.upperBound - 1)
+        var prefetched = distinct == nil ? start(bags.lowerBound) : 0  // the next entry of `stream` to prefetch
+        var seen = 0  // first uses up to the end of this bag
         for b in bags {
             let destination = output.baseAddress! + b * dim
             let first = start(b), last = end(b)
-            if let distinct = distinct?.pointee, distance > 0 {
-                for position in first..<last { seen += Int(distinct.first_use[position - distinct.first_position]) }
-                while prefetched < min(distinct.count, seen + distance) {
-                    prefetchRow(Int(distinct.rows[prefetched]))
+            if distance > 0 {  // up to `distance` past this bag, before summing it
+                var upto = last + distance
+                if let distinct = distinct?.pointee {
+                    for position in first..<last { seen += Int(distinct.first_use[position - distinct.first_position]) }
+                    upto = seen + distance
+                }
+                while prefetched < min(upto, streamEnd) {
+                    prefetchRow(Int(stream[prefetched]))
                     prefetched += 1
                 }
             }
             var block = 0
             while block + 32 <= dim {
                 var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>(), sum2 = SIMD8<Float>(), sum3 = SIMD8<Float>()
-                let pass = block / 32
                 for position in first..<last {
-                    if lookupDistance > 0 {
-                        // This pass's share of the lookups `distance` ahead of the bag.
-                        let ahead = last + lookupDistance - (last - first) + (position - first) * blocks + pass
-                        if ahead >= last, ahead < lastIndex, (position - first) * blocks + pass < lookupDistance {
-                            prefetchRow(Int(indices[ahead]))
-                        }
-                    }
                     let row = Int(indices[position])
                     let weight = weights?[position] ?? 1
                     let address = rowAddress(row)
@@ -221,9 +217,6 @@ private struct BagWork: @unchecked Sendable {
             // Columns past the last whole block of 32: row by row, through memory.
             if block < dim {
                 for position in first..<last {
-                    if block == 0, lookupDistance > 0, position + lookupDistance < lastIndex {
-                        prefetchRow(Int(indices[position + lookupDistance]))
-                    }
                     accumulateTail(row: Int(indices[position]), weight: weights?[position] ?? 1, from: block, into: destination)
                 }
             }

@@ -80,10 +80,10 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
 /// Embedding-bag sum over bags [first_bag, end_bag): out[b] = Σ weight × table[indices[p]]
 /// for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last one to n_indices).
 /// `int8`: rows are 8-bit row-wise (dim uint8 codes, fp32 scale, fp32 bias), else fp32.
-/// `weights` may be NULL. Rows `prefetch` ahead are prefetched into L2 (0: none): the
-/// lookup's that far ahead, or with `distinct` (NULL: none) the distinct row that many
-/// first uses ahead. Rows the `cache` holds (NULL: none) are read from it. `dim` a
-/// multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
+/// `weights` may be NULL. Before each bag, the rows up to `prefetch` lookups past it are
+/// prefetched into L2 (0: none), each once; with `distinct` (NULL: none), the distinct
+/// rows up to `prefetch` first uses past it. Rows the `cache` holds (NULL: none) are read
+/// from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
 void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
                             const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
                             float *out, long prefetch, const hostmem_row_cache *cache,
