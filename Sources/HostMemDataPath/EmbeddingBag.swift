@@ -35,7 +35,8 @@ public struct EmbeddingBag: Sendable {
         /// Find first uses by sorting the lookups even where a bitmap of the table's rows
         /// would do (tests; tables of more than 2^27 rows always sort).
         var deduplicateBySorting = false
-        /// Lookups ahead to prefetch; 0 turns it off.
+        /// Before each bag, the rows up to this many lookups past it are prefetched into
+        /// L2, each once; 0 turns it off.
         public var prefetchDistance = 0
         public var threads = 1
         public init() {}

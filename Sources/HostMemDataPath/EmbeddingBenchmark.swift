@@ -54,7 +54,7 @@ public struct EmbeddingBenchmark: Sendable {
     public var mode: EmbeddingBag.Mode = .sum
     public var threads = 1
     public var hotCacheBytes = 64 << 20
-    public var prefetchDistance = 16
+    public var prefetchDistance = 32
     public var secondsPerSetting = 2.0
     public var storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise]
     public var knobs: [Knob] = Knob.allCases
@@ -145,7 +145,7 @@ public struct EmbeddingBenchmark: Sendable {
                 var options = EmbeddingBag.Options()
                 options.threads = threads
                 options.deduplicate = knob == .dedup
-                options.prefetchDistance = knob == .prefetch ? prefetchDistance : 0
+                options.prefetchDistance = knob == .prefetch || knob == .dedup ? prefetchDistance : 0  // dedup prefetches its distinct rows
                 var cache: HotRowCache?
                 if knob == .hotCache {
                     // Learned from the first half of the batches, as a server would.
