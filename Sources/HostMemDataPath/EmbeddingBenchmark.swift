@@ -41,6 +41,8 @@ public struct EmbeddingBenchmark: Sendable {
         /// Random in memory, or the file it was mapped from.
         public var tableSource: String
         public var hotCacheBytes: Int
+        /// Lookups past each bag the prefetch knob prefetches (distinct rows for dedup).
+        public var prefetchDistance: Int
         /// The kernel plain and prefetch lookups ran on.
         public var kernel: String
         public var results: [Result]
@@ -182,6 +184,6 @@ public struct EmbeddingBenchmark: Sendable {
         return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: indices == nil ? distribution.description : indicesSource,
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }), tableSource: tableSource,
-                      hotCacheBytes: hotCacheBytes, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results)
+                      hotCacheBytes: hotCacheBytes, prefetchDistance: prefetchDistance, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results)
     }
 }

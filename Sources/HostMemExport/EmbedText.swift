@@ -7,9 +7,18 @@ public enum EmbedText {
         let sizes = report.tableBytes.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteFormat.string(UInt64($0.value)))" }.joined(separator: ", ")
         var lines = [
             "hostmem embed — \(report.rows) × \(report.dim) table, \(report.tableSource) (\(sizes)), batch \(report.batchSize) × pooling \(report.pooling), \(report.distribution), \(report.mode.rawValue), \(report.threads) thread\(report.threads == 1 ? "" : "s")",
-            "  hot-row cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches",
-            "  kernel: \(report.kernel)",
         ]
+        let knobs = Set(report.results.map(\.knob))
+        if knobs.contains(.dedup) {
+            lines.append("  dedup: each distinct row of a thread's lookups prefetched once, \(max(16, report.prefetchDistance)) first uses ahead; bags summed as plain")
+        }
+        if knobs.contains(.hotCache) {
+            lines.append("  hot-cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches")
+        }
+        if knobs.contains(.prefetch) {
+            lines.append("  prefetch: before each bag, the rows up to \(report.prefetchDistance) lookups past it, into L2")
+        }
+        lines.append("  kernel: \(report.kernel)")
         var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain"])
         for result in report.results {
             let plain = report.results.first { $0.storage == result.storage && $0.knob == .plain }?.lookupsPerSecond

@@ -72,6 +72,12 @@ struct BenchCLITests {
                                             "--knobs", "plain,prefetch", "--seconds", "0.05", "--json"])
         let knobs = try #require(try JSONSerialization.jsonObject(with: Data(subset.stdout.utf8)) as? [String: Any])["results"] as? [[String: Any]]
         #expect(knobs?.compactMap { $0["knob"] as? String } == ["plain", "prefetch", "plain", "prefetch"], "\(subset.stderr)")
+        // The text describes the knobs measured, and only those.
+        let text = try HostMemBinary.run(["embed", "--rows", "4K", "--dim", "16", "--batch", "8", "--pooling", "4",
+                                          "--knobs", "plain,prefetch", "--prefetch-distance", "7", "--seconds", "0.05"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("prefetch: before each bag, the rows up to 7 lookups past it"), "\(text.stdout)")
+        #expect(!text.stdout.contains("hot-cache:") && !text.stdout.contains("dedup:"), "\(text.stdout)")
         for arguments in [["embed", "--dist", "pareto"], ["embed", "--dim", "0"], ["embed", "--mode", "max"], ["embed", "--knobs", "plain,turbo"],
                           ["embed", "--indices", "/nonexistent/i.npy", "--rows", "1K"]] {
             let bad = try HostMemBinary.run(arguments)
