@@ -29,8 +29,8 @@ public struct EmbeddingBag: Sendable {
         /// The widest kernel to use. The one used is the widest this CPU runs for which
         /// the dimension is a multiple of the vector (16 floats for AVX-512, 8 for AVX2).
         public var widestKernel = Kernel.avx512
-        /// Prefetch each distinct row of a thread's lookups once, `max(16, prefetchDistance)`
-        /// first uses ahead (see `runDeduplicated`).
+        /// Prefetch each distinct row of a thread's lookups once, `prefetchDistance` first
+        /// uses ahead (`dedupDistance` when that is 0; see `runDeduplicated`).
         public var deduplicate = false
         /// Find first uses by sorting the lookups even where a bitmap of the table's rows
         /// would do (tests; tables of more than 2^27 rows always sort).
@@ -67,6 +67,9 @@ public struct EmbeddingBag: Sendable {
     /// The threads lookups run on, started at the first multi-threaded lookup and kept
     /// (shared by copies of this value).
     private let pool = PoolHolder()
+
+    /// Distinct rows dedup prefetches ahead when `prefetchDistance` is 0.
+    public static let dedupDistance = 32
 
     /// Fewer lookups than this per thread run on fewer threads.
     public static let lookupsPerThread = 2048
@@ -245,8 +248,8 @@ private struct BagWork: @unchecked Sendable {
 
     /// Dedup: each distinct row's first use among the thread's lookups is found (a bit
     /// per table row, or by sorting the lookups), and the distinct rows in that order are
-    /// the prefetch stream: each is fetched from memory once, and `max(16,
-    /// prefetchDistance)` of them are in flight however often the hot ones repeat. The
+    /// the prefetch stream: each is fetched from memory once, and `prefetchDistance` (or
+    /// `dedupDistance`) of them are in flight however often the hot ones repeat. The
     /// bags are then summed in registers as without the knob, repeats read from cache.
     /// Measured on Zipf batches, adding each distinct row into every bag that holds it
     /// (rows in address order) was 1.5× slower: it reads and writes a bag's output per
@@ -264,7 +267,8 @@ private struct BagWork: @unchecked Sendable {
                     var stream = hostmem_distinct_rows(
                         rows: UnsafePointer(rows.baseAddress), count: distinct,
                         first_use: UnsafePointer(firstUse.baseAddress), first_position: first)
-                    runBags(bags, distance: max(16, bag.options.prefetchDistance), distinct: &stream)
+                    let distance = bag.options.prefetchDistance > 0 ? bag.options.prefetchDistance : EmbeddingBag.dedupDistance
+                    runBags(bags, distance: distance, distinct: &stream)
                 }
             }
         }

@@ -10,7 +10,7 @@ public enum EmbedText {
         ]
         let knobs = Set(report.results.map(\.knob))
         if knobs.contains(.dedup) {
-            lines.append("  dedup: each distinct row of a thread's lookups prefetched once, \(max(16, report.prefetchDistance)) first uses ahead; bags summed as plain")
+            lines.append("  dedup: each distinct row of a thread's lookups prefetched once, \(report.prefetchDistance) first uses ahead; bags summed as plain")
         }
         if knobs.contains(.hotCache) {
             lines.append("  hot-cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches")

@@ -36,7 +36,7 @@ struct Embed: AsyncParsableCommand {
     @Option(name: .long, help: "Threads (bags are split among them).")
     var threads = 1
 
-    @Option(name: .long, help: ArgumentHelp("Prefetch knob: before each bag, prefetch the rows up to N lookups past it (dedup: N distinct rows, at least 16).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Prefetch knob: before each bag, prefetch the rows up to N lookups past it (dedup: N distinct rows).", valueName: "N"))
     var prefetchDistance = 32
 
     @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, hot-cache, prefetch (default: all).", valueName: "LIST"))
