@@ -44,13 +44,32 @@ public final class EmbeddingTable: @unchecked Sendable {
         return EmbeddingTable(rows: rows, dim: dim, storage: .float32, base: UnsafeRawPointer(region.span.base), owner: nil, region: region)
     }
 
-    /// Uniform random values in [-1, 1) from `seed`.
+    /// Uniform random values in [-1, 1) from `seed` (each row from its own generator, so
+    /// the rows are filled on every allowed CPU at once: most of a large table's making
+    /// is the kernel zeroing its pages at first touch).
     public static func random(rows: Int, dim: Int, seed: UInt64) throws(SystemError) -> EmbeddingTable {
-        try make(rows: rows, dim: dim) { row, values in
-            var generator = SplitMix64(seed: seed &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
-            for column in 0..<values.count {
-                values[column] = Float(generator.next() >> 40) / Float(1 << 23) - 1
+        precondition(rows > 0 && dim > 0, "a table needs rows and columns")
+        let region = try MappedRegion(bytes: rows * dim * 4, pages: .transparentHuge)
+        let floats = SendablePointer(region.span.base.bindMemory(to: Float.self, capacity: rows * dim))
+        inParallel(rows: rows) { range in
+            for row in range {
+                var generator = SplitMix64(seed: seed &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
+                let values = floats.pointer + row * dim
+                for column in 0..<dim { values[column] = Float(generator.next() >> 40) / Float(1 << 23) - 1 }
             }
+        }
+        return EmbeddingTable(rows: rows, dim: dim, storage: .float32, base: UnsafeRawPointer(region.span.base), owner: nil, region: region)
+    }
+
+    /// Runs `body` over slices of `0..<rows` on every CPU this thread may use (here alone
+    /// when threads cannot be had).
+    private static func inParallel(rows: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let threads = max(1, min((try? Affinity.allowedCPUs().count) ?? 1, rows / 4096))
+        guard threads > 1, (try? Threads.run(placements: Array(repeating: nil, count: threads), { index in
+            body((rows * index / threads)..<(rows * (index + 1) / threads))
+        })) != nil else {
+            body(0..<rows)
+            return
         }
     }
 
@@ -71,18 +90,23 @@ public final class EmbeddingTable: @unchecked Sendable {
         precondition(storage == .float32, "quantize a fp32 table")
         let stored = Self.rowBytes(dim: dim, storage: .int8RowWise)
         let region = try MappedRegion(bytes: rows * stored, pages: .transparentHuge)
-        for row in 0..<rows {
-            let source = (base + row * rowBytes).assumingMemoryBound(to: Float.self)
-            var low = Float.infinity, high = -Float.infinity
-            for column in 0..<dim { low = min(low, source[column]); high = max(high, source[column]) }
-            let scale = high > low ? (high - low) / 255 : 1
-            let target = region.span.base + row * stored
-            for column in 0..<dim {
-                let code = ((source[column] - low) / scale).rounded()
-                target.storeBytes(of: UInt8(max(0, min(255, code))), toByteOffset: column, as: UInt8.self)
+        let source = SendablePointer(UnsafeMutableRawPointer(mutating: base)), target = SendablePointer(region.span.base)
+        let (dim, rowBytes) = (dim, rowBytes)
+        Self.inParallel(rows: rows) { range in
+            for row in range {
+                let values = (source.pointer + row * rowBytes).assumingMemoryBound(to: Float.self)
+                var low = Float.infinity, high = -Float.infinity
+                for column in 0..<dim { low = min(low, values[column]); high = max(high, values[column]) }
+                let scale = high > low ? (high - low) / 255 : 1
+                let codes = target.pointer + row * stored
+                for column in 0..<dim {
+                    // Round half up (the value is not negative) by truncation: no libm call.
+                    let code = max(0, min(255, (values[column] - low) / scale + 0.5))
+                    codes.storeBytes(of: UInt8(code), toByteOffset: column, as: UInt8.self)
+                }
+                codes.storeBytes(of: scale, toByteOffset: dim, as: Float.self)
+                codes.storeBytes(of: low, toByteOffset: dim + 4, as: Float.self)
             }
-            target.storeBytes(of: scale, toByteOffset: dim, as: Float.self)
-            target.storeBytes(of: low, toByteOffset: dim + 4, as: Float.self)
         }
         return EmbeddingTable(rows: rows, dim: dim, storage: .int8RowWise, base: UnsafeRawPointer(region.span.base), owner: nil, region: region)
     }
@@ -103,4 +127,10 @@ public final class EmbeddingTable: @unchecked Sendable {
             return (0..<dim).map { Float(address.load(fromByteOffset: $0, as: UInt8.self)) * scale + bias }
         }
     }
+}
+
+/// A pointer handed to the threads that fill disjoint rows of one table.
+private struct SendablePointer<Pointer>: @unchecked Sendable {
+    let pointer: Pointer
+    init(_ pointer: Pointer) { self.pointer = pointer }
 }

@@ -270,4 +270,18 @@ struct EmbeddingBagTests {
             }
         }
     }
+
+    @Test("a random table made on several threads has every row from its own seed, and its 8-bit copy is within scale/2 everywhere")
+    func parallelTable() throws {
+        let rows = 20_000, dim = 8  // more than 4096 rows a thread: filled and quantized in slices
+        let table = try EmbeddingTable.random(rows: rows, dim: dim, seed: 9)
+        let quantized = try table.quantized()
+        for row in [0, 1, rows / 2 - 1, rows / 2, rows / 2 + 1, rows - 1] + stride(from: 7, to: rows, by: 997) {
+            var generator = SplitMix64(seed: 9 &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
+            let expected = (0..<dim).map { _ in Float(generator.next() >> 40) / Float(1 << 23) - 1 }
+            #expect(table.values(ofRow: row) == expected, "row \(row)")
+            let scale = quantized.row(row).loadUnaligned(fromByteOffset: dim, as: Float.self)
+            #expect(zip(expected, quantized.values(ofRow: row)).allSatisfy { abs($0 - $1) <= scale / 2 + 1e-6 }, "row \(row)")
+        }
+    }
 }
