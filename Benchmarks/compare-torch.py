@@ -155,6 +155,8 @@ if not args.skip_embedding:
         print(f"    hostmem best fp32 / PyTorch fp32: {best32 / fp32:.2f}x; hostmem best int8 / PyTorch int8: {best8 / int8:.2f}x; "
               f"hostmem int8 / fp32 (best): {best8 / best32:.2f}x; "
               f"dedup / plain: fp32 {results[('float32', 'dedup')] / results[('float32', 'plain')]:.2f}x, "
-              f"int8 {results[('int8RowWise', 'dedup')] / results[('int8RowWise', 'plain')]:.2f}x")
+              f"int8 {results[('int8RowWise', 'dedup')] / results[('int8RowWise', 'plain')]:.2f}x; "
+              f"sort+dedup / plain: fp32 {results[('float32', 'sort+dedup')] / results[('float32', 'plain')]:.2f}x, "
+              f"int8 {results[('int8RowWise', 'sort+dedup')] / results[('int8RowWise', 'plain')]:.2f}x")
         os.remove(index_path)
 os.rmdir(folder)

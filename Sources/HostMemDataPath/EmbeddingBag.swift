@@ -32,9 +32,10 @@ public struct EmbeddingBag: Sendable {
         /// Prefetch each distinct row of a thread's lookups once, `prefetchDistance` first
         /// uses ahead (`dedupDistance` when that is 0; see `runDeduplicated`).
         public var deduplicate = false
-        /// Find first uses by sorting the lookups even where a bitmap of the table's rows
-        /// would do (tests; tables of more than 2^27 rows always sort).
-        var deduplicateBySorting = false
+        /// Dedup finds first uses by radix-sorting the (row, position) pairs of a thread's
+        /// lookups rather than with a bitmap of the table's rows (tables of more than 2^27
+        /// rows always sort): the same result, ~0.3 ms more per 65,536 lookups here.
+        public var deduplicateBySorting = false
         /// Before each bag, the rows up to this many lookups past it are prefetched into
         /// L2, each once; 0 turns it off.
         public var prefetchDistance = 0

@@ -17,7 +17,7 @@ public struct EmbeddingBenchmark: Sendable {
     }
 
     public enum Knob: String, Sendable, Hashable, Codable, CaseIterable {
-        case plain, dedup, hotCache = "hot-cache", prefetch
+        case plain, dedup, sortDedup = "sort+dedup", hotCache = "hot-cache", prefetch
     }
 
     public struct Result: Sendable, Hashable, Codable {
@@ -146,8 +146,9 @@ public struct EmbeddingBenchmark: Sendable {
                 progress("\(storage.rawValue), \(knob.rawValue)")
                 var options = EmbeddingBag.Options()
                 options.threads = threads
-                options.deduplicate = knob == .dedup
-                options.prefetchDistance = knob == .prefetch || knob == .dedup ? prefetchDistance : 0  // dedup prefetches its distinct rows
+                options.deduplicate = knob == .dedup || knob == .sortDedup
+                options.deduplicateBySorting = knob == .sortDedup
+                options.prefetchDistance = knob == .plain || knob == .hotCache ? 0 : prefetchDistance  // dedup prefetches its distinct rows
                 var cache: HotRowCache?
                 if knob == .hotCache {
                     // Learned from the first half of the batches, as a server would.

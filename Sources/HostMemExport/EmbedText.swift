@@ -12,6 +12,9 @@ public enum EmbedText {
         if knobs.contains(.dedup) {
             lines.append("  dedup: each distinct row of a thread's lookups prefetched once, \(report.prefetchDistance) first uses ahead; bags summed as plain")
         }
+        if knobs.contains(.sortDedup) {
+            lines.append("  sort+dedup: the same, first uses found by radix-sorting the batch's (row, position) pairs instead of a bitmap of rows")
+        }
         if knobs.contains(.hotCache) {
             lines.append("  hot-cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches")
         }

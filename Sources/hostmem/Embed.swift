@@ -6,7 +6,7 @@ import HostMemPlatform
 /// `hostmem embed`: the embedding bag, measured per dtype and knob.
 struct Embed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (dedup, hot-row cache, prefetch).",
+        abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (dedup, sort+dedup, hot-row cache, prefetch).",
         discussion: """
             Builds a random rows × dim fp32 table in memory (or maps --table) and its \
             FBGEMM-style 8-bit row-wise copy, draws 8 batches of batch × pooling indices \
@@ -39,7 +39,7 @@ struct Embed: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Prefetch knob: before each bag, prefetch the rows up to N lookups past it (dedup: N distinct rows).", valueName: "N"))
     var prefetchDistance = 32
 
-    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, hot-cache, prefetch (default: all).", valueName: "LIST"))
+    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch (default: all).", valueName: "LIST"))
     var knobs: String?
 
     @Option(name: .long, help: "Hot-row cache size.")
@@ -94,7 +94,7 @@ struct Embed: AsyncParsableCommand {
         guard let knobs else { return EmbeddingBenchmark.Knob.allCases }
         return try knobs.split(separator: ",").map { name in
             guard let knob = EmbeddingBenchmark.Knob(rawValue: String(name)) else {
-                throw ValidationError("unknown knob '\(name)' in --knobs (plain, dedup, hot-cache, prefetch)")
+                throw ValidationError("unknown knob '\(name)' in --knobs (plain, dedup, sort+dedup, hot-cache, prefetch)")
             }
             return knob
         }

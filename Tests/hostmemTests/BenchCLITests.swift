@@ -65,7 +65,7 @@ struct BenchCLITests {
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let results = report["results"] as? [[String: Any]] ?? []
-        #expect(results.count == 8, "2 dtypes × 4 knobs")
+        #expect(results.count == 10, "2 dtypes × 5 knobs")
         #expect(results.allSatisfy { ($0["lookupsPerSecond"] as? Double ?? 0) > 0 })
         #expect(report["kernel"] is String)
         let subset = try HostMemBinary.run(["embed", "--rows", "4K", "--dim", "16", "--batch", "8", "--pooling", "4",
