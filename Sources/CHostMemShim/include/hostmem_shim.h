@@ -65,8 +65,9 @@ typedef struct hostmem_distinct_rows {
 } hostmem_distinct_rows;
 
 /// Tables of at most this many rows are deduplicated with a bitmap of their rows (a bit
-/// each, 16 MiB at most, one per thread, kept); larger ones by sorting the lookups.
-#define HOSTMEM_DEDUP_BITMAP_ROWS (1l << 27)
+/// each, 4 MiB at most, one per thread that deduplicates, kept); larger ones by sorting
+/// the lookups.
+#define HOSTMEM_DEDUP_BITMAP_ROWS (1l << 25)
 
 /// Fills a dedup stream for `count` lookups of a `table_rows`-row table: marks each row's
 /// first use in `first_use` (count bytes) and lists the distinct rows in that order in
