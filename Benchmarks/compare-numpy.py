@@ -80,6 +80,7 @@ if args.loader:
     print(f"hostmem loader:                    {best['samplesPerSecond']:12.0f}   "
           f"{best['samplesPerSecond'] / per_sample:6.1f}x per-sample, {best['samplesPerSecond'] / batched:5.1f}x batched")
     print(f"hostmem row-gather limit:          {report['rowGatherLimit']:12.0f}   loader at {best['samplesPerSecond'] / report['rowGatherLimit']:.0%} of it")
+    print(f"  with software prefetch:          {report['rowGatherPrefetched']:12.0f}   loader at {best['samplesPerSecond'] / report['rowGatherPrefetched']:.0%} of it")
     sys.exit(0)
 
 size = args.size_mib << 20

@@ -94,7 +94,8 @@ if not args.skip_loader:
     for result in report["results"]:
         print(f"  hostmem loader, {result['setting']['workers']} workers:   {result['samplesPerSecond']:12.0f}")
     print(f"  hostmem best / PyTorch best: {best['samplesPerSecond'] / best_torch:.1f}x; "
-          f"hostmem at {best['samplesPerSecond'] / report['rowGatherLimit']:.0%} of the row-gather limit ({report['rowGatherLimit']:.0f} rows/s)")
+          f"hostmem at {best['samplesPerSecond'] / report['rowGatherLimit']:.0%} of the row-gather limit ({report['rowGatherLimit']:.0f} rows/s, plain loads), "
+          f"{best['samplesPerSecond'] / report['rowGatherPrefetched']:.0%} of the gather with software prefetch ({report['rowGatherPrefetched']:.0f} rows/s)")
     os.remove(path)
 
 if not args.skip_embedding:

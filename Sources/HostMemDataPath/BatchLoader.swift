@@ -17,7 +17,11 @@ public final class BatchLoader: @unchecked Sendable {
     public struct Options: Sendable, Hashable {
         public var batchSize = 256
         public var workers = 1
-        /// Batches gathered ahead of the consumer (buffers in the pool); nil: 2 per worker.
+        /// Batches gathered ahead of the consumer (buffers in the pool); nil: 4 per worker
+        /// (at least 4), fewer where that pool would pass 256 MiB (never fewer than 2 per
+        /// worker). With 2 per worker, a worker often waited for the consumer to wake and
+        /// free a buffer: 512 B records, batch 256, 1 worker: 7.6 M samples/s with 2
+        /// buffers, 12.4 M with 4.
         public var prefetchDepth: Int?
         /// Drop the last, partial batch of an epoch.
         public var dropLast = false
@@ -119,11 +123,12 @@ public final class BatchLoader: @unchecked Sendable {
         self.dataset = dataset
         self.labels = labels
         self.options = options
-        depth = options.prefetchDepth ?? max(2, 2 * options.workers)
         batchesPerEpoch = options.dropLast ? dataset.count / options.batchSize
             : (dataset.count + options.batchSize - 1) / options.batchSize
         slotBytes = (options.batchSize * dataset.recordBytes + 63) / 64 * 64
         labelSlotBytes = labels.map { (options.batchSize * $0.recordBytes + 63) / 64 * 64 } ?? 0
+        let affordable = (256 << 20) / (slotBytes + labelSlotBytes)
+        depth = options.prefetchDepth ?? max(2 * options.workers, min(max(4, 4 * options.workers), affordable))
         do {
             region = try MappedRegion(bytes: depth * (slotBytes + labelSlotBytes), pages: .transparentHuge)
         } catch {
@@ -276,9 +281,17 @@ public final class BatchLoader: @unchecked Sendable {
                 keys[position] = options.sortWithinBatch ? (sample << 32 | UInt64(position)) : (UInt64(position) << 32 | sample)
             }
             if options.sortWithinBatch { HeapSort.sort(keys) }
-            for key in keys {
-                let (sample, position) = options.sortWithinBatch
-                    ? (Int(key >> 32), Int(key & 0xFFFF_FFFF)) : (Int(key & 0xFFFF_FFFF), Int(key >> 32))
+            let sorted = options.sortWithinBatch
+            func sample(_ key: UInt64) -> Int { Int(sorted ? key >> 32 : key & 0xFFFF_FFFF) }
+            // The records `ahead` keys on are requested while this one is copied.
+            let ahead = dataset.prefetchRecords
+            for key in keys.prefix(ahead) { dataset.prefetch(record: sample(key)) }
+            for (index, key) in keys.enumerated() {
+                if index + ahead < count {
+                    dataset.prefetch(record: sample(keys[index + ahead]))
+                    labels?.prefetch(record: sample(keys[index + ahead]))
+                }
+                let (sample, position) = (sample(key), Int(sorted ? key & 0xFFFF_FFFF : key >> 32))
                 (base + position * recordBytes).copyMemory(from: dataset.record(sample), byteCount: recordBytes)
                 if let labels {
                     (base + slotBytes + position * labels.recordBytes).copyMemory(from: labels.record(sample), byteCount: labels.recordBytes)

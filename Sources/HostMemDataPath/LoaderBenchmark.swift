@@ -2,7 +2,8 @@ import HostMemPlatform
 import Synchronization
 
 /// Measures the loader over a sweep of knobs, and the machine's limit for this dataset:
-/// random rows gathered by every CPU with no pipeline at all.
+/// random rows gathered by every CPU with no pipeline at all (with plain copies, as
+/// `bench random` gathers, and with software prefetch, as the loader's workers do).
 public struct LoaderBenchmark: Sendable {
     public struct Setting: Sendable, Hashable, Codable {
         public var workers: Int
@@ -22,8 +23,10 @@ public struct LoaderBenchmark: Sendable {
         public var samplesPerSecond: Double
         /// Record bytes delivered per second, GB/s (10^9).
         public var gigabytesPerSecond: Double
-        /// samplesPerSecond ÷ the row-gather limit.
+        /// samplesPerSecond ÷ the row-gather limit (plain loads, as `bench random`).
         public var shareOfLimit: Double?
+        /// samplesPerSecond ÷ the same gather with software prefetch.
+        public var shareOfPrefetched: Double?
         public var batches: Int
         public var seconds: Double
     }
@@ -35,9 +38,13 @@ public struct LoaderBenchmark: Sendable {
         public var batchSize: Int
         public var pinning: String
         public var cpus: [Int]
-        /// Random rows per second that every CPU gathering with plain copies reaches
-        /// (no queue, no order): the ceiling for this dataset on this machine.
+        /// Random rows per second that every CPU gathering batches reaches (no queue, no
+        /// order, no consumer) with plain loads, as `bench random` gathers: the machine's
+        /// random-gather limit, which `shareOfLimit` is against.
         public var rowGatherLimit: Double
+        /// The same with each row prefetched a few rows before it is copied, as the
+        /// loader's workers do: what the gather alone reaches with the pipeline taken away.
+        public var rowGatherPrefetched: Double
         public var results: [Result]
         public var best: Result? { results.max { $0.samplesPerSecond < $1.samplesPerSecond } }
     }
@@ -77,16 +84,18 @@ public struct LoaderBenchmark: Sendable {
             let rate = Double(samples) / seconds
             results.append(Result(setting: setting, samplesPerSecond: rate,
                                   gigabytesPerSecond: rate * Double(dataset.recordBytes) / 1e9,
-                                  shareOfLimit: nil, batches: batches, seconds: seconds))
+                                  shareOfLimit: nil, shareOfPrefetched: nil, batches: batches, seconds: seconds))
         }
         // Measured after the sweep, so the dataset's pages are as warm as the loader saw them.
         progress("row-gather limit with \(cpus.count) threads")
-        let limit = try rowGatherLimit(cpus: cpus)
-        for index in results.indices where limit > 0 {
-            results[index].shareOfLimit = results[index].samplesPerSecond / limit
+        let limit = try rowGatherLimit(cpus: cpus, prefetch: false)
+        let prefetched = try rowGatherLimit(cpus: cpus, prefetch: true)
+        for index in results.indices {
+            if limit > 0 { results[index].shareOfLimit = results[index].samplesPerSecond / limit }
+            if prefetched > 0 { results[index].shareOfPrefetched = results[index].samplesPerSecond / prefetched }
         }
         return Report(path: dataset.path, records: dataset.count, recordBytes: dataset.recordBytes, batchSize: base.batchSize,
-                      pinning: pinning, cpus: cpus, rowGatherLimit: limit, results: results)
+                      pinning: pinning, cpus: cpus, rowGatherLimit: limit, rowGatherPrefetched: prefetched, results: results)
     }
 
     /// Runs epochs until the time is up; the first batches of the first epoch warm up.
@@ -117,24 +126,35 @@ public struct LoaderBenchmark: Sendable {
         return (batches, samples, seconds)
     }
 
-    /// Every CPU copies random rows into its own buffer for a second: rows per second.
-    private func rowGatherLimit(cpus: [Int]) throws(BatchLoader.LoaderError) -> Double {
+    /// Every CPU gathers batches of random rows for a second, as a worker does but with no
+    /// queue, no order and no consumer: rows per second. Each writes into 4 batch buffers
+    /// in turn, as a worker does with the pool's buffers (one buffer, always in cache,
+    /// would skip the writes to memory that delivering a batch costs); with `prefetch`,
+    /// each row is requested `prefetchRecords` rows before it is copied, as the workers do.
+    private func rowGatherLimit(cpus: [Int], prefetch: Bool) throws(BatchLoader.LoaderError) -> Double {
         let dataset = self.dataset
         let rows = Atomic<Int>(0)
         let seconds = min(1.5, max(0.5, secondsPerSetting / 2))
+        let batch = base.batchSize, buffers = 4
         let started = MonotonicClock.nanoseconds()
         do {
             _ = try Threads.run(placements: cpus.map { [$0] }) { index in
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256 * dataset.recordBytes, alignment: 64)
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: buffers * batch * dataset.recordBytes, alignment: 64)
                 defer { buffer.deallocate() }
                 var generator = SplitMix64(seed: UInt64(index + 1))
-                var done = 0
+                var picked = [Int](repeating: 0, count: batch)
+                let ahead = prefetch ? dataset.prefetchRecords : batch
+                var done = 0, turn = 0
                 while MonotonicClock.nanoseconds() - started < UInt64(seconds * 1e9) {
-                    for slot in 0..<256 {
-                        let row = generator.next(below: dataset.count)
-                        (buffer + slot * dataset.recordBytes).copyMemory(from: dataset.record(row), byteCount: dataset.recordBytes)
+                    for slot in 0..<batch { picked[slot] = generator.next(below: dataset.count) }
+                    for slot in 0..<(prefetch ? min(ahead, batch) : 0) { dataset.prefetch(record: picked[slot]) }
+                    let target = buffer + turn * batch * dataset.recordBytes
+                    for slot in 0..<batch {
+                        if slot + ahead < batch { dataset.prefetch(record: picked[slot + ahead]) }
+                        (target + slot * dataset.recordBytes).copyMemory(from: dataset.record(picked[slot]), byteCount: dataset.recordBytes)
                     }
-                    done += 256
+                    done += batch
+                    turn = (turn + 1) % buffers
                 }
                 rows.add(done, ordering: .relaxed)
             }

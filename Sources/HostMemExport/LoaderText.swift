@@ -8,15 +8,18 @@ public enum LoaderText {
         var lines = [
             "hostmem loader — \(report.path): \(report.records) records of \(report.recordBytes) B, batch \(report.batchSize)",
             "  workers and buffers on node \(node) (CPUs \(CPUList.format(report.cpus))); buffers \(report.pinning)",
-            String(format: "  row-gather limit: %.0f rows/s (%.2f GB/s): every CPU copying random rows, no pipeline",
+            String(format: "  row-gather limit: %.0f rows/s (%.2f GB/s): every CPU gathering batches of random rows with plain loads (as bench random), no pipeline",
                    report.rowGatherLimit, report.rowGatherLimit * Double(report.recordBytes) / 1e9),
+            String(format: "  the same gather with software prefetch, as the workers do it: %.0f rows/s (%.2f GB/s)",
+                   report.rowGatherPrefetched, report.rowGatherPrefetched * Double(report.recordBytes) / 1e9),
         ]
-        var table = TextTable(header: ["workers", "sort", "madvise", "samples/s", "GB/s", "of limit", "batches"])
+        var table = TextTable(header: ["workers", "sort", "madvise", "samples/s", "GB/s", "of limit", "of prefetched", "batches"])
         for result in report.results {
             table.rows.append([
                 "\(result.setting.workers)", result.setting.sortWithinBatch ? "on" : "off", result.setting.advice.rawValue,
                 String(format: "%.0f", result.samplesPerSecond), String(format: "%.2f", result.gigabytesPerSecond),
-                result.shareOfLimit.map { String(format: "%.0f%%", $0 * 100) } ?? "-", "\(result.batches)",
+                result.shareOfLimit.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+                result.shareOfPrefetched.map { String(format: "%.0f%%", $0 * 100) } ?? "-", "\(result.batches)",
             ])
         }
         lines += table.render()

@@ -24,7 +24,8 @@ struct Loader: AsyncParsableCommand {
             --record-bytes records, memory-mapped read-only. Workers are bound to the CPUs of \
             one NUMA node (the GPU's with --gpu, else --node, else the node this command runs \
             on) and the batch buffers are bound to that node. Each setting runs --seconds \
-            after a warm-up; the limit is every CPU of the node copying random rows with no pipeline.
+            after a warm-up; the limit is every CPU of the node gathering batches of random rows with \
+            plain loads and no pipeline, shown also with software prefetch as the workers use it.
             """
     )
 
@@ -49,7 +50,7 @@ struct Loader: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("madvise on the dataset to try: normal, random, willneed (comma-separated).", valueName: "LIST"))
     var advice = "normal,random"
 
-    @Option(name: .long, help: ArgumentHelp("Batches gathered ahead (default: 2 per worker).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Batches gathered ahead (default: 4 per worker, at least 4, fewer where the buffers would pass 256 MiB).", valueName: "N"))
     var prefetch: Int?
 
     @Option(name: .long, help: ArgumentHelp("Place workers and buffers on this GPU's NUMA node (its index in PCI order).", valueName: "N"))

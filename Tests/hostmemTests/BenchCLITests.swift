@@ -56,6 +56,7 @@ struct BenchCLITests {
         #expect((report["results"] as? [[String: Any]])?.count == 4)
         #expect(report["records"] as? Int == 4096)
         #expect((report["rowGatherLimit"] as? Double ?? 0) > 0)
+        #expect((report["rowGatherPrefetched"] as? Double ?? 0) > 0)
     }
 
     @Test("embed: a small table, every dtype and knob measured, or the knobs asked for; bad input is one line")
