@@ -285,7 +285,10 @@ public final class BatchLoader: @unchecked Sendable {
             func sample(_ key: UInt64) -> Int { Int(sorted ? key >> 32 : key & 0xFFFF_FFFF) }
             // The records `ahead` keys on are requested while this one is copied.
             let ahead = dataset.prefetchRecords
-            for key in keys.prefix(ahead) { dataset.prefetch(record: sample(key)) }
+            for key in keys.prefix(ahead) {
+                dataset.prefetch(record: sample(key))
+                labels?.prefetch(record: sample(key))
+            }
             for (index, key) in keys.enumerated() {
                 if index + ahead < count {
                     dataset.prefetch(record: sample(keys[index + ahead]))
