@@ -118,7 +118,8 @@ static inline long bag_end(const int *offsets, long n_offsets, long n_indices, l
 }
 
 /// Every cache line of a row, once each (an int8 row need not start on a line). Rows of
-/// up to eight lines are unrolled: a loop here cost ~15% of a prefetching lookup.
+/// up to eight lines are unrolled: with a loop, the prefetch bursts measured slower (fp32
+/// Zipf 34 vs 41 M lookups/s, interleaved runs; int8 the same either way).
 static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
     uintptr_t first = (uintptr_t)row & ~(uintptr_t)63, last = ((uintptr_t)row + (uintptr_t)bytes - 1) & ~(uintptr_t)63;
     const unsigned char *line = (const unsigned char *)first;

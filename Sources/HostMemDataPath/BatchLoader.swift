@@ -282,19 +282,17 @@ public final class BatchLoader: @unchecked Sendable {
             }
             if options.sortWithinBatch { HeapSort.sort(keys) }
             let sorted = options.sortWithinBatch
-            func sample(_ key: UInt64) -> Int { Int(sorted ? key >> 32 : key & 0xFFFF_FFFF) }
+            func sampleOf(_ key: UInt64) -> Int { Int(sorted ? key >> 32 : key & 0xFFFF_FFFF) }
+            func prefetch(_ key: UInt64) {
+                dataset.prefetch(record: sampleOf(key))
+                labels?.prefetch(record: sampleOf(key))
+            }
             // The records `ahead` keys on are requested while this one is copied.
             let ahead = dataset.prefetchRecords
-            for key in keys.prefix(ahead) {
-                dataset.prefetch(record: sample(key))
-                labels?.prefetch(record: sample(key))
-            }
+            for key in keys.prefix(ahead) { prefetch(key) }
             for (index, key) in keys.enumerated() {
-                if index + ahead < count {
-                    dataset.prefetch(record: sample(keys[index + ahead]))
-                    labels?.prefetch(record: sample(keys[index + ahead]))
-                }
-                let (sample, position) = (sample(key), Int(sorted ? key & 0xFFFF_FFFF : key >> 32))
+                if index + ahead < count { prefetch(keys[index + ahead]) }
+                let (sample, position) = (sampleOf(key), Int(sorted ? key & 0xFFFF_FFFF : key >> 32))
                 (base + position * recordBytes).copyMemory(from: dataset.record(sample), byteCount: recordBytes)
                 if let labels {
                     (base + slotBytes + position * labels.recordBytes).copyMemory(from: labels.record(sample), byteCount: labels.recordBytes)

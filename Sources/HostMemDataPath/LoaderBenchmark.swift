@@ -143,14 +143,14 @@ public struct LoaderBenchmark: Sendable {
                 defer { buffer.deallocate() }
                 var generator = SplitMix64(seed: UInt64(index + 1))
                 var picked = [Int](repeating: 0, count: batch)
-                let ahead = prefetch ? dataset.prefetchRecords : batch
+                let ahead = prefetch ? dataset.prefetchRecords : 0
                 var done = 0, turn = 0
                 while MonotonicClock.nanoseconds() - started < UInt64(seconds * 1e9) {
                     for slot in 0..<batch { picked[slot] = generator.next(below: dataset.count) }
-                    for slot in 0..<(prefetch ? min(ahead, batch) : 0) { dataset.prefetch(record: picked[slot]) }
+                    for slot in 0..<min(ahead, batch) { dataset.prefetch(record: picked[slot]) }
                     let target = buffer + turn * batch * dataset.recordBytes
                     for slot in 0..<batch {
-                        if slot + ahead < batch { dataset.prefetch(record: picked[slot + ahead]) }
+                        if ahead > 0, slot + ahead < batch { dataset.prefetch(record: picked[slot + ahead]) }
                         (target + slot * dataset.recordBytes).copyMemory(from: dataset.record(picked[slot]), byteCount: dataset.recordBytes)
                     }
                     done += batch

@@ -1,8 +1,8 @@
 /// Least-significant-digit radix sort on a bit field of unsigned keys, 11 bits a pass:
 /// a few linear passes, no comparison, no allocation but the caller's scratch. Used for
-/// the line indices of a benchmark gather and the (row, position) keys of an embedding
-/// batch; stable, so keys equal in the field keep their order. Inlinable, so each caller
-/// gets a version specialized for its key type.
+/// the line indices of a benchmark gather (the embedding bag's dedup sorts in C, beside
+/// its first-use marking); stable, so keys equal in the field keep their order.
+/// Inlinable, so each caller gets a version specialized for its key type.
 public enum RadixSort {
     /// Sorts `keys` by the bits `[shift, shift + bits)` using `scratch` (at least as long).
     @inlinable
