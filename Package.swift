@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "HostMemDataPathTests", dependencies: ["HostMemDataPath", "HostMemTestSupport"]),
         .testTarget(name: "HostMemDiagnosisTests", dependencies: ["HostMemDiagnosis", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
-        .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]
 )

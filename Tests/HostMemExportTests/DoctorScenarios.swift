@@ -1,0 +1,113 @@
+import HostMemBench
+import HostMemCounters
+@testable import HostMemDiagnosis
+import HostMemPlatform
+import HostMemProcess
+import HostMemTestSupport
+import HostMemTopology
+
+/// Recorded-style doctor inputs that fire every rule, for golden files.
+enum DoctorScenarios {
+    static func process(_ pid: Int, _ role: ProcessSummary.Role, cpus: [Int], cpuPercent: Double = 20) -> ProcessSummary {
+        ProcessSummary(
+            pid: pid, role: role, command: role == .child ? "/bin/sh -c nvcc" : "python train.py --epochs 3", cpuPercent: cpuPercent,
+            runDelayPercent: 1, busyThreads: 0, threads: 4, involuntarySwitchesPerSecond: 0, minorFaultsPerSecond: 10,
+            majorFaultsPerSecond: 0, storageReadBytes: 0, majorFaults: 0, memoryFirst: nil, memoryLast: nil, placement: nil,
+            cpusSeen: cpus, allowedCPUs: nil, lockedBytes: 0, pinnedBytes: 0, swapBytes: 0, gpu: nil)
+    }
+
+    static func rollup(rss: UInt64, privateDirty: UInt64) -> MemoryRollup {
+        MemoryRollup(residentBytes: rss, proportionalBytes: rss / 2, privateCleanBytes: 0, privateDirtyBytes: privateDirty,
+                     sharedCleanBytes: 0, sharedDirtyBytes: rss - privateDirty, swapBytes: 0)
+    }
+
+    static func calibration(peak: Double) throws -> Calibration {
+        let machine = BenchMachine(cpus: [0, 1], caches: [], nodes: [])
+        var calibration = Calibration(machine: machine, gigahertz: 3, quick: true)
+        let rate = Statistic(best: peak, median: peak, repetitions: 3)
+        let one = Statistic(best: peak / 2, median: peak / 2, repetitions: 3)
+        calibration.bandwidth = BandwidthBenchmark.Result(
+            arrayBytes: 1 << 27, pages: try PageReport(region: MappedRegion(bytes: 4096, pages: .small), touchedBytes: 4096),
+            rows: [.init(threads: 1, cpus: [0], read: one, write: one, copy: one, triad: one),
+                   .init(threads: 2, cpus: [0, 1], read: rate, write: rate, copy: rate, triad: rate)],
+            inCache: [], counting: "")
+        return calibration
+    }
+
+    /// A dual-socket 8-GPU machine set up badly, running a job with every symptom.
+    static func dualSocketJob() throws -> (DiagnosisInput, String) {
+        var machine = SyntheticMachine()
+        machine.transparentHugePages = "always madvise [never]"
+        machine.numaBalancing = 1
+        let topology = try TopologyReader(root: try machine.write()).read()
+        let near = machine.cpus(ofSocket: 0), far = machine.cpus(ofSocket: 1)
+        var main = process(4242, .main, cpus: [near[0]], cpuPercent: 35)
+        main.runDelayPercent = 42
+        main.busyThreads = 3
+        main.allowedCPUs = [near[0], near[1]]
+        main.memoryLast = rollup(rss: 700 << 20, privateDirty: 600 << 20)
+        main.placement = NUMAPlacement(anonymousBytesByNode: [1: 512 << 20], fileBytesByNode: [1: 256 << 20], writtenPrivateFileBytes: [:])
+        main.gpu = GPUUse(openDevices: [4], nvidiaMappedBytes: 16 << 20, sharedMemoryMappedBytes: 8 << 20)
+        main.pinnedBytes = 96 << 30
+        main.swapBytes = 2 << 30
+        main.minorFaultsPerSecond = 48_000
+        var workers = (0..<3).map { process(4243 + $0, .worker, cpus: [$0 == 2 ? far[0] : near[$0 + 1]], cpuPercent: 90) }
+        for index in workers.indices {
+            workers[index].busyThreads = 1
+            workers[index].memoryFirst = rollup(rss: 666 << 20, privateDirty: 18 << 20)
+            workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 349 << 20)
+            workers[index].placement = NUMAPlacement(anonymousBytesByNode: [1: 400 << 20], fileBytesByNode: [:], writtenPrivateFileBytes: [:])
+        }
+        workers[0].placement?.writtenPrivateFileBytes = ["/data/train.npy": 24 << 20, "/usr/lib/libc.so.6": 8192]
+        workers[1].storageReadBytes = 863 << 20
+        workers[1].majorFaults = 256
+        workers[1].majorFaultsPerSecond = 25.6
+        var reader = process(4250, .child, cpus: [near[3]], cpuPercent: 12)
+        reader.storageReadBytes = 160_000 * 4096
+        reader.majorFaults = 160_000
+        reader.majorFaultsPerSecond = 16_000
+        let job = JobSummary(rootPID: 4242, seconds: 10.02, rootExited: false, processes: [main] + workers + [reader])
+        var input = DiagnosisInput(topology: topology, calibration: try calibration(peak: 33), job: job)
+        input.sharedMemory = (64 << 20, 4 << 20)
+        input.readAheadKilobytes = ["nvme0n1": 128, "sda": 4096]
+        input.numastat = [0: NUMAStatCounters(hit: 1000, miss: 0, foreign: 0, local: 900, other: 100),
+                          1: NUMAStatCounters(hit: 5000, miss: 20, foreign: 3, local: 2000, other: 3000)]
+        input.counters = CounterSample(seconds: 10, counts: ["llc-loads": 1e9, "llc-load-misses": 4e8, "cycles": 2e10, "instructions": 1.3e10,
+                                                             "dram-read-bytes": 2.5e11, "dram-write-bytes": 0.5e11],
+                                       hardwareUnavailable: nil, uncoreUnavailable: nil, uncorePMUs: ["uncore_imc_0", "uncore_imc_1"])
+        input.inputWaitShare = 0.72
+        input.perSampleFetchShare = 0.6
+        return (input, "quick, cached in /root/.cache/hostmem/calibration.json")
+    }
+
+    /// A one-socket machine in good order, no job.
+    static func quietMachine() throws -> (DiagnosisInput, String) {
+        var machine = SyntheticMachine()
+        machine.sockets = 1
+        machine.gpusPerSocket = 0
+        machine.swapFreeKB = machine.swapTotalKB
+        let topology = try TopologyReader(root: try machine.write()).read()
+        return (DiagnosisInput(topology: topology), "none cached; run 'hostmem bench --quick' when the machine is idle (not measured now: it would disturb the job)")
+    }
+
+    /// A small healthy job with nothing counted and no Python stacks.
+    static func quietJob() throws -> (DiagnosisInput, String) {
+        var machine = SyntheticMachine()
+        machine.sockets = 1
+        machine.coresPerSocket = 2
+        machine.threadsPerCore = 1
+        machine.gpusPerSocket = 0
+        machine.swapFreeKB = machine.swapTotalKB
+        let topology = try TopologyReader(root: try machine.write()).read()
+        var main = process(77, .main, cpus: [0, 1], cpuPercent: 98)
+        main.memoryLast = rollup(rss: 120 << 20, privateDirty: 80 << 20)
+        main.placement = NUMAPlacement(anonymousBytesByNode: [0: 80 << 20], fileBytesByNode: [0: 12 << 20], writtenPrivateFileBytes: [:])
+        let job = JobSummary(rootPID: 77, seconds: 4.5, rootExited: true, processes: [main])
+        var input = DiagnosisInput(topology: topology, job: job)
+        input.counters = CounterSample(seconds: 4.5, counts: ["task-clock": 4.4e9], hardwareUnavailable: "no PMU exposed (perf_event_open(cycles): No such file or directory); usual in VMs without a virtual PMU",
+                                       uncoreUnavailable: "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: cpu, software)", uncorePMUs: [])
+        input.pythonStacksUnavailable = "the main process is not a Python interpreter (/usr/bin/stress)"
+        input.numastat = [0: NUMAStatCounters(hit: 12, miss: 0, foreign: 0, local: 12, other: 0)]
+        return (input, "full, cached in /root/.cache/hostmem/calibration.json")
+    }
+}
