@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HostMemDiagnosis", targets: ["HostMemDiagnosis"]),
         .library(name: "HostMemDataPath", targets: ["HostMemDataPath"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
+        .library(name: "HostMemDoctor", targets: ["HostMemDoctor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,7 +47,7 @@ let package = Package(
             ]
         ),
         // Rules: snapshots in, findings out.
-        .target(name: "HostMemDiagnosis", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench"]),
+        .target(name: "HostMemDiagnosis", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench"]),
         // The fixed data path: a NUMA-aware batch loader and an embedding-bag lookup.
         .target(
             name: "HostMemDataPath",
@@ -56,12 +57,15 @@ let package = Package(
             ]
         ),
         // Text and JSON renderers over snapshots.
-        .target(name: "HostMemExport", dependencies: ["HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
+        .target(name: "HostMemExport", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
+        // The doctor's pipeline: calibration policy, launch/attach, counters, py-spy,
+        // sampling window after window → DoctorReport values.
+        .target(name: "HostMemDoctor", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemExport"]),
         // The CLI: parsing and wiring only.
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport",
+                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport", "HostMemDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +81,7 @@ let package = Package(
         .testTarget(name: "HostMemDataPathTests", dependencies: ["HostMemDataPath", "HostMemTestSupport"]),
         .testTarget(name: "HostMemDiagnosisTests", dependencies: ["HostMemDiagnosis", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemDoctorTests", dependencies: ["HostMemDoctor", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]

@@ -1,4 +1,6 @@
 #define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
 #include "hostmem_shim.h"
 
 #include <errno.h>
@@ -78,27 +80,52 @@ int hostmem_get_affinity(int tid, int *cpus, int capacity) {
 
 int hostmem_current_cpu(void) { return sched_getcpu(); }
 
+static volatile sig_atomic_t hostmem_caught_signal = 0;
+
+static void hostmem_record_signal(int signal) { hostmem_caught_signal = signal; }
+
+int hostmem_catch_signal(int signal) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = hostmem_record_signal;
+    sigemptyset(&action.sa_mask);
+    return sigaction(signal, &action, NULL);
+}
+
+int hostmem_take_signal(void) {
+    int signal = hostmem_caught_signal;
+    hostmem_caught_signal = 0;
+    return signal;
+}
+
+int hostmem_peek_signal(void) { return hostmem_caught_signal; }
+
 uint64_t hostmem_dependent_adds(uint64_t iterations) {
     uint64_t value = 1;
+    // The step comes from memory at run time, so each add is register + register: an
+    // add of an immediate can be folded at rename on newer cores (Intel Golden Cove and
+    // later retire several such dependent adds per cycle), a register add cannot.
+    volatile uint64_t step_source = 1;
+    uint64_t step = step_source;
 #if defined(__x86_64__)
     for (uint64_t i = 0; i < iterations; i++) {
         __asm__ __volatile__(
             ".rept 64\n\t"
-            "addq $1, %0\n\t"
+            "addq %1, %0\n\t"
             ".endr"
-            : "+r"(value));
+            : "+r"(value) : "r"(step));
     }
 #elif defined(__aarch64__)
     for (uint64_t i = 0; i < iterations; i++) {
         __asm__ __volatile__(
             ".rept 64\n\t"
-            "add %0, %0, #1\n\t"
+            "add %0, %0, %1\n\t"
             ".endr"
-            : "+r"(value));
+            : "+r"(value) : "r"(step));
     }
 #else
     volatile uint64_t sink = value;
-    for (uint64_t i = 0; i < iterations * 64; i++) sink = sink + 1;
+    for (uint64_t i = 0; i < iterations * 64; i++) sink = sink + step;
     value = sink;
 #endif
     return value;

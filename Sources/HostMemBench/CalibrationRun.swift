@@ -45,15 +45,8 @@ public struct CalibrationRun: Sendable {
         progress("measuring the core clock")
         let gigahertz = CoreClock.measureGigahertz(repetitions: quick ? 3 : 7)
         var calibration = Calibration(machine: machine, gigahertz: gigahertz, quick: quick)
-        let beyondCache = max(64 << 20, 4 * machine.lastLevelCacheTotalBytes)
 
-        var latency = LatencyBenchmark.Options()
-        if quick {
-            latency.maximumBytes = beyondCache
-            latency.pointsPerDoubling = 2
-            latency.repetitions = 3
-            latency.targetNanosecondsPerRepetition = 2_000_000
-        }
+        let latency = quick ? LatencyBenchmark.Options.quick(machine: machine) : LatencyBenchmark.Options()
         progress("latency staircase")
         calibration.latency = try LatencyBenchmark(options: latency, machine: machine).run(gigahertz: gigahertz)
 
@@ -118,5 +111,18 @@ public struct CalibrationRun: Sendable {
             progress("skipped: \(error)")
             return nil
         }
+    }
+}
+
+extension LatencyBenchmark.Options {
+    /// The quick staircase (`bench --quick`, the doctor, `model` without a cache): up to
+    /// 4× the last-level cache (at least 64 MiB), two points per doubling, 3 repetitions.
+    public static func quick(machine: BenchMachine) -> Self {
+        var options = Self()
+        options.maximumBytes = max(64 << 20, 4 * machine.lastLevelCacheTotalBytes)
+        options.pointsPerDoubling = 2
+        options.repetitions = 3
+        options.targetNanosecondsPerRepetition = 2_000_000
+        return options
     }
 }

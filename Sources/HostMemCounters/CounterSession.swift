@@ -1,25 +1,22 @@
 import HostMemPlatform
 import HostMemTopology
 
-/// What the counters say about a job over a window. Each hardware or uncore figure is
-/// nil when it could not be counted, and the matching `…Unavailable` says why.
+/// What the counters say about a job over a window. The hardware and uncore groups are
+/// `.unavailable` with the reason when they could not be counted.
 public struct CounterSample: Sendable, Hashable, Codable {
     public var seconds: Double
     /// Scaled counts by event name ("task-clock" is in nanoseconds).
     public var counts: [String: Double]
-    /// Why core hardware events were not counted, when they were not.
-    public var hardwareUnavailable: String?
-    /// Why DRAM traffic was not counted, when it was not.
-    public var uncoreUnavailable: String?
-    /// Memory-controller PMUs used ("uncore_imc_0", …).
-    public var uncorePMUs: [String]
+    /// Core hardware events counted (cycles, instructions, cache events), or why none.
+    public var hardware: Availability<[String]>
+    /// Memory-controller PMUs counted ("uncore_imc_0", …), or why DRAM traffic is absent.
+    public var uncore: Availability<[String]>
 
-    public init(seconds: Double, counts: [String: Double], hardwareUnavailable: String?, uncoreUnavailable: String?, uncorePMUs: [String]) {
+    public init(seconds: Double, counts: [String: Double], hardware: Availability<[String]>, uncore: Availability<[String]>) {
         self.seconds = seconds
         self.counts = counts
-        self.hardwareUnavailable = hardwareUnavailable
-        self.uncoreUnavailable = uncoreUnavailable
-        self.uncorePMUs = uncorePMUs
+        self.hardware = hardware
+        self.uncore = uncore
     }
 
     public func rate(_ name: String) -> Double? { counts[name].map { $0 / max(seconds, 1e-9) } }
@@ -47,9 +44,9 @@ public final class CounterSession {
     private var events: [(event: CounterEvent, handle: PerfEvent)] = []
     private var start: [Int: PerfEvent.Reading] = [:]
     private var startTime: UInt64 = 0
-    public private(set) var hardwareUnavailable: String?
-    public private(set) var uncoreUnavailable: String?
-    public private(set) var uncorePMUs: [String] = []
+    private var hardwareUnavailable: String?
+    private var uncoreUnavailable: String?
+    private var uncorePMUs: [String] = []
 
     /// Opens software and hardware events for each thread in `threads` (TIDs), with
     /// `inherit` so threads and processes they start later count too, and the DRAM
@@ -115,16 +112,15 @@ public final class CounterSession {
 
     /// One line: why an event could not be opened, and what to do.
     static func reason(for error: SystemError, event: String, paranoid: Int?, systemWide: Bool) -> String {
-        switch error.code {
-        case ENOENT_CODE, EOPNOTSUPP_CODE, ENODEV_CODE:
+        if error.isUnsupported {
             return "no PMU exposed (perf_event_open(\(event)): \(error.reason)); usual in VMs without a virtual PMU"
-        case EACCES_CODE, EPERM_CODE:
+        }
+        if error.isPermissionDenied {
             let level = paranoid.map { "perf_event_paranoid is \($0)" } ?? "perf_event_paranoid"
             let needed = systemWide ? "system-wide events need root, CAP_PERFMON or perf_event_paranoid ≤ 0" : "run as the job's user or root, or lower it"
             return "refused (\(level); \(needed): sudo sysctl kernel.perf_event_paranoid=\(systemWide ? 0 : 1))"
-        default:
-            return "perf_event_open(\(event)) failed: \(error.reason)"
         }
+        return "perf_event_open(\(event)) failed: \(error.reason)"
     }
 
     /// Starts the window.
@@ -148,7 +144,17 @@ public final class CounterSession {
                 runningNanoseconds: after.runningNanoseconds &- min(after.runningNanoseconds, before.runningNanoseconds))
             if let scaled = delta.scaled { counts[entry.event.name, default: 0] += scaled * entry.event.scale }
         }
-        return CounterSample(seconds: seconds, counts: counts, hardwareUnavailable: hardwareUnavailable,
-                             uncoreUnavailable: uncoreUnavailable, uncorePMUs: uncorePMUs)
+        let hardwareEvents = Array(Set(events.filter { $0.event.group == .hardware }.map(\.event.name))).sorted()
+        return CounterSample(seconds: seconds, counts: counts,
+                             hardware: hardwareUnavailable.map { .unavailable(reason: $0) } ?? .available(hardwareEvents),
+                             uncore: uncoreUnavailable.map { .unavailable(reason: $0) } ?? .available(uncorePMUs))
+    }
+
+    /// Ends the window and starts the next one at the same instant: back-to-back
+    /// windows over the same opened events.
+    public func lap() -> CounterSample {
+        let sample = end()
+        begin()
+        return sample
     }
 }

@@ -1,50 +1,54 @@
 import HostMemBench
+import HostMemPlatform
+import HostMemTopology
 
-/// What `hostmem doctor` shows: the machine, its calibration, the job and the findings.
+/// What `hostmem doctor` shows for one window: the machine, its calibration, the job
+/// and the findings. `--json` writes exactly this (schema in `Schemas/doctor-report.schema.json`).
 public struct DoctorReport: Sendable, Hashable, Codable {
-    /// One line: packages, cores, CPUs, nodes, memory, GPUs.
-    public var machine: String
-    /// Where the calibration came from ("cached (quick, …)", "measured now"), or why
-    /// there is none.
-    public var calibrationSource: String
-    public var calibration: CalibrationHighlights?
-    /// The job's command and how it was sampled; nil without a target.
+    /// Bumped when a field changes meaning.
+    public static let currentSchemaVersion = 2
+
+    public var schemaVersion: Int
+    public var machine: MachineSummary
+    /// The calibration figures quoted, or why there are none.
+    public var calibration: Availability<CalibrationHighlights>
+    /// The job over the window; nil without a target.
     public var job: JobSummary?
-    /// GPU utilization and memory from NVML, when it could be read.
-    public var gpus: [GPUReading]?
-    /// Why GPU utilization is missing, when it is.
-    public var gpusUnavailable: String?
+    /// The window's place in a watch (1-based index, seconds since the watch began).
+    public var window: Window?
+    /// GPU utilization and memory from NVML, or why it could not be read.
+    public var gpus: Availability<[GPUReading]>
     /// System-wide numastat deltas over the window, by node (pages).
     public var numastat: [Int: NUMAStatCounters]?
     public var findings: [Finding]
-    public var notJudged: [String]
+    public var notJudged: [NotJudged]
 
-    public init(machine: String, calibrationSource: String, calibration: CalibrationHighlights?, job: JobSummary?,
-                gpus: [GPUReading]?, gpusUnavailable: String?, numastat: [Int: NUMAStatCounters]? = nil, diagnosis: Diagnosis) {
-        self.numastat = numastat
+    public init(machine: MachineSummary, calibration: Availability<CalibrationHighlights>, job: JobSummary?, window: Window? = nil,
+                gpus: Availability<[GPUReading]>, numastat: [Int: NUMAStatCounters]? = nil, diagnosis: Diagnosis) {
+        schemaVersion = Self.currentSchemaVersion
         self.machine = machine
-        self.calibrationSource = calibrationSource
         self.calibration = calibration
         self.job = job
+        self.window = window
         self.gpus = gpus
-        self.gpusUnavailable = gpusUnavailable
+        self.numastat = numastat
         findings = diagnosis.findings
         notJudged = diagnosis.notJudged
     }
 
     private enum CodingKeys: String, CodingKey {
-        case machine, calibrationSource, calibration, job, gpus, gpusUnavailable, numastat, findings, notJudged
+        case schemaVersion, machine, calibration, job, window, gpus, numastat, findings, notJudged
     }
 
     /// Every key is written, absent parts as null, so scripts see the whole contract.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
         try container.encode(machine, forKey: .machine)
-        try container.encode(calibrationSource, forKey: .calibrationSource)
         try container.encode(calibration, forKey: .calibration)
         try container.encode(job, forKey: .job)
+        try container.encode(window, forKey: .window)
         try container.encode(gpus, forKey: .gpus)
-        try container.encode(gpusUnavailable, forKey: .gpusUnavailable)
         try container.encode(numastat, forKey: .numastat)
         try container.encode(findings, forKey: .findings)
         try container.encode(notJudged, forKey: .notJudged)
@@ -52,17 +56,32 @@ public struct DoctorReport: Sendable, Hashable, Codable {
 
     /// The most severe finding, if any.
     public var worst: Severity? { findings.map(\.severity).max() }
+
+    /// A window of a watch.
+    public struct Window: Sendable, Hashable, Codable {
+        public var index: Int
+        /// Seconds from the start of the watch to the start of this window.
+        public var startSeconds: Double
+
+        public init(index: Int, startSeconds: Double) {
+            self.index = index
+            self.startSeconds = startSeconds
+        }
+    }
 }
 
-/// The calibration figures the doctor quotes.
+/// The calibration figures the doctor quotes, and where they came from.
 public struct CalibrationHighlights: Sendable, Hashable, Codable {
+    /// "quick, cached in ~/.cache/hostmem/calibration.json", "quick, measured now".
+    public var source: String
     public var dramLatencyNanoseconds: Double?
     public var readGigabytesPerSecondOneThread: Double?
     public var readGigabytesPerSecondAllThreads: Double?
     public var gatherMillionLinesPerSecond: Double?
     public var quick: Bool
 
-    public init(_ calibration: Calibration) {
+    public init(_ calibration: Calibration, source: String) {
+        self.source = source
         dramLatencyNanoseconds = calibration.latency?.levels.first { $0.name == "DRAM" }?.nanoseconds
         let rows = calibration.bandwidth?.rows ?? []
         readGigabytesPerSecondOneThread = rows.first { $0.threads == 1 }?.read.median

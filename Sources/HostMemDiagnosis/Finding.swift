@@ -20,8 +20,8 @@ public struct Finding: Sendable, Hashable, Codable {
     public var id: String
     public var severity: Severity
     public var title: String
-    /// The measurements, each naming its source and the threshold it crossed.
-    public var evidence: [String]
+    /// The measurements as values, each naming its source and the threshold it crossed.
+    public var evidence: [Evidence]
     /// A concrete command or setting.
     public var fix: String
     /// The concept in one sentence.
@@ -29,7 +29,7 @@ public struct Finding: Sendable, Hashable, Codable {
     /// The processes it concerns, if any.
     public var pids: [Int]
 
-    public init(id: String, severity: Severity, title: String, evidence: [String], fix: String, concept: String, pids: [Int] = []) {
+    public init(id: String, severity: Severity, title: String, evidence: [Evidence], fix: String, concept: String, pids: [Int] = []) {
         self.id = id
         self.severity = severity
         self.title = title

@@ -1,9 +1,9 @@
-import Foundation
 import HostMemBench
 import HostMemProcess
 import HostMemTopology
 
-/// The rules: pure functions from the input to findings.
+/// The rules: pure functions from the input to findings. Evidence is values; the
+/// renderers write the sentences.
 struct Rules {
     let input: DiagnosisInput
     let limits: Thresholds
@@ -16,40 +16,48 @@ struct Rules {
         var findings: [Finding] = []
         let settings = topology.settings
         if let used = settings.swapUsedBytes, used > 0, let total = settings.memTotalBytes {
+            var evidence = [Evidence("swap_used_bytes", Double(used), .bytes, threshold: .init(.greaterThan, 0),
+                                     source: "/proc/meminfo SwapTotal − SwapFree", context: [Measure("memory_total_bytes", Double(total), .bytes)])]
+            if let swappiness = settings.swappiness {
+                evidence.append(Evidence("vm_swappiness", Double(swappiness), .setting, source: "/proc/sys/vm/swappiness"))
+            }
             findings.append(Finding(
-                id: "swap-in-use", severity: used > total / 100 ? .warning : .info,
+                id: "swap-in-use", severity: Double(used) > limits.swapWarningShareOfRAM * Double(total) ? .warning : .info,
                 title: "Swap is in use",
-                evidence: ["\(mib(used)) of swap used (/proc/meminfo SwapTotal − SwapFree), RAM \(gib(total))",
-                           "vm.swappiness = \(settings.swappiness.map(String.init) ?? "unknown")"],
+                evidence: evidence,
                 fix: "find who is swapped (grep VmSwap /proc/*/status), free memory or add RAM; on training nodes: sudo sysctl vm.swappiness=1",
                 concept: "A page that was swapped out costs a disk read (milliseconds) on next touch, a million times a DRAM access."))
         }
         if settings.transparentHugePages == "never" {
             findings.append(Finding(
                 id: "thp-disabled", severity: .warning, title: "Transparent huge pages are off",
-                evidence: ["/sys/kernel/mm/transparent_hugepage/enabled = never"],
+                evidence: [Evidence(metric: "transparent_hugepage_enabled", value: .text("never"), unit: .setting,
+                                    source: "/sys/kernel/mm/transparent_hugepage/enabled")],
                 fix: "echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled (PyTorch and hostmem ask for huge pages with madvise)",
                 concept: "With 4 KiB pages, a random access over gigabytes misses the TLB almost every time and pays a page walk; 2 MiB pages cover 512 times more memory per TLB entry."))
         }
         if let balancing = settings.numaBalancing, balancing != 0, topology.cpuNodes.count > 1 {
             findings.append(Finding(
                 id: "numa-balancing-on", severity: .warning, title: "Automatic NUMA balancing is on",
-                evidence: ["/proc/sys/kernel/numa_balancing = \(balancing) on a machine with \(topology.cpuNodes.count) NUMA nodes"],
+                evidence: [Evidence("numa_balancing", Double(balancing), .setting, threshold: .init(.greaterThan, 0),
+                                    source: "/proc/sys/kernel/numa_balancing",
+                                    context: [Measure("numa_nodes", Double(topology.cpuNodes.count), .count)])],
                 fix: "sudo sysctl kernel.numa_balancing=0, and bind the job instead: numactl --cpunodebind=N --membind=N …",
                 concept: "The balancer unmaps pages to see who touches them and migrates them; for a bound training job that is overhead and jitter with nothing to gain."))
         }
         if let reclaim = topology.settings.zoneReclaimMode, reclaim != 0 {
             findings.append(Finding(
                 id: "zone-reclaim-on", severity: .warning, title: "zone_reclaim_mode is on",
-                evidence: ["/proc/sys/vm/zone_reclaim_mode = \(reclaim)"],
+                evidence: [Evidence("zone_reclaim_mode", Double(reclaim), .setting, threshold: .init(.greaterThan, 0), source: "/proc/sys/vm/zone_reclaim_mode")],
                 fix: "sudo sysctl vm.zone_reclaim_mode=0",
                 concept: "With zone reclaim the kernel drops page cache on the local node rather than allocate remotely, so a dataset in the page cache is read from disk again."))
         }
-        if let shm = input.sharedMemory, shm.totalBytes < limits.sharedMemoryMinimumBytes, input.job?.workers.isEmpty == false {
+        if let shm = input.sharedMemory, shm.totalBytes < limits.sharedMemoryMinimumBytes, let workers = input.job?.workers, !workers.isEmpty {
             findings.append(Finding(
                 id: "dev-shm-small", severity: .warning, title: "/dev/shm is small for DataLoader workers",
-                evidence: ["/dev/shm: \(mib(shm.totalBytes)) total, \(mib(shm.freeBytes)) free (threshold \(mib(limits.sharedMemoryMinimumBytes)); Docker's default is 64 MiB)",
-                           "\(input.job?.workers.count ?? 0) workers pass batches through it: needs num_workers × prefetch_factor × batch bytes"],
+                evidence: [Evidence("dev_shm_total_bytes", Double(shm.totalBytes), .bytes, threshold: .init(.lessThan, Double(limits.sharedMemoryMinimumBytes)),
+                                    source: "statvfs /dev/shm", context: [Measure("dev_shm_free_bytes", Double(shm.freeBytes), .bytes)]),
+                           Evidence("dataloader_workers", Double(workers.count), .count, source: "/proc/PID/stat (descendants running the main program)")],
                 fix: "docker run --shm-size=8g … (Kubernetes: an emptyDir with medium: Memory mounted at /dev/shm)",
                 concept: "Workers hand each batch to the main process in shared memory; when /dev/shm fills, the job dies with \"Bus error\"."))
         }
@@ -79,14 +87,17 @@ struct Rules {
         let physical = max(1, topology.cores.filter { !allowedSet.isDisjoint(with: $0.pus) }.count)
         let gpus = topology.gpus.count
         let suggestion = max(1, min(max(1, physical / 2), gpus > 0 ? gpus * 4 : physical / 2, cpus - 1))
-        let mainBusy = main.busyThreads
         return Finding(
             id: "workers-oversubscribed", severity: delay >= limits.criticalRunDelayPercent ? .critical : .warning,
             title: "More busy threads than CPUs: the main process waits for a CPU",
             evidence: [
-                "\(busy) threads want a CPU at least half the time (running or queued; /proc/PID/task/*/stat and schedstat): \(busy - mainBusy) in workers and other children, \(mainBusy) in the main process (its intra-op and pin-memory threads count too), on \(cpus) CPUs allowed (\(CPUList.format(allowed)))",
-                "main process (PID \(main.pid)) waited \(pct(delay)) of the window for a CPU (/proc/\(main.pid)/schedstat; threshold \(pct(limits.starvedRunDelayPercent)))",
-                "main process used \(pct(main.cpuPercent)) of a CPU",
+                Evidence("busy_threads", Double(busy), .count, threshold: .init(.greaterThan, Double(cpus)),
+                         source: "/proc/PID/task/*/stat and schedstat",
+                         context: [Measure("main_busy_threads", Double(main.busyThreads), .count), Measure("allowed_cpus", Double(cpus), .cpus)],
+                         labels: ["allowed_cpu_list": CPUList.format(allowed)]),
+                Evidence("run_delay_percent", delay, .percent, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
+                         source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
+                Evidence("cpu_percent", main.cpuPercent, .percent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
             ],
             fix: "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion - 1))) in the main process",
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
@@ -95,12 +106,15 @@ struct Rules {
 
     /// LLC misses above the seed's 20%: the working set thrashes the cache.
     func cacheThrashing(_ job: JobSummary) -> Finding? {
-        guard let counters = input.counters, let ratio = counters.llcMissRatio, ratio > limits.llcMissRatio else { return nil }
+        guard let counters = input.counters.value, let ratio = counters.llcMissRatio, ratio > limits.llcMissRatio else { return nil }
+        var evidence = [Evidence("llc_miss_ratio", ratio, .ratio, threshold: .init(.greaterThan, limits.llcMissRatio),
+                                 source: "perf llc-load-misses / llc-loads", context: [Measure("window_seconds", counters.seconds, .seconds)])]
+        if let ipc = counters.instructionsPerCycle {
+            evidence.append(Evidence("instructions_per_cycle", ipc, .ratio, source: "perf instructions / cycles"))
+        }
         return Finding(
             id: "cache-thrashing", severity: .warning, title: "The last-level cache is thrashing",
-            evidence: [String(format: "LLC load misses are %.0f%% of LLC loads over %.1f s (perf llc-load-misses / llc-loads; threshold %.0f%%)",
-                              ratio * 100, counters.seconds, limits.llcMissRatio * 100)]
-                + (counters.instructionsPerCycle.map { [String(format: "%.2f instructions per cycle", $0)] } ?? []),
+            evidence: evidence,
             fix: "gather each batch in address order (sort the batch's indices; hostmem's loader does), shrink the per-worker working set, or store embeddings as int8",
             concept: "Random access over more than the cache holds makes almost every load a DRAM trip: about a hundred times an L1 hit.",
             pids: job.main.map { [$0.pid] } ?? [])
@@ -108,13 +122,15 @@ struct Rules {
 
     /// DRAM traffic near the calibrated peak.
     func dramSaturated(_ job: JobSummary) -> Finding? {
-        guard let counters = input.counters, let traffic = counters.dramBytesPerSecond,
+        guard let counters = input.counters.value, let traffic = counters.dramBytesPerSecond,
               let peak = input.calibration?.bandwidth?.rows.max(by: { $0.threads < $1.threads })?.read.median,
               traffic / 1e9 >= limits.dramSaturation * peak else { return nil }
         return Finding(
             id: "dram-bandwidth-saturated", severity: .warning, title: "DRAM bandwidth is near this machine's measured peak",
-            evidence: [String(format: "%.1f GB/s of DRAM traffic (uncore %@, whole machine) against a calibrated peak of %.1f GB/s read with all threads (threshold %.0f%%)",
-                              traffic / 1e9, counters.uncorePMUs.joined(separator: ", "), peak, limits.dramSaturation * 100)],
+            evidence: [Evidence("dram_bytes_per_second", traffic, .bytesPerSecond, threshold: .init(.atLeast, limits.dramSaturation * peak * 1e9),
+                                source: "uncore " + (counters.uncore.value ?? []).joined(separator: ", "),
+                                context: [Measure("calibrated_read_bytes_per_second", peak * 1e9, .bytesPerSecond)],
+                                labels: ["scope": "machine"])],
             fix: "cut bytes moved per sample (int8 or fp16 storage, no redundant copies), fewer memory-bound workers, and bind to the GPU's node so traffic stays local",
             concept: "Once the memory controllers are saturated, more threads only queue: every load waits longer.",
             pids: job.main.map { [$0.pid] } ?? [])
@@ -122,43 +138,49 @@ struct Rules {
 
     /// Workers' private dirty memory grows: copy-on-write of Python objects.
     func copyOnWrite(_ job: JobSummary) -> Finding? {
-        var evidence: [String] = []
-        var pids: [Int] = []
-        var growth: UInt64 = 0
+        var evidence: [Evidence] = []
         for worker in job.workers {
             guard let first = worker.memoryFirst, let last = worker.memoryLast,
                   last.privateDirtyBytes > first.privateDirtyBytes + limits.copyOnWriteGrowthBytes else { continue }
-            growth = max(growth, last.privateDirtyBytes - first.privateDirtyBytes)
-            pids.append(worker.pid)
-            evidence.append("worker \(worker.pid): Private_Dirty \(mib(first.privateDirtyBytes)) → \(mib(last.privateDirtyBytes)), "
-                            + "PSS \(mib(first.proportionalBytes)) → \(mib(last.proportionalBytes)), RSS \(mib(first.residentBytes)) → \(mib(last.residentBytes)) (smaps_rollup)")
+            evidence.append(Evidence(
+                "private_dirty_growth_bytes", Double(last.privateDirtyBytes - first.privateDirtyBytes), .bytes,
+                threshold: .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes)), source: "/proc/\(worker.pid)/smaps_rollup", pid: worker.pid,
+                context: [Measure("private_dirty_first_bytes", Double(first.privateDirtyBytes), .bytes),
+                          Measure("private_dirty_last_bytes", Double(last.privateDirtyBytes), .bytes),
+                          Measure("pss_first_bytes", Double(first.proportionalBytes), .bytes), Measure("pss_last_bytes", Double(last.proportionalBytes), .bytes),
+                          Measure("rss_first_bytes", Double(first.residentBytes), .bytes), Measure("rss_last_bytes", Double(last.residentBytes), .bytes),
+                          Measure("window_seconds", job.seconds, .seconds)],
+                labels: ["role": "worker"]))
         }
-        guard !pids.isEmpty else { return nil }
+        guard !evidence.isEmpty else { return nil }
         let heap = job.main?.memoryLast?.residentBytes ?? 0
-        evidence.append("threshold: \(mib(limits.copyOnWriteGrowthBytes)) of growth in \(String(format: "%.0f", job.seconds)) s; RSS hides it because shared pages count in every process")
-        evidence.append("projected: up to (\(job.workers.count) workers + 1) × \(mib(heap)) (the main process's memory) = \(mib(UInt64(job.workers.count + 1) * heap)) per rank if every page gets copied")
+        let processes = UInt64(job.workers.count + 1)
+        evidence.append(Evidence("projected_private_bytes_per_rank", Double(processes * heap), .bytes, source: "estimate: (workers + 1) × main RSS",
+                                 context: [Measure("dataloader_workers", Double(job.workers.count), .count),
+                                           Measure("main_rss_bytes", Double(heap), .bytes)]))
         return Finding(
             id: "copy-on-write-growth", severity: .warning,
             title: "Forked workers are copying the parent's memory (copy-on-read of Python objects)",
             evidence: evidence,
             fix: "keep the dataset in numpy arrays, Arrow tables or a memory-mapped file instead of Python lists/dicts of objects (gc.freeze() does not help: reading an object writes its reference count)",
             concept: "fork shares pages until someone writes them; touching a Python object updates its refcount, so each worker slowly copies every page it reads.",
-            pids: pids)
+            pids: evidence.compactMap(\.pid))
     }
 
     /// Private file mappings written: a memmap opened writable and changed in place.
     func memmapWrites(_ job: JobSummary) -> Finding? {
-        var evidence: [String] = []
+        var evidence: [Evidence] = []
         var pids: [Int] = []
         for process in job.processes {
             for (path, bytes) in (process.placement?.writtenPrivateFileBytes ?? [:]).sorted(by: { $0.key < $1.key })
             where bytes >= limits.writtenMapBytes {
-                evidence.append("PID \(process.pid) (\(process.role.rawValue)): \(mib(bytes)) of private copies of \(path) (/proc/\(process.pid)/numa_maps anon= on a file mapping)")
+                evidence.append(Evidence("written_private_file_bytes", Double(bytes), .bytes, threshold: .init(.atLeast, Double(limits.writtenMapBytes)),
+                                         source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
+                                         labels: ["role": process.role.rawValue, "path": path]))
                 if !pids.contains(process.pid) { pids.append(process.pid) }
             }
         }
         guard !pids.isEmpty else { return nil }
-        evidence.append("threshold: \(mib(limits.writtenMapBytes)) per file")
         return Finding(
             id: "memmap-written-in-place", severity: .warning, title: "A memory-mapped dataset is written in place",
             evidence: evidence,
@@ -169,24 +191,27 @@ struct Rules {
 
     /// Storage reads far larger than what the page faults needed.
     func readahead(_ job: JobSummary) -> Finding? {
-        let page = UInt64(4096)
-        var evidence: [String] = []
-        var pids: [Int] = []
+        let page = 4096.0
+        var evidence: [Evidence] = []
         for process in job.processes {
             guard let read = process.storageReadBytes, read >= limits.readaheadMinimumBytes, process.majorFaults > 0 else { continue }
-            let used = process.majorFaults * page
-            let factor = Double(read) / Double(used)
+            let factor = Double(read) / (Double(process.majorFaults) * page)
             guard factor >= limits.readaheadAmplification else { continue }
-            let perFault = Double(read) / Double(process.majorFaults)
-            evidence.append("PID \(process.pid) (\(process.role.rawValue)): read \(mib(read)) from storage (/proc/\(process.pid)/io read_bytes) for \(process.majorFaults) major faults (/proc/\(process.pid)/stat majflt): \(mib(UInt64(perFault))) per fault, \(String(format: "%.0f", factor))× the 4 KiB page each fault waited for (threshold \(String(format: "%.0f", limits.readaheadAmplification))×)")
-            pids.append(process.pid)
+            evidence.append(Evidence(
+                "readahead_amplification", factor, .ratio, threshold: .init(.atLeast, limits.readaheadAmplification),
+                source: "/proc/\(process.pid)/io read_bytes ÷ (/proc/\(process.pid)/stat majflt × 4 KiB)", pid: process.pid,
+                context: [Measure("storage_read_bytes", Double(read), .bytes), Measure("major_faults", Double(process.majorFaults), .count),
+                          Measure("read_bytes_per_fault", Double(read) / Double(process.majorFaults), .bytes)],
+                labels: ["role": process.role.rawValue]))
         }
-        guard !pids.isEmpty else { return nil }
+        guard !evidence.isEmpty else { return nil }
+        let pids = evidence.compactMap(\.pid)
         if let available = topology.settings.memAvailableBytes {
-            evidence.append("MemAvailable \(gib(available)): a dataset larger than this cannot stay in the page cache")
+            evidence.append(Evidence("memory_available_bytes", Double(available), .bytes, source: "/proc/meminfo MemAvailable"))
         }
-        if !input.readAheadKilobytes.isEmpty {
-            evidence.append("read_ahead_kb: " + input.readAheadKilobytes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        for (device, kilobytes) in input.readAheadKilobytes.sorted(by: { $0.key < $1.key }) {
+            evidence.append(Evidence("read_ahead_kb", Double(kilobytes), .kilobytes, source: "/sys/block/\(device)/queue/read_ahead_kb",
+                                     labels: ["device": device]))
         }
         return Finding(
             id: "readahead-amplification", severity: .warning,
@@ -199,22 +224,25 @@ struct Rules {
 
     /// One major fault at a time: queue-depth-1 random I/O.
     func randomIO(_ job: JobSummary) -> Finding? {
-        var evidence: [String] = []
-        var pids: [Int] = []
-        for process in job.processes where process.majorFaultsPerSecond >= limits.randomIOFaultsPerSecond && process.cpuPercent < 50 {
+        var evidence: [Evidence] = []
+        for process in job.processes where process.majorFaultsPerSecond >= limits.randomIOFaultsPerSecond
+            && process.cpuPercent < limits.randomIOMaximumCPUPercent {
             let perFault = process.storageReadBytes.map { Double($0) / Double(max(1, process.majorFaults)) }
-            guard (perFault ?? 0) <= 16 * 1024 else { continue }  // readahead is off: one page per fault
-            let microseconds = 1e6 / process.majorFaultsPerSecond
-            evidence.append("PID \(process.pid): \(String(format: "%.0f", process.majorFaultsPerSecond)) major faults/s (threshold \(String(format: "%.0f", limits.randomIOFaultsPerSecond))), ≈ \(String(format: "%.0f", microseconds)) µs apart, CPU \(pct(process.cpuPercent)): it waits on one read at a time")
-            pids.append(process.pid)
+            guard (perFault ?? 0) <= limits.randomIOMaximumBytesPerFault else { continue }  // readahead is off: one page per fault
+            evidence.append(Evidence(
+                "major_faults_per_second", process.majorFaultsPerSecond, .perSecond, threshold: .init(.atLeast, limits.randomIOFaultsPerSecond),
+                source: "/proc/\(process.pid)/stat majflt", pid: process.pid,
+                context: [Measure("fault_interval_microseconds", 1e6 / process.majorFaultsPerSecond, .microseconds),
+                          Measure("cpu_percent", process.cpuPercent, .percent)],
+                labels: ["role": process.role.rawValue]))
         }
-        guard !pids.isEmpty else { return nil }
+        guard !evidence.isEmpty else { return nil }
         return Finding(
             id: "random-io-queue-depth-1", severity: .warning, title: "Random reads from storage one at a time",
             evidence: evidence,
             fix: "issue the reads of a batch concurrently (16–64 in flight: a thread pool of os.pread, or io_uring), or load the dataset into RAM when it fits",
             concept: "An NVMe drive serves dozens of reads in parallel; a page fault blocks its thread, so one thread faulting sees the latency, not the bandwidth.",
-            pids: pids)
+            pids: evidence.compactMap(\.pid))
     }
 
     /// Many minor faults per second: pages touched for the first time.
@@ -223,7 +251,10 @@ struct Rules {
         guard !storms.isEmpty else { return nil }
         return Finding(
             id: "first-touch-faults", severity: .info, title: "Page-fault storms on first touch",
-            evidence: storms.map { "PID \($0.pid) (\($0.role.rawValue)): \(String(format: "%.0f", $0.minorFaultsPerSecond)) minor faults/s (threshold \(String(format: "%.0f", limits.firstTouchFaultsPerSecond)))" },
+            evidence: storms.map {
+                Evidence("minor_faults_per_second", $0.minorFaultsPerSecond, .perSecond, threshold: .init(.atLeast, limits.firstTouchFaultsPerSecond),
+                         source: "/proc/\($0.pid)/stat minflt", pid: $0.pid, labels: ["role": $0.role.rawValue])
+            },
             fix: "persistent_workers=True (workers map the dataset once, not every epoch); for files you read whole, madvise(MADV_WILLNEED) or MAP_POPULATE",
             concept: "Every process that maps a file pays a fault per page (or per 64 KiB with fault-around) the first time it touches it.",
             pids: storms.map(\.pid))
@@ -232,36 +263,42 @@ struct Rules {
     /// Pages on nodes other than the ones the process runs on.
     func remoteNUMA(_ job: JobSummary) -> Finding? {
         guard topology.cpuNodes.count > 1 else { return nil }
-        var evidence: [String] = []
-        var pids: [Int] = []
+        var evidence: [Evidence] = []
         var target: Int?
         for process in job.processes {
             guard let placement = process.placement else { continue }
             let cpus = process.cpusSeen.isEmpty ? (process.allowedCPUs ?? []) : process.cpusSeen
-            let cpuNodes = Set(cpus.compactMap(input.node(ofCPU:)))
+            let cpuNodes = Set(cpus.compactMap(topology.node(ofCPU:)))
             let byNode = placement.totalBytesByNode
             let total = byNode.values.reduce(0, +)
             guard total >= limits.minimumPlacedBytes, !cpuNodes.isEmpty else { continue }
             let remote = byNode.filter { !cpuNodes.contains($0.key) }.values.reduce(0, +)
             let share = Double(remote) / Double(total) * 100
             guard share >= limits.remoteNUMAPercent else { continue }
-            let nodes = byNode.sorted { $0.key < $1.key }.map { "node \($0.key) \(mib($0.value))" }.joined(separator: ", ")
-            evidence.append("PID \(process.pid) (\(process.role.rawValue)) ran on node \(cpuNodes.sorted().map(String.init).joined(separator: ",")) (CPUs \(CPUList.format(cpus))) with its pages on \(nodes): \(pct(share)) remote (numa_maps; threshold \(pct(limits.remoteNUMAPercent)))")
-            pids.append(process.pid)
+            evidence.append(Evidence(
+                "remote_memory_percent", share, .percent, threshold: .init(.atLeast, limits.remoteNUMAPercent),
+                source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
+                context: byNode.sorted { $0.key < $1.key }.map { Measure("placed_bytes", Double($0.value), .bytes, labels: ["node": "\($0.key)"]) },
+                labels: ["role": process.role.rawValue, "cpu_nodes": cpuNodes.sorted().map(String.init).joined(separator: ","),
+                         "cpus": CPUList.format(cpus)]))
             target = target ?? gpuNode(job) ?? byNode.max { $0.value < $1.value }?.key
         }
-        guard let target, !pids.isEmpty else { return nil }
-        let why = gpuNode(job) != nil ? "the node of the GPU it feeds" : "the node holding most of its memory"
+        guard let target, !evidence.isEmpty else { return nil }
+        let pids = evidence.compactMap(\.pid)
         if let numastat = input.numastat {
             let other = numastat.values.reduce(UInt64(0)) { $0 + $1.other }
             let local = numastat.values.reduce(UInt64(0)) { $0 + $1.local }
             if other + local > 0 {
-                evidence.append("machine-wide over the window: \(pct(Double(other) / Double(other + local) * 100)) of new pages were allocated for a CPU of another node (numastat other_node ÷ (local_node + other_node))")
+                evidence.append(Evidence("other_node_allocation_percent", Double(other) / Double(other + local) * 100, .percent,
+                                         source: "/sys/devices/system/node/node*/numastat other_node ÷ (local_node + other_node)",
+                                         labels: ["scope": "machine"]))
             }
         }
+        evidence.append(Evidence("bind_node", Double(target), .node, source: gpuNode(job) != nil ? "the GPU's PCI device numa_node" : "numa_maps",
+                                 labels: ["reason": gpuNode(job) != nil ? "gpu" : "memory"]))
         return Finding(
             id: "remote-numa", severity: .warning, title: "The job's memory is on another NUMA node than its CPUs",
-            evidence: evidence + ["node \(target) is \(why)"],
+            evidence: evidence,
             fix: "numactl --cpunodebind=\(target) --membind=\(target) \(job.main?.command ?? "python train.py")",
             concept: "A load from the other socket's memory crosses the inter-socket link: higher latency and a shared, lower bandwidth.",
             pids: pids)
@@ -270,13 +307,16 @@ struct Rules {
     /// Workers spread over several NUMA nodes (sockets).
     func acrossSockets(_ job: JobSummary) -> Finding? {
         guard topology.cpuNodes.count > 1, job.workers.count > 1 else { return nil }
-        let nodes = Set(job.workers.flatMap { $0.cpusSeen.compactMap(input.node(ofCPU:)) })
+        let nodes = Set(job.workers.flatMap { $0.cpusSeen.compactMap(topology.node(ofCPU:)) })
         guard nodes.count > 1 else { return nil }
-        let packages = Set(job.workers.flatMap { $0.cpusSeen.compactMap(input.package(ofCPU:)) })
-        let node = gpuNode(job) ?? job.main.flatMap { $0.cpusSeen.first.flatMap(input.node(ofCPU:)) } ?? 0
+        let packages = Set(job.workers.flatMap { $0.cpusSeen.compactMap(topology.package(ofCPU:)) })
+        let node = gpuNode(job) ?? job.main.flatMap { $0.cpusSeen.first.flatMap(topology.node(ofCPU:)) } ?? 0
         return Finding(
             id: "workers-across-sockets", severity: .warning, title: "DataLoader workers run on several NUMA nodes",
-            evidence: ["\(job.workers.count) workers seen on CPUs of nodes \(nodes.sorted().map(String.init).joined(separator: ", ")) (packages \(packages.sorted().map(String.init).joined(separator: ", "))) (/proc/PID/stat processor)"],
+            evidence: [Evidence("worker_numa_nodes", Double(nodes.count), .count, threshold: .init(.greaterThan, 1), source: "/proc/PID/stat processor",
+                                context: [Measure("dataloader_workers", Double(job.workers.count), .count)],
+                                labels: ["nodes": nodes.sorted().map(String.init).joined(separator: ", "),
+                                         "packages": packages.sorted().map(String.init).joined(separator: ", ")])],
             fix: "numactl --cpunodebind=\(node) --membind=\(node) \(job.main?.command ?? "python train.py")",
             concept: "Batches built on the far socket travel over the inter-socket link to the main process and the GPU, and each worker's memory lands on whichever node it ran on first.",
             pids: job.workers.map(\.pid))
@@ -285,11 +325,13 @@ struct Rules {
     /// The main process runs on a node other than its GPU's.
     func gpuFarFromCPUs(_ job: JobSummary) -> Finding? {
         guard topology.cpuNodes.count > 1, let main = job.main, let gpuNode = gpuNode(job) else { return nil }
-        let nodes = Set(main.cpusSeen.compactMap(input.node(ofCPU:)))
+        let nodes = Set(main.cpusSeen.compactMap(topology.node(ofCPU:)))
         guard !nodes.isEmpty, !nodes.contains(gpuNode) else { return nil }
         return Finding(
             id: "gpu-on-other-node", severity: .warning, title: "The training loop runs far from its GPU",
-            evidence: ["main process (PID \(main.pid)) ran on node \(nodes.sorted().map(String.init).joined(separator: ",")); its GPU (/dev/nvidia\(main.gpu?.openDevices.first ?? 0)) is on node \(gpuNode)"],
+            evidence: [Evidence("gpu_numa_node", Double(gpuNode), .node, source: "/sys/bus/pci/devices/*/numa_node", pid: main.pid,
+                                labels: ["role": "main", "cpu_nodes": nodes.sorted().map(String.init).joined(separator: ","),
+                                         "device": "/dev/nvidia\(main.gpu?.openDevices.first ?? 0)"])],
             fix: "numactl --cpunodebind=\(gpuNode) --membind=\(gpuNode) \(main.command)",
             concept: "Host-to-GPU copies from the far socket's memory cross the inter-socket link before PCIe.",
             pids: [main.pid])
@@ -302,7 +344,9 @@ struct Rules {
         guard share >= limits.pinnedPercent else { return nil }
         return Finding(
             id: "pinned-memory-high", severity: .warning, title: "Much of RAM is pinned",
-            evidence: ["\(mib(pinned)) pinned, locked or mapped from /dev/nvidia* (VmPin + VmLck + mappings; the GPU part is an estimate) = \(pct(share)) of \(gib(total)) RAM (threshold \(pct(limits.pinnedPercent)))"],
+            evidence: [Evidence("pinned_memory_percent", share, .percent, threshold: .init(.atLeast, limits.pinnedPercent),
+                                source: "/proc/PID/status VmPin + VmLck, /proc/PID/maps /dev/nvidia* (an estimate)",
+                                context: [Measure("pinned_bytes", Double(pinned), .bytes), Measure("memory_total_bytes", Double(total), .bytes)])],
             fix: "lower prefetch_factor or num_workers, or pin only the transfer buffers (pin_memory=True on the DataLoader, not on the whole dataset)",
             concept: "Pinned pages cannot be swapped, moved or reclaimed; too many starve the page cache and the rest of the machine.",
             pids: job.processes.filter { $0.pinnedBytes + $0.lockedBytes > 0 }.map(\.pid))
@@ -313,8 +357,11 @@ struct Rules {
         let total = swapped.reduce(UInt64(0)) { $0 + $1.swapBytes }
         guard total >= limits.jobSwapBytes else { return nil }
         return Finding(
-            id: "job-swapped", severity: total >= 1 << 30 ? .critical : .warning, title: "Part of the job is in swap",
-            evidence: swapped.map { "PID \($0.pid) (\($0.role.rawValue)): \(mib($0.swapBytes)) swapped (VmSwap)" },
+            id: "job-swapped", severity: total >= limits.criticalJobSwapBytes ? .critical : .warning, title: "Part of the job is in swap",
+            evidence: swapped.map {
+                Evidence("swap_bytes", Double($0.swapBytes), .bytes, source: "/proc/\($0.pid)/status VmSwap", pid: $0.pid,
+                         context: [Measure("job_swap_bytes", Double(total), .bytes)], labels: ["role": $0.role.rawValue])
+            },
             fix: "reduce the job's memory (fewer workers, numpy storage instead of Python objects) or add RAM; sudo sysctl vm.swappiness=1",
             concept: "Every touch of a swapped page waits for the disk.",
             pids: swapped.map(\.pid))
@@ -323,10 +370,12 @@ struct Rules {
     func sharedMemoryUse(_ job: JobSummary) -> Finding? {
         guard let shm = input.sharedMemory, shm.totalBytes > 0 else { return nil }
         let used = shm.totalBytes - min(shm.totalBytes, shm.freeBytes)
-        guard Double(used) / Double(shm.totalBytes) >= 0.8 else { return nil }
+        let percent = Double(used) / Double(shm.totalBytes) * 100
+        guard percent >= limits.sharedMemoryFullPercent else { return nil }
         return Finding(
             id: "dev-shm-full", severity: .critical, title: "/dev/shm is nearly full",
-            evidence: ["/dev/shm: \(mib(used)) of \(mib(shm.totalBytes)) used (threshold 80%)"],
+            evidence: [Evidence("dev_shm_used_percent", percent, .percent, threshold: .init(.atLeast, limits.sharedMemoryFullPercent), source: "statvfs /dev/shm",
+                                context: [Measure("dev_shm_used_bytes", Double(used), .bytes), Measure("dev_shm_total_bytes", Double(shm.totalBytes), .bytes)])],
             fix: "a larger /dev/shm (docker run --shm-size=8g), or fewer workers × prefetch_factor",
             concept: "Workers pass batches through /dev/shm; when it is full the next batch fails with \"Bus error\".",
             pids: job.processes.filter { ($0.gpu?.sharedMemoryMappedBytes ?? 0) > 0 }.map(\.pid))
@@ -336,20 +385,23 @@ struct Rules {
     func pageableCopies(_ job: JobSummary) -> Finding? {
         guard let main = job.main, let gpu = main.gpu, !gpu.openDevices.isEmpty else { return nil }
         let mapped = job.processes.reduce(UInt64(0)) { $0 + ($1.gpu?.nvidiaMappedBytes ?? 0) }
-        guard mapped < 64 << 20 else { return nil }
+        guard mapped < limits.pageableMappedBytes else { return nil }
         return Finding(
             id: "pageable-copies", severity: .info, title: "Host-to-GPU copies probably come from pageable memory",
-            evidence: ["main process has /dev/nvidia\(gpu.openDevices.map(String.init).joined(separator: ",")) open, but only \(mib(mapped)) of host memory is mapped through /dev/nvidia* (an estimate of pinned buffers; threshold 64 MiB)"],
+            evidence: [Evidence("nvidia_mapped_bytes", Double(mapped), .bytes, threshold: .init(.lessThan, Double(limits.pageableMappedBytes)),
+                                source: "/proc/PID/maps /dev/nvidia* (an estimate of pinned buffers)", pid: main.pid,
+                                labels: ["role": "main", "devices": gpu.openDevices.map(String.init).joined(separator: ",")])],
             fix: "DataLoader(..., pin_memory=True) and tensor.to(device, non_blocking=True)",
             concept: "A copy from pageable memory is staged through a pinned bounce buffer and cannot overlap compute; non_blocking=True does nothing without pinned memory.",
             pids: [main.pid])
     }
 
     func inputBound(_ job: JobSummary) -> Finding? {
-        guard let share = input.inputWaitShare, share * 100 >= limits.inputWaitPercent else { return nil }
+        guard let share = input.pythonStacks.value?.waitingShare, share * 100 >= limits.inputWaitPercent else { return nil }
         return Finding(
-            id: "input-bound", severity: share >= 0.6 ? .critical : .warning, title: "The training loop waits for data",
-            evidence: ["\(pct(share * 100)) of py-spy samples of the main process are in DataLoader __next__/_next_data or a queue get (threshold \(pct(limits.inputWaitPercent)))"],
+            id: "input-bound", severity: share * 100 >= limits.criticalInputWaitPercent ? .critical : .warning, title: "The training loop waits for data",
+            evidence: [Evidence("input_wait_percent", share * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+                                source: "py-spy", pid: job.main?.pid, labels: ["role": "main"])],
             fix: "fix the findings above first; then batched fetching (__getitems__) before more workers, and sweep num_workers with hostmem loader",
             concept: "When the loop is blocked on the next batch, the GPU is idle for exactly that share of time.",
             pids: job.main.map { [$0.pid] } ?? [])
@@ -357,11 +409,13 @@ struct Rules {
 
     /// Workers building batches one `__getitem__` at a time.
     func perSampleFetching(_ job: JobSummary) -> Finding? {
-        guard let share = input.perSampleFetchShare, share * 100 >= limits.perSampleFetchPercent, !job.workers.isEmpty else { return nil }
+        guard let share = input.pythonStacks.value?.perSampleShare, share * 100 >= limits.perSampleFetchPercent, !job.workers.isEmpty else { return nil }
         return Finding(
             id: "per-sample-fetching", severity: .warning, title: "Workers fetch one sample at a time",
-            evidence: ["\(pct(share * 100)) of the workers' py-spy samples are in a per-sample __getitem__ called from fetch (threshold \(pct(limits.perSampleFetchPercent)))",
-                       "\(job.workers.count) worker\(job.workers.count == 1 ? "" : "s") on \(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)) CPUs"],
+            evidence: [Evidence("per_sample_fetch_percent", share * 100, .percent, threshold: .init(.atLeast, limits.perSampleFetchPercent),
+                                source: "py-spy", labels: ["role": "worker"]),
+                       Evidence("dataloader_workers", Double(job.workers.count), .count, source: "/proc/PID/stat (descendants running the main program)",
+                                context: [Measure("allowed_cpus", Double(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)), .cpus)])],
             fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",
             concept: "A Python call, a tensor and a pickle per sample cost far more than the bytes they move; one gather per batch moves the same bytes at memory speed.",
             pids: job.workers.map(\.pid))
@@ -370,14 +424,6 @@ struct Rules {
     /// The node of the first GPU the job has open (the main process comes first).
     func gpuNode(_ job: JobSummary) -> Int? {
         let minors = job.processes.flatMap { $0.gpu?.openDevices ?? [] }
-        return minors.lazy.compactMap(input.node(ofNVIDIAMinor:)).first
+        return minors.lazy.compactMap { topology.node(ofNVIDIAMinor: $0, driverAddresses: input.nvidiaMinors) }.first
     }
 }
-
-func mib(_ bytes: UInt64) -> String {
-    bytes >= 10 << 20 ? "\(bytes >> 20) MiB" : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
-}
-
-func gib(_ bytes: UInt64) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
-
-func pct(_ value: Double) -> String { String(format: "%.0f%%", value) }

@@ -29,6 +29,21 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// Share of worker samples in per-sample `__getitem__` (percent) → batch the fetch.
     public var perSampleFetchPercent = 30.0
 
+    /// Swap used as a share of RAM above which swap in use is a warning, not info.
+    public var swapWarningShareOfRAM = 0.01
+    /// /dev/shm used (percent) → nearly full.
+    public var sharedMemoryFullPercent = 80.0
+    /// Host memory mapped through /dev/nvidia* below which copies are probably pageable.
+    public var pageableMappedBytes: UInt64 = 64 << 20
+    /// Input wait share (percent) at which input-bound is critical.
+    public var criticalInputWaitPercent = 60.0
+    /// Job swap at which job-swapped is critical.
+    public var criticalJobSwapBytes: UInt64 = 1 << 30
+    /// Queue-depth-1 I/O: a process busier than this (percent of a CPU) is not waiting on reads.
+    public var randomIOMaximumCPUPercent = 50.0
+    /// Queue-depth-1 I/O: at most this many bytes read per major fault (readahead off).
+    public var randomIOMaximumBytesPerFault = 16.0 * 1024
+
     /// LLC load misses per LLC load → cache thrashing.
     public var llcMissRatio = 0.20
     /// DRAM traffic as a share of the calibrated all-thread read bandwidth → saturated.

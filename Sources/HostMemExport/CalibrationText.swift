@@ -188,9 +188,7 @@ public enum CalibrationText {
 /// `hostmem bench --json`: the `Calibration` snapshot with sorted keys.
 public enum CalibrationJSON {
     public static func render(_ calibration: Calibration) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(calibration), as: UTF8.self)
+        try JSONFormat.string(calibration)
     }
 
     public static func parse(_ text: String) throws -> Calibration {

@@ -16,7 +16,7 @@ public enum CounterText {
             software.rows.append([name, compact(count), compact(sample.rate(name) ?? 0)])
         }
         lines += software.render(indent: "    ")
-        if let reason = sample.hardwareUnavailable {
+        if let reason = sample.hardware.reason {
             lines.append("  Hardware counters: unavailable (\(reason))")
         } else {
             lines.append("  Hardware counters:")
@@ -32,21 +32,19 @@ public enum CounterText {
             row("llc-load-misses", sample.llcMissRatio.map { String(format: "%.1f%% of LLC loads", $0 * 100) } ?? "")
             lines += hardware.render(indent: "    ")
         }
-        if let reason = sample.uncoreUnavailable {
+        if let reason = sample.uncore.reason {
             lines.append("  DRAM traffic (uncore): unavailable (\(reason))")
         } else if let rate = sample.dramBytesPerSecond {
             let read = (sample.counts["dram-read-bytes"] ?? 0) / max(sample.seconds, 1e-9) / 1e9
             let write = (sample.counts["dram-write-bytes"] ?? 0) / max(sample.seconds, 1e-9) / 1e9
             lines.append(String(format: "  DRAM traffic (whole machine, %@): %.2f GB/s (read %.2f, write %.2f)",
-                                sample.uncorePMUs.joined(separator: ", "), rate / 1e9, read, write))
+                                (sample.uncore.value ?? []).joined(separator: ", "), rate / 1e9, read, write))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     public static func json(_ sample: CounterSample) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(sample), as: UTF8.self)
+        try JSONFormat.string(sample)
     }
 
     /// 1234 → "1234", 1.2e6 → "1.20 M".

@@ -1,33 +1,25 @@
 import Foundation
 import HostMemDiagnosis
+import HostMemPlatform
 import HostMemProcess
 import HostMemTopology
 
 /// `hostmem doctor` for a terminal: findings first (ranked), then what was not judged,
-/// then the job's tree.
+/// then the job's tree. Every sentence is drawn from the report's values.
 public enum DoctorText {
     public static func render(_ report: DoctorReport) -> String {
-        var lines = ["hostmem doctor — \(report.machine)"]
-        if let highlights = report.calibration {
-            var parts: [String] = []
-            if let latency = highlights.dramLatencyNanoseconds { parts.append("DRAM latency \(String(format: "%.0f", latency)) ns") }
-            if let one = highlights.readGigabytesPerSecondOneThread, let all = highlights.readGigabytesPerSecondAllThreads {
-                parts.append("read \(String(format: "%.1f", one)) GB/s (1 thread), \(String(format: "%.1f", all)) GB/s (all)")
-            }
-            if let gather = highlights.gatherMillionLinesPerSecond { parts.append("random gather \(String(format: "%.0f", gather)) M lines/s") }
-            lines.append("Calibration (\(report.calibrationSource)): " + parts.joined(separator: ", "))
-        } else {
-            lines.append("Calibration: \(report.calibrationSource)")
-        }
+        var lines = ["hostmem doctor — \(TopologyText.summary(report.machine))"]
+        lines.append(calibrationLine(report.calibration))
         if let job = report.job, let main = job.main {
             let exited = job.rootExited ? "; it exited during the window, findings are from what was gathered" : ""
             lines.append("Job: PID \(main.pid) (\(truncate(main.command, 60))), \(job.processes.count) process\(job.processes.count == 1 ? "" : "es"), sampled \(String(format: "%.1f", job.seconds)) s\(exited)")
         }
-        if let gpus = report.gpus {
+        switch report.gpus {
+        case .available(let gpus):
             for gpu in gpus {
-                lines.append("GPU \(gpu.index)\(gpu.pciAddress.map { " (\($0))" } ?? ""): \(gpu.utilizationPercent)% busy, \(gpu.memoryUsedBytes >> 20) of \(gpu.memoryTotalBytes >> 20) MiB (NVML)")
+                lines.append("GPU \(gpu.index)\(gpu.pciAddress.map { " (\($0))" } ?? ""): \(gpu.utilizationPercent)% busy, \(ByteFormat.wholeMebibytes(gpu.memoryUsedBytes)) of \(ByteFormat.wholeMebibytes(gpu.memoryTotalBytes)) MiB (NVML)")
             }
-        } else if let reason = report.gpusUnavailable {
+        case .unavailable(let reason):
             lines.append("GPU utilization: unavailable (\(reason))")
         }
         lines.append("")
@@ -37,7 +29,7 @@ public enum DoctorText {
             lines.append("Findings (\(report.findings.count), most severe first):")
             for (index, finding) in report.findings.enumerated() {
                 lines.append("\(index + 1). [\(finding.severity.rawValue.uppercased())] \(finding.title)  (\(finding.id))")
-                for item in finding.evidence { lines.append("     evidence: \(item)") }
+                for item in EvidenceText.lines(finding) { lines.append("     evidence: \(item)") }
                 lines.append("     fix: \(finding.fix)")
                 lines.append("     why: \(finding.concept)")
             }
@@ -45,7 +37,7 @@ public enum DoctorText {
         if !report.notJudged.isEmpty {
             lines.append("")
             lines.append("Not judged:")
-            lines += report.notJudged.map { "  - \($0)" }
+            lines += report.notJudged.map { "  - \(notJudgedLine($0))" }
         }
         if let job = report.job {
             lines.append("")
@@ -59,6 +51,38 @@ public enum DoctorText {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "Calibration (source): DRAM latency …", or why there is none.
+    public static func calibrationLine(_ calibration: Availability<CalibrationHighlights>) -> String {
+        guard case .available(let highlights) = calibration else { return "Calibration: \(calibration.reason ?? "")" }
+        var parts: [String] = []
+        if let latency = highlights.dramLatencyNanoseconds { parts.append("DRAM latency \(String(format: "%.0f", latency)) ns") }
+        if let one = highlights.readGigabytesPerSecondOneThread, let all = highlights.readGigabytesPerSecondAllThreads {
+            parts.append("read \(String(format: "%.1f", one)) GB/s (1 thread), \(String(format: "%.1f", all)) GB/s (all)")
+        }
+        if let gather = highlights.gatherMillionLinesPerSecond { parts.append("random gather \(String(format: "%.0f", gather)) M lines/s") }
+        return "Calibration (\(highlights.source)): " + parts.joined(separator: ", ")
+    }
+
+    /// What a check is called in text.
+    static let checkNames = [
+        "cache-thrashing": "L3 miss rate", "dram-bandwidth-saturated": "DRAM bandwidth saturation",
+        "input-bound": "waiting for the next batch (Python stacks)", "remote-numa": "remote NUMA memory",
+        "workers-across-sockets": "workers across sockets",
+    ]
+
+    /// "L3 miss rate: hardware counters unavailable (reason)".
+    public static func notJudgedLine(_ item: NotJudged) -> String {
+        // The per-sample rule shares the input-bound rule's Python stacks: named once.
+        let names = item.checks.filter { $0 != "per-sample-fetching" }.map { checkNames[$0] ?? $0 }
+        let what = names.joined(separator: " and ")
+        let why: String = switch item.missing {
+        case "hardware_counters": "hardware counters unavailable (\(item.reason))"
+        case "dram_traffic": "DRAM traffic unavailable (\(item.reason))"
+        default: item.reason
+        }
+        return "\(what): \(why)"
     }
 
     /// The job's processes: role, CPU, run delay, memory and where its pages are.
@@ -88,11 +112,9 @@ public enum DoctorText {
     }
 }
 
-/// `hostmem doctor --json`.
+/// `hostmem doctor --json`: one report, or with `lines` one report per line (JSON Lines).
 public enum DoctorJSON {
-    public static func render(_ report: DoctorReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    public static func render(_ report: DoctorReport, lines: Bool = false) throws -> String {
+        try JSONFormat.string(report, lines: lines)
     }
 }

@@ -36,8 +36,6 @@ public enum EmbedText {
     }
 
     public static func json(_ report: EmbeddingBenchmark.Report) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        try JSONFormat.string(report)
     }
 }

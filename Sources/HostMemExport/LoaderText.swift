@@ -32,8 +32,6 @@ public enum LoaderText {
     }
 
     public static func json(_ report: LoaderBenchmark.Report) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        try JSONFormat.string(report)
     }
 }

@@ -29,11 +29,9 @@ public enum ModelText {
             var effectiveNanoseconds: Double?
             var source: String
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let output = Output(model: model, terms: model.terms, effectiveCycles: model.effectiveLatency,
                             effectiveNanoseconds: gigahertz.map { model.effectiveLatency / $0 }, source: source)
-        return String(decoding: try encoder.encode(output), as: UTF8.self)
+        return try JSONFormat.string(output)
     }
 
     /// "4", "12.5": latencies without needless decimals.

@@ -48,8 +48,6 @@ public enum NUMAStatText {
     }
 
     public static func json(_ rows: [Row]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(rows), as: UTF8.self)
+        try JSONFormat.string(rows)
     }
 }

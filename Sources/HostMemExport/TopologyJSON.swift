@@ -8,9 +8,6 @@ import HostMemTopology
 /// `gpus[].{pciAddress,vendor,numaNode,localCPUs}`; `settings`. Unknown values are null.
 public enum TopologyJSON {
     public static func render(_ topology: Topology) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(topology)
-        return String(decoding: data, as: UTF8.self)
+        try JSONFormat.string(topology)
     }
 }

@@ -32,22 +32,21 @@ public enum TopologyText {
         return tidy.joined(separator: "\n") + "\n"
     }
 
-    public static func summary(_ topology: Topology) -> String {
-        let usable = topology.usableCPUs.count
-        let online = topology.onlineCPUs.count
+    public static func summary(_ topology: Topology) -> String { summary(MachineSummary(topology)) }
+
+    /// "Machine: 2 packages, 16 cores, …" from the summary's values.
+    public static func summary(_ machine: MachineSummary) -> String {
         var parts = [
-            count(topology.packages.count, "package"),
-            count(topology.cores.count, "core"),
-            count(online, "PU") + (usable == online ? "" : " (\(usable) usable by this process)"),
-            count(topology.cpuNodes.count, "NUMA node"),
+            count(machine.packages, "package"),
+            count(machine.cores, "core"),
+            count(machine.onlineCPUs, "PU") + (machine.usableCPUs == machine.onlineCPUs ? "" : " (\(machine.usableCPUs) usable by this process)"),
+            count(machine.cpuNodes, "NUMA node"),
         ]
-        let offline = topology.pus.count - online
-        if offline > 0 { parts.insert("\(offline) offline", at: 3) }
-        let others = topology.numaNodes.count - topology.cpuNodes.count
-        if others > 0 { parts.append("+\(others) without CPUs") }
-        parts.append(count(topology.gpus.count, "GPU"))
-        if !topology.accelerators.isEmpty { parts.append(count(topology.accelerators.count, "other accelerator")) }
-        let memory = topology.totalMemoryBytes > 0 ? ", \(ByteFormat.string(topology.totalMemoryBytes)) of memory in NUMA nodes" : ""
+        if machine.offlineCPUs > 0 { parts.insert("\(machine.offlineCPUs) offline", at: 3) }
+        if machine.memoryOnlyNodes > 0 { parts.append("+\(machine.memoryOnlyNodes) without CPUs") }
+        parts.append(count(machine.gpus, "GPU"))
+        if machine.otherAccelerators > 0 { parts.append(count(machine.otherAccelerators, "other accelerator")) }
+        let memory = machine.memoryBytes > 0 ? ", \(ByteFormat.string(machine.memoryBytes)) of memory in NUMA nodes" : ""
         return "Machine: " + parts.joined(separator: ", ") + memory
     }
 

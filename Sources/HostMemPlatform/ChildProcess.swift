@@ -10,8 +10,10 @@ public struct ChildProcess: Sendable {
     public let pid: Int32
 
     /// Starts `arguments[0]` found on PATH with the rest as its arguments. With
-    /// `outputPath`, its stdout and stderr go to that file instead of hostmem's.
-    public static func spawn(_ arguments: [String], outputPath: String? = nil) throws(SystemError) -> ChildProcess {
+    /// `outputPath`, its stdout and stderr go to that file instead of hostmem's. With
+    /// `ownProcessGroup`, the child leads a process group of its own, so a Ctrl-C at the
+    /// terminal reaches hostmem only and hostmem decides what the child gets.
+    public static func spawn(_ arguments: [String], outputPath: String? = nil, ownProcessGroup: Bool = false) throws(SystemError) -> ChildProcess {
         precondition(!arguments.isEmpty, "a command needs a name")
         var pid: pid_t = 0
         let cStrings = arguments.map { strdup($0) }
@@ -37,7 +39,12 @@ public struct ChildProcess: Sendable {
         sigemptyset(&caught)
         for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&caught, signal) }
         posix_spawnattr_setsigdefault(&attributes, &caught)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
         if code != 0 { throw SystemError(operation: "posix_spawnp", path: arguments[0], code: code) }
         return ChildProcess(pid: pid)
@@ -55,6 +62,12 @@ public struct ChildProcess: Sendable {
             case .signaled(let signal): 128 + signal
             }
         }
+    }
+
+    /// Asks the child to stop as Ctrl-C would (SIGINT): py-spy then writes what it
+    /// recorded. The corresponding C function is `kill`.
+    public func interrupt() throws(SystemError) {
+        _ = try retryingInterrupts("kill", path: nil) { kill(pid, SIGINT) }
     }
 
     /// Waits for the child to end (reaping it).

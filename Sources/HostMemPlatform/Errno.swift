@@ -13,6 +13,26 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The raw errno value.
     public var code: Int32
 
+    /// The kinds of errno a caller may need to produce in a test without importing Glibc.
+    public enum Code: Sendable {
+        case notFound, permissionDenied, operationNotPermitted, unsupported, noDevice, noSuchProcess
+
+        var value: Int32 {
+            switch self {
+            case .notFound: ENOENT
+            case .permissionDenied: EACCES
+            case .operationNotPermitted: EPERM
+            case .unsupported: EOPNOTSUPP
+            case .noDevice: ENODEV
+            case .noSuchProcess: ESRCH
+            }
+        }
+    }
+
+    public init(operation: String, path: String?, _ code: Code) {
+        self.init(operation: operation, path: path, code: code.value)
+    }
+
     public init(operation: String, path: String?, code: Int32) {
         self.operation = operation
         self.path = path
@@ -24,6 +44,11 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var isNotFound: Bool { code == ENOENT || code == ENOTDIR }
     public var isPermissionDenied: Bool { code == EACCES || code == EPERM }
+    /// ESRCH: the process is gone.
+    public var isNoSuchProcess: Bool { code == ESRCH }
+    /// ENOENT, EOPNOTSUPP, ENODEV: the kernel or the hardware lacks the thing asked for
+    /// (a perf event without a PMU behind it).
+    public var isUnsupported: Bool { code == ENOENT || code == EOPNOTSUPP || code == ENODEV }
     /// A component of the path is a file, not a directory.
     public var isNotDirectory: Bool { code == ENOTDIR }
 
@@ -46,10 +71,3 @@ func retryingInterrupts<T: FixedWidthInteger>(
         throw SystemError(operation: operation, path: path, code: code)
     }
 }
-
-// errno values for modules that do not import Glibc.
-public let ENOENT_CODE = ENOENT
-public let EOPNOTSUPP_CODE = EOPNOTSUPP
-public let ENODEV_CODE = ENODEV
-public let EACCES_CODE = EACCES
-public let EPERM_CODE = EPERM

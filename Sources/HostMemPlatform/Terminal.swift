@@ -7,12 +7,14 @@ import Musl
 /// Process-level output and exit.
 public enum Terminal {
     /// Writes text to standard error, unbuffered. The corresponding C function is `write`.
-    public static func writeError(_ text: String) {
+    public static func writeError(_ text: String) { write(text, to: 2) }
+
+    private static func write(_ text: String, to fd: Int32) {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             }
             if written <= 0 {
                 if written == -1 && errno == EINTR { continue }
@@ -20,6 +22,17 @@ public enum Terminal {
             }
             offset += written
         }
+    }
+
+    /// Whether standard output is a terminal (a watch redraws in place there). The
+    /// corresponding C function is `isatty`.
+    public static var outputIsTerminal: Bool { isatty(1) == 1 }
+
+    /// Writes text to standard output unbuffered (one JSON line or one frame per window
+    /// must reach a pipe when it is written). The corresponding C function is `write`.
+    public static func writeOutput(_ text: String) {
+        fflush(nil)  // whatever print() buffered goes first
+        write(text, to: 1)
     }
 
     /// Flushes standard output and ends the process. The corresponding C function is `exit`.

@@ -15,6 +15,14 @@ public enum ProcessError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension ProcessError {
+    /// The process does not exist (bad input), as opposed to a permission problem.
+    public var isMissing: Bool {
+        if case .noSuchProcess = self { return true }
+        return false
+    }
+}
+
 /// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
 public struct ProcessReader: Sendable {
     public let tree: SystemTree
@@ -61,24 +69,31 @@ public struct ProcessReader: Sendable {
             throw .noSuchProcess(pid)
         }
         guard let stat = ProcParsers.stat(statText) else { throw .noSuchProcess(pid) }
-        var unreadable: [String] = []
+        var unreadable: [UnreadableFile] = []
         func read(_ name: String) -> String? {
             switch tree.read("\(base)/\(name)") {
             case .success(let text): return text
             case .failure(let error):
-                unreadable.append("\(name): \(error.reason)")
+                unreadable.append(UnreadableFile(pid: pid, file: name, error: error))
                 return nil
             }
+        }
+        /// Reads and parses; text the parser rejects is a malformed file.
+        func parse<T>(_ name: String, _ parser: (String) -> T?) -> T? {
+            guard let text = read(name) else { return nil }
+            if let value = parser(text) { return value }
+            unreadable.append(UnreadableFile(pid: pid, file: name, kind: .malformed, reason: "unexpected contents"))
+            return nil
         }
         let commandLine = read("cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
         var snapshot = ProcessSnapshot(
             pid: pid, commandLine: commandLine, stat: stat,
             status: read("status").map(ProcParsers.status),
-            scheduler: read("schedstat").flatMap(ProcParsers.schedstat),
-            memory: nil, placement: nil, io: read("io").flatMap(ProcParsers.io), gpu: nil,
+            scheduler: parse("schedstat", ProcParsers.schedstat),
+            memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
             threadTimes: threadTimes(pid), unreadable: [])
         if full {
-            snapshot.memory = read("smaps_rollup").flatMap(ProcParsers.smapsRollup)
+            snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup)
             snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms)
             let mappings = read("maps").map(ProcParsers.deviceMappings)
             snapshot.gpu = GPUUse(openDevices: openNVIDIADevices(pid), nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,

@@ -44,15 +44,23 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// Samples until `duration` has passed or the root exits. The first sample is
     /// required: a root that does not exist or cannot be read throws. Later, when the
     /// root exits, what was gathered so far is returned with `rootExited` set.
-    /// `first`: a full sample the caller already took (to check access) at time zero.
-    public func record(first given: TreeSample? = nil) async throws -> ProcessTreeRecording {
+    /// `first`: a full sample the caller already took (to check access, or the last
+    /// sample of the previous window) at time zero. `stop` is asked before each wait:
+    /// when it says true, or the task is cancelled, the window ends early with a last
+    /// full sample.
+    public func record(first given: TreeSample? = nil, stop: @Sendable () -> Bool = { false }) async throws -> ProcessTreeRecording {
         let start = clock.now
         guard let first = try given ?? sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
         var samples = [first]
         var known = Set(first.processes.map(\.pid))
         var exited = false
         while start.duration(to: clock.now) < duration {
-            try await clock.sleep(for: interval)
+            if stop() || Task.isCancelled { break }
+            do {
+                try await clock.sleep(for: interval)
+            } catch {
+                break  // cancelled: end the window with what was gathered
+            }
             let elapsed = start.duration(to: clock.now)
             let isLast = elapsed + interval / 2 >= duration
             guard let next = try sample(full: isLast, elapsed: elapsed, known: known) else {

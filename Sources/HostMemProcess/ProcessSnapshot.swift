@@ -12,8 +12,11 @@ public struct ProcessSnapshot: Sendable, Hashable, Codable {
     public var gpu: GPUUse?
     /// CPU time and run-queue wait of each thread, by thread ID.
     public var threadTimes: [Int: ThreadTimes]
-    /// Parts that could not be read, with the reason ("io: Permission denied").
-    public var unreadable: [String]
+    /// Parts that could not be read, each with why (permission, gone, malformed).
+    public var unreadable: [UnreadableFile]
+
+    /// Why `file` could not be read, if it could not.
+    public func unreadable(_ file: String) -> UnreadableFile? { unreadable.first { $0.file == file } }
 
     /// The process's own CPU ticks.
     public var ticks: UInt64 { stat.userTicks + stat.systemTicks }

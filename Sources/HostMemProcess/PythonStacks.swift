@@ -9,7 +9,7 @@ public enum PythonStacks {
 
     /// What the stacks say: the main thread waiting for batches, and workers fetching
     /// one sample at a time.
-    public struct Analysis: Sendable, Hashable {
+    public struct Analysis: Sendable, Hashable, Codable {
         /// Share of the main process's main-thread samples waiting for the next batch.
         public var waitingShare: Double?
         public var mainSamples: Int
@@ -17,6 +17,13 @@ public enum PythonStacks {
         /// `fetch` (a list of single-sample calls, not one batched `__getitems__`).
         public var perSampleShare: Double?
         public var workerSamples: Int
+
+        public init(waitingShare: Double?, mainSamples: Int, perSampleShare: Double?, workerSamples: Int) {
+            self.waitingShare = waitingShare
+            self.mainSamples = mainSamples
+            self.perSampleShare = perSampleShare
+            self.workerSamples = workerSamples
+        }
     }
 
     /// Reads py-spy's raw output recorded with --subprocesses: each line is
@@ -75,6 +82,11 @@ public enum PythonStacks {
         let output: String
         let log: String
 
+        /// Ends the recording now (SIGINT: py-spy writes what it has), for a window cut short.
+        public func stop() {
+            try? child.interrupt()
+        }
+
         /// Waits for py-spy to finish and reads its result; the error says why there is
         /// none (py-spy's own last message, e.g. a ptrace permission error).
         public func finish() -> Result<Analysis, PythonStacksError> {
@@ -93,9 +105,10 @@ public enum PythonStacks {
         }
     }
 
-    public struct PythonStacksError: Error, Sendable {
+    public struct PythonStacksError: Error, Sendable, CustomStringConvertible {
         public var message: String
         public init(message: String) { self.message = message }
+        public var description: String { message }
     }
 
     /// Starts `py-spy record` on `pid` and its worker processes for `seconds` at 20 Hz,
@@ -107,7 +120,7 @@ public enum PythonStacks {
         let child = try ChildProcess.spawn(
             [pySpy, "record", "--pid", "\(pid)", "--duration", "\(max(1, seconds))", "--rate", "20", "--format", "raw",
              "--output", output, "--nonblocking", "--idle", "--subprocesses"],
-            outputPath: log)
+            outputPath: log, ownProcessGroup: true)
         return Recording(child: child, output: output, log: log)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostMemBench
+import HostMemDoctor
 import HostMemExport
 import HostMemPlatform
 

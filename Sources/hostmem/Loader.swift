@@ -141,10 +141,10 @@ struct Loader: AsyncParsableCommand {
             guard gpu >= 0 && gpu < gpus.count else {
                 throw CommandFailure(message: "--gpu \(gpu): this machine has \(gpus.count) GPUs", status: .usage)
             }
-            return topology.attachment(of: gpus[gpu])?.node ?? 0
+            return topology.node(ofGPU: gpus[gpu]) ?? 0
         }
         let cpu = Affinity.currentCPU() ?? 0
-        return topology.numaNodes.first { $0.cpus.contains(cpu) }?.os ?? 0
+        return topology.node(ofCPU: cpu) ?? 0
     }
 }
 

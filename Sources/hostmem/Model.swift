@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostMemBench
+import HostMemDoctor
 import HostMemExport
 import HostMemPlatform
 
@@ -66,11 +67,7 @@ struct Model: AsyncParsableCommand {
         } else {
             Terminal.writeError("hostmem model: no cached calibration; measuring the latency staircase…\n")
             let gigahertz = CoreClock.measureGigahertz(repetitions: 3)
-            var options = LatencyBenchmark.Options()
-            options.maximumBytes = max(64 << 20, 4 * machine.lastLevelCacheTotalBytes)
-            options.pointsPerDoubling = 2
-            options.repetitions = 3
-            options.targetNanosecondsPerRepetition = 2_000_000
+            let options = LatencyBenchmark.Options.quick(machine: machine)
             var fresh = Calibration(machine: machine, gigahertz: gigahertz, quick: true)
             fresh.latency = try benchmark { () throws(BenchError) in
                 try LatencyBenchmark(options: options, machine: machine).run(gigahertz: gigahertz)

@@ -37,12 +37,12 @@ struct NUMAStat: AsyncParsableCommand {
             }
             guard let placement = snapshot.placement else {
                 if member == pid {
-                    let reason = snapshot.unreadable.first { $0.hasPrefix("numa_maps") } ?? "numa_maps: unreadable"
-                    throw CommandFailure(message: "cannot read /proc/\(pid)/\(reason) (run as the process's user, or as root)", status: .failure)
+                    let reason = snapshot.unreadable("numa_maps")?.description ?? "/proc/\(pid)/numa_maps: unreadable"
+                    throw CommandFailure(message: "cannot read \(reason) (run as the process's user, or as root)", status: .failure)
                 }
                 continue
             }
-            let runNode = snapshot.stat.lastCPU.flatMap { cpu in topology.numaNodes.first { $0.cpus.contains(cpu) }?.os }
+            let runNode = snapshot.stat.lastCPU.flatMap(topology.node(ofCPU:))
             rows.append(NUMAStatText.Row(pid: member, command: snapshot.commandLine.first ?? snapshot.stat.comm,
                                          lastCPU: snapshot.stat.lastCPU, runNode: runNode, allowedCPUs: snapshot.status?.allowedCPUs ?? [],
                                          anonymous: placement.anonymousBytesByNode, file: placement.fileBytesByNode))

@@ -144,37 +144,4 @@ struct CalibrationTests {
         #expect((sharing["sharedNanoseconds"] as? [String: Any])?["median"] as? Double == 6)
         #expect(try JSONDecoder().decode(Calibration.self, from: data) == calibration)
     }
-
-    @Test("the cache keeps one entry per machine; a full run is not replaced by quick")
-    func store() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-store-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = CalibrationStore(path: folder.path + "/nested/calibration.json")
-        #expect(store.load(machineKey: "x", acceptQuick: true) == nil)
-        let quick = Self.sample(quick: true)
-        try store.save(quick)
-        #expect(store.load(machineKey: quick.machineKey, acceptQuick: true) == quick)
-        #expect(store.load(machineKey: quick.machineKey, acceptQuick: false) == nil)
-        var other = Self.sample(quick: false)
-        other.machineKey = "0123456789abcdef"
-        try store.save(other)
-        #expect(store.load(machineKey: quick.machineKey, acceptQuick: true) == quick)
-        #expect(store.load(machineKey: "0123456789abcdef", acceptQuick: false) == other)
-        var old = other
-        old.schema = 0
-        try store.save(old)
-        #expect(store.load(machineKey: "0123456789abcdef", acceptQuick: true) == nil)
-    }
-
-    @Test("a corrupt cache file is no cache, and saving replaces it")
-    func corrupt() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-corrupt-\(getpid()).json").path
-        defer { unlink(path) }
-        try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
-        let store = CalibrationStore(path: path)
-        #expect(store.load(machineKey: "x", acceptQuick: true) == nil)
-        let calibration = Self.sample(quick: false)
-        try store.save(calibration)
-        #expect(store.load(machineKey: calibration.machineKey, acceptQuick: false) == calibration)
-    }
 }

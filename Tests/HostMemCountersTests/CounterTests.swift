@@ -63,19 +63,20 @@ struct SessionTests {
     @Test("absent hardware counters are said, with the reason, never invented")
     func hardwareAbsence() {
         let sample = CounterSession(threads: [Int(getpid())]).end()
-        if let reason = sample.hardwareUnavailable {
+        if let reason = sample.hardware.reason {
             #expect(sample.counts["cycles"] == nil)
             #expect(sample.instructionsPerCycle == nil)
             #expect(reason.contains("perf_event_open") || reason.contains("perf_event_paranoid"))
         }
-        if sample.uncoreUnavailable != nil { #expect(sample.dramBytesPerSecond == nil) }
+        if sample.uncore.reason != nil { #expect(sample.dramBytesPerSecond == nil) }
     }
 
     @Test("errno becomes a reason and a fix", arguments: [
-        (ENOENT_CODE, "no PMU exposed"), (EACCES_CODE, "perf_event_paranoid is 3"), (EPERM_CODE, "sudo sysctl kernel.perf_event_paranoid=1"),
+        (SystemError.Code.notFound, "no PMU exposed"), (.noDevice, "no PMU exposed"), (.permissionDenied, "perf_event_paranoid is 3"),
+        (.operationNotPermitted, "sudo sysctl kernel.perf_event_paranoid=1"),
     ])
-    func reasons(code: Int32, text: String) {
-        let reason = CounterSession.reason(for: SystemError(operation: "perf_event_open", path: nil, code: code),
+    func reasons(code: SystemError.Code, text: String) {
+        let reason = CounterSession.reason(for: SystemError(operation: "perf_event_open", path: nil, code),
                                            event: "cycles", paranoid: 3, systemWide: false)
         #expect(reason.contains(text))
     }

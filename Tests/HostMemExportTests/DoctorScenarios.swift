@@ -5,6 +5,7 @@ import HostMemPlatform
 import HostMemProcess
 import HostMemTestSupport
 import HostMemTopology
+import HostMemPlatform
 
 /// Recorded-style doctor inputs that fire every rule, for golden files.
 enum DoctorScenarios {
@@ -68,16 +69,33 @@ enum DoctorScenarios {
         reader.majorFaultsPerSecond = 16_000
         let job = JobSummary(rootPID: 4242, seconds: 10.02, rootExited: false, processes: [main] + workers + [reader])
         var input = DiagnosisInput(topology: topology, calibration: try calibration(peak: 33), job: job)
-        input.sharedMemory = (64 << 20, 4 << 20)
+        input.sharedMemory = SharedMemorySpace(totalBytes: 64 << 20, freeBytes: 4 << 20)
         input.readAheadKilobytes = ["nvme0n1": 128, "sda": 4096]
         input.numastat = [0: NUMAStatCounters(hit: 1000, miss: 0, foreign: 0, local: 900, other: 100),
                           1: NUMAStatCounters(hit: 5000, miss: 20, foreign: 3, local: 2000, other: 3000)]
-        input.counters = CounterSample(seconds: 10, counts: ["llc-loads": 1e9, "llc-load-misses": 4e8, "cycles": 2e10, "instructions": 1.3e10,
-                                                             "dram-read-bytes": 2.5e11, "dram-write-bytes": 0.5e11],
-                                       hardwareUnavailable: nil, uncoreUnavailable: nil, uncorePMUs: ["uncore_imc_0", "uncore_imc_1"])
-        input.inputWaitShare = 0.72
-        input.perSampleFetchShare = 0.6
+        input.counters = .available(CounterSample(
+            seconds: 10, counts: ["llc-loads": 1e9, "llc-load-misses": 4e8, "cycles": 2e10, "instructions": 1.3e10,
+                                  "dram-read-bytes": 2.5e11, "dram-write-bytes": 0.5e11],
+            hardware: .available(["cycles", "instructions", "llc-load-misses", "llc-loads"]), uncore: .available(["uncore_imc_0", "uncore_imc_1"])))
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.72, mainSamples: 200, perSampleShare: 0.6, workerSamples: 600))
         return (input, "quick, cached in /root/.cache/hostmem/calibration.json")
+    }
+
+    /// The report the doctor would give for `name`: the scenario judged now.
+    static func report(_ name: String) throws -> DoctorReport {
+        let (input, source): (DiagnosisInput, String) = switch name {
+        case "dual-socket-job": try dualSocketJob()
+        case "quiet-machine": try quietMachine()
+        default: try quietJob()
+        }
+        let gpus: Availability<[GPUReading]> = name == "dual-socket-job"
+            ? .available([GPUReading(index: 0, pciAddress: "0000:18:00.0", utilizationPercent: 34, memoryUsedBytes: 40 << 30, memoryTotalBytes: 80 << 30)])
+            : .unavailable(reason: "NVML not found (libnvidia-ml.so.1)")
+        let calibration: Availability<CalibrationHighlights> = input.calibration.map { .available(CalibrationHighlights($0, source: source)) }
+            ?? .unavailable(reason: source)
+        return DoctorReport(machine: MachineSummary(input.topology), calibration: calibration, job: input.job,
+                            window: name == "quiet-job" ? .init(index: 3, startSeconds: 20) : nil,
+                            gpus: gpus, numastat: input.numastat, diagnosis: Diagnosis.run(input))
     }
 
     /// A one-socket machine in good order, no job.
@@ -104,9 +122,11 @@ enum DoctorScenarios {
         main.placement = NUMAPlacement(anonymousBytesByNode: [0: 80 << 20], fileBytesByNode: [0: 12 << 20], writtenPrivateFileBytes: [:])
         let job = JobSummary(rootPID: 77, seconds: 4.5, rootExited: true, processes: [main])
         var input = DiagnosisInput(topology: topology, job: job)
-        input.counters = CounterSample(seconds: 4.5, counts: ["task-clock": 4.4e9], hardwareUnavailable: "no PMU exposed (perf_event_open(cycles): No such file or directory); usual in VMs without a virtual PMU",
-                                       uncoreUnavailable: "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: cpu, software)", uncorePMUs: [])
-        input.pythonStacksUnavailable = "the main process is not a Python interpreter (/usr/bin/stress)"
+        input.counters = .available(CounterSample(
+            seconds: 4.5, counts: ["task-clock": 4.4e9],
+            hardware: .unavailable(reason: "no PMU exposed (perf_event_open(cycles): No such file or directory); usual in VMs without a virtual PMU"),
+            uncore: .unavailable(reason: "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: cpu, software)")))
+        input.pythonStacks = .unavailable(reason: "the main process is not a Python interpreter (/usr/bin/stress)")
         input.numastat = [0: NUMAStatCounters(hit: 12, miss: 0, foreign: 0, local: 12, other: 0)]
         return (input, "full, cached in /root/.cache/hostmem/calibration.json")
     }

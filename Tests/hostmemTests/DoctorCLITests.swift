@@ -24,6 +24,8 @@ struct DoctorCLITests {
             "--", python, "\(Self.workloads)/\(script)", "7",
         ])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        // Every report of a real workload is valid against the published schema.
+        #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: result.stdout) == [])
         let findings = report["findings"] as? [[String: Any]] ?? []
         return (findings.compactMap { $0["id"] as? String }, report, result.status)
     }
@@ -42,7 +44,7 @@ struct DoctorCLITests {
         #expect(status == 3, "--fail-on warning with a finding exits 3")
         let job = try #require(report["job"] as? [String: Any])
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
-        let keys = ["machine", "calibrationSource", "calibration", "job", "gpus", "gpusUnavailable", "numastat", "findings", "notJudged"]
+        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "gpus", "numastat", "findings", "notJudged"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
     }
 
@@ -51,8 +53,10 @@ struct DoctorCLITests {
     func copyOnWrite() throws {
         let (ids, report, _) = try diagnose("copy_on_write.py")
         #expect(ids.contains("copy-on-write-growth"))
-        let evidence = try #require(finding("copy-on-write-growth", in: report)?["evidence"] as? [String])
-        #expect(evidence.filter { $0.hasPrefix("worker ") && $0.contains("Private_Dirty") }.count == 2)
+        let evidence = try #require(finding("copy-on-write-growth", in: report)?["evidence"] as? [[String: Any]])
+        let workers = evidence.filter { $0["metric"] as? String == "private_dirty_growth_bytes" }
+        #expect(workers.count == 2)
+        #expect(workers.allSatisfy { ($0["value"] as? Double ?? 0) > 32 * 1_048_576 && $0["unit"] as? String == "bytes" && $0["pid"] is Int })
     }
 
     @Test("(c) a worker writing into a MAP_PRIVATE file mapping: memmap written in place",
@@ -60,8 +64,9 @@ struct DoctorCLITests {
     func memmapWrite() throws {
         let (ids, report, _) = try diagnose("memmap_write.py")
         #expect(ids.contains("memmap-written-in-place"))
-        let evidence = try #require(finding("memmap-written-in-place", in: report)?["evidence"] as? [String])
-        #expect(evidence[0].contains("dataset.bin"))
+        let evidence = try #require(finding("memmap-written-in-place", in: report)?["evidence"] as? [[String: Any]])
+        #expect((evidence[0]["labels"] as? [String: String])?["path"]?.hasSuffix("dataset.bin") == true)
+        #expect(evidence[0]["metric"] as? String == "written_private_file_bytes")
     }
 
     @Test("(d) random rows of a cold memory-mapped file: readahead amplification with bytes read vs used",
@@ -81,8 +86,10 @@ struct DoctorCLITests {
         // No warm-up: with a large readahead window the whole file is in after a second.
         let (ids, report, _) = try diagnose("readahead.py", warmup: "0")
         #expect(ids.contains("readahead-amplification"))
-        let evidence = try #require(finding("readahead-amplification", in: report)?["evidence"] as? [String])
-        #expect(evidence[0].contains("read_bytes") && evidence[0].contains("major faults"))
+        let evidence = try #require(finding("readahead-amplification", in: report)?["evidence"] as? [[String: Any]])
+        #expect(evidence[0]["metric"] as? String == "readahead_amplification")
+        let context = evidence[0]["context"] as? [[String: Any]] ?? []
+        #expect(Set(context.compactMap { $0["metric"] as? String }).isSuperset(of: ["storage_read_bytes", "major_faults"]))
     }
 
     @Test("a loop blocked on its next batch, seen by py-spy: the input-bound finding",
@@ -161,8 +168,9 @@ struct DoctorCLITests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let ids = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
         #expect(Set(ids) == ["swap-in-use", "thp-disabled", "numa-balancing-on"])
-        #expect((report["calibrationSource"] as? String)?.contains("captured tree") == true)
-        #expect((report["gpusUnavailable"] as? String)?.contains("captured tree") == true)
+        #expect(((report["calibration"] as? [String: Any])?["unavailable"] as? String)?.contains("captured tree") == true)
+        #expect(((report["gpus"] as? [String: Any])?["unavailable"] as? String)?.contains("captured tree") == true)
+        #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: result.stdout) == [])
     }
 
     @Test("stat -- CMD: counts exactly the command, exits with its status, says why hardware counters are absent")
@@ -172,7 +180,7 @@ struct DoctorCLITests {
         let sample = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let counts = try #require(sample["counts"] as? [String: Double])
         #expect((counts["page-faults"] ?? 0) > 0, "counted from the exec on, even for a command that exits at once")
-        if counts["cycles"] == nil { #expect(sample["hardwareUnavailable"] is String) }
+        if counts["cycles"] == nil { #expect((sample["hardware"] as? [String: Any])?["unavailable"] is String) }
         let text = try HostMemBinary.run(["stat", "--", "/bin/true"])
         #expect(text.stdout.contains("Software events (always available):"))
         #expect(text.stdout.contains("Hardware counters:"))

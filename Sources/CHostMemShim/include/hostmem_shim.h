@@ -29,6 +29,14 @@ int hostmem_get_affinity(int tid, int *cpus, int capacity);
 /// sched_getcpu(3).
 int hostmem_current_cpu(void);
 
+/// Installs a sigaction handler for `signal` that only records it (async-signal-safe):
+/// the program polls hostmem_take_signal() between steps. Returns 0 or -1 with errno.
+int hostmem_catch_signal(int signal);
+/// The last caught signal number, cleared by the read; 0 when none.
+int hostmem_take_signal(void);
+/// The last caught signal number without clearing it; 0 when none.
+int hostmem_peek_signal(void);
+
 /// perf_event_open(2) for counting (no sampling): builds the perf_event_attr with
 /// read_format TOTAL_TIME_ENABLED | TOTAL_TIME_RUNNING (so multiplexed counts can be
 /// scaled). Returns the fd or -1 with errno set.

@@ -1,0 +1,127 @@
+/// One measurement behind a finding, as values: what was measured (`metric`, a stable
+/// snake_case id), how much and in what unit, the threshold it crossed, where it was
+/// read, and the process it concerns. Renderers turn these into sentences, tables,
+/// plots or Prometheus samples; the rules never format text.
+public struct Evidence: Sendable, Hashable, Codable {
+    public var metric: String
+    public var value: Value
+    public var unit: Unit
+    public var threshold: Threshold?
+    /// The /proc or /sys file, perf event or tool the value came from.
+    public var source: String
+    public var pid: Int?
+    /// Values measured together with this one (the numbers of the same sentence).
+    public var context: [Measure]
+    /// What the value is about, by name: a file path, a device, a role, a node list.
+    public var labels: [String: String]
+
+    public init(metric: String, value: Value, unit: Unit, threshold: Threshold? = nil, source: String, pid: Int? = nil,
+                context: [Measure] = [], labels: [String: String] = [:]) {
+        self.metric = metric
+        self.value = value
+        self.unit = unit
+        self.threshold = threshold
+        self.source = source
+        self.pid = pid
+        self.context = context
+        self.labels = labels
+    }
+
+    /// A number.
+    public init(_ metric: String, _ number: Double, _ unit: Unit, threshold: Threshold? = nil, source: String, pid: Int? = nil,
+                context: [Measure] = [], labels: [String: String] = [:]) {
+        self.init(metric: metric, value: .number(number), unit: unit, threshold: threshold, source: source, pid: pid,
+                  context: context, labels: labels)
+    }
+
+    /// The value as a number (0 for text).
+    public var number: Double { value.number ?? 0 }
+
+    /// A context value by metric id.
+    public func context(_ metric: String) -> Double? { context.first { $0.metric == metric }?.value }
+
+    /// A number or a setting's text ("never").
+    public enum Value: Sendable, Hashable, Codable {
+        case number(Double)
+        case text(String)
+
+        public var number: Double? {
+            if case .number(let value) = self { return value }
+            return nil
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Double.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .number(let value): try container.encode(value)
+            case .text(let value): try container.encode(value)
+            }
+        }
+    }
+
+    /// Units in base form: bytes, not MiB; a ratio is 0…1, a percent 0…100.
+    public enum Unit: String, Sendable, Hashable, Codable, CaseIterable {
+        case bytes, bytesPerSecond = "bytes_per_second", percent, ratio, count, perSecond = "per_second", seconds
+        case microseconds, cpus, node, setting, kilobytes
+    }
+
+    /// The value the measurement was compared with, and how.
+    public struct Threshold: Sendable, Hashable, Codable {
+        public enum Comparison: String, Sendable, Hashable, Codable {
+            case greaterThan = ">", atLeast = ">=", lessThan = "<", atMost = "<="
+        }
+
+        public var value: Double
+        public var comparison: Comparison
+
+        public init(_ comparison: Comparison, _ value: Double) {
+            self.value = value
+            self.comparison = comparison
+        }
+
+        /// Whether `measured` crosses it.
+        public func isCrossed(by measured: Double) -> Bool {
+            switch comparison {
+            case .greaterThan: measured > value
+            case .atLeast: measured >= value
+            case .lessThan: measured < value
+            case .atMost: measured <= value
+            }
+        }
+    }
+}
+
+/// A named number measured with an evidence item.
+public struct Measure: Sendable, Hashable, Codable {
+    public var metric: String
+    public var value: Double
+    public var unit: Evidence.Unit
+    public var labels: [String: String]?
+
+    public init(_ metric: String, _ value: Double, _ unit: Evidence.Unit, labels: [String: String]? = nil) {
+        self.metric = metric
+        self.value = value
+        self.unit = unit
+        self.labels = labels
+    }
+}
+
+/// A check the doctor could not run, and why: `checks` are rule ids, `missing` names
+/// what was absent (`hardware_counters`, `dram_traffic`, `counters`, `calibration`,
+/// `python_stacks`, `numa_nodes`).
+public struct NotJudged: Sendable, Hashable, Codable {
+    public var checks: [String]
+    public var missing: String
+    public var reason: String
+
+    public init(checks: [String], missing: String, reason: String) {
+        self.checks = checks
+        self.missing = missing
+        self.reason = reason
+    }
+}

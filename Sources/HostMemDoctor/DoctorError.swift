@@ -1,0 +1,34 @@
+import HostMemProcess
+
+/// Why the doctor could not look at a job. `isBadInput` separates what the user can fix
+/// in the command line (status 2) from failures while working (status 1).
+public enum DoctorError: Error, Sendable, CustomStringConvertible {
+    /// The topology under the root could not be read.
+    case unreadableRoot(String)
+    /// `-- CMD` could not be started.
+    case cannotLaunch(command: String, reason: String)
+    /// No process with that PID (or it exited before the first sample).
+    case noSuchProcess(Int)
+    /// The command started with `-- CMD` exited before it could be sampled.
+    case exitedBeforeSampling
+    /// A file the doctor needs belongs to another user.
+    case permissionDenied(UnreadableFile)
+
+    public var isBadInput: Bool {
+        switch self {
+        case .unreadableRoot, .cannotLaunch, .noSuchProcess: true
+        case .exitedBeforeSampling, .permissionDenied: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unreadableRoot(let message): message
+        case .cannotLaunch(let command, let reason): "cannot run '\(command)': \(reason)"
+        case .noSuchProcess(let pid): "no process with PID \(pid)"
+        case .exitedBeforeSampling: "the command exited before it could be sampled (try a smaller --warmup)"
+        case .permissionDenied(let file):
+            "cannot read \(file.path) of PID \(file.pid): permission denied (run as the process's user, or as root)"
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import HostMemBench
+import HostMemCounters
+import HostMemDiagnosis
+import HostMemPlatform
+import HostMemProcess
+import HostMemTopology
+
+/// What the doctor looks at.
+public enum DoctorTarget: Sendable, Hashable {
+    /// The machine only.
+    case machine
+    /// A running process and its descendants; it is never signalled.
+    case attach(pid: Int)
+    /// A command started now, sampled after `warmupSeconds`.
+    case launch(command: [String], warmupSeconds: Double)
+}
+
+/// How the doctor samples.
+public struct DoctorOptions: Sendable {
+    /// Read a captured tree instead of "/" (machine findings only).
+    public var root = "/"
+    public var calibration: CalibrationPolicy = .cachedOrMeasure
+    public var calibrationStore: CalibrationStore? = CalibrationStore.defaultPath().map(CalibrationStore.init)
+    /// Sample Python stacks with py-spy when the main process is Python and py-spy is on PATH.
+    public var pythonStacks = true
+    /// Length of a window, and the time between two light samples within it.
+    public var windowSeconds = 10.0
+    public var sampleInterval: Duration = .milliseconds(500)
+    /// Where py-spy writes its raw output.
+    public var temporaryFolder = FileSystem.environment("TMPDIR") ?? "/tmp"
+    public var thresholds = Thresholds()
+
+    public init() {}
+}
+
+/// The doctor's pipeline as a library: reads the machine and its calibration once,
+/// launches or attaches to the job, then gives one `DoctorReport` per window, window
+/// after window on the same job. The counters stay open across windows (read at each
+/// boundary), and the expensive files (smaps_rollup, numa_maps, maps) are read only at
+/// the boundaries: the last full sample of a window is the first of the next. py-spy
+/// reports only when a recording ends, so each window runs one recording of its length.
+public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration == Duration {
+    public let options: DoctorOptions
+    public let topology: Topology
+    public let calibration: Calibration?
+    public let calibrationSummary: Availability<CalibrationHighlights>
+    public let target: DoctorTarget
+    /// The process sampled (the launched command's PID with `.launch`).
+    public private(set) var pid: Int?
+    private var child: ChildProcess?
+    private let clock: C
+    private let started: C.Instant
+    private var counters: CounterSession?
+    private var boundary: TreeSample?
+    private var numastatAtBoundary: [Int: NUMAStatCounters] = [:]
+    private var windows = 0
+
+    /// Reads the topology and resolves the calibration (measuring one only with no
+    /// target, as the policy allows); `progress` hears about slow steps.
+    public init(target: DoctorTarget, options: DoctorOptions, clock: C, progress: (String) -> Void = { _ in }) throws(DoctorError) {
+        self.target = target
+        self.options = options
+        self.clock = clock
+        started = clock.now
+        do {
+            topology = try TopologyReader(root: options.root).read()
+        } catch {
+            throw .unreadableRoot("\(error)")
+        }
+        var policy = options.calibration
+        if options.root != "/" { policy = .none(reason: "not measured: a captured tree has no hardware to measure") }
+        if target != .machine, policy == .cachedOrMeasure { policy = .cachedOnly }
+        (calibration, calibrationSummary) = policy.resolve(topology: topology, store: options.calibrationStore, progress: progress)
+    }
+
+    /// Starts the command (`.launch`) and lets it warm up, or checks the PID
+    /// (`.attach`); opens the counters on every thread of the tree.
+    public func start() async throws(DoctorError) {
+        switch target {
+        case .machine: return
+        case .attach(let pid): self.pid = pid
+        case .launch(let command, let warmup):
+            do {
+                child = try ChildProcess.spawn(command)
+            } catch {
+                throw .cannotLaunch(command: command[0], reason: error.reason)
+            }
+            pid = Int(child!.pid)
+            try? await clock.sleep(for: .milliseconds(Int(warmup * 1000)))
+        }
+        guard let pid else { return }
+        let first: TreeSample?
+        do {
+            first = try sampler(pid).sample(full: true, elapsed: .zero)
+        } catch {
+            throw mapped(error)
+        }
+        guard let first, let root = first.process(pid) else { throw child != nil ? .exitedBeforeSampling : .noSuchProcess(pid) }
+        // smaps_rollup needs the process's user or root: without it nothing about memory can be said.
+        if let denied = root.unreadable("smaps_rollup"), denied.kind == .permissionDenied { throw .permissionDenied(denied) }
+        let session = CounterSession(threads: first.processes.flatMap { Array($0.threadTimes.keys) }, root: options.root)
+        session.begin()
+        counters = session
+        boundary = first
+        numastatAtBoundary = readNUMAStat()
+    }
+
+    /// The machine alone: topology, settings, calibration.
+    public func machineReport() -> DoctorReport {
+        let system = SystemReader(root: options.root)
+        let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes())
+        return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: nil,
+                            gpus: GPUReadings.read(root: options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
+    }
+
+    /// Samples the job for one window (shorter when `stop` turns true or the job
+    /// exits) and judges it. Call `start()` first.
+    public func nextWindow(stop: @escaping @Sendable () -> Bool = { false }) async throws(DoctorError) -> DoctorReport {
+        guard let pid, let first = boundary else { return machineReport() }
+        windows += 1
+        let windowStart = started.duration(to: clock.now)
+        let stacks = startPythonStacks(pid)
+        let recording: ProcessTreeRecording
+        do {
+            recording = try await sampler(pid).record(first: first, stop: stop)
+        } catch let error as ProcessError {
+            throw mapped(error)
+        } catch {
+            throw .noSuchProcess(pid)
+        }
+        if recording.rootExited || stop() { stacks.value?.stop() }
+        let counterSample = counters?.lap()
+        let numastat = readNUMAStat()
+        var delta: [Int: NUMAStatCounters] = [:]
+        for (node, after) in numastat { if let before = numastatAtBoundary[node] { delta[node] = after.delta(since: before) } }
+        numastatAtBoundary = numastat
+        if let last = recording.last, last.full, !recording.rootExited { boundary = last }
+
+        let system = SystemReader(root: options.root)
+        let job = JobSummary(recording: recording)
+        var input = DiagnosisInput(topology: topology, calibration: calibration, job: job,
+                                   readAheadKilobytes: system.readAheadKilobytes(), nvidiaMinors: system.nvidiaMinors(),
+                                   numastat: delta.isEmpty ? nil : delta)
+        if let counterSample { input.counters = .available(counterSample) }
+        input.pythonStacks = stacks.map { $0.finish() }.flatten()
+        if let space = try? FileSystem.space(atPath: options.root == "/" ? "/dev/shm" : options.root + "/dev/shm") {
+            input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
+        }
+        return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
+                            window: DoctorReport.Window(index: windows, startSeconds: Double(windowStart.nanoseconds) / 1e9),
+                            gpus: GPUReadings.read(root: options.root), numastat: input.numastat,
+                            diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
+    }
+
+    /// Waits for a launched command and returns its shell status; nil when attached.
+    public func waitForLaunched() -> Int32? {
+        guard let child else { return nil }
+        return (try? child.wait())?.shellStatus
+    }
+
+    private func sampler(_ pid: Int) -> ProcessSampler<C> {
+        ProcessSampler(reader: ProcessReader(root: options.root), rootPID: pid, interval: options.sampleInterval,
+                       duration: .milliseconds(Int(options.windowSeconds * 1000)), clock: clock)
+    }
+
+    private func mapped(_ error: ProcessError) -> DoctorError {
+        switch error {
+        case .noSuchProcess(let pid): child != nil ? .exitedBeforeSampling : .noSuchProcess(pid)
+        case .permissionDenied(let pid, let path):
+            .permissionDenied(UnreadableFile(pid: pid, file: String(path.split(separator: "/").last ?? "stat"),
+                                             kind: .permissionDenied, reason: "Permission denied"))
+        }
+    }
+
+    private func readNUMAStat() -> [Int: NUMAStatCounters] {
+        SystemReader(root: options.root).numastatTexts().compactMapValues(NUMAStatCounters.parse)
+    }
+
+    /// Starts py-spy on a Python main process for one window, or says why not.
+    private func startPythonStacks(_ pid: Int) -> Availability<PythonStacks.Recording> {
+        guard options.pythonStacks else { return .unavailable(reason: "skipped (--no-python-stacks)") }
+        let program = (try? FileSystem.readText(atPath: "/proc/\(pid)/cmdline"))?.split(separator: "\0").first.map(String.init) ?? ""
+        guard program.split(separator: "/").last?.hasPrefix("python") == true else {
+            return .unavailable(reason: "the main process is not a Python interpreter (\(program.isEmpty ? "unknown" : program))")
+        }
+        guard let pySpy = PythonStacks.locate() else { return .unavailable(reason: "py-spy not found on PATH (pip install py-spy)") }
+        do {
+            return .available(try PythonStacks.start(pySpy: pySpy, pid: pid, seconds: Int(options.windowSeconds.rounded(.up)),
+                                                     folder: options.temporaryFolder))
+        } catch {
+            return .unavailable(reason: "could not start py-spy: \(error.reason)")
+        }
+    }
+}
+
+extension Availability {
+    /// An availability of a result: the result's failure becomes the reason.
+    func flatten<T, E: Error & CustomStringConvertible>() -> Availability<T> where Value == Result<T, E> {
+        switch self {
+        case .unavailable(let reason): .unavailable(reason: reason)
+        case .available(.success(let value)): .available(value)
+        case .available(.failure(let error)): .unavailable(reason: error.description)
+        }
+    }
+}
+
+extension DoctorSession {
+    /// Windows back to back until `stop` says so or the job exits; `onWindow` sees each
+    /// report and the log so far. Returns the log of the whole watch.
+    public func watch(stop: @escaping @Sendable () -> Bool, onWindow: (DoctorReport, WatchLog) throws -> Void) async throws -> WatchLog {
+        var log = WatchLog()
+        while !stop() {
+            let report = try await nextWindow(stop: stop)
+            log.add(report, topology: topology)
+            try onWindow(report, log)
+            if report.job?.rootExited != false { break }
+        }
+        return log
+    }
+}

@@ -1,0 +1,18 @@
+import HostMemDiagnosis
+import HostMemPlatform
+
+/// GPU utilization for the doctor: NVML's readings on the live machine, or why none.
+public enum GPUReadings {
+    public static func read(root: String) -> Availability<[GPUReading]> {
+        guard root == "/" else { return .unavailable(reason: "not read: \(root) is a captured tree, NVML reads the live machine") }
+        do {
+            let readings = try NVML.read().map {
+                GPUReading(index: $0.index, pciAddress: $0.pciAddress, utilizationPercent: $0.utilizationPercent,
+                           memoryUsedBytes: $0.memoryUsedBytes, memoryTotalBytes: $0.memoryTotalBytes)
+            }
+            return readings.isEmpty ? .unavailable(reason: "NVML reports no GPU") : .available(readings)
+        } catch {
+            return .unavailable(reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+extension Topology {
+    /// The NUMA node of a CPU (the node whose cpulist holds it).
+    public func node(ofCPU cpu: Int) -> Int? {
+        numaNodes.first { $0.cpus.contains(cpu) }?.os
+    }
+
+    /// The package (socket) of a CPU.
+    public func package(ofCPU cpu: Int) -> Int? {
+        packages.first { $0.cpus.contains(cpu) }?.id
+    }
+
+    /// NVIDIA GPUs in PCI order, the order the driver numbers them in.
+    public var nvidiaGPUs: [PCIDevice] {
+        gpus.filter { $0.vendor.lowercased().contains("nvidia") || $0.vendorID == 0x10de }.sorted { $0.pciAddress < $1.pciAddress }
+    }
+
+    /// The NUMA node of a GPU (its PCI device's numa_node, or inferred from its local CPUs).
+    public func node(ofGPU device: PCIDevice) -> Int? {
+        attachment(of: device)?.node
+    }
+
+    /// The NUMA node of /dev/nvidiaN: by its PCI address when the driver says it
+    /// (`driverAddresses`, from /proc/driver/nvidia/gpus/*/information), else by PCI order.
+    public func node(ofNVIDIAMinor minor: Int, driverAddresses: [Int: String] = [:]) -> Int? {
+        let ordered = nvidiaGPUs
+        let device: PCIDevice?
+        if let address = driverAddresses[minor] {
+            device = ordered.first { $0.pciAddress.lowercased() == address.lowercased() }
+        } else {
+            device = minor < ordered.count ? ordered[minor] : nil
+        }
+        return device.flatMap(node(ofGPU:))
+    }
+}
