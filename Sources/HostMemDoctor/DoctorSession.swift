@@ -116,7 +116,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     /// Samples the job for one window (shorter when `stop` turns true or the job
     /// exits) and judges it. Call `start()` first.
     public func nextWindow(stop: @escaping @Sendable () -> Bool = { false }) async throws(DoctorError) -> DoctorReport {
-        guard let pid, let first = boundary else { return machineReport() }
+        guard let pid, var first = boundary else { return machineReport() }
+        first.elapsedNanoseconds = 0  // the previous window's last sample starts this one
         windows += 1
         let windowStart = started.duration(to: clock.now)
         let stacks = startPythonStacks(pid)

@@ -111,7 +111,7 @@ struct Doctor: AsyncParsableCommand {
             }
         }
         if json {
-            Terminal.writeOutput(try JSONFormat.string(log, lines: true) + "\n")
+            Terminal.writeOutput("{\"summary\":" + (try JSONFormat.string(log, lines: true)) + "}\n")
         } else {
             Terminal.writeOutput((redraw ? WatchText.clearScreen : "\n") + WatchText.summary(log, job: job))
         }

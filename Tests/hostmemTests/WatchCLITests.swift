@@ -1,0 +1,95 @@
+import Foundation
+import HostMemTestSupport
+import Testing
+
+let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// `hostmem doctor --pid P --watch` as a person sees it: in a tmux pane (a real
+/// terminal), redrawn per window, then Ctrl-C; and piped as JSON Lines. The job is a
+/// `sleep` that hostmem must leave alone.
+@Suite(.serialized)
+struct WatchCLITests {
+    /// Polls `condition` every 0.2 s for up to `seconds` (a busy machine only makes it slower).
+    func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return try condition()
+    }
+
+    func startJob() throws -> Process {
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        job.arguments = ["120"]
+        try job.run()
+        return job
+    }
+
+    @Test("in a terminal: a frame per window, Ctrl-C prints the summary, exit 0, the job untouched",
+          .enabled(if: tmux != nil && ProcessInfo.processInfo.environment["HOSTMEM_TMUX_TEST"] == "1"), .timeLimit(.minutes(2)))
+    func terminal() throws {
+        let tmux = try #require(tmux)
+        let job = try startJob()
+        defer { job.terminate() }
+        let session = "hostmem-watch-\(getpid())"
+        func run(_ arguments: [String]) throws -> String { try Shell.run(tmux, arguments).output }
+        // The server daemonizes and would hold a pipe open: start it with no pipe attached.
+        let start = Process()
+        start.executableURL = URL(fileURLWithPath: tmux)
+        start.arguments = ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+                           "\(HostMemBinary.path) doctor --pid \(job.processIdentifier) --watch --interval 1 --no-python-stacks; echo EXIT=$?; sleep 60"]
+        start.standardInput = FileHandle.nullDevice
+        start.environment = ProcessInfo.processInfo.environment.merging(["TERM": "xterm-256color"]) { $1 }
+        start.standardOutput = FileHandle.nullDevice
+        start.standardError = FileHandle.nullDevice
+        try start.run()
+        start.waitUntilExit()
+        try #require(start.terminationStatus == 0)
+        defer { _ = try? run(["kill-session", "-t", session]) }
+        func pane() throws -> String { try run(["capture-pane", "-p", "-t", session]) }
+        let shown = try eventually(30) { try pane().contains("hostmem doctor --watch — PID \(job.processIdentifier)") && pane().contains("  2   ") }
+        #expect(shown, "\((try? pane()) ?? "")")
+        let frame = try pane()
+        #expect(frame.contains("Per window (CPU: % of one CPU"))
+        #expect(frame.contains("Findings"))
+        _ = try run(["send-keys", "-t", session, "C-c"])
+        let exited = try eventually(30) { try pane().contains("EXIT=0") }
+        #expect(exited, "\((try? pane()) ?? "")")
+        let summary = try pane()
+        #expect(summary.contains("hostmem doctor --watch summary — PID \(job.processIdentifier):"))
+        #expect(summary.contains("stopped"))
+        #expect(job.isRunning, "Ctrl-C reached hostmem only, never the job")
+    }
+
+    @Test("piped with --json: one object per window, then the summary; a job that exits ends the watch")
+    func jsonLines() throws {
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        job.arguments = ["2.5"]
+        try job.run()
+        let result = try HostMemBinary.run(["doctor", "--pid", "\(job.processIdentifier)", "--watch", "--json", "--interval", "1", "--no-python-stacks"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count >= 2, "\(result.stdout)")
+        let schema = try JSONSchema.named("doctor-report.schema.json")
+        for (index, line) in lines.dropLast().enumerated() {
+            #expect(schema.violations(ofJSON: line) == [])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect((object["window"] as? [String: Any])?["index"] as? Int == index + 1)
+        }
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
+        let log = try #require(summary["summary"] as? [String: Any])
+        #expect(log["jobExited"] as? Bool == true)
+        #expect((log["windows"] as? [Any])?.count == lines.count - 1)
+    }
+
+    @Test("--watch needs --pid; --interval below 1 s is refused")
+    func badInput() throws {
+        let noPID = try HostMemBinary.run(["doctor", "--watch"])
+        #expect(noPID.status == 2 && noPID.stderr.contains("--watch needs --pid"))
+        let short = try HostMemBinary.run(["doctor", "--pid", "1", "--watch", "--interval", "0.5"])
+        #expect(short.status == 2 && short.stderr.contains("--interval must be between 1 and 3600"))
+    }
+}
