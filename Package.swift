@@ -71,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "HostMemTestSupport",
-            dependencies: ["HostMemPlatform", "HostMemTopology"],
+            dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemDiagnosis"],
             path: "Tests/HostMemTestSupport"
         ),
         .testTarget(name: "HostMemPlatformTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"]),
@@ -83,6 +83,6 @@ let package = Package(
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemDoctorTests", dependencies: ["HostMemDoctor", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
+        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemPlatform", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]
 )

@@ -92,12 +92,6 @@ int hostmem_catch_signal(int signal) {
     return sigaction(signal, &action, NULL);
 }
 
-int hostmem_take_signal(void) {
-    int signal = hostmem_caught_signal;
-    hostmem_caught_signal = 0;
-    return signal;
-}
-
 int hostmem_peek_signal(void) { return hostmem_caught_signal; }
 
 uint64_t hostmem_dependent_adds(uint64_t iterations) {

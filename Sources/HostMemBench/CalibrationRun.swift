@@ -21,7 +21,7 @@ public struct CalibrationRun: Sendable {
     public static func gpuNodes(_ topology: Topology) -> [String: Int] {
         var nodes: [String: Int] = [:]
         for gpu in topology.gpus {
-            if let node = topology.attachment(of: gpu)?.node { nodes[gpu.pciAddress.lowercased()] = node }
+            if let node = topology.node(ofGPU: gpu) { nodes[gpu.pciAddress.lowercased()] = node }
         }
         return nodes
     }

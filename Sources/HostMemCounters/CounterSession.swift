@@ -44,9 +44,9 @@ public final class CounterSession {
     private var events: [(event: CounterEvent, handle: PerfEvent)] = []
     private var start: [Int: PerfEvent.Reading] = [:]
     private var startTime: UInt64 = 0
-    private var hardwareUnavailable: String?
-    private var uncoreUnavailable: String?
-    private var uncorePMUs: [String] = []
+    /// The hardware events opened, or why none; the memory-controller PMUs, or why none.
+    private let hardware: Availability<[String]>
+    private let uncore: Availability<[String]>
 
     /// Opens software and hardware events for each thread in `threads` (TIDs), with
     /// `inherit` so threads and processes they start later count too, and the DRAM
@@ -63,6 +63,9 @@ public final class CounterSession {
         let excludeKernel = !isRoot && (paranoid ?? 2) >= 2
         var handles: [(CounterEvent, PerfEvent)] = []
         var firstHardwareError: SystemError?
+        var hardwareUnavailable: String?
+        var uncoreUnavailable: String?
+        var uncorePMUs: [String] = []
         for event in CounterEvent.software + CounterEvent.hardware {
             if event.group == .hardware && firstHardwareError != nil { continue }
             for tid in threads {
@@ -108,6 +111,9 @@ public final class CounterSession {
             if opened { uncoreUnavailable = nil }
         }
         events = handles
+        let hardwareEvents = Array(Set(handles.filter { $0.0.group == .hardware }.map(\.0.name))).sorted()
+        hardware = hardwareUnavailable.map { .unavailable(reason: $0) } ?? .available(hardwareEvents)
+        uncore = uncoreUnavailable.map { .unavailable(reason: $0) } ?? .available(uncorePMUs)
     }
 
     /// One line: why an event could not be opened, and what to do.
@@ -144,10 +150,7 @@ public final class CounterSession {
                 runningNanoseconds: after.runningNanoseconds &- min(after.runningNanoseconds, before.runningNanoseconds))
             if let scaled = delta.scaled { counts[entry.event.name, default: 0] += scaled * entry.event.scale }
         }
-        let hardwareEvents = Array(Set(events.filter { $0.event.group == .hardware }.map(\.event.name))).sorted()
-        return CounterSample(seconds: seconds, counts: counts,
-                             hardware: hardwareUnavailable.map { .unavailable(reason: $0) } ?? .available(hardwareEvents),
-                             uncore: uncoreUnavailable.map { .unavailable(reason: $0) } ?? .available(uncorePMUs))
+        return CounterSample(seconds: seconds, counts: counts, hardware: hardware, uncore: uncore)
     }
 
     /// Ends the window and starts the next one at the same instant: back-to-back

@@ -41,6 +41,34 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
     public var pinnedBytes: UInt64
     public var swapBytes: UInt64
     public var gpu: GPUUse?
+
+    public init(pid: Int, role: Role, command: String, cpuPercent: Double, runDelayPercent: Double?, busyThreads: Int, threads: Int,
+                involuntarySwitchesPerSecond: Double?, minorFaultsPerSecond: Double, majorFaultsPerSecond: Double,
+                storageReadBytes: UInt64?, majorFaults: UInt64, memoryFirst: MemoryRollup?, memoryLast: MemoryRollup?,
+                placement: NUMAPlacement?, cpusSeen: [Int], allowedCPUs: [Int]?, lockedBytes: UInt64, pinnedBytes: UInt64,
+                swapBytes: UInt64, gpu: GPUUse?) {
+        self.pid = pid
+        self.role = role
+        self.command = command
+        self.cpuPercent = cpuPercent
+        self.runDelayPercent = runDelayPercent
+        self.busyThreads = busyThreads
+        self.threads = threads
+        self.involuntarySwitchesPerSecond = involuntarySwitchesPerSecond
+        self.minorFaultsPerSecond = minorFaultsPerSecond
+        self.majorFaultsPerSecond = majorFaultsPerSecond
+        self.storageReadBytes = storageReadBytes
+        self.majorFaults = majorFaults
+        self.memoryFirst = memoryFirst
+        self.memoryLast = memoryLast
+        self.placement = placement
+        self.cpusSeen = cpusSeen
+        self.allowedCPUs = allowedCPUs
+        self.lockedBytes = lockedBytes
+        self.pinnedBytes = pinnedBytes
+        self.swapBytes = swapBytes
+        self.gpu = gpu
+    }
 }
 
 /// The job over the window.

@@ -54,6 +54,9 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     private var boundary: TreeSample?
     private var numastatAtBoundary: [Int: NUMAStatCounters] = [:]
     private var windows = 0
+    private let system: SystemReader
+    /// /dev/nvidiaN → PCI address: fixed while the driver is loaded, read once.
+    private var nvidiaMinors: [Int: String] = [:]
 
     /// Reads the topology and resolves the calibration (measuring one only with no
     /// target, as the policy allows); `progress` hears about slow steps.
@@ -62,6 +65,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         self.options = options
         self.clock = clock
         started = clock.now
+        system = SystemReader(root: options.root)
         do {
             topology = try TopologyReader(root: options.root).read()
         } catch {
@@ -103,11 +107,11 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         counters = session
         boundary = first
         numastatAtBoundary = readNUMAStat()
+        nvidiaMinors = system.nvidiaMinors()
     }
 
     /// The machine alone: topology, settings, calibration.
     public func machineReport() -> DoctorReport {
-        let system = SystemReader(root: options.root)
         let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes())
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: nil,
                             gpus: GPUReadings.read(root: options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
@@ -120,7 +124,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         first.elapsedNanoseconds = 0  // the previous window's last sample starts this one
         windows += 1
         let windowStart = started.duration(to: clock.now)
-        let stacks = startPythonStacks(pid)
+        let stacks = startPythonStacks(pid, program: first.process(pid)?.commandLine.first ?? "")
         let recording: ProcessTreeRecording
         do {
             recording = try await sampler(pid).record(first: first, stop: stop)
@@ -137,14 +141,13 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         numastatAtBoundary = numastat
         if let last = recording.last, last.full, !recording.rootExited { boundary = last }
 
-        let system = SystemReader(root: options.root)
         let job = JobSummary(recording: recording)
         var input = DiagnosisInput(topology: topology, calibration: calibration, job: job,
-                                   readAheadKilobytes: system.readAheadKilobytes(), nvidiaMinors: system.nvidiaMinors(),
+                                   readAheadKilobytes: system.readAheadKilobytes(), nvidiaMinors: nvidiaMinors,
                                    numastat: delta.isEmpty ? nil : delta)
         if let counterSample { input.counters = .available(counterSample) }
         input.pythonStacks = stacks.map { $0.finish() }.flatten()
-        if let space = try? FileSystem.space(atPath: options.root == "/" ? "/dev/shm" : options.root + "/dev/shm") {
+        if let space = try? FileSystem.space(atPath: "/dev/shm") {  // a job is only inspected on the live machine
             input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
         }
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
@@ -174,13 +177,13 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     }
 
     private func readNUMAStat() -> [Int: NUMAStatCounters] {
-        SystemReader(root: options.root).numastatTexts().compactMapValues(NUMAStatCounters.parse)
+        system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
     }
 
-    /// Starts py-spy on a Python main process for one window, or says why not.
-    private func startPythonStacks(_ pid: Int) -> Availability<PythonStacks.Recording> {
+    /// Starts py-spy on a Python main process (`program`, its argv[0]) for one window,
+    /// or says why not.
+    private func startPythonStacks(_ pid: Int, program: String) -> Availability<PythonStacks.Recording> {
         guard options.pythonStacks else { return .unavailable(reason: "skipped (--no-python-stacks)") }
-        let program = (try? FileSystem.readText(atPath: "/proc/\(pid)/cmdline"))?.split(separator: "\0").first.map(String.init) ?? ""
         guard program.split(separator: "/").last?.hasPrefix("python") == true else {
             return .unavailable(reason: "the main process is not a Python interpreter (\(program.isEmpty ? "unknown" : program))")
         }

@@ -68,14 +68,18 @@ public enum DoctorText {
     /// What a check is called in text.
     static let checkNames = [
         "cache-thrashing": "L3 miss rate", "dram-bandwidth-saturated": "DRAM bandwidth saturation",
-        "input-bound": "waiting for the next batch (Python stacks)", "remote-numa": "remote NUMA memory",
+        "input-bound": "waiting for the next batch (Python stacks)", "per-sample-fetching": "waiting for the next batch (Python stacks)",
+        "remote-numa": "remote NUMA memory",
         "workers-across-sockets": "workers across sockets",
     ]
 
     /// "L3 miss rate: hardware counters unavailable (reason)".
     public static func notJudgedLine(_ item: NotJudged) -> String {
-        // The per-sample rule shares the input-bound rule's Python stacks: named once.
-        let names = item.checks.filter { $0 != "per-sample-fetching" }.map { checkNames[$0] ?? $0 }
+        var names: [String] = []
+        for check in item.checks {
+            let name = checkNames[check] ?? check
+            if !names.contains(name) { names.append(name) }  // two rules from one source: named once
+        }
         let what = names.joined(separator: " and ")
         let why: String = switch item.missing {
         case "hardware_counters": "hardware counters unavailable (\(item.reason))"

@@ -4,27 +4,38 @@ import HostMemDiagnosis
 /// Sentences from a finding's evidence values: the words the doctor prints, drawn from
 /// the numbers the rules measured. An unknown metric still prints, generically.
 public enum EvidenceText {
-    /// One line per sentence, in the finding's order.
+    /// One line per sentence, in the finding's order. A run of items of the same metric
+    /// is drawn together: one sentence each (per-device settings joined on one line),
+    /// then, for metrics measured per process or per file, their shared threshold once.
     public static func lines(_ finding: Finding) -> [String] {
         var lines: [String] = []
-        var devices: [String] = []
-        for item in finding.evidence {
-            if item.metric == "read_ahead_kb" {
-                devices.append("\(item.labels["device"] ?? "?") \(int(item.number))")
-                continue
+        var index = finding.evidence.startIndex
+        while index < finding.evidence.endIndex {
+            let metric = finding.evidence[index].metric
+            let end = finding.evidence[index...].firstIndex { $0.metric != metric } ?? finding.evidence.endIndex
+            let run = finding.evidence[index..<end]
+            if metric == "read_ahead_kb" {
+                lines.append("read_ahead_kb: " + run.map { "\($0.labels["device"] ?? "?") \(int($0.number))" }.joined(separator: ", "))
+            } else {
+                lines += run.map(sentence)
             }
-            lines.append(sentence(item))
-        }
-        if !devices.isEmpty { lines.append("read_ahead_kb: " + devices.joined(separator: ", ")) }
-        // Per-item thresholds said once after the items they apply to.
-        if finding.id == "copy-on-write-growth", let first = finding.evidence.first, let threshold = first.threshold {
-            let line = "threshold: \(mib(threshold.value)) of growth in \(fixed(first.context("window_seconds") ?? 0, 0)) s; RSS hides it because shared pages count in every process"
-            lines.insert(line, at: max(0, lines.count - 1))
-        }
-        if finding.id == "memmap-written-in-place", let threshold = finding.evidence.first?.threshold {
-            lines.append("threshold: \(mib(threshold.value)) per file")
+            if let shared = sharedThreshold(run.first!) { lines.append(shared) }
+            index = end
         }
         return lines
+    }
+
+    /// The threshold line said once after a run of per-process or per-file items.
+    static func sharedThreshold(_ item: Evidence) -> String? {
+        guard let threshold = item.threshold else { return nil }
+        switch item.metric {
+        case "private_dirty_growth_bytes":
+            return "threshold: \(mib(threshold.value)) of growth in \(fixed(item.context("window_seconds") ?? 0, 0)) s; RSS hides it because shared pages count in every process"
+        case "written_private_file_bytes":
+            return "threshold: \(mib(threshold.value)) per file"
+        default:
+            return nil
+        }
     }
 
     /// The sentence for one evidence item.

@@ -25,11 +25,6 @@ public enum Availability<Value> {
         case .unavailable(let reason): .unavailable(reason: reason)
         }
     }
-
-    /// `.available(value)` when the optional holds one, else `.unavailable(reason)`.
-    public init(_ value: Value?, else reason: @autoclosure () -> String) {
-        if let value { self = .available(value) } else { self = .unavailable(reason: reason()) }
-    }
 }
 
 extension Availability: Sendable where Value: Sendable {}

@@ -7,20 +7,6 @@ import HostMemTopology
 import Testing
 @testable import HostMemDiagnosis
 
-/// A process summary with quiet defaults; tests set what a rule looks at.
-func process(_ pid: Int, _ role: ProcessSummary.Role, cpus: [Int] = [0], cpuPercent: Double = 20) -> ProcessSummary {
-    ProcessSummary(
-        pid: pid, role: role, command: "python train.py", cpuPercent: cpuPercent, runDelayPercent: 1, busyThreads: 0, threads: 1,
-        involuntarySwitchesPerSecond: 0, minorFaultsPerSecond: 10, majorFaultsPerSecond: 0, storageReadBytes: 0, majorFaults: 0,
-        memoryFirst: nil, memoryLast: nil, placement: nil, cpusSeen: cpus, allowedCPUs: nil,
-        lockedBytes: 0, pinnedBytes: 0, swapBytes: 0, gpu: nil)
-}
-
-func rollup(rss: UInt64, privateDirty: UInt64) -> MemoryRollup {
-    MemoryRollup(residentBytes: rss, proportionalBytes: rss / 2, privateCleanBytes: 0, privateDirtyBytes: privateDirty,
-                 sharedCleanBytes: 0, sharedDirtyBytes: rss - privateDirty, swapBytes: 0)
-}
-
 func ids(_ input: DiagnosisInput) -> [String] { Diagnosis.run(input).findings.map(\.id) }
 
 /// Machine rules on synthetic and captured trees (swap, THP, NUMA balancing).

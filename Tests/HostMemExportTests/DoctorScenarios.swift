@@ -1,6 +1,6 @@
 import HostMemBench
 import HostMemCounters
-@testable import HostMemDiagnosis
+import HostMemDiagnosis
 import HostMemPlatform
 import HostMemProcess
 import HostMemTestSupport
@@ -10,16 +10,8 @@ import HostMemPlatform
 /// Recorded-style doctor inputs that fire every rule, for golden files.
 enum DoctorScenarios {
     static func process(_ pid: Int, _ role: ProcessSummary.Role, cpus: [Int], cpuPercent: Double = 20) -> ProcessSummary {
-        ProcessSummary(
-            pid: pid, role: role, command: role == .child ? "/bin/sh -c nvcc" : "python train.py --epochs 3", cpuPercent: cpuPercent,
-            runDelayPercent: 1, busyThreads: 0, threads: 4, involuntarySwitchesPerSecond: 0, minorFaultsPerSecond: 10,
-            majorFaultsPerSecond: 0, storageReadBytes: 0, majorFaults: 0, memoryFirst: nil, memoryLast: nil, placement: nil,
-            cpusSeen: cpus, allowedCPUs: nil, lockedBytes: 0, pinnedBytes: 0, swapBytes: 0, gpu: nil)
-    }
-
-    static func rollup(rss: UInt64, privateDirty: UInt64) -> MemoryRollup {
-        MemoryRollup(residentBytes: rss, proportionalBytes: rss / 2, privateCleanBytes: 0, privateDirtyBytes: privateDirty,
-                     sharedCleanBytes: 0, sharedDirtyBytes: rss - privateDirty, swapBytes: 0)
+        HostMemTestSupport.process(pid, role, cpus: cpus, cpuPercent: cpuPercent,
+                                   command: role == .child ? "/bin/sh -c nvcc" : "python train.py --epochs 3", threads: 4)
     }
 
     static func calibration(peak: Double) throws -> Calibration {

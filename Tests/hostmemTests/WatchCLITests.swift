@@ -1,4 +1,5 @@
 import Foundation
+import HostMemPlatform
 import HostMemTestSupport
 import Testing
 
@@ -19,37 +20,39 @@ struct WatchCLITests {
         return try condition()
     }
 
-    func startJob() throws -> Process {
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        job.arguments = ["120"]
-        try job.run()
-        return job
+    /// A `sleep` to watch: the job hostmem must leave alone. Started with posix_spawn and
+    /// an empty signal mask (Foundation's Process passes on the test thread's blocked
+    /// signals, and such a sleep outlives the test holding swift test's output pipe).
+    func startJob(seconds: String) throws -> ChildProcess {
+        try ChildProcess.spawn(["/bin/sleep", seconds])
+    }
+
+    /// Whether the job still sleeps (not exited, not a zombie).
+    func isSleeping(_ job: ChildProcess) -> Bool {
+        ((try? String(contentsOfFile: "/proc/\(job.pid)/stat", encoding: .utf8)) ?? "").contains(") S ")
     }
 
     @Test("in a terminal: a frame per window, Ctrl-C prints the summary, exit 0, the job untouched",
-          .enabled(if: tmux != nil && ProcessInfo.processInfo.environment["HOSTMEM_TMUX_TEST"] == "1"), .timeLimit(.minutes(2)))
+          .enabled(if: tmux != nil), .timeLimit(.minutes(2)))
     func terminal() throws {
         let tmux = try #require(tmux)
-        let job = try startJob()
-        defer { job.terminate() }
+        let job = try startJob(seconds: "120")
+        defer {
+            try? job.interrupt()
+            _ = try? job.wait()
+        }
         let session = "hostmem-watch-\(getpid())"
         func run(_ arguments: [String]) throws -> String { try Shell.run(tmux, arguments).output }
-        // The server daemonizes and would hold a pipe open: start it with no pipe attached.
-        let start = Process()
-        start.executableURL = URL(fileURLWithPath: tmux)
-        start.arguments = ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
-                           "\(HostMemBinary.path) doctor --pid \(job.processIdentifier) --watch --interval 1 --no-python-stacks; echo EXIT=$?; sleep 60"]
-        start.standardInput = FileHandle.nullDevice
-        start.environment = ProcessInfo.processInfo.environment.merging(["TERM": "xterm-256color"]) { $1 }
-        start.standardOutput = FileHandle.nullDevice
-        start.standardError = FileHandle.nullDevice
-        try start.run()
-        start.waitUntilExit()
-        try #require(start.terminationStatus == 0)
+        // Started with posix_spawn, not Foundation's Process: the tmux server daemonizes,
+        // and Foundation waits for every holder of its child's descriptors to exit.
+        let start = try ChildProcess.spawn(
+            [tmux, "new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+             "\(HostMemBinary.path) doctor --pid \(job.pid) --watch --interval 1 --no-python-stacks; echo EXIT=$?; sleep 60"],
+            outputPath: "/dev/null")
+        #expect(try start.wait() == .exited(0))
         defer { _ = try? run(["kill-session", "-t", session]) }
         func pane() throws -> String { try run(["capture-pane", "-p", "-t", session]) }
-        let shown = try eventually(30) { try pane().contains("hostmem doctor --watch — PID \(job.processIdentifier)") && pane().contains("  2   ") }
+        let shown = try eventually(30) { try pane().contains("hostmem doctor --watch — PID \(job.pid)") && pane().contains("  2   ") }
         #expect(shown, "\((try? pane()) ?? "")")
         let frame = try pane()
         #expect(frame.contains("Per window (CPU: % of one CPU"))
@@ -58,19 +61,17 @@ struct WatchCLITests {
         let exited = try eventually(30) { try pane().contains("EXIT=0") }
         #expect(exited, "\((try? pane()) ?? "")")
         let summary = try pane()
-        #expect(summary.contains("hostmem doctor --watch summary — PID \(job.processIdentifier):"))
+        #expect(summary.contains("hostmem doctor --watch summary — PID \(job.pid):"))
         #expect(summary.contains("stopped"))
-        #expect(job.isRunning, "Ctrl-C reached hostmem only, never the job")
+        #expect(isSleeping(job), "Ctrl-C reached hostmem only, never the job")
     }
 
     @Test("piped with --json: one object per window, then the summary; a job that exits ends the watch")
     func jsonLines() throws {
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        job.arguments = ["2.5"]
-        try job.run()
-        let result = try HostMemBinary.run(["doctor", "--pid", "\(job.processIdentifier)", "--watch", "--json", "--interval", "1", "--no-python-stacks"])
+        let job = try startJob(seconds: "2.5")
+        let result = try HostMemBinary.run(["doctor", "--pid", "\(job.pid)", "--watch", "--json", "--interval", "1", "--no-python-stacks"])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(try job.wait() == .exited(0), "the job ran to its end untouched")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         try #require(lines.count >= 2, "\(result.stdout)")
         let schema = try JSONSchema.named("doctor-report.schema.json")

@@ -30,11 +30,9 @@ int hostmem_get_affinity(int tid, int *cpus, int capacity);
 int hostmem_current_cpu(void);
 
 /// Installs a sigaction handler for `signal` that only records it (async-signal-safe):
-/// the program polls hostmem_take_signal() between steps. Returns 0 or -1 with errno.
+/// the program polls hostmem_peek_signal() between steps. Returns 0 or -1 with errno.
 int hostmem_catch_signal(int signal);
-/// The last caught signal number, cleared by the read; 0 when none.
-int hostmem_take_signal(void);
-/// The last caught signal number without clearing it; 0 when none.
+/// The last caught signal number; 0 when none.
 int hostmem_peek_signal(void);
 
 /// perf_event_open(2) for counting (no sampling): builds the perf_event_attr with
