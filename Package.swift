@@ -27,11 +27,14 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // Linux calls glibc does not wrap (mbind, move_pages…), cpu_set_t macros, and
-        // the few instructions Swift cannot spell.
+        // Linux calls glibc does not wrap (mbind, move_pages, perf_event_open…), cpu_set_t
+        // macros, a signal flag: imported by HostMemPlatform only.
         .target(name: "CHostMemShim"),
+        // Compute kernels: embedding-bag sums, the dedup stream, the clock's add chain,
+        // prefetch and volatile access. No system calls.
+        .target(name: "CHostMemKernels"),
         // The only target that calls Linux directly.
-        .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib", "CHostMemShim"]),
+        .target(name: "HostMemPlatform", dependencies: ["CHostMemZlib", "CHostMemShim", "CHostMemKernels"]),
         // sysfs/procfs readers rooted at a directory, and the Topology snapshot.
         .target(name: "HostMemTopology", dependencies: ["HostMemPlatform"]),
         // /proc/PID readers: the job's tree, CPU, scheduling, memory, placement.
@@ -42,7 +45,7 @@ let package = Package(
         .target(
             name: "HostMemBench",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "CHostMemShim",
+                "HostMemPlatform", "HostMemTopology", "CHostMemKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
@@ -52,7 +55,7 @@ let package = Package(
         .target(
             name: "HostMemDataPath",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "CHostMemShim",
+                "HostMemPlatform", "HostMemTopology", "CHostMemKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),

@@ -1,9 +1,8 @@
 #define _GNU_SOURCE
-#include <signal.h>
-#include <string.h>
 #include "hostmem_shim.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sched.h>
@@ -94,36 +93,6 @@ int hostmem_catch_signal(int signal) {
 
 int hostmem_peek_signal(void) { return hostmem_caught_signal; }
 
-uint64_t hostmem_dependent_adds(uint64_t iterations) {
-    uint64_t value = 1;
-    // The step comes from memory at run time, so each add is register + register: an
-    // add of an immediate can be folded at rename on newer cores (Intel Golden Cove and
-    // later retire several such dependent adds per cycle), a register add cannot.
-    volatile uint64_t step_source = 1;
-    uint64_t step = step_source;
-#if defined(__x86_64__)
-    for (uint64_t i = 0; i < iterations; i++) {
-        __asm__ __volatile__(
-            ".rept 64\n\t"
-            "addq %1, %0\n\t"
-            ".endr"
-            : "+r"(value) : "r"(step));
-    }
-#elif defined(__aarch64__)
-    for (uint64_t i = 0; i < iterations; i++) {
-        __asm__ __volatile__(
-            ".rept 64\n\t"
-            "add %0, %0, %1\n\t"
-            ".endr"
-            : "+r"(value) : "r"(step));
-    }
-#else
-    volatile uint64_t sink = value;
-    for (uint64_t i = 0; i < iterations * 64; i++) sink = sink + step;
-    value = sink;
-#endif
-    return value;
-}
 
 int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
                       int pid, int cpu, int inherit, int exclude_kernel, int enable_on_exec) {

@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 
 /// Makes `value` look used to the optimizer, so the work that produced it is kept.
 @inline(__always)

@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 import HostMemPlatform
 
 /// False sharing: N threads each increment their own counter. Packed, the counters

@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 import HostMemPlatform
 import Synchronization
 

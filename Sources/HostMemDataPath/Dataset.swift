@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 import HostMemPlatform
 
 /// A dataset of fixed-size records, memory-mapped read-only: a NumPy .npy file (C order,

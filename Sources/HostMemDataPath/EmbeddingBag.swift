@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 import HostMemPlatform
 
 /// Pooled embedding lookups (PyTorch's `nn.EmbeddingBag`): for each bag, the sum or

@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 
 /// The most frequent rows of an embedding table, copied in the table's own row format
 /// into one compact block sized in bytes, found through a small open-addressing table

@@ -11,11 +11,8 @@ public enum Affinity {
     /// The corresponding C function is `sched_setaffinity`.
     public static func bindCurrentThread(to cpus: [Int]) throws(SystemError) {
         let numbers = cpus.map { Int32($0) }
-        let result = numbers.withUnsafeBufferPointer { buffer in
-            hostmem_set_affinity(0, buffer.baseAddress, Int32(buffer.count))
-        }
-        if result != 0 {
-            throw SystemError(operation: "sched_setaffinity", path: nil, code: errno)
+        _ = try retryingInterrupts("sched_setaffinity", path: nil) {
+            numbers.withUnsafeBufferPointer { buffer in hostmem_set_affinity(0, buffer.baseAddress, Int32(buffer.count)) }
         }
     }
 
@@ -25,10 +22,9 @@ public enum Affinity {
         var capacity = 1024
         while true {
             var cpus = [Int32](repeating: 0, count: capacity)
-            let found = cpus.withUnsafeMutableBufferPointer { buffer in
-                hostmem_get_affinity(0, buffer.baseAddress, Int32(buffer.count))
+            let found = try retryingInterrupts("sched_getaffinity", path: nil) {
+                cpus.withUnsafeMutableBufferPointer { buffer in hostmem_get_affinity(0, buffer.baseAddress, Int32(buffer.count)) }
             }
-            if found < 0 { throw SystemError(operation: "sched_getaffinity", path: nil, code: errno) }
             if Int(found) <= capacity { return cpus.prefix(Int(found)).map(Int.init) }
             capacity = Int(found)
         }

@@ -84,14 +84,14 @@ public struct ChildProcess: Sendable {
 extension FileSystem {
     /// Removes a file. The corresponding C function is `unlink`.
     public static func remove(atPath path: String) throws(SystemError) {
-        if unlink(path) != 0 { throw SystemError(operation: "unlink", path: path, code: errno) }
+        _ = try retryingInterrupts("unlink", path: path) { unlink(path) }
     }
 
     /// Total and free bytes of the file system holding `path`.
     /// The corresponding C function is `statvfs`.
     public static func space(atPath path: String) throws(SystemError) -> (totalBytes: UInt64, freeBytes: UInt64) {
         var info = statvfs()
-        if statvfs(path, &info) != 0 { throw SystemError(operation: "statvfs", path: path, code: errno) }
+        _ = try retryingInterrupts("statvfs", path: path) { statvfs(path, &info) }
         let block = UInt64(info.f_frsize)
         return (UInt64(info.f_blocks) * block, UInt64(info.f_bavail) * block)
     }

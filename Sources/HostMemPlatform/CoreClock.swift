@@ -1,4 +1,4 @@
-import CHostMemShim
+import CHostMemKernels
 
 /// The core clock, measured rather than read: cpufreq is absent in most VMs and the
 /// nominal frequency lies under turbo. A chain of dependent integer additions retires

@@ -58,16 +58,41 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Runs `body` until it does not fail with EINTR; turns -1 into a `SystemError`.
+/// The one door for every system call: runs `body` until it does not fail with EINTR
+/// (unless `retry` is false: `close` must not be retried), and turns a failure, as
+/// `failed` recognizes it, into a `SystemError` naming the call and the path. EFAULT and
+/// EBADF mean hostmem passed a bad pointer or descriptor: a bug, not a condition.
 @inline(__always)
-func retryingInterrupts<T: FixedWidthInteger>(
-    _ operation: String, path: String?, _ body: () -> T
+func systemCall<T>(
+    _ operation: String, path: String?, retry: Bool = true, failed: (T) -> Bool, _ body: () -> T
 ) throws(SystemError) -> T {
     while true {
         let result = body()
-        if result != -1 { return result }
+        if !failed(result) { return result }
         let code = errno
-        if code == EINTR { continue }
+        if code == EINTR && retry { continue }
+        precondition(code != EFAULT && code != EBADF,
+                     "\(operation)(\(path ?? "")) failed with \(String(cString: strerror(code))): a bug in hostmem")
         throw SystemError(operation: operation, path: path, code: code)
     }
+}
+
+/// `systemCall` for calls that return -1 on failure.
+@inline(__always)
+func retryingInterrupts<T: FixedWidthInteger>(
+    _ operation: String, path: String?, retry: Bool = true, _ body: () -> T
+) throws(SystemError) -> T {
+    try systemCall(operation, path: path, retry: retry, failed: { $0 == -1 }, body)
+}
+
+/// `systemCall` for calls that return a null pointer on failure (`opendir`).
+@inline(__always)
+func retryingInterrupts<T>(_ operation: String, path: String?, _ body: () -> T?) throws(SystemError) -> T {
+    try systemCall(operation, path: path, failed: { $0 == nil }, body)!
+}
+
+/// `systemCall` for `mmap`, which returns MAP_FAILED on failure.
+@inline(__always)
+func mapping(_ path: String?, _ body: () -> UnsafeMutableRawPointer?) throws(SystemError) -> UnsafeMutableRawPointer {
+    try systemCall("mmap", path: path, failed: { $0 == nil || $0 == MAP_FAILED }, body)!
 }

@@ -48,9 +48,7 @@ public enum FileSystem {
     /// Lists a directory without "." and "..", sorted by name.
     /// The corresponding C functions are `opendir`, `readdir` and `closedir`.
     public static func entries(ofDirectory path: String) throws(SystemError) -> [DirectoryEntry] {
-        guard let dir = opendir(path) else {
-            throw SystemError(operation: "opendir", path: path, code: errno)
-        }
+        let dir = try retryingInterrupts("opendir", path: path) { opendir(path) }
         defer { closedir(dir) }
         var result: [DirectoryEntry] = []
         while let entry = readdir(dir) {
@@ -116,9 +114,9 @@ public enum FileSystem {
                 break
             }
         }
-        let closed = close(fd)
+        let closed = Result { () throws(SystemError) in try retryingInterrupts("close", path: path, retry: false) { close(fd) } }
         if let failure { throw failure }
-        if closed == -1 { throw SystemError(operation: "close", path: path, code: errno) }
+        _ = try closed.get()
     }
 
     /// The directory this process runs in. The corresponding C function is `getcwd`.
@@ -152,10 +150,11 @@ extension FileSystem {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            if mkdir(prefix, mode) == 0 { continue }
-            let code = errno
-            if code == EEXIST, (try? kind(atPath: prefix)) == .directory { continue }
-            throw SystemError(operation: "mkdir", path: prefix, code: code)
+            do {
+                _ = try retryingInterrupts("mkdir", path: prefix) { mkdir(prefix, mode) }
+            } catch where error.code == EEXIST && (try? kind(atPath: prefix)) == .directory {
+                continue
+            }
         }
     }
 
@@ -164,10 +163,11 @@ extension FileSystem {
     public static func replace(_ bytes: [UInt8], atPath path: String) throws(SystemError) {
         let temporary = "\(path).\(getpid()).tmp"
         try write(bytes, toPath: temporary)
-        if rename(temporary, path) != 0 {
-            let code = errno
+        do {
+            _ = try retryingInterrupts("rename", path: path) { rename(temporary, path) }
+        } catch {
             unlink(temporary)
-            throw SystemError(operation: "rename", path: path, code: code)
+            throw error
         }
     }
 }

@@ -27,16 +27,15 @@ public final class MappedFile: @unchecked Sendable {
         let fd = try retryingInterrupts("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
         var info = stat()
-        if fstat(fd, &info) != 0 { throw SystemError(operation: "fstat", path: path, code: errno) }
+        _ = try retryingInterrupts("fstat", path: path) { fstat(fd, &info) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw SystemError(operation: "open", path: path, code: EISDIR) }
         count = Int(info.st_size)
         guard count > 0 else {
             base = nil
             return
         }
-        let mapped = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0)
-        guard let mapped, mapped != MAP_FAILED else { throw SystemError(operation: "mmap", path: path, code: errno) }
-        base = UnsafeRawPointer(mapped)
+        let length = count
+        base = UnsafeRawPointer(try mapping(path) { mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0) })
     }
 
     deinit {
@@ -52,9 +51,7 @@ public final class MappedFile: @unchecked Sendable {
         case .random: value = MADV_RANDOM
         case .willNeed: value = MADV_WILLNEED
         }
-        if madvise(UnsafeMutableRawPointer(mutating: base), count, value) != 0 {
-            throw SystemError(operation: "madvise", path: path, code: errno)
-        }
+        _ = try retryingInterrupts("madvise", path: path) { madvise(UnsafeMutableRawPointer(mutating: base), count, value) }
     }
 }
 
@@ -76,7 +73,7 @@ public final class Semaphore: @unchecked Sendable {
     }
 
     public func wait() {
-        while sem_wait(handle) != 0 && errno == EINTR {}
+        _ = try? retryingInterrupts("sem_wait", path: nil) { sem_wait(handle) }
     }
 
     public func signal() {

@@ -52,10 +52,7 @@ public struct MappedRegion: ~Copyable {
         let alignment = Self.hugePageBytes
         let rounded = (bytes + alignment - 1) / alignment * alignment
         let length = rounded + alignment
-        let raw = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let raw, raw != MAP_FAILED else {
-            throw SystemError(operation: "mmap", path: nil, code: errno)
-        }
+        let raw = try mapping(nil) { mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) }
         let address = UInt(bitPattern: raw)
         let aligned = (address + UInt(alignment) - 1) / UInt(alignment) * UInt(alignment)
         let base = UnsafeMutableRawPointer(bitPattern: aligned)!

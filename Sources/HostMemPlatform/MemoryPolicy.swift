@@ -41,22 +41,24 @@ public enum MemoryPolicy {
     public static func bind(_ span: RawSpan, toNodes nodes: [Int], moveExisting: Bool = false) throws(SystemError) {
         let words = mask(of: nodes)
         let flags: UInt32 = moveExisting ? 0b11 : 0  // MPOL_MF_STRICT | MPOL_MF_MOVE
-        let result = words.withUnsafeBufferPointer { buffer in
-            hostmem_mbind(span.base, UInt(span.count), Mode.bind.rawValue,
-                          buffer.baseAddress, UInt(maskWords * UInt.bitWidth + 1), flags)
+        _ = try retryingInterrupts("mbind", path: nil) {
+            words.withUnsafeBufferPointer { buffer in
+                hostmem_mbind(span.base, UInt(span.count), Mode.bind.rawValue,
+                              buffer.baseAddress, UInt(maskWords * UInt.bitWidth + 1), flags)
+            }
         }
-        if result != 0 { throw SystemError(operation: "mbind", path: nil, code: errno) }
     }
 
     /// Sets the calling thread's policy for the pages it allocates from now on.
     /// The corresponding C function is `set_mempolicy`.
     public static func setThreadPolicy(_ mode: Mode, nodes: [Int]) throws(SystemError) {
         let words = mask(of: nodes)
-        let result = words.withUnsafeBufferPointer { buffer in
-            hostmem_set_mempolicy(mode.rawValue, mode == .default || mode == .local ? nil : buffer.baseAddress,
-                                  UInt(maskWords * UInt.bitWidth + 1))
+        _ = try retryingInterrupts("set_mempolicy", path: nil) {
+            words.withUnsafeBufferPointer { buffer in
+                hostmem_set_mempolicy(mode.rawValue, mode == .default || mode == .local ? nil : buffer.baseAddress,
+                                      UInt(maskWords * UInt.bitWidth + 1))
+            }
         }
-        if result != 0 { throw SystemError(operation: "set_mempolicy", path: nil, code: errno) }
     }
 
     /// The policy of the page range containing `address` (`MPOL_F_ADDR`), or of the
@@ -66,11 +68,12 @@ public enum MemoryPolicy {
         var mode: Int32 = 0
         var words = [UInt](repeating: 0, count: maskWords)
         let flags: UInt = address == nil ? 0 : 2  // MPOL_F_ADDR
-        let result = words.withUnsafeMutableBufferPointer { buffer in
-            hostmem_get_mempolicy(&mode, buffer.baseAddress, UInt(maskWords * UInt.bitWidth + 1),
-                                  UnsafeMutableRawPointer(mutating: address), flags)
+        _ = try retryingInterrupts("get_mempolicy", path: nil) {
+            words.withUnsafeMutableBufferPointer { buffer in
+                hostmem_get_mempolicy(&mode, buffer.baseAddress, UInt(maskWords * UInt.bitWidth + 1),
+                                      UnsafeMutableRawPointer(mutating: address), flags)
+            }
         }
-        if result != 0 { throw SystemError(operation: "get_mempolicy", path: nil, code: errno) }
         // Mode flags (MPOL_F_STATIC_NODES…) sit in the high bits; keep the mode.
         return (Mode(rawValue: mode & 0xff) ?? .default, nodes(ofMask: words))
     }
@@ -81,13 +84,13 @@ public enum MemoryPolicy {
     public static func nodes(ofPages pages: [UnsafeRawPointer]) throws(SystemError) -> [Int] {
         var addresses: [UnsafeMutableRawPointer?] = pages.map { UnsafeMutableRawPointer(mutating: $0) }
         var status = [Int32](repeating: 0, count: pages.count)
-        let result = addresses.withUnsafeMutableBufferPointer { addressBuffer in
-            status.withUnsafeMutableBufferPointer { statusBuffer in
-                hostmem_move_pages(0, UInt(addressBuffer.count), addressBuffer.baseAddress, nil,
-                                   statusBuffer.baseAddress, 0)
+        _ = try retryingInterrupts("move_pages", path: nil) {
+            addresses.withUnsafeMutableBufferPointer { addressBuffer in
+                status.withUnsafeMutableBufferPointer { statusBuffer in
+                    hostmem_move_pages(0, UInt(addressBuffer.count), addressBuffer.baseAddress, nil, statusBuffer.baseAddress, 0)
+                }
             }
         }
-        if result != 0 { throw SystemError(operation: "move_pages", path: nil, code: errno) }
         return status.map(Int.init)
     }
 }

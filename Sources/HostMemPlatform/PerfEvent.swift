@@ -52,19 +52,17 @@ public final class PerfEvent {
     /// calling thread, pid 0, with inherit, then spawn the command).
     public init(_ kind: Kind, pid: Int32, cpu: Int32 = -1, inherit: Bool, excludeKernel: Bool,
                 enableOnExec: Bool = false) throws(SystemError) {
-        let fd = hostmem_perf_open(kind.type, kind.config, kind.config1, kind.config2, pid, cpu,
-                                   inherit ? 1 : 0, excludeKernel ? 1 : 0, enableOnExec ? 1 : 0)
-        if fd < 0 { throw SystemError(operation: "perf_event_open", path: nil, code: errno) }
-        self.fd = fd
+        fd = try retryingInterrupts("perf_event_open", path: nil) {
+            hostmem_perf_open(kind.type, kind.config, kind.config1, kind.config2, pid, cpu,
+                              inherit ? 1 : 0, excludeKernel ? 1 : 0, enableOnExec ? 1 : 0)
+        }
     }
 
     deinit { close(fd) }
 
     public func read() throws(SystemError) -> Reading {
         var value: UInt64 = 0, enabled: UInt64 = 0, running: UInt64 = 0
-        if hostmem_perf_read(fd, &value, &enabled, &running) != 0 {
-            throw SystemError(operation: "read(perf event)", path: nil, code: errno)
-        }
+        _ = try retryingInterrupts("read(perf event)", path: nil) { hostmem_perf_read(fd, &value, &enabled, &running) }
         return Reading(value: value, enabledNanoseconds: enabled, runningNanoseconds: running)
     }
 }

@@ -9,17 +9,16 @@ public enum Terminal {
     /// Writes text to standard error, unbuffered. The corresponding C function is `write`.
     public static func writeError(_ text: String) { write(text, to: 2) }
 
+    /// Writes all of `text`; a closed pipe or a full disk ends the output silently (there
+    /// is nowhere left to report it).
     private static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            let written = try? retryingInterrupts("write", path: nil) {
+                bytes.withUnsafeBytes { buffer in Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }
             }
-            if written <= 0 {
-                if written == -1 && errno == EINTR { continue }
-                return
-            }
+            guard let written, written > 0 else { return }
             offset += written
         }
     }

@@ -23,6 +23,49 @@ struct FileSystemTests {
         }
     }
 
+    @Test("every failing call names itself and its path through the one helper", arguments: [
+        ("opendir", "/nonexistent/hostmem"), ("unlink", "/nonexistent/hostmem"),
+        ("statvfs", "/nonexistent/hostmem"),
+    ])
+    func namedFailures(operation: String, path: String) {
+        do {
+            switch operation {
+            case "opendir": _ = try FileSystem.entries(ofDirectory: path)
+            case "unlink": try FileSystem.remove(atPath: path)
+            default: _ = try FileSystem.space(atPath: path)
+            }
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.operation == operation)
+            #expect(error.path?.hasPrefix(path) == true)
+            #expect(error.isNotFound || error.isNotDirectory)
+        }
+    }
+
+    @Test("a failed rename names rename and the target, and leaves no temporary file behind")
+    func failedReplace() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-replace-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("target/inside"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let target = folder.appendingPathComponent("target").path
+        #expect(throws: SystemError.self) { try FileSystem.replace([1, 2, 3], atPath: target) }
+        do {
+            try FileSystem.replace([1, 2, 3], atPath: target)
+        } catch {
+            #expect(error.operation == "rename" && error.path == target)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["target"])
+        // mkdir -p through a regular file: the component that is a file is named.
+        let file = folder.appendingPathComponent("file").path
+        try FileSystem.write([1], toPath: file)
+        do {
+            try FileSystem.createDirectories(atPath: file + "/sub")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.operation == "mkdir" && error.path == file)
+        }
+    }
+
     @Test func directoryListingHasKindsAndIsSorted() throws {
         let root = try SyntheticMachine().write()
         let entries = try FileSystem.entries(ofDirectory: root + "/sys/bus/pci/devices")

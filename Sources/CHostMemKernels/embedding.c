@@ -17,7 +17,7 @@
 // The loop is specialized (fp32 or 8-bit, with or without the hot-row cache, which
 // prefetch stream) by inlining one body with constant flags: at -O2, which SwiftPM builds
 // C with, a loop that tests them per lookup ran ~20% slower (measured, fp32 Zipf).
-#include "hostmem_shim.h"
+#include "hostmem_kernels.h"
 
 #include <pthread.h>
 #include <stdlib.h>
