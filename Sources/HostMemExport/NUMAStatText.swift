@@ -1,4 +1,6 @@
 import Foundation
+import HostMemProcess
+import HostMemTopology
 
 /// `hostmem numastat` output: bytes per node for each process, and the remote share
 /// against the node of the CPU it last ran on.
@@ -12,6 +14,15 @@ public enum NUMAStatText {
         public var allowedCPUs: [Int]
         public var anonymous: [Int: UInt64]
         public var file: [Int: UInt64]
+
+        /// A process's row: where its pages are (numa_maps) and the node it last ran on;
+        /// nil when its numa_maps could not be read.
+        public init?(_ snapshot: ProcessSnapshot, topology: Topology) {
+            guard let placement = snapshot.placement else { return nil }
+            self.init(pid: snapshot.pid, command: snapshot.commandLine.first ?? snapshot.stat.comm, lastCPU: snapshot.stat.lastCPU,
+                      runNode: snapshot.stat.lastCPU.flatMap(topology.node(ofCPU:)), allowedCPUs: snapshot.status?.allowedCPUs ?? [],
+                      anonymous: placement.anonymousBytesByNode, file: placement.fileBytesByNode)
+        }
 
         public init(pid: Int, command: String, lastCPU: Int?, runNode: Int?, allowedCPUs: [Int], anonymous: [Int: UInt64], file: [Int: UInt64]) {
             self.pid = pid

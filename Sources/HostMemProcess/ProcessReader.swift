@@ -55,6 +55,27 @@ public struct ProcessReader: Sendable {
         return result
     }
 
+    /// The process `rootPID` and every descendant, root first; nil when the root is gone
+    /// (or a zombie). A root that cannot be read for permission throws; a descendant that
+    /// exits between listing and reading is simply left out. Processes not in `known`
+    /// are read in full even when `full` is false (a new worker gets a memory baseline).
+    public func tree(of rootPID: Int, full: Bool, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
+        let root: ProcessSnapshot
+        do {
+            root = try snapshot(rootPID, full: full)
+        } catch .noSuchProcess {
+            return nil
+        }
+        // A zombie has exited; its parent just has not reaped it yet.
+        if root.stat.state == "Z" { return nil }
+        var processes = [root]
+        for pid in descendants(of: rootPID).dropFirst() {
+            let detailed = full || !(known?.contains(pid) ?? true)
+            if let snapshot = try? snapshot(pid, full: detailed) { processes.append(snapshot) }
+        }
+        return processes
+    }
+
     /// Reads one process. `full` adds smaps_rollup, numa_maps, maps and open files,
     /// which cost more. A vanished process is `.noSuchProcess`; a stat that cannot be
     /// read for permission is `.permissionDenied`; other parts that cannot be read are

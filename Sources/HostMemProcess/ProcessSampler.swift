@@ -24,20 +24,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// `known` are read in full even in a light sample, so a worker that starts mid-window
     /// has a memory baseline.
     public func sample(full: Bool, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
-        let root: ProcessSnapshot
-        do {
-            root = try reader.snapshot(rootPID, full: full)
-        } catch .noSuchProcess {
-            return nil
-        }
-        // A zombie has exited; its parent just has not reaped it yet.
-        if root.stat.state == "Z" { return nil }
-        var processes = [root]
-        for pid in reader.descendants(of: rootPID).dropFirst() {
-            // A descendant that exits between listing and reading is simply gone.
-            let detailed = full || !(known?.contains(pid) ?? true)
-            if let snapshot = try? reader.snapshot(pid, full: detailed) { processes.append(snapshot) }
-        }
+        guard let processes = try reader.tree(of: rootPID, full: full, known: known) else { return nil }
         return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: processes, full: full)
     }
 

@@ -43,6 +43,9 @@ public struct TreeSample: Sendable, Hashable, Codable {
     public var full: Bool
 
     public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }
+
+    /// Every thread of every process (TIDs), to open counters on.
+    public var threadIDs: [Int] { processes.flatMap { Array($0.threadTimes.keys) } }
 }
 
 /// A job's tree sampled over time: what the doctor judges.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostMemPlatform
+import HostMemProcess
 import HostMemTopology
 
 /// The `hostmem` command: finds and fixes the host-memory bottleneck that starves GPUs.
@@ -77,6 +78,17 @@ enum Process {
 
 func printError(_ message: String) {
     Terminal.writeError("hostmem: error: \(message)\n")
+}
+
+/// A process and its descendants, root first; a missing PID is bad input (status 2), a
+/// root that cannot be read a failure (status 1).
+func readProcessTree(_ pid: Int, full: Bool) throws -> [ProcessSnapshot] {
+    do throws(ProcessError) {
+        guard let tree = try ProcessReader().tree(of: pid, full: full) else { throw .noSuchProcess(pid) }
+        return tree
+    } catch {
+        throw CommandFailure(message: "\(error)", status: error.isMissing ? .usage : .failure)
+    }
 }
 
 /// Reads the topology under `root`; a root that cannot be read is bad input (status 2).

@@ -23,30 +23,12 @@ struct NUMAStat: AsyncParsableCommand {
 
     func run() async throws {
         let topology = try readTopology(root: "/")
-        let reader = ProcessReader()
-        var rows: [NUMAStatText.Row] = []
-        for member in reader.descendants(of: pid) {
-            let snapshot: ProcessSnapshot
-            do {
-                snapshot = try reader.snapshot(member, full: true)
-            } catch {
-                if member == pid {
-                    throw CommandFailure(message: "\(error)", status: error.isMissing ? .usage : .failure)
-                }
-                continue  // a descendant that exited meanwhile
-            }
-            guard let placement = snapshot.placement else {
-                if member == pid {
-                    let reason = snapshot.unreadable("numa_maps")?.description ?? "/proc/\(pid)/numa_maps: unreadable"
-                    throw CommandFailure(message: "cannot read \(reason) (run as the process's user, or as root)", status: .failure)
-                }
-                continue
-            }
-            let runNode = snapshot.stat.lastCPU.flatMap(topology.node(ofCPU:))
-            rows.append(NUMAStatText.Row(pid: member, command: snapshot.commandLine.first ?? snapshot.stat.comm,
-                                         lastCPU: snapshot.stat.lastCPU, runNode: runNode, allowedCPUs: snapshot.status?.allowedCPUs ?? [],
-                                         anonymous: placement.anonymousBytesByNode, file: placement.fileBytesByNode))
+        let tree = try readProcessTree(pid, full: true)
+        if tree[0].placement == nil {
+            let reason = tree[0].unreadable("numa_maps")?.description ?? "/proc/\(pid)/numa_maps: unreadable"
+            throw CommandFailure(message: "cannot read \(reason) (run as the process's user, or as root)", status: .failure)
         }
+        let rows = tree.compactMap { NUMAStatText.Row($0, topology: topology) }
         if json {
             print(try NUMAStatText.json(rows))
         } else {

@@ -39,22 +39,13 @@ struct Stat: AsyncParsableCommand {
         let target: String
         var status: Int32 = 0
         if let pid {
-            let reader = ProcessReader()
-            let members = reader.descendants(of: pid)
-            var threads: [Int] = []
-            for member in members {
-                do {
-                    threads += try reader.snapshot(member, full: false).threadTimes.keys
-                } catch {
-                    // The root must be readable; a descendant may have exited meanwhile.
-                    if member == pid { throw CommandFailure(message: "\(error)", status: error.isMissing ? .usage : .failure) }
-                }
-            }
+            let tree = try readProcessTree(pid, full: false)
+            let threads = tree.flatMap { Array($0.threadTimes.keys) }
             let session = CounterSession(threads: threads)
             session.begin()
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             sample = session.end()
-            target = "PID \(pid) and \(members.count - 1) descendants (\(threads.count) threads)"
+            target = "PID \(pid) and \(tree.count - 1) descendants (\(threads.count) threads)"
         } else {
             // Opened on this thread, enabled when the command execs: it is counted from
             // its first instruction, with its threads and children (inherit).

@@ -1,4 +1,6 @@
 import Foundation
+import HostMemBench
+import HostMemCounters
 import HostMemDiagnosis
 import HostMemExport
 import HostMemTestSupport
@@ -73,5 +75,44 @@ struct DoctorSchemaTests {
         let unit = text.replacingOccurrences(of: "\"unit\" : \"bytes\"", with: "\"unit\" : \"MiB\"")
         #expect(unit != text)
         #expect(!schema.violations(ofJSON: unit).isEmpty)
+    }
+}
+
+/// bench, stat and numastat text from recorded values, against golden files.
+struct CommandGoldenTests {
+    @Test("bench --quick text of a recorded calibration (measured here, saved as JSON)")
+    func bench() throws {
+        let data = try Data(contentsOf: DoctorGoldenTests.folder.appendingPathComponent("calibration-quick.json"))
+        let calibration = try JSONDecoder().decode(Calibration.self, from: data)
+        try DoctorGoldenTests.check(CalibrationText.render(calibration), named: "bench-quick.txt")
+    }
+
+    @Test("stat text with every counter group, and with hardware and uncore unavailable")
+    func stat() throws {
+        let counted = CounterSample(
+            seconds: 10, counts: ["task-clock": 1.95e10, "page-faults": 120_000, "minor-faults": 119_000, "major-faults": 1000,
+                                  "context-switches": 45_000, "cpu-migrations": 300, "cycles": 5.1e10, "instructions": 3.3e10,
+                                  "l1d-loads": 1.2e10, "l1d-load-misses": 9.6e8, "llc-loads": 4e8, "llc-load-misses": 1.3e8,
+                                  "dram-read-bytes": 1.8e11, "dram-write-bytes": 6e10],
+            hardware: .available(["cycles", "instructions", "l1d-loads", "l1d-load-misses", "llc-loads", "llc-load-misses"]),
+            uncore: .available(["uncore_imc_0", "uncore_imc_1"]))
+        try DoctorGoldenTests.check(CounterText.render(counted, target: "PID 4242 and 3 descendants (41 threads)"), named: "stat-counted.txt")
+        let software = CounterSample(
+            seconds: 2.5, counts: ["task-clock": 2.4e9, "page-faults": 310, "minor-faults": 310, "major-faults": 0,
+                                   "context-switches": 12, "cpu-migrations": 1],
+            hardware: .unavailable(reason: "no PMU exposed (perf_event_open(cycles): No such file or directory); usual in VMs without a virtual PMU"),
+            uncore: .unavailable(reason: "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: software)"))
+        try DoctorGoldenTests.check(CounterText.render(software, target: "python3 train.py"), named: "stat-software-only.txt")
+    }
+
+    @Test("numastat text: two nodes, a process with remote pages")
+    func numastat() throws {
+        let rows = [
+            NUMAStatText.Row(pid: 4242, command: "python3", lastCPU: 3, runNode: 0, allowedCPUs: Array(0..<16),
+                             anonymous: [0: 3 << 30, 1: 512 << 20], file: [0: 1 << 30]),
+            NUMAStatText.Row(pid: 4243, command: "python3", lastCPU: 20, runNode: 1, allowedCPUs: Array(16..<32),
+                             anonymous: [0: 900 << 20, 1: 100 << 20], file: [1: 64 << 20]),
+        ]
+        try DoctorGoldenTests.check(NUMAStatText.render(rows, nodes: [0, 1]), named: "numastat-two-nodes.txt")
     }
 }
