@@ -71,6 +71,33 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
     }
 }
 
+/// Where a process's pages are against where it ran.
+public struct RemotePlacement: Sendable, Hashable {
+    /// The CPUs it was seen on (its allowed CPUs when none was seen), and their nodes.
+    public var cpus: [Int]
+    public var cpuNodes: Set<Int>
+    /// Placed bytes per node (numa_maps), their total, and the part on other nodes.
+    public var bytesByNode: [Int: UInt64]
+    public var totalBytes: UInt64
+    public var remoteBytes: UInt64
+
+    public var remotePercent: Double { totalBytes > 0 ? Double(remoteBytes) / Double(totalBytes) * 100 : 0 }
+}
+
+extension ProcessSummary {
+    /// Its pages against the nodes of the CPUs it ran on; nil without numa_maps or
+    /// without a CPU on a known node.
+    public func remotePlacement(on topology: Topology) -> RemotePlacement? {
+        guard let placement else { return nil }
+        let cpus = cpusSeen.isEmpty ? (allowedCPUs ?? []) : cpusSeen
+        let cpuNodes = Set(cpus.compactMap(topology.node(ofCPU:)))
+        guard !cpuNodes.isEmpty else { return nil }
+        let byNode = placement.totalBytesByNode
+        return RemotePlacement(cpus: cpus, cpuNodes: cpuNodes, bytesByNode: byNode, totalBytes: byNode.values.reduce(0, +),
+                               remoteBytes: byNode.filter { !cpuNodes.contains($0.key) }.values.reduce(0, +))
+    }
+}
+
 /// The job over the window.
 public struct JobSummary: Sendable, Hashable, Codable {
     public var rootPID: Int

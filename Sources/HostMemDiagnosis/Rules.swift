@@ -266,22 +266,15 @@ struct Rules {
         var evidence: [Evidence] = []
         var target: Int?
         for process in job.processes {
-            guard let placement = process.placement else { continue }
-            let cpus = process.cpusSeen.isEmpty ? (process.allowedCPUs ?? []) : process.cpusSeen
-            let cpuNodes = Set(cpus.compactMap(topology.node(ofCPU:)))
-            let byNode = placement.totalBytesByNode
-            let total = byNode.values.reduce(0, +)
-            guard total >= limits.minimumPlacedBytes, !cpuNodes.isEmpty else { continue }
-            let remote = byNode.filter { !cpuNodes.contains($0.key) }.values.reduce(0, +)
-            let share = Double(remote) / Double(total) * 100
-            guard share >= limits.remoteNUMAPercent else { continue }
+            guard let placed = process.remotePlacement(on: topology), placed.totalBytes >= limits.minimumPlacedBytes,
+                  placed.remotePercent >= limits.remoteNUMAPercent else { continue }
             evidence.append(Evidence(
-                "remote_memory_percent", share, .percent, threshold: .init(.atLeast, limits.remoteNUMAPercent),
+                "remote_memory_percent", placed.remotePercent, .percent, threshold: .init(.atLeast, limits.remoteNUMAPercent),
                 source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
-                context: byNode.sorted { $0.key < $1.key }.map { Measure("placed_bytes", Double($0.value), .bytes, labels: ["node": "\($0.key)"]) },
-                labels: ["role": process.role.rawValue, "cpu_nodes": cpuNodes.sorted().map(String.init).joined(separator: ","),
-                         "cpus": CPUList.format(cpus)]))
-            target = target ?? gpuNode(job) ?? byNode.max { $0.value < $1.value }?.key
+                context: placed.bytesByNode.sorted { $0.key < $1.key }.map { Measure("placed_bytes", Double($0.value), .bytes, labels: ["node": "\($0.key)"]) },
+                labels: ["role": process.role.rawValue, "cpu_nodes": placed.cpuNodes.sorted().map(String.init).joined(separator: ","),
+                         "cpus": CPUList.format(placed.cpus)]))
+            target = target ?? gpuNode(job) ?? placed.bytesByNode.max { $0.value < $1.value }?.key
         }
         guard let target, !evidence.isEmpty else { return nil }
         let pids = evidence.compactMap(\.pid)

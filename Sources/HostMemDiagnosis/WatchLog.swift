@@ -44,15 +44,8 @@ public struct WatchLog: Sendable, Hashable, Codable {
             privateDirtyPerWorkerBytes = dirty.isEmpty ? nil : Double(dirty.reduce(0, +)) / Double(dirty.count)
             majorFaultsPerSecond = processes.reduce(0) { $0 + $1.majorFaultsPerSecond }
             if topology.cpuNodes.count > 1 {
-                var remote: UInt64 = 0, total: UInt64 = 0
-                for process in processes {
-                    guard let placement = process.placement else { continue }
-                    let nodes = Set(process.cpusSeen.compactMap(topology.node(ofCPU:)))
-                    for (node, bytes) in placement.totalBytesByNode {
-                        total += bytes
-                        if !nodes.contains(node) { remote += bytes }
-                    }
-                }
+                let placed = processes.compactMap { $0.remotePlacement(on: topology) }
+                let remote = placed.reduce(UInt64(0)) { $0 + $1.remoteBytes }, total = placed.reduce(UInt64(0)) { $0 + $1.totalBytes }
                 remoteSharePercent = total > 0 ? Double(remote) / Double(total) * 100 : nil
             }
             if let gpus = report.gpus.value, !gpus.isEmpty {
