@@ -116,13 +116,7 @@ struct NUMARuleTests {
 /// Job rules on made-up summaries: each fires on its symptom and stays quiet without it.
 struct JobRuleTests {
     static func topology() throws -> Topology {
-        var machine = SyntheticMachine()
-        machine.sockets = 1
-        machine.coresPerSocket = 2
-        machine.threadsPerCore = 1
-        machine.gpusPerSocket = 0
-        machine.swapFreeKB = machine.swapTotalKB
-        return try TopologyReader(root: try machine.write()).read()
+        try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
     }
 
     @Test("more busy threads than CPUs with the main process waiting: oversubscription with a worker count")

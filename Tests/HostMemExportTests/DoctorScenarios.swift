@@ -102,13 +102,7 @@ enum DoctorScenarios {
 
     /// A small healthy job with nothing counted and no Python stacks.
     static func quietJob() throws -> (DiagnosisInput, String) {
-        var machine = SyntheticMachine()
-        machine.sockets = 1
-        machine.coresPerSocket = 2
-        machine.threadsPerCore = 1
-        machine.gpusPerSocket = 0
-        machine.swapFreeKB = machine.swapTotalKB
-        let topology = try TopologyReader(root: try machine.write()).read()
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
         var main = process(77, .main, cpus: [0, 1], cpuPercent: 98)
         main.memoryLast = rollup(rss: 120 << 20, privateDirty: 80 << 20)
         main.placement = NUMAPlacement(anonymousBytesByNode: [0: 80 << 20], fileBytesByNode: [0: 12 << 20], writtenPrivateFileBytes: [:])

@@ -27,6 +27,17 @@ public struct SyntheticMachine: Sendable {
 
     public init() {}
 
+    /// A small healthy machine like ours: one socket, 2 cores without SMT, no GPU, swap unused.
+    public static var twoCPUs: SyntheticMachine {
+        var machine = SyntheticMachine()
+        machine.sockets = 1
+        machine.coresPerSocket = 2
+        machine.threadsPerCore = 1
+        machine.gpusPerSocket = 0
+        machine.swapFreeKB = machine.swapTotalKB
+        return machine
+    }
+
     public var cpuCount: Int { sockets * coresPerSocket * threadsPerCore }
 
     /// The CPUs of a socket: thread t of core c of socket s is CPU
