@@ -234,6 +234,7 @@ public enum TopologyText {
         }
         let offline = topology.pus.filter { !$0.online }.map(\.os)
         if !offline.isEmpty { lines.append("  offline CPUs: \(CPUList.format(offline))") }
+        if let cgroup = topology.cgroup { lines += CgroupText.lines(cgroup, allowedCPUs: usable.count) }
         let nodes = topology.numaNodes
         let allowedNodes = nodes.filter(\.allowed).map(\.os)
         lines.append("  NUMA nodes \(CPUList.format(allowedNodes))" + (allowedNodes.count == nodes.count ? " (all)" : " of \(nodes.count) (cgroup cpuset.mems)"))

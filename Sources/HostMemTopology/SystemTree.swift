@@ -63,6 +63,12 @@ public struct SystemTree: Sendable {
         }
     }
 
+    /// Whether a directory exists there (not logged: a capture keeps the folders of the
+    /// files it saves).
+    public func isDirectory(_ relative: String) -> Bool {
+        (try? FileSystem.kind(atPath: absolute(relative))) == .directory
+    }
+
     /// The last path component of a symbolic link's target (`driver` → `nvidia`).
     public func linkName(_ relative: String) -> String? {
         guard let target = try? FileSystem.linkTarget(atPath: absolute(relative)) else { return nil }

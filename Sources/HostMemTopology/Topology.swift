@@ -23,13 +23,16 @@ public struct Topology: Sendable, Codable, Hashable {
     public var accelerators: [PCIDevice]
     /// Kernel settings that change memory behaviour.
     public var settings: KernelSettings
+    /// This process's control groups: CPU quota, memory limit, pressure; nil where
+    /// none could be read (the reason is in `notes`).
+    public var cgroup: CgroupSnapshot?
     /// What could not be read or was not trusted, one sentence each.
     public var notes: [String]
 
     public init(
         packages: [Package], cores: [Core], pus: [ProcessingUnit], numaNodes: [NUMANode],
         caches: [Cache], gpus: [PCIDevice], nics: [PCIDevice], nvme: [PCIDevice],
-        accelerators: [PCIDevice] = [], settings: KernelSettings, notes: [String]
+        accelerators: [PCIDevice] = [], settings: KernelSettings, cgroup: CgroupSnapshot? = nil, notes: [String]
     ) {
         self.packages = packages
         self.cores = cores
@@ -41,6 +44,7 @@ public struct Topology: Sendable, Codable, Hashable {
         self.nvme = nvme
         self.accelerators = accelerators
         self.settings = settings
+        self.cgroup = cgroup
         self.notes = notes
     }
 }

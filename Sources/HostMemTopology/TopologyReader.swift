@@ -33,6 +33,8 @@ public struct TopologyReader: Sendable {
         }
         let devices = readPCIDevices(knownCPUs: Set(cpus.pus.map(\.os)), notes: &notes)
         let settings = readSettings(cpus: cpus.pus.map(\.os), notes: &notes)
+        let cgroup = CgroupReader(tree: tree).read(process: "self")
+        for note in cgroup.value?.notes ?? [] { notes.add(note) }
         let nodeTotal = nodes.compactMap(\.localMemoryBytes).reduce(0, +)
         if let memTotal = settings.memTotalBytes, nodeTotal > 0,
            Double(max(nodeTotal, memTotal) - min(nodeTotal, memTotal)) > 0.05 * Double(memTotal) {
@@ -44,7 +46,7 @@ public struct TopologyReader: Sendable {
             nics: devices.filter { PCIClass.nics.contains($0.classCode) },
             nvme: devices.filter { PCIClass.nvme.contains($0.classCode) },
             accelerators: devices.filter { PCIClass.accelerators.contains($0.classCode) },
-            settings: settings, notes: notes.lines)
+            settings: settings, cgroup: cgroup.value, notes: notes.lines)
     }
 
     private func checkRoot() throws(TopologyError) {

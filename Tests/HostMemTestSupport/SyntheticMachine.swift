@@ -24,6 +24,8 @@ public struct SyntheticMachine: Sendable {
     public var onlineList: String? = nil
     /// Leave out every node's `distance` file.
     public var omitDistances = false
+    /// The process's control groups (replacing the plain v2 `/job` cgroup).
+    public var cgroup: CgroupFixture? = nil
 
     public init() {}
 
@@ -158,6 +160,7 @@ public struct SyntheticMachine: Sendable {
         for cpu in 0..<cpuCount {
             try files.write("\(cpuDir)/cpu\(cpu)/cpufreq/scaling_governor", "performance")
         }
+        try cgroup?.write(into: root)
         return root
     }
 

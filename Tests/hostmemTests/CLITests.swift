@@ -117,6 +117,31 @@ struct CLITests {
             == HostMemBinary.run(["topo", "--json", "--root", folder.appendingPathComponent("box").path]).stdout)
     }
 
+    @Test("topo shows a container's CPU quota and memory limit, and a capture keeps them", arguments: CgroupFixture.Layout.allCases)
+    func containerLimits(layout: CgroupFixture.Layout) throws {
+        var machine = SyntheticMachine.twoCPUs
+        var container = CgroupFixture(layout: layout)
+        container.quotaMicroseconds = 50_000
+        machine.cgroup = container
+        let root = try machine.write()
+        let live = try HostMemBinary.run(["topo", "--root", root])
+        #expect(live.status == 0, "\(live.stderr)")
+        #expect(live.stdout.contains("CPU quota 0.5 CPU (50000 µs per 100000 µs period, cgroup \(layout) /kubepods/pod1): binds before the 2 allowed CPUs"))
+        #expect(live.stdout.contains("throttled in 910 of 920 periods"))
+        #expect(live.stdout.contains("memory limit 4 GiB (cgroup \(layout) /kubepods/pod1)"))
+        #expect(live.stdout.contains("memory in use 3 GiB (anonymous 2 GiB, shmem 512 MiB, page cache 1 GiB)"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let archive = folder.appendingPathComponent("pod.tar.gz").path
+        #expect(try HostMemBinary.run(["capture", archive, "--root", root]).status == 0)
+        try Shell.run("/usr/bin/env", ["tar", "xzf", archive, "-C", folder.path])
+        let captured = folder.appendingPathComponent("pod").path
+        #expect(try HostMemBinary.run(["topo", "--root", captured]).stdout == live.stdout)
+        let json = try HostMemBinary.run(["topo", "--json", "--root", captured]).stdout
+        #expect(try json == HostMemBinary.run(["topo", "--json", "--root", root]).stdout)
+        #expect(json.contains("\"quotaMicroseconds\" : 50000"))
+    }
+
     @Test("capture into a folder that does not exist fails with one line")
     func captureUnwritable() throws {
         let result = try HostMemBinary.run(["capture", "/nonexistent/dir/x.tar.gz"])
