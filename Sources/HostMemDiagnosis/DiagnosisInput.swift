@@ -22,12 +22,17 @@ public struct DiagnosisInput: Sendable {
     public var counters: Availability<CounterSample>
     /// What the job's Python stacks say, or why they were not sampled.
     public var pythonStacks: Availability<PythonStacks.Analysis>
+    /// The job's control groups over the window, or why they could not be read.
+    public var cgroup: Availability<CgroupWindow>
+    /// System-wide /proc/vmstat counters' increase over the window (workingset_refault_file, …).
+    public var vmstat: [String: UInt64]?
 
     public init(topology: Topology, calibration: Calibration? = nil, job: JobSummary? = nil,
                 sharedMemory: SharedMemorySpace? = nil, readAheadKilobytes: [String: Int] = [:],
                 nvidiaMinors: [Int: String] = [:], numastat: [Int: NUMAStatCounters]? = nil,
                 counters: Availability<CounterSample> = .unavailable(reason: "counters are read for a job (--pid or -- CMD); 'hostmem stat' shows them alone"),
-                pythonStacks: Availability<PythonStacks.Analysis> = .unavailable(reason: "not sampled")) {
+                pythonStacks: Availability<PythonStacks.Analysis> = .unavailable(reason: "not sampled"),
+                cgroup: Availability<CgroupWindow> = .unavailable(reason: "read for a job (--pid or -- CMD)"), vmstat: [String: UInt64]? = nil) {
         self.topology = topology
         self.calibration = calibration
         self.job = job
@@ -37,6 +42,8 @@ public struct DiagnosisInput: Sendable {
         self.numastat = numastat
         self.counters = counters
         self.pythonStacks = pythonStacks
+        self.cgroup = cgroup
+        self.vmstat = vmstat
     }
 }
 

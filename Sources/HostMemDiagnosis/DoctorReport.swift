@@ -16,6 +16,9 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     public var job: JobSummary?
     /// The window's place in a watch (1-based index, seconds since the watch began).
     public var window: Window?
+    /// The job's control groups at the window's end (this process's without a job):
+    /// its CPU quota and memory limit, or why they could not be read.
+    public var cgroup: Availability<CgroupSnapshot>
     /// GPU utilization and memory from NVML, or why it could not be read.
     public var gpus: Availability<[GPUReading]>
     /// System-wide numastat deltas over the window, by node (pages).
@@ -24,12 +27,13 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     public var notJudged: [NotJudged]
 
     public init(machine: MachineSummary, calibration: Availability<CalibrationHighlights>, job: JobSummary?, window: Window? = nil,
-                gpus: Availability<[GPUReading]>, numastat: [Int: NUMAStatCounters]? = nil, diagnosis: Diagnosis) {
+                cgroup: Availability<CgroupSnapshot> = .unavailable(reason: "not read"), gpus: Availability<[GPUReading]>, numastat: [Int: NUMAStatCounters]? = nil, diagnosis: Diagnosis) {
         schemaVersion = Self.currentSchemaVersion
         self.machine = machine
         self.calibration = calibration
         self.job = job
         self.window = window
+        self.cgroup = cgroup
         self.gpus = gpus
         self.numastat = numastat
         findings = diagnosis.findings
@@ -37,7 +41,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schemaVersion, machine, calibration, job, window, gpus, numastat, findings, notJudged
+        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, findings, notJudged
     }
 
     /// Every key is written, absent parts as null, so scripts see the whole contract.
@@ -48,6 +52,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
         try container.encode(calibration, forKey: .calibration)
         try container.encode(job, forKey: .job)
         try container.encode(window, forKey: .window)
+        try container.encode(cgroup, forKey: .cgroup)
         try container.encode(gpus, forKey: .gpus)
         try container.encode(numastat, forKey: .numastat)
         try container.encode(findings, forKey: .findings)

@@ -71,13 +71,13 @@ struct Rules {
         return [oversubscription(job), cacheThrashing(job), dramSaturated(job), copyOnWrite(job), memmapWrites(job), readahead(job), randomIO(job),
                 firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
                 jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job)].compactMap { $0 }
+            + containerFindings(job)
     }
 
     /// Workers (plus intra-op and pin threads) ≥ the CPUs the job may use, main starved.
     func oversubscription(_ job: JobSummary) -> Finding? {
         guard let main = job.main else { return nil }
-        let allowed = main.allowedCPUs ?? topology.usableCPUs
-        let cpus = max(1, allowed.count)
+        let (cpus, binding, allowed) = usableCPUs(job)
         let busy = job.processes.reduce(0) { $0 + $1.busyThreads }
         let delay = main.runDelayPercent ?? 0
         let workers = job.workers.count
@@ -86,7 +86,8 @@ struct Rules {
         let allowedSet = Set(allowed)
         let physical = max(1, topology.cores.filter { !allowedSet.isDisjoint(with: $0.pus) }.count)
         let gpus = topology.gpus.count
-        let suggestion = max(1, min(max(1, physical / 2), gpus > 0 ? gpus * 4 : physical / 2, cpus - 1))
+        // One usable CPU leaves none for workers: fetch in the main process (batched).
+        let suggestion = cpus <= 1 ? 0 : max(1, min(max(1, physical / 2), gpus > 0 ? gpus * 4 : physical / 2, cpus - 1))
         return Finding(
             id: "workers-oversubscribed", severity: delay >= limits.criticalRunDelayPercent ? .critical : .warning,
             title: "More busy threads than CPUs: the main process waits for a CPU",
@@ -94,12 +95,14 @@ struct Rules {
                 Evidence("busy_threads", Double(busy), .count, threshold: .init(.greaterThan, Double(cpus)),
                          source: "/proc/PID/task/*/stat and schedstat",
                          context: [Measure("main_busy_threads", Double(main.busyThreads), .count), Measure("allowed_cpus", Double(cpus), .cpus)],
-                         labels: ["allowed_cpu_list": CPUList.format(allowed)]),
+                         labels: ["allowed_cpu_list": CPUList.format(allowed), "binding_limit": binding]),
                 Evidence("run_delay_percent", delay, .percent, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
                          source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
                 Evidence("cpu_percent", main.cpuPercent, .percent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
             ],
-            fix: "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion - 1))) in the main process",
+            fix: suggestion == 0
+                ? "num_workers=0 with one batched fetch per batch (__getitems__): one usable CPU (\(binding)) leaves none for workers; torch.set_num_threads(1) in the main process"
+                : "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion - 1))) in the main process",
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
             pids: [main.pid] + job.workers.map(\.pid))
     }

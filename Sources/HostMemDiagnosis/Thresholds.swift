@@ -44,6 +44,21 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// Queue-depth-1 I/O: at most this many bytes read per major fault (readahead off).
     public var randomIOMaximumBytesPerFault = 16.0 * 1024
 
+    /// Throttled CFS periods in the window (percent), or the cgroup's CPU pressure
+    /// "full" (percent of the window) → the CPU quota throttles the job.
+    public var throttledPeriodPercent = 10.0
+    public var cpuPressureFullPercent = 10.0
+    /// Throttled periods (percent) at which the finding is critical.
+    public var criticalThrottledPeriodPercent = 50.0
+    /// Anonymous + shmem memory as a share of the cgroup's limit (percent) → near the limit.
+    public var memoryLimitNearPercent = 90.0
+    /// shmem's share of anonymous + shmem (percent) from which /dev/shm is named as a cause.
+    public var sharedMemoryNotablePercent = 25.0
+    /// Refaulted file pages as a share of the bytes the job read (percent), and at least
+    /// this many bytes refaulted → the page cache is too small for what the job rereads.
+    public var refaultPercentOfReads = 50.0
+    public var refaultMinimumBytes: UInt64 = 64 << 20
+
     /// LLC load misses per LLC load → cache thrashing.
     public var llcMissRatio = 0.20
     /// DRAM traffic as a share of the calibrated all-thread read bandwidth → saturated.

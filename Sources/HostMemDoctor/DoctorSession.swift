@@ -53,6 +53,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     private var counters: CounterSession?
     private var boundary: TreeSample?
     private var numastatAtBoundary: [Int: NUMAStatCounters] = [:]
+    private var cgroupAtBoundary: Availability<CgroupSnapshot> = .unavailable(reason: "not read yet")
+    private var vmstatAtBoundary: [String: UInt64] = [:]
     private var windows = 0
     private let system: SystemReader
     /// /dev/nvidiaN → PCI address: fixed while the driver is loaded, read once.
@@ -107,6 +109,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         counters = session
         boundary = first
         numastatAtBoundary = readNUMAStat()
+        cgroupAtBoundary = CgroupReader(root: options.root).read(process: "\(pid)")
+        vmstatAtBoundary = system.vmstat()
         nvidiaMinors = system.nvidiaMinors()
     }
 
@@ -114,6 +118,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     public func machineReport() -> DoctorReport {
         let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes())
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: nil,
+                            cgroup: topology.cgroup.map { .available($0) } ?? .unavailable(reason: "no cgroup could be read (see the topology's notes)"),
                             gpus: GPUReadings.read(root: options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }
 
@@ -139,6 +144,13 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         var delta: [Int: NUMAStatCounters] = [:]
         for (node, after) in numastat { if let before = numastatAtBoundary[node] { delta[node] = after.delta(since: before) } }
         numastatAtBoundary = numastat
+        let cgroup = CgroupReader(root: options.root).read(process: "\(pid)")
+        let cgroupBefore = cgroupAtBoundary
+        cgroupAtBoundary = cgroup
+        let vmstat = system.vmstat()
+        var vmstatDelta: [String: UInt64] = [:]
+        for (key, after) in vmstat { if let before = vmstatAtBoundary[key] { vmstatDelta[key] = after.counterDelta(since: before) } }
+        vmstatAtBoundary = vmstat
         if let last = recording.last, last.full, !recording.rootExited { boundary = last }
 
         let job = JobSummary(recording: recording)
@@ -147,12 +159,17 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                                    numastat: delta.isEmpty ? nil : delta)
         if let counterSample { input.counters = .available(counterSample) }
         input.pythonStacks = stacks.map { $0.finish() }.flatten()
+        input.vmstat = vmstatDelta.isEmpty ? nil : vmstatDelta
+        switch (cgroupBefore, cgroup) {
+        case (.available(let first), .available(let last)): input.cgroup = .available(CgroupWindow(first: first, last: last, seconds: job.seconds))
+        case (.unavailable(let reason), _), (_, .unavailable(let reason)): input.cgroup = .unavailable(reason: reason)
+        }
         if let space = try? FileSystem.space(atPath: "/dev/shm") {  // a job is only inspected on the live machine
             input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
         }
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
                             window: DoctorReport.Window(index: windows, startSeconds: Double(windowStart.nanoseconds) / 1e9),
-                            gpus: GPUReadings.read(root: options.root), numastat: input.numastat,
+                            cgroup: cgroup, gpus: GPUReadings.read(root: options.root), numastat: input.numastat,
                             diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }
 

@@ -14,6 +14,11 @@ public enum DoctorText {
             let exited = job.rootExited ? "; it exited during the window, findings are from what was gathered" : ""
             lines.append("Job: PID \(main.pid) (\(truncate(main.command, 60))), \(job.processes.count) process\(job.processes.count == 1 ? "" : "es"), sampled \(String(format: "%.1f", job.seconds)) s\(exited)")
         }
+        if case .available(let cgroup) = report.cgroup, cgroup.cpuQuota != nil || cgroup.memoryLimit != nil {
+            let allowed = report.job?.main?.allowedCPUs?.count ?? report.machine.usableCPUs
+            lines.append("Limits (\(report.job == nil ? "this process's" : "the job's") cgroup):")
+            lines += CgroupText.lines(cgroup, allowedCPUs: allowed)
+        }
         switch report.gpus {
         case .available(let gpus):
             for gpu in gpus {

@@ -33,6 +33,12 @@ public struct SystemReader: Sendable {
         return result
     }
 
+    /// /proc/vmstat's counters (pgpgin, workingset_refault_file, …); empty when unreadable.
+    public func vmstat() -> [String: UInt64] {
+        guard case .success(let text) = tree.read("proc/vmstat") else { return [:] }
+        return CgroupParsers.flatKeyed(text)
+    }
+
     /// NVIDIA device minor → PCI address, from /proc/driver/nvidia/gpus/ADDRESS/information
     /// ("Device Minor: 3").
     public func nvidiaMinors() -> [Int: String] {

@@ -10,7 +10,7 @@ import Testing
 /// against golden files; HOSTMEM_UPDATE_GOLDEN=1 rewrites them from the scenarios.
 struct DoctorGoldenTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-    static let names = ["dual-socket-job", "quiet-machine", "quiet-job"]
+    static let names = ["dual-socket-job", "quiet-machine", "quiet-job", "container-job"]
     static var updating: Bool { ProcessInfo.processInfo.environment["HOSTMEM_UPDATE_GOLDEN"] == "1" }
 
     static func check(_ text: String, named name: String) throws {

@@ -7,6 +7,8 @@ import HostMemTestSupport
 import HostMemTopology
 import HostMemPlatform
 
+enum ScenarioError: Error { case noCgroup }
+
 /// Recorded-style doctor inputs that fire every rule, for golden files.
 enum DoctorScenarios {
     static func process(_ pid: Int, _ role: ProcessSummary.Role, cpus: [Int], cpuPercent: Double = 20) -> ProcessSummary {
@@ -78,6 +80,7 @@ enum DoctorScenarios {
         let (input, source): (DiagnosisInput, String) = switch name {
         case "dual-socket-job": try dualSocketJob()
         case "quiet-machine": try quietMachine()
+        case "container-job": try containerJob()
         default: try quietJob()
         }
         let gpus: Availability<[GPUReading]> = name == "dual-socket-job"
@@ -87,7 +90,47 @@ enum DoctorScenarios {
             ?? .unavailable(reason: source)
         return DoctorReport(machine: MachineSummary(input.topology), calibration: calibration, job: input.job,
                             window: name == "quiet-job" ? .init(index: 3, startSeconds: 20) : nil,
+                            cgroup: input.cgroup.value.map { .available($0.last) }
+                                ?? (input.job == nil ? input.topology.cgroup.map { .available($0) } : nil)
+                                ?? .unavailable(reason: "no /proc/77/cgroup (a kernel without cgroups, or the process is gone)"),
                             gpus: gpus, numastat: input.numastat, diagnosis: Diagnosis.run(input))
+    }
+
+    /// A job in a Kubernetes-like pod on a two-CPU machine: half a CPU of quota, memory
+    /// near the limit with much of it in /dev/shm, a worker OOM-killed, the page cache
+    /// too small for the data read again.
+    static func containerJob() throws -> (DiagnosisInput, String) {
+        var container = CgroupFixture(layout: .v2)
+        container.quotaMicroseconds = 50_000
+        container.memoryLimitBytes = 2 << 30
+        container.anonBytes = 1300 << 20
+        container.shmemBytes = 600 << 20
+        container.fileBytes = 700 << 20
+        var machine = SyntheticMachine.twoCPUs
+        machine.cgroup = container
+        let topology = try TopologyReader(root: try machine.write()).read()
+        guard let last = topology.cgroup else { throw ScenarioError.noCgroup }
+        var first = last
+        first.throttling?.periods -= 92
+        first.throttling?.throttledPeriods -= 91
+        first.throttling?.throttledMicroseconds -= 4_550_000
+        first.pressure.cpu?.fullTotalMicroseconds? -= 4_000_000
+        first.memory?.oomKills = 0
+        var now = last
+        now.memory?.oomKills = 1
+        now.memory?.refaultFilePages = (first.memory?.refaultFilePages ?? 0) + 60_000
+        var main = process(300, .main, cpus: [0, 1], cpuPercent: 21)
+        main.runDelayPercent = 64
+        main.busyThreads = 2
+        main.allowedCPUs = [0, 1]
+        var workers = (0..<2).map { process(301 + $0, .worker, cpus: [$0], cpuPercent: 14) }
+        for index in workers.indices { workers[index].busyThreads = 1 }
+        workers[0].storageReadBytes = 300 << 20
+        let job = JobSummary(rootPID: 300, seconds: 9.2, rootExited: false, processes: [main] + workers)
+        var input = DiagnosisInput(topology: topology, job: job)
+        input.cgroup = .available(CgroupWindow(first: first, last: now, seconds: 9.2))
+        input.pythonStacks = .unavailable(reason: "py-spy not found on PATH (pip install py-spy)")
+        return (input, "none cached; run 'hostmem bench --quick' when the machine is idle (not measured now: it would disturb the job)")
     }
 
     /// A one-socket machine in good order, no job.

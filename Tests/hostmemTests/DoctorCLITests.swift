@@ -44,7 +44,7 @@ struct DoctorCLITests {
         #expect(status == 3, "--fail-on warning with a finding exits 3")
         let job = try #require(report["job"] as? [String: Any])
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
-        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "gpus", "numastat", "findings", "notJudged"]
+        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "findings", "notJudged"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
     }
 
