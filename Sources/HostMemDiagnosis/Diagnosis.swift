@@ -41,6 +41,14 @@ public struct Diagnosis: Sendable, Hashable, Codable {
             notJudged.append(NotJudged(checks: ["remote-numa", "workers-across-sockets"], missing: "numa_nodes",
                                        reason: "one NUMA node, nothing can be remote"))
         }
+        // Input-bound is a symptom: when other problems were found, they come first.
+        if let index = findings.firstIndex(where: { $0.id == "input-bound" }) {
+            let causes = findings.filter { $0.id != "input-bound" && $0.severity >= .warning }.ranked().map(\.id)
+            if !causes.isEmpty {
+                let named = causes.prefix(3).joined(separator: ", ") + (causes.count > 3 ? " and \(causes.count - 3) more" : "")
+                findings[index].fix = "first fix " + named + "; then " + findings[index].fix
+            }
+        }
         return Diagnosis(findings: findings.ranked(), notJudged: notJudged)
     }
 }

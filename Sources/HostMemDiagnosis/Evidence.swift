@@ -66,7 +66,7 @@ public struct Evidence: Sendable, Hashable, Codable {
 
     /// Units in base form: bytes, not MiB; a ratio is 0…1, a percent 0…100.
     public enum Unit: String, Sendable, Hashable, Codable, CaseIterable {
-        case bytes, bytesPerSecond = "bytes_per_second", percent, ratio, count, perSecond = "per_second", seconds
+        case bytes, bytesPerSecond = "bytes_per_second", percent, ratio, count, perSecond = "per_second", perMinute = "per_minute", seconds
         case microseconds, cpus, node, setting, kilobytes
     }
 

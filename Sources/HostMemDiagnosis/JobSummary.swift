@@ -41,12 +41,29 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
     public var pinnedBytes: UInt64
     public var swapBytes: UInt64
     public var gpu: GPUUse?
+    /// How a worker was started: a forked worker shares its parent's pages until it
+    /// writes them; spawn and forkserver workers share nothing with the main process.
+    public var startMethod: StartMethod?
+    /// Private dirty bytes in mappings inherited from its parent (last full sample),
+    /// when the reader looked (`ProcessReader.inheritedScanMinimumBytes`).
+    public var inheritedPrivateDirtyBytes: UInt64?
+    public var descriptors: DescriptorUse?
+    /// Thread-pool libraries it maps (libgomp, libiomp5, mkl, openblas, …).
+    public var threadPoolLibraries: [String]
+    /// Its threads that PyTorch names (pt_data_pin, pt_data_worker, pt_thread_data…), with their CPU use.
+    public var pytorchThreads: [ThreadUse]
+    /// Not in the window's first sample (it started during the window), and not in its
+    /// last (it exited).
+    public var appeared: Bool
+    public var vanished: Bool
 
     public init(pid: Int, role: Role, command: String, cpuPercent: Double, runDelayPercent: Double?, busyThreads: Int, threads: Int,
                 involuntarySwitchesPerSecond: Double?, minorFaultsPerSecond: Double, majorFaultsPerSecond: Double,
                 storageReadBytes: UInt64?, majorFaults: UInt64, memoryFirst: MemoryRollup?, memoryLast: MemoryRollup?,
                 placement: NUMAPlacement?, cpusSeen: [Int], allowedCPUs: [Int]?, lockedBytes: UInt64, pinnedBytes: UInt64,
-                swapBytes: UInt64, gpu: GPUUse?) {
+                swapBytes: UInt64, gpu: GPUUse?, startMethod: StartMethod? = nil, inheritedPrivateDirtyBytes: UInt64? = nil,
+                descriptors: DescriptorUse? = nil, threadPoolLibraries: [String] = [], pytorchThreads: [ThreadUse] = [],
+                appeared: Bool = false, vanished: Bool = false) {
         self.pid = pid
         self.role = role
         self.command = command
@@ -68,6 +85,37 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
         self.pinnedBytes = pinnedBytes
         self.swapBytes = swapBytes
         self.gpu = gpu
+        self.startMethod = startMethod
+        self.inheritedPrivateDirtyBytes = inheritedPrivateDirtyBytes
+        self.descriptors = descriptors
+        self.threadPoolLibraries = threadPoolLibraries
+        self.pytorchThreads = pytorchThreads
+        self.appeared = appeared
+        self.vanished = vanished
+    }
+}
+
+/// How a Python multiprocessing child was started.
+public enum StartMethod: String, Sendable, Hashable, Codable {
+    /// A copy of its parent (Linux's default before Python 3.14).
+    case fork
+    /// A fresh interpreter (`--multiprocessing-fork`, spawn_main).
+    case spawn
+    /// Forked from the forkserver process, which imported little (Python 3.14's default).
+    case forkserver
+}
+
+/// One named thread over the window.
+public struct ThreadUse: Sendable, Hashable, Codable {
+    public var tid: Int
+    public var name: String
+    /// Percent of one CPU.
+    public var cpuPercent: Double
+
+    public init(tid: Int, name: String, cpuPercent: Double) {
+        self.tid = tid
+        self.name = name
+        self.cpuPercent = cpuPercent
     }
 }
 
@@ -107,6 +155,9 @@ public struct JobSummary: Sendable, Hashable, Codable {
 
     public var main: ProcessSummary? { processes.first { $0.role == .main } }
     public var workers: [ProcessSummary] { processes.filter { $0.role == .worker } }
+    /// Workers that started, and that exited, during the window.
+    public var workerStarts: Int { workers.filter(\.appeared).count }
+    public var workerExits: Int { workers.filter(\.vanished).count }
 
     public init(rootPID: Int, seconds: Double, rootExited: Bool, processes: [ProcessSummary]) {
         self.rootPID = rootPID
@@ -132,13 +183,16 @@ public struct JobSummary: Sendable, Hashable, Codable {
             let span = max(1e-3, Double(lastSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
             // Memory is read in full samples and when a process first appears.
             let fulls = appearances.filter { $0.1.memory != nil }
-            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : (Self.program(end) == rootProgram ? .worker : .child)
+            let parent = recording.first.flatMap { $0.process(end.stat.parent) } ?? lastSample.process(end.stat.parent)
+            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(end, parent: parent, rootProgram: rootProgram)
             var busy = 0
-            for (tid, times) in end.threadTimes {
+            var named: [ThreadUse] = []
+            for (tid, times) in end.threadTimes.sorted(by: { $0.key < $1.key }) {
                 let before = start.threadTimes[tid]
                 let running = Double(times.ticks &- min(times.ticks, before?.ticks ?? 0)) / ticksPerSecond
                 let waiting = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 } ?? 0
                 if (running + waiting) / span >= 0.5 { busy += 1 }
+                if let name = times.name, name.hasPrefix("pt_") { named.append(ThreadUse(tid: tid, name: name, cpuPercent: running / span * 100)) }
             }
             let runDelay: Double? = {
                 guard let a = start.scheduler, let b = end.scheduler, appearances.count > 1 else { return nil }
@@ -166,8 +220,39 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 cpusSeen: Array(Set(appearances.compactMap { $0.1.stat.lastCPU })).sorted(),
                 allowedCPUs: end.status?.allowedCPUs,
                 lockedBytes: end.status?.lockedBytes ?? 0, pinnedBytes: end.status?.pinnedBytes ?? 0,
-                swapBytes: end.status?.swapBytes ?? 0, gpu: fulls.last?.1.gpu)
+                swapBytes: end.status?.swapBytes ?? 0, gpu: fulls.last?.1.gpu,
+                startMethod: role == .worker ? Self.startMethod(end, parent: parent) : nil,
+                inheritedPrivateDirtyBytes: fulls.last?.1.inheritedPrivateDirtyBytes,
+                descriptors: fulls.last?.1.descriptors, threadPoolLibraries: fulls.last?.1.threadPoolLibraries ?? [],
+                pytorchThreads: named,
+                appeared: first.map { $0.process(pid) == nil } ?? false, vanished: last.map { $0.process(pid) == nil } ?? false)
         }
+    }
+
+    /// Worker when PyTorch named it so, or when it runs the main program and is not one of
+    /// multiprocessing's helpers (forkserver, resource tracker); else another child.
+    static func role(_ snapshot: ProcessSnapshot, parent: ProcessSnapshot?, rootProgram: String?) -> ProcessSummary.Role {
+        if snapshot.stat.comm.hasPrefix("pt_data_worker") { return .worker }
+        let arguments = snapshot.commandLine.joined(separator: " ")
+        let forkserver = "multiprocessing.forkserver import main"
+        // The forkserver's children carry its command line; the forkserver itself is a helper.
+        if arguments.contains(forkserver) && parent?.commandLine.joined(separator: " ").contains(forkserver) != true { return .child }
+        if arguments.contains("resource_tracker") || arguments.contains("semaphore_tracker") { return .child }
+        return program(snapshot) == rootProgram ? .worker : .child
+    }
+
+    /// spawn: a fresh interpreter told to run spawn_main; forkserver: a child of the
+    /// forkserver process; else a fork of its parent.
+    static func startMethod(_ snapshot: ProcessSnapshot, parent: ProcessSnapshot?) -> StartMethod {
+        let arguments = snapshot.commandLine.joined(separator: " ")
+        if arguments.contains("--multiprocessing-fork") || arguments.contains("spawn_main") {
+            // The forkserver's children inherit its command line.
+            return arguments.contains("forkserver") ? .forkserver : .spawn
+        }
+        if arguments.contains("multiprocessing.forkserver") || parent?.commandLine.joined(separator: " ").contains("multiprocessing.forkserver") == true {
+            return .forkserver
+        }
+        return .fork
     }
 
     /// What program a process runs: the interpreter and script for Python, else argv[0].

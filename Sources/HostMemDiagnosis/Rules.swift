@@ -68,10 +68,10 @@ struct Rules {
 
     func jobFindings() -> [Finding] {
         guard let job = input.job else { return [] }
-        return [oversubscription(job), cacheThrashing(job), dramSaturated(job), copyOnWrite(job), memmapWrites(job), readahead(job), randomIO(job),
+        return [oversubscription(job), cacheThrashing(job), dramSaturated(job), memmapWrites(job), readahead(job), randomIO(job),
                 firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
                 jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job)].compactMap { $0 }
-            + containerFindings(job)
+            + containerFindings(job) + workerFindings(job)
     }
 
     /// Workers (plus intra-op and pin threads) ≥ the CPUs the job may use, main starved.
@@ -137,37 +137,6 @@ struct Rules {
             fix: "cut bytes moved per sample (int8 or fp16 storage, no redundant copies), fewer memory-bound workers, and bind to the GPU's node so traffic stays local",
             concept: "Once the memory controllers are saturated, more threads only queue: every load waits longer.",
             pids: job.main.map { [$0.pid] } ?? [])
-    }
-
-    /// Workers' private dirty memory grows: copy-on-write of Python objects.
-    func copyOnWrite(_ job: JobSummary) -> Finding? {
-        var evidence: [Evidence] = []
-        for worker in job.workers {
-            guard let first = worker.memoryFirst, let last = worker.memoryLast,
-                  last.privateDirtyBytes > first.privateDirtyBytes + limits.copyOnWriteGrowthBytes else { continue }
-            evidence.append(Evidence(
-                "private_dirty_growth_bytes", Double(last.privateDirtyBytes - first.privateDirtyBytes), .bytes,
-                threshold: .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes)), source: "/proc/\(worker.pid)/smaps_rollup", pid: worker.pid,
-                context: [Measure("private_dirty_first_bytes", Double(first.privateDirtyBytes), .bytes),
-                          Measure("private_dirty_last_bytes", Double(last.privateDirtyBytes), .bytes),
-                          Measure("pss_first_bytes", Double(first.proportionalBytes), .bytes), Measure("pss_last_bytes", Double(last.proportionalBytes), .bytes),
-                          Measure("rss_first_bytes", Double(first.residentBytes), .bytes), Measure("rss_last_bytes", Double(last.residentBytes), .bytes),
-                          Measure("window_seconds", job.seconds, .seconds)],
-                labels: ["role": "worker"]))
-        }
-        guard !evidence.isEmpty else { return nil }
-        let heap = job.main?.memoryLast?.residentBytes ?? 0
-        let processes = UInt64(job.workers.count + 1)
-        evidence.append(Evidence("projected_private_bytes_per_rank", Double(processes * heap), .bytes, source: "estimate: (workers + 1) × main RSS",
-                                 context: [Measure("dataloader_workers", Double(job.workers.count), .count),
-                                           Measure("main_rss_bytes", Double(heap), .bytes)]))
-        return Finding(
-            id: "copy-on-write-growth", severity: .warning,
-            title: "Forked workers are copying the parent's memory (copy-on-read of Python objects)",
-            evidence: evidence,
-            fix: "keep the dataset in numpy arrays, Arrow tables or a memory-mapped file instead of Python lists/dicts of objects (gc.freeze() does not help: reading an object writes its reference count)",
-            concept: "fork shares pages until someone writes them; touching a Python object updates its refcount, so each worker slowly copies every page it reads.",
-            pids: evidence.compactMap(\.pid))
     }
 
     /// Private file mappings written: a memmap opened writable and changed in place.
@@ -392,13 +361,32 @@ struct Rules {
             pids: [main.pid])
     }
 
+    /// The training loop waiting for batches, with where the time to build them goes:
+    /// the workers' busiest functions, or with num_workers=0 the main thread's own fetch.
     func inputBound(_ job: JobSummary) -> Finding? {
-        guard let share = input.pythonStacks.value?.waitingShare, share * 100 >= limits.inputWaitPercent else { return nil }
+        guard let stacks = input.pythonStacks.value, let share = stacks.waitingShare, share * 100 >= limits.inputWaitPercent else { return nil }
+        var evidence = [Evidence("input_wait_percent", share * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+                                 source: "py-spy", pid: job.main?.pid, labels: ["role": "main"])]
+        let fix: String
+        if job.workers.isEmpty, let fetch = stacks.mainFetchShare {
+            evidence.append(Evidence("main_fetch_percent", fetch * 100, .percent, source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
+            evidence += stacks.mainFetchFunctions.filter { $0.share >= limits.topFunctionShare }.map {
+                Evidence("main_top_function_percent", $0.share * 100, .percent, source: "py-spy", pid: job.main?.pid, labels: ["function": $0.function, "role": "main"])
+            }
+            let cpus = usableCPUs(job).count
+            fix = cpus > 1
+                ? "build batches off the training thread: num_workers=\(max(1, min(4, cpus - 1))) (this job may use \(cpus) CPUs), or one batched fetch per batch (__getitems__) if most of the time is Python per sample"
+                : "one batched fetch per batch (__getitems__: one indexing call for the whole batch); with one usable CPU, workers would only take turns with the training loop"
+        } else {
+            evidence += stacks.workerFunctions.filter { $0.share >= limits.topFunctionShare }.map {
+                Evidence("worker_top_function_percent", $0.share * 100, .percent, source: "py-spy --subprocesses", labels: ["function": $0.function, "role": "worker"])
+            }
+            let top = stacks.workerFunctions.first.map { " (first \($0.function))" } ?? ""
+            fix = "make the workers' work cheaper where their time goes\(top): batched fetching (__getitems__), transforms on the GPU or on uint8 before float; then sweep num_workers with hostmem loader"
+        }
         return Finding(
             id: "input-bound", severity: share * 100 >= limits.criticalInputWaitPercent ? .critical : .warning, title: "The training loop waits for data",
-            evidence: [Evidence("input_wait_percent", share * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
-                                source: "py-spy", pid: job.main?.pid, labels: ["role": "main"])],
-            fix: "fix the findings above first; then batched fetching (__getitems__) before more workers, and sweep num_workers with hostmem loader",
+            evidence: evidence, fix: fix,
             concept: "When the loop is blocked on the next batch, the GPU is idle for exactly that share of time.",
             pids: job.main.map { [$0.pid] } ?? [])
     }

@@ -9,6 +9,22 @@ public struct Thresholds: Sendable, Hashable, Codable {
     public var minimumPlacedBytes: UInt64 = 64 << 20
     /// Growth of a worker's private dirty memory over the window → copy-on-write.
     public var copyOnWriteGrowthBytes: UInt64 = 32 << 20
+    /// A forked worker's private dirty memory in mappings inherited from its parent, at
+    /// least this much and this share of the parent's anonymous memory → copy-on-write,
+    /// even when flat (steady state after the first epoch).
+    public var copyOnWriteLevelBytes: UInt64 = 64 << 20
+    public var copyOnWriteLevelPercentOfParent = 25.0
+    /// Worker processes started per minute of the window (with at least two starts) →
+    /// workers re-created (no persistent_workers).
+    public var workerStartsPerMinute = 4.0
+    /// Busy threads in one worker → a thread pool inside the worker.
+    public var workerBusyThreads = 2
+    /// Open descriptors as a share of the soft RLIMIT_NOFILE (percent).
+    public var descriptorsNearLimitPercent = 80.0
+    /// The pin-memory thread's CPU use (percent of one CPU) → pegged.
+    public var pinThreadCPUPercent = 90.0
+    /// A function named as where the workers' time goes needs this share of their samples.
+    public var topFunctionShare = 0.05
     /// Written copies of a private file mapping → memmap written in place.
     public var writtenMapBytes: UInt64 = 1 << 20
     /// Storage bytes read per byte faulted in → readahead amplification.

@@ -110,8 +110,18 @@ public enum DoctorText {
                 truncate(process.command, 40),
             ])
         }
-        return ["Process tree over \(String(format: "%.1f", job.seconds)) s (CPU: % of one CPU; run delay: % of the window waiting for a CPU):"]
+        var lines = ["Process tree over \(String(format: "%.1f", job.seconds)) s (CPU: % of one CPU; run delay: % of the window waiting for a CPU):"]
             + table.render()
+        let named = job.processes.flatMap { process in process.pytorchThreads.map { (process.pid, $0) } }
+        if !named.isEmpty {
+            lines.append("PyTorch's named threads: " + named.map { pid, thread in
+                "\(thread.name) (PID \(pid), TID \(thread.tid)) \(String(format: "%.0f%%", thread.cpuPercent))"
+            }.joined(separator: ", "))
+        }
+        if job.workerStarts + job.workerExits > 0 {
+            lines.append("Workers started in the window: \(job.workerStarts), exited: \(job.workerExits)")
+        }
+        return lines
     }
 
     /// One line of at most `limit` characters (command lines can hold newlines).

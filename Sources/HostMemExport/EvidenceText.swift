@@ -121,7 +121,7 @@ public enum EvidenceText {
         case "per_sample_fetch_percent":
             return "\(pct(item.number)) of the workers' py-spy samples are in a per-sample __getitem__ called from fetch (threshold \(pct(limit)))"
         default:
-            return containerSentence(item) ?? generic(item)
+            return containerSentence(item) ?? workerSentence(item) ?? generic(item)
         }
     }
 
@@ -144,6 +144,7 @@ public enum EvidenceText {
         case .percent: pct(value)
         case .ratio: String(format: "%.2f", value)
         case .perSecond: "\(fixed(value, 0))/s"
+        case .perMinute: "\(fixed(value, 1))/min"
         case .seconds: "\(fixed(value, 1)) s"
         case .microseconds: "\(fixed(value, 0)) µs"
         case .kilobytes: "\(fixed(value, 0)) KiB"

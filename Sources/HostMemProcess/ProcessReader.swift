@@ -26,6 +26,10 @@ extension ProcessError {
 /// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
 public struct ProcessReader: Sendable {
     public let tree: SystemTree
+    /// A descendant's /proc/PID/smaps (a page-table walk and a long text) is read, to
+    /// find what it copied from its parent, only when its private dirty memory is at
+    /// least this: most workers never pay for it.
+    public var inheritedScanMinimumBytes: UInt64 = 32 << 20
 
     public init(root: String = "/") {
         tree = SystemTree(root: root)
@@ -61,8 +65,9 @@ public struct ProcessReader: Sendable {
     /// are read in full even when `full` is false (a new worker gets a memory baseline).
     public func tree(of rootPID: Int, full: Bool, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
         let root: ProcessSnapshot
+        var maps: [Int: String] = [:]
         do {
-            root = try snapshot(rootPID, full: full)
+            (root, maps[rootPID]) = try read(rootPID, full: full)
         } catch .noSuchProcess {
             return nil
         }
@@ -71,7 +76,14 @@ public struct ProcessReader: Sendable {
         var processes = [root]
         for pid in descendants(of: rootPID).dropFirst() {
             let detailed = full || !(known?.contains(pid) ?? true)
-            if let snapshot = try? snapshot(pid, full: detailed) { processes.append(snapshot) }
+            guard var (snapshot, text) = try? read(pid, full: detailed) else { continue }
+            maps[pid] = text
+            // What a child copied from its parent: its smaps against the parent's ranges.
+            if let parentMaps = maps[snapshot.stat.parent], let dirty = snapshot.memory?.privateDirtyBytes, dirty >= inheritedScanMinimumBytes,
+               case .success(let smaps) = tree.read("proc/\(pid)/smaps") {
+                snapshot.inheritedPrivateDirtyBytes = ProcParsers.privateDirty(smaps: smaps, within: ProcParsers.addressRanges(parentMaps)).inherited
+            }
+            processes.append(snapshot)
         }
         return processes
     }
@@ -81,6 +93,11 @@ public struct ProcessReader: Sendable {
     /// read for permission is `.permissionDenied`; other parts that cannot be read are
     /// listed in `unreadable`.
     public func snapshot(_ pid: Int, full: Bool) throws(ProcessError) -> ProcessSnapshot {
+        try read(pid, full: full).snapshot
+    }
+
+    /// One process, and the text of its maps when it was read.
+    private func read(_ pid: Int, full: Bool) throws(ProcessError) -> (snapshot: ProcessSnapshot, maps: String?) {
         let base = "proc/\(pid)"
         let statText: String
         switch tree.read("\(base)/stat") {
@@ -113,15 +130,23 @@ public struct ProcessReader: Sendable {
             scheduler: parse("schedstat", ProcParsers.schedstat),
             memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
             threadTimes: threadTimes(pid), unreadable: [])
+        var maps: String?
         if full {
             snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup)
             snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms)
-            let mappings = read("maps").map(ProcParsers.deviceMappings)
-            snapshot.gpu = GPUUse(openDevices: openNVIDIADevices(pid), nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
+            maps = read("maps")
+            let mappings = maps.map(ProcParsers.deviceMappings)
+            let descriptors = openDescriptors(pid)
+            snapshot.gpu = GPUUse(openDevices: descriptors.nvidia, nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
                                   sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)
+            snapshot.threadPoolLibraries = maps.map(ProcParsers.threadPoolLibraries)
+            if let open = descriptors.open {
+                snapshot.descriptors = DescriptorUse(open: open, softLimit: read("limits").flatMap(ProcParsers.openFilesSoftLimit),
+                                                     torchSharedMemory: descriptors.torchSharedMemory)
+            }
         }
         snapshot.unreadable = unreadable
-        return snapshot
+        return (snapshot, maps)
     }
 
     /// Leaves executables and libraries out of the written private files: their data
@@ -146,20 +171,22 @@ public struct ProcessReader: Sendable {
                 guard case .success(let text) = tree.read("proc/\(pid)/task/\(tid)/schedstat") else { return nil }
                 return ProcParsers.schedstat(text)?.waitNanoseconds
             }()
-            times[tid] = ThreadTimes(ticks: stat.userTicks + stat.systemTicks, waitNanoseconds: wait)
+            times[tid] = ThreadTimes(ticks: stat.userTicks + stat.systemTicks, waitNanoseconds: wait, name: stat.comm)
         }
         return times
     }
 
-    /// N of each /dev/nvidiaN the process has open (/proc/PID/fd links).
-    private func openNVIDIADevices(_ pid: Int) -> [Int] {
-        guard case .success(let fds) = tree.entries("proc/\(pid)/fd") else { return [] }
+    /// The process's open descriptors (/proc/PID/fd links): how many (nil when the folder
+    /// cannot be listed), N of each /dev/nvidiaN, and how many are /dev/shm/torch_* files.
+    private func openDescriptors(_ pid: Int) -> (open: Int?, nvidia: [Int], torchSharedMemory: Int) {
+        guard case .success(let fds) = tree.entries("proc/\(pid)/fd") else { return (nil, [], 0) }
         var devices = Set<Int>()
+        var torch = 0
         for fd in fds {
-            if let target = tree.linkName("proc/\(pid)/fd/\(fd.name)"), let number = ProcParsers.nvidiaDeviceNumber("/dev/" + target) {
-                devices.insert(number)
-            }
+            guard let target = tree.linkName("proc/\(pid)/fd/\(fd.name)") else { continue }
+            if let number = ProcParsers.nvidiaDeviceNumber("/dev/" + target) { devices.insert(number) }
+            if target.hasPrefix("torch_") { torch += 1 }
         }
-        return devices.sorted()
+        return (fds.count, devices.sorted(), torch)
     }
 }

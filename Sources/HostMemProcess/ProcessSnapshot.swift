@@ -10,6 +10,14 @@ public struct ProcessSnapshot: Sendable, Hashable, Codable {
     public var placement: NUMAPlacement?
     public var io: IOCounters?
     public var gpu: GPUUse?
+    /// Open descriptors against the soft limit (full samples).
+    public var descriptors: DescriptorUse?
+    /// Thread-pool libraries mapped (`ProcParsers.threadPoolLibraries`; full samples).
+    public var threadPoolLibraries: [String]?
+    /// Private dirty bytes in the mappings it shares with its parent's address ranges
+    /// (/proc/PID/smaps against the parent's maps): what a forked child has copied. Read
+    /// in full samples for descendants whose private dirty memory passes the reader's gate.
+    public var inheritedPrivateDirtyBytes: UInt64?
     /// CPU time and run-queue wait of each thread, by thread ID.
     public var threadTimes: [Int: ThreadTimes]
     /// Parts that could not be read, each with why (permission, gone, malformed).
@@ -27,10 +35,28 @@ public struct ProcessSnapshot: Sendable, Hashable, Codable {
 public struct ThreadTimes: Sendable, Hashable, Codable {
     public var ticks: UInt64
     public var waitNanoseconds: UInt64?
+    /// The thread's name (task/TID/stat comm, at most 15 characters: "pt_data_pin").
+    public var name: String?
 
-    public init(ticks: UInt64, waitNanoseconds: UInt64?) {
+    public init(ticks: UInt64, waitNanoseconds: UInt64?, name: String? = nil) {
         self.ticks = ticks
         self.waitNanoseconds = waitNanoseconds
+        self.name = name
+    }
+}
+
+/// A process's file descriptors: how many are open (/proc/PID/fd), its soft
+/// RLIMIT_NOFILE (/proc/PID/limits "Max open files"; nil when unlimited), and how many
+/// are PyTorch's shared-memory files (/dev/shm/torch_*).
+public struct DescriptorUse: Sendable, Hashable, Codable {
+    public var open: Int
+    public var softLimit: UInt64?
+    public var torchSharedMemory: Int
+
+    public init(open: Int, softLimit: UInt64?, torchSharedMemory: Int) {
+        self.open = open
+        self.softLimit = softLimit
+        self.torchSharedMemory = torchSharedMemory
     }
 }
 

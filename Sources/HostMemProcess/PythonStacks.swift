@@ -17,14 +17,40 @@ public enum PythonStacks {
         /// `fetch` (a list of single-sample calls, not one batched `__getitems__`).
         public var perSampleShare: Double?
         public var workerSamples: Int
+        /// Where the workers' time goes: the innermost Python function of their busy
+        /// samples (not waiting for work), most first, as shares of all worker samples.
+        public var workerFunctions: [FunctionShare]
+        /// With num_workers=0: the share of the main thread's samples building the batch
+        /// itself (fetch or __getitem__ under the loader), and the functions inside it.
+        public var mainFetchShare: Double?
+        public var mainFetchFunctions: [FunctionShare]
 
-        public init(waitingShare: Double?, mainSamples: Int, perSampleShare: Double?, workerSamples: Int) {
+        public init(waitingShare: Double?, mainSamples: Int, perSampleShare: Double?, workerSamples: Int,
+                    workerFunctions: [FunctionShare] = [], mainFetchShare: Double? = nil, mainFetchFunctions: [FunctionShare] = []) {
             self.waitingShare = waitingShare
             self.mainSamples = mainSamples
             self.perSampleShare = perSampleShare
             self.workerSamples = workerSamples
+            self.workerFunctions = workerFunctions
+            self.mainFetchShare = mainFetchShare
+            self.mainFetchFunctions = mainFetchFunctions
         }
     }
+
+    /// A Python function ("resize (PIL/Image.py)") and its share of a set of samples.
+    public struct FunctionShare: Sendable, Hashable, Codable {
+        public var function: String
+        public var share: Double
+
+        public init(function: String, share: Double) {
+            self.function = function
+            self.share = share
+        }
+    }
+
+    /// Innermost frames that mean a thread waits (for work, a lock, I/O readiness).
+    static let idleFunctions: Set<String> = ["get", "Queue.get", "poll", "_poll", "wait", "Condition.wait", "_recv_bytes", "_recv", "recv",
+                                             "Connection.recv", "select", "sleep", "acquire", "_wait_for_tstate_lock", "join"]
 
     /// Reads py-spy's raw output recorded with --subprocesses: each line is
     /// `process P:"cmd";[process W:"cmd";]frame;frame;… count`. One process prefix is the
@@ -32,7 +58,8 @@ public enum PythonStacks {
     /// belong to other threads (the pin-memory thread, queue feeders) and are left out
     /// of both shares. Lines without a prefix count as the main process.
     public static func analyze(raw: String) -> Analysis {
-        var mainTotal = 0, waiting = 0, workerTotal = 0, perSample = 0
+        var mainTotal = 0, waiting = 0, workerTotal = 0, perSample = 0, mainFetch = 0
+        var workerLeaves: [String: Int] = [:], fetchLeaves: [String: Int] = [:]
         for line in raw.split(separator: "\n") {
             guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { continue }
             var stack = line[..<space]
@@ -42,16 +69,43 @@ public enum PythonStacks {
                 depth += 1
             }
             if stack.hasPrefix("Thread._bootstrap") || stack.hasPrefix("_bootstrap") { continue }
+            let leaf = leafFunction(stack)
             if depth >= 2 {
                 workerTotal += count
                 if stack.contains("fetch"), stack.contains("__getitem__"), !stack.contains("__getitems__") { perSample += count }
+                if let leaf, !idleFunctions.contains(leaf.name) { workerLeaves[leaf.label, default: 0] += count }
                 continue
             }
             mainTotal += count
             if waitingFrames.contains(where: { stack.contains($0) }) { waiting += count }
+            // num_workers=0: the loader's iterator calls fetch in the main thread.
+            if stack.contains("_next_data"), stack.contains("fetch") || stack.contains("__getitem__") {
+                mainFetch += count
+                if let leaf { fetchLeaves[leaf.label, default: 0] += count }
+            }
+        }
+        func ranked(_ counts: [String: Int], of total: Int) -> [FunctionShare] {
+            guard total > 0 else { return [] }
+            return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5)
+                .map { FunctionShare(function: $0.key, share: Double($0.value) / Double(total)) }
         }
         return Analysis(waitingShare: mainTotal > 0 ? Double(waiting) / Double(mainTotal) : nil, mainSamples: mainTotal,
-                        perSampleShare: workerTotal > 0 ? Double(perSample) / Double(workerTotal) : nil, workerSamples: workerTotal)
+                        perSampleShare: workerTotal > 0 ? Double(perSample) / Double(workerTotal) : nil, workerSamples: workerTotal,
+                        workerFunctions: ranked(workerLeaves, of: workerTotal),
+                        mainFetchShare: mainTotal > 0 && mainFetch > 0 ? Double(mainFetch) / Double(mainTotal) : nil,
+                        mainFetchFunctions: ranked(fetchLeaves, of: mainTotal))
+    }
+
+    /// The innermost frame of a stack, "resize (PIL/Image.py:2192)": its function name
+    /// ("resize") and a label without the line ("resize (PIL/Image.py)").
+    static func leafFunction(_ stack: Substring) -> (name: String, label: String)? {
+        let frame = stack.split(separator: ";").last?.trimmingWhitespace() ?? ""
+        guard !frame.isEmpty else { return nil }
+        guard let open = frame.lastIndex(of: "(") else { return (frame, frame) }
+        let name = frame[..<open].trimmingWhitespace()
+        var location = frame[frame.index(after: open)...].dropLast(frame.hasSuffix(")") ? 1 : 0)
+        if let colon = location.lastIndex(of: ":"), location[location.index(after: colon)...].allSatisfy({ $0.isNumber }) { location = location[..<colon] }
+        return (name, "\(name) (\(location))")
     }
 
     /// The text after a leading `process P:"cmd";`, or nil when it is not complete.

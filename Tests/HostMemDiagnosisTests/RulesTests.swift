@@ -150,7 +150,7 @@ struct JobRuleTests {
         main.memoryLast = rollup(rss: 700 << 20, privateDirty: 600 << 20)
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
-        #expect(finding.id == "copy-on-write-growth")
+        #expect(finding.id == "copy-on-write")
         #expect(finding.pids == [2, 3])
         #expect(finding.evidence[0].number == Double(331 << 20) && finding.evidence[0].context("private_dirty_first_bytes") == Double(18 << 20))
         #expect(finding.evidence[0].context("rss_first_bytes") == Double(666 << 20) && finding.evidence[0].context("rss_last_bytes") == Double(666 << 20))

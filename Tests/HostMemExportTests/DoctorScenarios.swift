@@ -71,7 +71,10 @@ enum DoctorScenarios {
             seconds: 10, counts: ["llc-loads": 1e9, "llc-load-misses": 4e8, "cycles": 2e10, "instructions": 1.3e10,
                                   "dram-read-bytes": 2.5e11, "dram-write-bytes": 0.5e11],
             hardware: .available(["cycles", "instructions", "llc-load-misses", "llc-loads"]), uncore: .available(["uncore_imc_0", "uncore_imc_1"])))
-        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.72, mainSamples: 200, perSampleShare: 0.6, workerSamples: 600))
+        input.pythonStacks = .available(PythonStacks.Analysis(
+            waitingShare: 0.72, mainSamples: 200, perSampleShare: 0.6, workerSamples: 600,
+            workerFunctions: [.init(function: "resize (PIL/Image.py)", share: 0.58), .init(function: "decode (PIL/ImageFile.py)", share: 0.21),
+                              .init(function: "__getitem__ (train.py)", share: 0.03)]))
         return (input, "quick, cached in /root/.cache/hostmem/calibration.json")
     }
 

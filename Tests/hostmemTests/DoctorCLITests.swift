@@ -52,8 +52,8 @@ struct DoctorCLITests {
           .enabled(if: python3 != nil))
     func copyOnWrite() throws {
         let (ids, report, _) = try diagnose("copy_on_write.py")
-        #expect(ids.contains("copy-on-write-growth"))
-        let evidence = try #require(finding("copy-on-write-growth", in: report)?["evidence"] as? [[String: Any]])
+        #expect(ids.contains("copy-on-write"))
+        let evidence = try #require(finding("copy-on-write", in: report)?["evidence"] as? [[String: Any]])
         let workers = evidence.filter { $0["metric"] as? String == "private_dirty_growth_bytes" }
         #expect(workers.count == 2)
         #expect(workers.allSatisfy { ($0["value"] as? Double ?? 0) > 32 * 1_048_576 && $0["unit"] as? String == "bytes" && $0["pid"] is Int })

@@ -1,0 +1,159 @@
+import HostMemProcess
+
+/// Rules about the DataLoader's workers: copies of the parent's memory, churn, thread
+/// pools inside them, descriptors, the pin-memory thread.
+extension Rules {
+    func workerFindings(_ job: JobSummary) -> [Finding] {
+        [copyOnWrite(job), workersRespawned(job), workerThreadPools(job), twoOpenMPRuntimes(job), descriptorsNearLimit(job), pinThreadPegged(job)]
+            .compactMap { $0 }
+    }
+
+    /// Forked workers holding private copies of the parent's pages: growing in the window,
+    /// or already copied (the level in mappings they inherited) at steady state.
+    func copyOnWrite(_ job: JobSummary) -> Finding? {
+        var evidence: [Evidence] = []
+        let parentAnonymous = job.main.flatMap(anonymousBytes) ?? 0
+        let levelLimit = max(Double(limits.copyOnWriteLevelBytes), Double(parentAnonymous) * limits.copyOnWriteLevelPercentOfParent / 100)
+        for worker in job.workers where worker.startMethod != .spawn && worker.startMethod != .forkserver {
+            guard let first = worker.memoryFirst, let last = worker.memoryLast else { continue }
+            let memory = [Measure("private_dirty_first_bytes", Double(first.privateDirtyBytes), .bytes),
+                          Measure("private_dirty_last_bytes", Double(last.privateDirtyBytes), .bytes),
+                          Measure("pss_first_bytes", Double(first.proportionalBytes), .bytes), Measure("pss_last_bytes", Double(last.proportionalBytes), .bytes),
+                          Measure("rss_first_bytes", Double(first.residentBytes), .bytes), Measure("rss_last_bytes", Double(last.residentBytes), .bytes),
+                          Measure("window_seconds", job.seconds, .seconds)]
+            if last.privateDirtyBytes > first.privateDirtyBytes + limits.copyOnWriteGrowthBytes {
+                evidence.append(Evidence(
+                    "private_dirty_growth_bytes", Double(last.privateDirtyBytes - first.privateDirtyBytes), .bytes,
+                    threshold: .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes)), source: "/proc/\(worker.pid)/smaps_rollup", pid: worker.pid,
+                    context: memory, labels: ["role": "worker"]))
+            } else if let inherited = worker.inheritedPrivateDirtyBytes, Double(inherited) >= levelLimit {
+                evidence.append(Evidence(
+                    "inherited_private_dirty_bytes", Double(inherited), .bytes, threshold: .init(.atLeast, levelLimit),
+                    source: "/proc/\(worker.pid)/smaps Private_Dirty in the parent's address ranges (/proc/PPID/maps)", pid: worker.pid,
+                    context: memory + [Measure("parent_anonymous_bytes", Double(parentAnonymous), .bytes)], labels: ["role": "worker"]))
+            }
+        }
+        guard !evidence.isEmpty else { return nil }
+        let heap = job.main?.memoryLast?.residentBytes ?? 0
+        let processes = UInt64(job.workers.count + 1)
+        let projected = Double(processes * heap)
+        var context = [Measure("dataloader_workers", Double(job.workers.count), .count), Measure("main_rss_bytes", Double(heap), .bytes)]
+        if let limit = input.cgroup.value?.last.memoryLimit { context.append(Measure("memory_limit_bytes", Double(limit.limitBytes), .bytes)) }
+        evidence.append(Evidence("projected_private_bytes_per_rank", projected, .bytes, source: "estimate: (workers + 1) × main RSS", context: context))
+        let overLimit = input.cgroup.value?.last.memoryLimit.map { projected >= Double($0.limitBytes) } ?? false
+        return Finding(
+            id: "copy-on-write", severity: overLimit ? .critical : .warning,
+            title: "Forked workers hold private copies of the parent's memory (copy-on-read of Python objects)",
+            evidence: evidence,
+            fix: "keep the dataset in numpy arrays, Arrow tables or a memory-mapped file instead of Python lists/dicts of objects (gc.freeze() does not help: reading an object writes its reference count)",
+            concept: "fork shares pages until someone writes them; touching a Python object updates its refcount, so each worker copies every page it reads, and the copies stay for the workers' life: RSS does not show it, private dirty memory does.",
+            pids: evidence.compactMap(\.pid))
+    }
+
+    /// The parent's anonymous memory: numa_maps anon= pages, else its private dirty bytes.
+    private func anonymousBytes(_ process: ProcessSummary) -> UInt64? {
+        if let placement = process.placement { return placement.anonymousBytesByNode.values.reduce(0, +) }
+        return process.memoryLast?.privateDirtyBytes
+    }
+
+    /// Worker processes starting and exiting within the window: loaders re-created per
+    /// epoch, each start paying a fork or an interpreter start and first-touch faults.
+    func workersRespawned(_ job: JobSummary) -> Finding? {
+        let starts = job.workerStarts
+        guard starts >= 2, job.seconds > 0 else { return nil }
+        let perMinute = Double(starts) / job.seconds * 60
+        guard perMinute >= limits.workerStartsPerMinute else { return nil }
+        let methods = Set(job.workers.compactMap(\.startMethod)).map(\.rawValue).sorted().joined(separator: ",")
+        return Finding(
+            id: "workers-respawned", severity: .warning, title: "DataLoader workers are re-created again and again",
+            evidence: [Evidence("worker_starts_per_minute", perMinute, .perMinute, threshold: .init(.atLeast, limits.workerStartsPerMinute),
+                                source: "/proc: worker PIDs new within the window",
+                                context: [Measure("worker_starts", Double(starts), .count), Measure("worker_exits", Double(job.workerExits), .count),
+                                          Measure("window_seconds", job.seconds, .seconds)],
+                                labels: ["start_method": methods.isEmpty ? "unknown" : methods])],
+            fix: "DataLoader(..., persistent_workers=True) and create the DataLoader once, outside the epoch loop",
+            concept: "Each new worker forks (or starts an interpreter and imports torch), maps the dataset again and faults its pages in; the GPU waits for the first batches of every epoch.",
+            pids: job.workers.filter(\.appeared).map(\.pid))
+    }
+
+    /// Workers running several busy threads: a BLAS, OpenMP, OpenCV or tokenizer pool in each.
+    func workerThreadPools(_ job: JobSummary) -> Finding? {
+        let pooled = job.workers.filter { $0.busyThreads >= limits.workerBusyThreads }
+        guard !pooled.isEmpty else { return nil }
+        let cpus = usableCPUs(job).count
+        let evidence = pooled.map { worker in
+            Evidence("worker_busy_threads", Double(worker.busyThreads), .count, threshold: .init(.atLeast, Double(limits.workerBusyThreads)),
+                     source: "/proc/\(worker.pid)/task/*/stat and schedstat", pid: worker.pid,
+                     context: [Measure("threads", Double(worker.threads), .count), Measure("cpu_percent", worker.cpuPercent, .percent),
+                               Measure("usable_cpus", Double(cpus), .cpus)],
+                     labels: ["role": "worker", "libraries": worker.threadPoolLibraries.isEmpty ? "none known" : worker.threadPoolLibraries.joined(separator: ",")])
+        }
+        let total = job.workers.reduce(0) { $0 + $1.busyThreads }
+        return Finding(
+            id: "worker-thread-pools", severity: total > cpus ? .warning : .info, title: "DataLoader workers run thread pools of their own",
+            evidence: evidence,
+            fix: "one thread per worker: OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 in the job's environment, or in worker_init_fn: torch.set_num_threads(1), cv2.setNumThreads(0), os.environ[\"TOKENIZERS_PARALLELISM\"] = \"false\"",
+            concept: "Each library sizes its pool from the CPUs it sees; in N workers that is N pools of that size, all competing with the training loop.",
+            pids: pooled.map(\.pid))
+    }
+
+    /// Two OpenMP runtimes in one process: two pools, each sized to every CPU.
+    func twoOpenMPRuntimes(_ job: JobSummary) -> Finding? {
+        let runtimes: Set<String> = ["libgomp", "libiomp5", "libomp"]
+        let doubled = job.processes.filter { Set($0.threadPoolLibraries).intersection(runtimes).count >= 2 }
+        guard !doubled.isEmpty else { return nil }
+        return Finding(
+            id: "two-openmp-runtimes", severity: .warning, title: "Two OpenMP runtimes are loaded in one process",
+            evidence: doubled.map {
+                Evidence(metric: "openmp_runtimes", value: .text($0.threadPoolLibraries.filter(runtimes.contains).joined(separator: ", ")), unit: .setting,
+                         source: "/proc/\($0.pid)/maps", pid: $0.pid, labels: ["role": $0.role.rawValue])
+            },
+            fix: "load one runtime: install the packages from one channel (pip's torch bundles libgomp; conda's MKL brings libiomp5), or OMP_NUM_THREADS=1 so neither spins",
+            concept: "Each OpenMP runtime keeps its own thread pool and spins its threads while waiting; two of them oversubscribe the CPUs and can deadlock or crash.",
+            pids: doubled.map(\.pid))
+    }
+
+    /// Open descriptors near the soft RLIMIT_NOFILE: the next shared-memory batch fails with "Too many open files".
+    func descriptorsNearLimit(_ job: JobSummary) -> Finding? {
+        var evidence: [Evidence] = []
+        for process in job.processes {
+            guard let fds = process.descriptors, let limit = fds.softLimit, limit > 0 else { continue }
+            let percent = Double(fds.open) / Double(limit) * 100
+            guard percent >= limits.descriptorsNearLimitPercent else { continue }
+            evidence.append(Evidence("open_descriptors_percent", percent, .percent, threshold: .init(.atLeast, limits.descriptorsNearLimitPercent),
+                                     source: "/proc/\(process.pid)/fd against /proc/\(process.pid)/limits Max open files (soft)", pid: process.pid,
+                                     context: [Measure("open_descriptors", Double(fds.open), .count), Measure("soft_limit", Double(limit), .count),
+                                               Measure("torch_shared_memory_descriptors", Double(fds.torchSharedMemory), .count)],
+                                     labels: ["role": process.role.rawValue]))
+        }
+        guard !evidence.isEmpty else { return nil }
+        let torch = evidence.contains { ($0.context("torch_shared_memory_descriptors") ?? 0) * 2 >= ($0.context("open_descriptors") ?? 1) }
+        return Finding(
+            id: "fd-near-limit", severity: .warning, title: "Open files near the process's limit",
+            evidence: evidence,
+            fix: (torch ? "most are /dev/shm/torch_* batches: torch.multiprocessing.set_sharing_strategy(\"file_system\"), or " : "")
+                + "raise the soft limit before starting the job (ulimit -n 65536; docker run --ulimit nofile=65536:65536; systemd LimitNOFILE=)",
+            concept: "With the file_descriptor sharing strategy every tensor a worker sends holds a descriptor until it is freed; at the limit the DataLoader fails with \"Too many open files\".",
+            pids: evidence.compactMap(\.pid))
+    }
+
+    /// The pin-memory thread using a whole core while the loop waits for data.
+    func pinThreadPegged(_ job: JobSummary) -> Finding? {
+        guard let main = job.main, let pin = main.pytorchThreads.first(where: { $0.name.hasPrefix("pt_data_pin") }),
+              pin.cpuPercent >= limits.pinThreadCPUPercent else { return nil }
+        let waiting = input.pythonStacks.value?.waitingShare
+        if let waiting, waiting * 100 < limits.inputWaitPercent { return nil }  // the loop is not waiting: the pin thread keeps up
+        var evidence = [Evidence("pin_thread_cpu_percent", pin.cpuPercent, .percent, threshold: .init(.atLeast, limits.pinThreadCPUPercent),
+                                 source: "/proc/\(main.pid)/task/\(pin.tid)/stat", pid: main.pid, labels: ["thread": pin.name, "role": "main"])]
+        if let waiting {
+            evidence.append(Evidence("input_wait_percent", waiting * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+                                     source: "py-spy", pid: main.pid, labels: ["role": "main"]))
+        }
+        return Finding(
+            id: "pin-thread-pegged", severity: waiting == nil ? .info : .warning, title: "The pin-memory thread uses a whole CPU",
+            evidence: evidence,
+            fix: "have the workers return pinned-ready contiguous batches (one tensor per batch, not many small ones), lower the batch's host bytes (uint8 instead of float32 before the GPU), or pin in the workers' collate (hostmem's Loader hands out pinned buffers)",
+            concept: "One thread copies every batch into page-locked memory; when it is at 100% of a core, batches wait for it however many workers there are.",
+            pids: [main.pid])
+    }
+}

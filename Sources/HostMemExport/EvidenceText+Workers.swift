@@ -1,0 +1,30 @@
+import HostMemDiagnosis
+
+extension EvidenceText {
+    /// Sentences for the worker rules' metrics; nil for any other metric.
+    static func workerSentence(_ item: Evidence) -> String? {
+        let pid = item.pid.map(String.init) ?? "?"
+        let limit = item.threshold?.value ?? 0
+        switch item.metric {
+        case "inherited_private_dirty_bytes":
+            return "worker \(pid): \(mib(item.number)) private dirty in mappings inherited from its parent (\(item.source)), flat or not: Private_Dirty \(mib(item.context("private_dirty_first_bytes") ?? 0)) → \(mib(item.context("private_dirty_last_bytes") ?? 0)), RSS \(mib(item.context("rss_last_bytes") ?? 0)), the parent's anonymous memory \(mib(item.context("parent_anonymous_bytes") ?? 0)) (threshold \(mib(limit)): 64 MiB and 25% of the parent's)"
+        case "worker_starts_per_minute":
+            return "\(int(item.context("worker_starts") ?? 0)) workers started and \(int(item.context("worker_exits") ?? 0)) exited in \(fixed(item.context("window_seconds") ?? 0, 1)) s: \(fixed(item.number, 1)) starts per minute (start method \(item.labels["start_method"] ?? "?"); threshold \(fixed(limit, 0))/min)"
+        case "worker_busy_threads":
+            return "worker \(pid): \(int(item.number)) busy threads of \(int(item.context("threads") ?? 0)), \(pct(item.context("cpu_percent") ?? 0)) of a CPU, on \(int(item.context("usable_cpus") ?? 0)) usable CPUs; thread-pool libraries mapped: \(item.labels["libraries"] ?? "?") (threshold \(int(limit)) busy threads)"
+        case "openmp_runtimes":
+            return "PID \(pid) (\(item.labels["role"] ?? "process")) maps \(text(item.value)) (\(item.source))"
+        case "open_descriptors_percent":
+            return "PID \(pid) (\(item.labels["role"] ?? "process")): \(int(item.context("open_descriptors") ?? 0)) open descriptors of a soft limit of \(int(item.context("soft_limit") ?? 0)) (\(pct(item.number)); threshold \(pct(limit))), \(int(item.context("torch_shared_memory_descriptors") ?? 0)) of them /dev/shm/torch_*"
+        case "pin_thread_cpu_percent":
+            return "the pin-memory thread (\(item.labels["thread"] ?? "pt_data_pin") in PID \(pid)) used \(pct(item.number)) of a CPU (threshold \(pct(limit)))"
+        case "main_fetch_percent":
+            return "\(pct(item.number)) of the main thread's py-spy samples build the batch itself (fetch/__getitem__ with num_workers=0)"
+        case "worker_top_function_percent", "main_top_function_percent":
+            let whose = item.metric.hasPrefix("worker") ? "workers'" : "main thread's"
+            return "\(pct(item.number)) of the \(whose) py-spy samples in \(item.labels["function"] ?? "?")"
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,103 @@
+extension ProcParsers {
+    /// The address ranges of /proc/PID/maps (or the header lines of smaps), sorted by start.
+    public static func addressRanges(_ maps: String) -> [Range<UInt64>] {
+        var ranges: [Range<UInt64>] = []
+        for line in maps.utf8.split(separator: UInt8(ascii: "\n")) {
+            if let range = addressRange(line) { ranges.append(range) }
+        }
+        return ranges.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
+    /// "7f00-7f80 rw-p …" → 0x7f00..<0x7f80; nil for any other line (smaps' "Key: value").
+    static func addressRange(_ line: Substring.UTF8View.SubSequence) -> Range<UInt64>? {
+        var low: UInt64 = 0, high: UInt64 = 0
+        var seenDash = false, digits = 0
+        for byte in line {
+            let value: UInt64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "-") where !seenDash && digits > 0:
+                seenDash = true
+                digits = 0
+                continue
+            case UInt8(ascii: " ") where seenDash && digits > 0:
+                return high > low ? low..<high : nil
+            default: return nil
+            }
+            if seenDash { high = high << 4 | value } else { low = low << 4 | value }
+            digits += 1
+            if digits > 16 { return nil }
+        }
+        return nil
+    }
+
+    /// /proc/PID/smaps: the process's Private_Dirty bytes in all, and in the mappings that
+    /// overlap one of `inherited` (sorted ranges, the parent's mappings): the pages a
+    /// forked child has copied from its parent (or written itself inside what it inherited).
+    public static func privateDirty(smaps: String, within inherited: [Range<UInt64>]) -> (total: UInt64, inherited: UInt64) {
+        var total: UInt64 = 0, shared: UInt64 = 0
+        var current: Range<UInt64>?
+        var overlaps = false
+        let key = Array("Private_Dirty:".utf8)
+        for line in smaps.utf8.split(separator: UInt8(ascii: "\n")) {
+            if let range = addressRange(line) {
+                current = range
+                overlaps = Self.overlaps(range, inherited)
+                continue
+            }
+            guard current != nil, line.starts(with: key) else { continue }
+            var kilobytes: UInt64 = 0
+            for byte in line.dropFirst(key.count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                kilobytes = kilobytes * 10 + UInt64(byte - UInt8(ascii: "0"))
+            }
+            total += kilobytes * 1024
+            if overlaps { shared += kilobytes * 1024 }
+        }
+        return (total, shared)
+    }
+
+    /// Whether `range` overlaps any of the sorted `ranges` (binary search).
+    static func overlaps(_ range: Range<UInt64>, _ ranges: [Range<UInt64>]) -> Bool {
+        var low = 0, high = ranges.count
+        while low < high {  // the first range that ends after `range` starts
+            let middle = (low + high) / 2
+            if ranges[middle].upperBound <= range.lowerBound { low = middle + 1 } else { high = middle }
+        }
+        var index = low
+        while index < ranges.count, ranges[index].lowerBound < range.upperBound {
+            if ranges[index].overlaps(range) { return true }
+            index += 1
+        }
+        return false
+    }
+
+    /// Thread-pool libraries mapped by a process (/proc/PID/maps), by family:
+    /// "libgomp" (GNU OpenMP), "libiomp5" (Intel OpenMP), "libomp" (LLVM OpenMP), "mkl",
+    /// "openblas", "opencv", "tokenizers", "tbb". Sorted, each once.
+    public static func threadPoolLibraries(_ maps: String) -> [String] {
+        var found = Set<String>()
+        for line in maps.split(separator: "\n") {
+            guard let slash = line.lastIndex(of: "/") else { continue }
+            let name = line[line.index(after: slash)...].lowercased()
+            if name.hasPrefix("libgomp") { found.insert("libgomp") }
+            else if name.hasPrefix("libiomp5") { found.insert("libiomp5") }
+            else if name.hasPrefix("libomp.") || name.hasPrefix("libomp-") { found.insert("libomp") }
+            else if name.hasPrefix("libmkl_") { found.insert("mkl") }
+            else if name.hasPrefix("libopenblas") || name.hasPrefix("libscipy_openblas") { found.insert("openblas") }
+            else if name.hasPrefix("libopencv_core") || name.hasPrefix("cv2.") { found.insert("opencv") }
+            else if name.hasPrefix("tokenizers.") { found.insert("tokenizers") }
+            else if name.hasPrefix("libtbb.") || name.hasPrefix("libtbb12") { found.insert("tbb") }
+        }
+        return found.sorted()
+    }
+
+    /// /proc/PID/limits: the soft limit of "Max open files"; nil when unlimited or absent.
+    public static func openFilesSoftLimit(_ text: String) -> UInt64? {
+        for line in text.split(separator: "\n") where line.hasPrefix("Max open files") {
+            let fields = line.dropFirst("Max open files".count).split(separator: " ")
+            return fields.first.flatMap { UInt64($0) }
+        }
+        return nil
+    }
+}
