@@ -7,7 +7,7 @@ extension EvidenceText {
         let limit = item.threshold?.value ?? 0
         switch item.metric {
         case "inherited_private_dirty_bytes":
-            return "worker \(pid): \(mib(item.number)) private dirty in mappings inherited from its parent (\(item.source)), flat or not: Private_Dirty \(mib(item.context("private_dirty_first_bytes") ?? 0)) → \(mib(item.context("private_dirty_last_bytes") ?? 0)), RSS \(mib(item.context("rss_last_bytes") ?? 0)), the parent's anonymous memory \(mib(item.context("parent_anonymous_bytes") ?? 0)) (threshold \(mib(limit)): 64 MiB and 25% of the parent's)"
+            return "worker \(pid): \(mib(item.number)) private dirty in mappings inherited from its parent (\(item.source)), flat or not: Private_Dirty \(mib(item.context("private_dirty_first_bytes") ?? 0)) → \(mib(item.context("private_dirty_last_bytes") ?? 0)), RSS \(mib(item.context("rss_last_bytes") ?? 0)), the parent's anonymous memory \(mib(item.context("parent_anonymous_bytes") ?? 0)) (threshold \(mib(limit)): the larger of 64 MiB and 25% of the parent's)"
         case "worker_starts_per_minute":
             return "\(int(item.context("worker_starts") ?? 0)) workers started and \(int(item.context("worker_exits") ?? 0)) exited in \(fixed(item.context("window_seconds") ?? 0, 1)) s: \(fixed(item.number, 1)) starts per minute (start method \(item.labels["start_method"] ?? "?"); threshold \(fixed(limit, 0))/min)"
         case "worker_busy_threads":

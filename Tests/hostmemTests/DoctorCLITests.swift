@@ -15,14 +15,18 @@ struct DoctorCLITests {
     /// Runs the doctor on a workload and returns its findings by id and the whole report.
     func diagnose(_ script: String, warmup: String = "1.5") throws -> (ids: [String], report: [String: Any], status: Int32) {
         let python = try #require(python3)
+        return try diagnose(command: [python, "\(Self.workloads)/\(script)", "7"], warmup: warmup)
+    }
+
+    /// Runs the doctor on any command for a 4 s window after `warmup` seconds.
+    func diagnose(command: [String], warmup: String) throws -> (ids: [String], report: [String: Any], status: Int32) {
         // The readahead workload needs a disk-backed folder (not tmpfs): the build folder.
         let scratch = FileManager.default.currentDirectoryPath + "/.build/hostmem-workloads"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         setenv("HOSTMEM_WORKLOAD_DIR", scratch, 1)
         let result = try HostMemBinary.run([
-            "doctor", "--json", "--no-calibration", "--warmup", warmup, "--seconds", "4", "--fail-on", "warning",
-            "--", python, "\(Self.workloads)/\(script)", "7",
-        ])
+            "doctor", "--json", "--no-calibration", "--warmup", warmup, "--seconds", "4", "--fail-on", "warning", "--",
+        ] + command)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         // Every report of a real workload is valid against the published schema.
         #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: result.stdout) == [])
@@ -104,6 +108,61 @@ struct DoctorCLITests {
     func perSample() throws {
         let (ids, report, _) = try diagnose("per_sample.py")
         #expect(ids.contains("per-sample-fetching"), "\(report["notJudged"] ?? "")")
+    }
+
+    @Test("(f) a CPU quota of half a CPU on a cgroup the test creates, two busy processes: cpu-quota-throttled with the quota",
+          .enabled(if: python3 != nil && PlantedCgroup.parent != nil, "needs root and a writable cpu controller (cgroup v1 cpu, or cgroup2 delegating cpu)"))
+    func quotaThrottled() throws {
+        let python = try #require(python3)
+        let cgroup = try #require(try PlantedCgroup.create(quotaMicroseconds: 50_000))
+        defer { cgroup.remove() }
+        let (ids, report, _) = try diagnose(
+            command: ["/bin/sh", "-c", "echo $$ > \(cgroup.procs) && exec \(python) \(Self.workloads)/busy_pair.py 7"], warmup: "1.5")
+        #expect(ids.contains("cpu-quota-throttled"), "\(ids)")
+        let throttled = try #require(finding("cpu-quota-throttled", in: report)?["evidence"] as? [[String: Any]])
+        let quota = try #require(throttled.first { $0["metric"] as? String == "cpu_quota_cpus" })
+        #expect(quota["value"] as? Double == 0.5)
+        let share = try #require(throttled.first { $0["metric"] as? String == "throttled_periods_percent" }?["value"] as? Double)
+        #expect(share >= 50, "two busy processes on half a CPU are throttled in most periods")
+        let limits = try #require((report["cgroup"] as? [String: Any])?["available"] as? [String: Any])
+        #expect((limits["cpuQuota"] as? [String: Any])?["quotaMicroseconds"] as? Int == 50_000)
+    }
+
+    @Test("(g) copy-on-write at steady state: workers' copies sampled after they stopped growing are found, with per-worker numbers",
+          .enabled(if: python3 != nil))
+    func steadyCopyOnWrite() throws {
+        let (ids, report, _) = try diagnose("steady_copy.py", warmup: "3")
+        #expect(ids.contains("copy-on-write"), "\(ids)")
+        let evidence = try #require(finding("copy-on-write", in: report)?["evidence"] as? [[String: Any]])
+        let levels = evidence.filter { $0["metric"] as? String == "inherited_private_dirty_bytes" }
+        #expect(levels.count == 2, "both workers, judged by level: \(evidence.map { $0["metric"] ?? "" })")
+        for level in levels { #expect((level["value"] as? Double ?? 0) >= Double(64 << 20)) }
+    }
+
+    @Test("(h) workers re-created every second: workers-respawned with starts per minute", .enabled(if: python3 != nil))
+    func respawned() throws {
+        let (ids, report, _) = try diagnose("respawn.py")
+        #expect(ids.contains("workers-respawned"), "\(ids)")
+        let evidence = try #require((finding("workers-respawned", in: report)?["evidence"] as? [[String: Any]])?.first)
+        #expect((evidence["value"] as? Double ?? 0) >= 30, "two workers a second is ~100 starts per minute")
+    }
+
+    @Test("(i) a pool of busy threads in each worker: worker-thread-pools", .enabled(if: python3 != nil))
+    func threadPools() throws {
+        let (ids, report, _) = try diagnose("thread_pool.py")
+        #expect(ids.contains("worker-thread-pools"), "\(ids)")
+        let evidence = try #require(finding("worker-thread-pools", in: report)?["evidence"] as? [[String: Any]])
+        #expect(evidence.contains { ($0["value"] as? Double ?? 0) >= 2 })
+    }
+
+    @Test("(j) a process near its RLIMIT_NOFILE: fd-near-limit with the count and the limit", .enabled(if: python3 != nil))
+    func descriptors() throws {
+        let (ids, report, _) = try diagnose("descriptors.py")
+        #expect(ids.contains("fd-near-limit"), "\(ids)")
+        let evidence = try #require((finding("fd-near-limit", in: report)?["evidence"] as? [[String: Any]])?.first)
+        let context = evidence["context"] as? [[String: Any]] ?? []
+        #expect(context.first { $0["metric"] as? String == "soft_limit" }?["value"] as? Double == 64)
+        #expect((context.first { $0["metric"] as? String == "open_descriptors" }?["value"] as? Double ?? 0) >= 59)
     }
 
     @Test("a healthy job of the same shape: no warning, exit 0", .enabled(if: python3 != nil))
