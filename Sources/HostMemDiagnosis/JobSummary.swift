@@ -192,7 +192,8 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 let running = Double(times.ticks &- min(times.ticks, before?.ticks ?? 0)) / ticksPerSecond
                 let waiting = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 } ?? 0
                 if (running + waiting) / span >= 0.5 { busy += 1 }
-                if let name = times.name, name.hasPrefix("pt_") { named.append(ThreadUse(tid: tid, name: name, cpuPercent: running / span * 100)) }
+                // Threads inherit their creator's name: only a name of their own says what they are.
+                if let name = times.name, name.hasPrefix("pt_"), name != end.stat.comm { named.append(ThreadUse(tid: tid, name: name, cpuPercent: running / span * 100)) }
             }
             let runDelay: Double? = {
                 guard let a = start.scheduler, let b = end.scheduler, appearances.count > 1 else { return nil }

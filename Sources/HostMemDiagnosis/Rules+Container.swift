@@ -38,7 +38,7 @@ extension Rules {
                           Measure("throttled_seconds", Double(throttling.throttledMicroseconds) / 1e6, .seconds),
                           Measure("window_seconds", window.seconds, .seconds)]))
         }
-        if let pressure {
+        if let pressure, pressure >= limits.cpuPressureFullPercent {
             evidence.append(Evidence("cpu_pressure_full_percent", pressure, .percent, threshold: .init(.atLeast, limits.cpuPressureFullPercent),
                                      source: "cgroup cpu.pressure full total, over the window"))
         }

@@ -45,7 +45,9 @@ public struct CgroupReader: Sendable {
         readCPU(&walk, into: &snapshot)
         readCpuset(&walk, into: &snapshot)
         readMemory(&walk, into: &snapshot)
-        if let unified = walk.unified {
+        // The root cgroup's pressure is the machine's: only a cgroup of its own has one to
+        // tell. Every cgroup but the root has cgroup.events (a namespaced root included).
+        if let unified = walk.unified, case .success = tree.read(unified.directory + "/cgroup.events") {
             snapshot.pressure = readPressure(directory: unified.directory, suffix: ".pressure")
         }
         snapshot.systemPressure = readPressure(directory: "proc/pressure", suffix: "")

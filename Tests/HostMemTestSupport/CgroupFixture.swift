@@ -100,6 +100,7 @@ public struct CgroupFixture: Sendable {
             membership.insert("0::\(path)", at: 0)
             for cgroup in ancestors {
                 let folder = directory(mountPoint, cgroup)
+                if cgroup != "/" || mountShowsOnlyOwnCgroup { try files.write("\(folder)/cgroup.events", "populated 1\nfrozen 0") }
                 for resource in ["cpu", "memory", "io"] {
                     try files.write("\(folder)/\(resource).pressure",
                                     resource == "cpu" && cgroup == path ? pressure : Self.pressure(some: 0, full: 0, total: 0))

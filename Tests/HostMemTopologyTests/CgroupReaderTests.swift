@@ -79,6 +79,17 @@ struct CgroupReaderTests {
         #expect(snapshot.memoryLimit?.limitBytes == 4 << 30)
     }
 
+    /// In the root cgroup (this machine's hybrid layout puts every process there) the
+    /// pressure is the machine's: it is not shown as the job's.
+    @Test func rootCgroupHasNoPressureOfItsOwn() throws {
+        var fixture = CgroupFixture(layout: .hybrid)
+        fixture.path = "/"
+        fixture.limitsAt = "/"
+        let snapshot = try read(fixture)
+        #expect(snapshot.pressure.isEmpty)
+        #expect(snapshot.systemPressure.cpu != nil)
+    }
+
     @Test func anotherProcess() throws {
         let snapshot = try read(CgroupFixture(layout: .hybrid), process: "4242")
         #expect(snapshot.cpuQuota?.cpus == 1.5)

@@ -1,0 +1,208 @@
+import Foundation
+import HostMemPlatform
+import HostMemProcess
+import HostMemTestSupport
+import HostMemTopology
+import Testing
+@testable import HostMemDiagnosis
+
+/// The container and worker rules at their thresholds, on a two-CPU machine in a pod.
+struct ContainerAndWorkerRuleTests {
+    /// A two-CPU machine whose job lives in a v2 pod with `quota` µs per 100 ms.
+    static func podInput(quota: UInt64? = 50_000, processes: [ProcessSummary], seconds: Double = 10) throws -> (DiagnosisInput, CgroupSnapshot) {
+        var machine = SyntheticMachine.twoCPUs
+        var container = CgroupFixture(layout: .v2)
+        container.quotaMicroseconds = quota
+        machine.cgroup = container
+        let topology = try TopologyReader(root: try machine.write()).read()
+        let snapshot = try #require(topology.cgroup)
+        let job = JobSummary(rootPID: processes[0].pid, seconds: seconds, rootExited: false, processes: processes)
+        return (DiagnosisInput(topology: topology, job: job), snapshot)
+    }
+
+    static func window(_ last: CgroupSnapshot, periods: UInt64, throttled: UInt64, oomKills: UInt64 = 0, refaults: UInt64 = 0) -> CgroupWindow {
+        var first = last
+        first.throttling?.periods -= periods
+        first.throttling?.throttledPeriods -= throttled
+        var now = last
+        now.memory?.oomKills = (last.memory?.oomKills ?? 0) + oomKills
+        now.memory?.refaultFilePages = (last.memory?.refaultFilePages ?? 0) + refaults
+        return CgroupWindow(first: first, last: now, seconds: 10)
+    }
+
+    @Test("throttled in 10% of the window's periods is a finding, 9% is not; the count since the cgroup began does not count")
+    func throttledThreshold() throws {
+        let main = process(1, .main)
+        var (input, snapshot) = try Self.podInput(processes: [main])
+        input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 9))
+        #expect(!ids(input).contains("cpu-quota-throttled"), "909 of 920 since the start, but 9 of 100 in the window")
+        input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 10))
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "cpu-quota-throttled" })
+        #expect(finding.severity == .warning)
+        #expect(finding.evidence.first { $0.metric == "cpu_quota_cpus" }?.number == 0.5)
+        #expect(finding.fix.contains("⌊quota⌋ = 1"))
+        input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 60))
+        #expect(Diagnosis.run(input).findings.first { $0.id == "cpu-quota-throttled" }?.severity == .critical)
+    }
+
+    @Test("CPU pressure 'full' alone also finds a throttled job (v2 PSI)")
+    func pressureAlone() throws {
+        var (input, snapshot) = try Self.podInput(processes: [process(1, .main)])
+        var window = Self.window(snapshot, periods: 100, throttled: 0)
+        window.first.pressure.cpu?.fullTotalMicroseconds? -= 2_000_000  // 2 s of 10 s
+        input.cgroup = .available(window)
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "cpu-quota-throttled" })
+        #expect(finding.evidence.first { $0.metric == "cpu_pressure_full_percent" }?.number == 20)
+    }
+
+    @Test("oversubscription counts ⌊quota⌋ CPUs when the quota is tighter than the cpuset, and names it")
+    func quotaBindsOversubscription() throws {
+        var main = process(1, .main, cpus: [0, 1], cpuPercent: 40)
+        main.busyThreads = 2
+        main.runDelayPercent = 30
+        main.allowedCPUs = [0, 1]
+        var worker = process(2, .worker, cpus: [0])
+        worker.busyThreads = 0
+        // 2 busy threads on 2 allowed CPUs: not oversubscribed without a quota…
+        var (input, _) = try Self.podInput(quota: nil, processes: [main, worker])
+        #expect(!ids(input).contains("workers-oversubscribed"))
+        // …but a quota of 1.5 CPUs leaves one whole CPU.
+        let (quoted, snapshot) = try Self.podInput(quota: 150_000, processes: [main, worker])
+        input = quoted
+        input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-oversubscribed" })
+        let busy = try #require(finding.evidence.first { $0.metric == "busy_threads" })
+        #expect(busy.context("allowed_cpus") == 1)
+        #expect(busy.labels["binding_limit"]?.contains("cpu quota 1.5 CPUs") == true)
+    }
+
+    @Test("anon + shmem at 90% of the limit is memory-limit-near, naming /dev/shm when it is a large part; an OOM kill in the window is critical")
+    func memoryLimit() throws {
+        var (input, snapshot) = try Self.podInput(processes: [process(1, .main)])
+        input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
+        #expect(!ids(input).contains("memory-limit-near"), "2.5 GiB of 4 GiB")
+        var near = snapshot
+        near.memory?.anonBytes = 3 << 30
+        near.memory?.shmemBytes = 700 << 20  // 3.68 GiB = 92% of 4 GiB, shmem 19%
+        input.cgroup = .available(Self.window(near, periods: 10, throttled: 0))
+        var finding = try #require(Diagnosis.run(input).findings.first { $0.id == "memory-limit-near" })
+        #expect(!finding.evidence.contains { $0.metric == "shmem_share_percent" })
+        near.memory?.anonBytes = 2 << 30
+        near.memory?.shmemBytes = 1700 << 20
+        input.cgroup = .available(Self.window(near, periods: 10, throttled: 0, oomKills: 1))
+        finding = try #require(Diagnosis.run(input).findings.first { $0.id == "memory-limit-near" })
+        #expect(finding.evidence.contains { $0.metric == "shmem_share_percent" } && finding.fix.hasPrefix("/dev/shm counts against the limit"))
+        let oom = try #require(Diagnosis.run(input).findings.first { $0.id == "oom-killed" })
+        #expect(oom.severity == .critical && oom.evidence[0].number == 1)
+    }
+
+    @Test("refaults at half the bytes read (and ≥ 64 MiB) are page-cache-thrash; the machine's vmstat stands in without a cgroup")
+    func pageCacheThrash() throws {
+        var main = process(1, .main)
+        main.storageReadBytes = 400 << 20
+        var (input, snapshot) = try Self.podInput(processes: [main])
+        input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0, refaults: 40_000))  // 156 MiB: 39%
+        #expect(!ids(input).contains("page-cache-thrash"))
+        input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0, refaults: 60_000))  // 234 MiB: 59%
+        #expect(ids(input).contains("page-cache-thrash"))
+        input.cgroup = .unavailable(reason: "test")
+        input.vmstat = ["workingset_refault_file": 60_000]
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "page-cache-thrash" })
+        #expect(finding.evidence[0].source.contains("/proc/vmstat"))
+    }
+
+    @Test("copy-on-write by level: a flat worker with its parent's pages copied is found; a spawn worker is not; a small copy is not")
+    func copyOnWriteLevel() throws {
+        var main = process(1, .main)
+        main.memoryLast = rollup(rss: 500 << 20, privateDirty: 450 << 20)
+        main.placement = NUMAPlacement(anonymousBytesByNode: [0: 440 << 20], fileBytesByNode: [:], writtenPrivateFileBytes: [:])
+        func worker(_ pid: Int, inherited: UInt64, method: StartMethod) -> ProcessSummary {
+            var worker = process(pid, .worker)
+            worker.memoryFirst = rollup(rss: 460 << 20, privateDirty: 380 << 20)
+            worker.memoryLast = worker.memoryFirst
+            worker.inheritedPrivateDirtyBytes = inherited
+            worker.startMethod = method
+            return worker
+        }
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [
+            main, worker(2, inherited: 375 << 20, method: .fork), worker(3, inherited: 375 << 20, method: .spawn),
+            worker(4, inherited: 100 << 20, method: .fork),  // ≥ 64 MiB but < 25% of 440 MiB
+        ])
+        let input = DiagnosisInput(topology: try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read(), job: job)
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "copy-on-write" })
+        let levels = finding.evidence.filter { $0.metric == "inherited_private_dirty_bytes" }
+        #expect(levels.map(\.pid) == [2])
+        #expect(levels[0].threshold?.value == Double(110 << 20))
+    }
+
+    @Test("the copy-on-write projection against the memory limit makes it critical")
+    func copyOnWriteOverLimit() throws {
+        var main = process(1, .main)
+        main.memoryLast = rollup(rss: 2 << 30, privateDirty: 2 << 30)
+        var worker = process(2, .worker)
+        worker.memoryFirst = rollup(rss: 2 << 30, privateDirty: 100 << 20)
+        worker.memoryLast = rollup(rss: 2 << 30, privateDirty: 900 << 20)
+        var (input, snapshot) = try Self.podInput(processes: [main, worker])
+        input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "copy-on-write" })
+        #expect(finding.severity == .critical, "2 × 2 GiB projected ≥ the 4 GiB limit")
+    }
+
+    @Test("workers re-created: two starts in 10 s is 12/min, a finding; one start is not")
+    func respawn() throws {
+        var workers = (2...4).map { process($0, .worker) }
+        workers[0].appeared = true
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers))
+        #expect(!ids(input).contains("workers-respawned"))
+        workers[1].appeared = true
+        workers[2].vanished = true
+        input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" })
+        #expect(finding.evidence[0].number == 12 && finding.evidence[0].context("worker_exits") == 1)
+        #expect(finding.fix.contains("persistent_workers=True"))
+    }
+
+    @Test("thread pools, two OpenMP runtimes, descriptors near the limit and a pegged pin thread")
+    func workerResources() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        var main = process(1, .main)
+        main.pytorchThreads = [ThreadUse(tid: 9, name: "pt_data_pin", cpuPercent: 95)]
+        main.descriptors = DescriptorUse(open: 900, softLimit: 1024, torchSharedMemory: 800)
+        var pooled = process(2, .worker)
+        pooled.busyThreads = 3
+        pooled.threadPoolLibraries = ["libgomp", "libiomp5", "mkl"]
+        var calm = process(3, .worker)
+        calm.busyThreads = 1
+        calm.descriptors = DescriptorUse(open: 700, softLimit: 1024, torchSharedMemory: 0)
+        var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, pooled, calm]))
+        let found = Diagnosis.run(input).findings
+        let pools = try #require(found.first { $0.id == "worker-thread-pools" })
+        #expect(pools.evidence.map(\.pid) == [2] && pools.evidence[0].labels["libraries"] == "libgomp,libiomp5,mkl")
+        #expect(found.first { $0.id == "two-openmp-runtimes" }?.pids == [2])
+        let fds = try #require(found.first { $0.id == "fd-near-limit" })
+        #expect(fds.pids == [1] && fds.fix.contains("set_sharing_strategy"), "88% with most torch_* files; 68% is below")
+        // Without py-spy the pin thread is reported, as info; with py-spy saying the loop does not wait, not at all.
+        #expect(found.first { $0.id == "pin-thread-pegged" }?.severity == .info)
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.1, mainSamples: 100, perSampleShare: nil, workerSamples: 0))
+        #expect(!ids(input).contains("pin-thread-pegged"))
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: nil, workerSamples: 0))
+        #expect(Diagnosis.run(input).findings.first { $0.id == "pin-thread-pegged" }?.severity == .warning)
+    }
+
+    @Test("input-bound with num_workers=0 names the main thread's own fetch and a fix that fits; alone, it names no other finding")
+    func inputBoundWithoutWorkers() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)]))
+        input.pythonStacks = .available(PythonStacks.Analysis(
+            waitingShare: 0.8, mainSamples: 200, perSampleShare: nil, workerSamples: 0,
+            mainFetchShare: 0.78, mainFetchFunctions: [.init(function: "resize (PIL/Image.py)", share: 0.5)]))
+        let found = Diagnosis.run(input).findings
+        #expect(found.map(\.id) == ["input-bound"])
+        let finding = found[0]
+        #expect(finding.evidence.first { $0.metric == "main_fetch_percent" }?.number == 78)
+        #expect(finding.evidence.first { $0.metric == "main_top_function_percent" }?.labels["function"] == "resize (PIL/Image.py)")
+        #expect(finding.fix.hasPrefix("build batches off the training thread: num_workers=1"))
+        #expect(!finding.fix.contains("first fix"))
+    }
+}
