@@ -97,7 +97,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         guard let pid else { return }
         let first: TreeSample?
         do {
-            first = try sampler(pid).sample(full: true, elapsed: .zero)
+            // Only memory is needed at the start; the rest is judged from the window's end.
+            first = try sampler(pid).sample(detail: .baseline, elapsed: .zero)
         } catch {
             throw mapped(error)
         }

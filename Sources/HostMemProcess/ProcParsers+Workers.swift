@@ -72,24 +72,49 @@ extension ProcParsers {
         return false
     }
 
+    /// What /proc/PID/maps says in one pass: bytes mapped from /dev/nvidia* (an estimate
+    /// of pinned and device memory) and from /dev/shm, and the thread-pool libraries.
+    public struct MapsSummary: Sendable, Hashable {
+        public var nvidiaBytes: UInt64 = 0
+        public var sharedMemoryBytes: UInt64 = 0
+        public var threadPoolLibraries: [String] = []
+    }
+
+    public static func maps(_ text: String) -> MapsSummary {
+        var summary = MapsSummary()
+        var libraries = Set<String>()
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            guard let slash = line.firstIndex(of: UInt8(ascii: "/")) else { continue }
+            let path = line[slash...]
+            if path.starts(with: "/dev/".utf8) {
+                guard let range = addressRange(line) else { continue }
+                if path.starts(with: "/dev/nvidia".utf8) { summary.nvidiaBytes += UInt64(range.count) }
+                else if path.starts(with: "/dev/shm/".utf8) { summary.sharedMemoryBytes += UInt64(range.count) }
+                continue
+            }
+            guard let last = path.lastIndex(of: UInt8(ascii: "/")) else { continue }
+            if let family = threadPoolFamily(path[path.index(after: last)...]) { libraries.insert(family) }
+        }
+        summary.threadPoolLibraries = libraries.sorted()
+        return summary
+    }
+
     /// Thread-pool libraries mapped by a process (/proc/PID/maps), by family:
     /// "libgomp" (GNU OpenMP), "libiomp5" (Intel OpenMP), "libomp" (LLVM OpenMP), "mkl",
     /// "openblas", "opencv", "tokenizers", "tbb". Sorted, each once.
-    public static func threadPoolLibraries(_ maps: String) -> [String] {
-        var found = Set<String>()
-        for line in maps.split(separator: "\n") {
-            guard let slash = line.lastIndex(of: "/") else { continue }
-            let name = line[line.index(after: slash)...].lowercased()
-            if name.hasPrefix("libgomp") { found.insert("libgomp") }
-            else if name.hasPrefix("libiomp5") { found.insert("libiomp5") }
-            else if name.hasPrefix("libomp.") || name.hasPrefix("libomp-") { found.insert("libomp") }
-            else if name.hasPrefix("libmkl_") { found.insert("mkl") }
-            else if name.hasPrefix("libopenblas") || name.hasPrefix("libscipy_openblas") { found.insert("openblas") }
-            else if name.hasPrefix("libopencv_core") || name.hasPrefix("cv2.") { found.insert("opencv") }
-            else if name.hasPrefix("tokenizers.") { found.insert("tokenizers") }
-            else if name.hasPrefix("libtbb.") || name.hasPrefix("libtbb12") { found.insert("tbb") }
-        }
-        return found.sorted()
+    public static func threadPoolLibraries(_ text: String) -> [String] {
+        maps(text).threadPoolLibraries
+    }
+
+    /// The family of a library file name, or nil.
+    static func threadPoolFamily(_ name: Substring.UTF8View.SubSequence) -> String? {
+        let families: [(prefix: String, family: String)] = [
+            ("libgomp", "libgomp"), ("libiomp5", "libiomp5"), ("libomp.", "libomp"), ("libomp-", "libomp"), ("libmkl_", "mkl"),
+            ("libopenblas", "openblas"), ("libscipy_openblas", "openblas"), ("libopencv_core", "opencv"), ("cv2.", "opencv"),
+            ("tokenizers.", "tokenizers"), ("libtbb.", "tbb"), ("libtbb12", "tbb"),
+        ]
+        guard let first = name.first, first == UInt8(ascii: "l") || first == UInt8(ascii: "c") || first == UInt8(ascii: "t") else { return nil }
+        return families.first { name.starts(with: $0.prefix.utf8) }?.family
     }
 
     /// /proc/PID/limits: the soft limit of "Max open files"; nil when unlimited or absent.

@@ -66,25 +66,27 @@ public enum ProcParsers {
         var anonymous: [Int: UInt64] = [:]
         var file: [Int: UInt64] = [:]
         var written: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
+        // Bytes, not Characters: numa_maps of a large process is thousands of lines.
+        let space = UInt8(ascii: " ")
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
             var pageSize: UInt64 = 4096
-            var path: String?
+            var path: Substring.UTF8View.SubSequence?
             var anonPages: UInt64 = 0
             var nodes: [(Int, UInt64)] = []
             var isHeapOrStack = false
-            for token in line.split(separator: " ") {
-                if token.hasPrefix("kernelpagesize_kB="), let kib = UInt64(token.dropFirst(18)) { pageSize = kib * 1024 }
-                else if token.hasPrefix("file=") { path = String(token.dropFirst(5)) }
-                else if token.hasPrefix("anon="), let pages = UInt64(token.dropFirst(5)) { anonPages = pages }
-                else if token == "heap" || token == "stack" { isHeapOrStack = true }
-                else if token.first == "N", let equals = token.firstIndex(of: "="),
-                        let node = Int(token[token.index(after: token.startIndex)..<equals]),
-                        let pages = UInt64(token[token.index(after: equals)...]) {
-                    nodes.append((node, pages))
+            for token in line.split(separator: space) {
+                if let value = token.value(after: "kernelpagesize_kB=") { pageSize = (decimal(value) ?? 4) * 1024 }
+                else if let value = token.value(after: "file=") { path = value }
+                else if let value = token.value(after: "anon=") { anonPages = decimal(value) ?? 0 }
+                else if token.elementsEqual("heap".utf8) || token.elementsEqual("stack".utf8) { isHeapOrStack = true }
+                else if token.first == UInt8(ascii: "N"), let equals = token.firstIndex(of: UInt8(ascii: "=")),
+                        let node = decimal(token[token.index(after: token.startIndex)..<equals]),
+                        let pages = decimal(token[token.index(after: equals)...]) {
+                    nodes.append((Int(node), pages))
                 }
             }
             let total = nodes.reduce(0) { $0 + $1.1 }
-            if let path, !isHeapOrStack, !path.hasPrefix("/dev/") {
+            if let path, !isHeapOrStack, !path.starts(with: "/dev/".utf8) {
                 // Spread the written (anonymous) share over the nodes in proportion.
                 let writtenShare = total > 0 ? min(1, Double(anonPages) / Double(total)) : 0
                 for (node, pages) in nodes {
@@ -92,14 +94,26 @@ public enum ProcParsers {
                     anonymous[node, default: 0] += anon * pageSize
                     file[node, default: 0] += (pages - min(pages, anon)) * pageSize
                 }
-                if anonPages > 0 && !path.hasSuffix(".so") && !path.contains(".so.") {
-                    written[path, default: 0] += anonPages * pageSize
+                let name = String(decoding: path, as: UTF8.self)
+                if anonPages > 0 && !name.hasSuffix(".so") && !name.contains(".so.") {
+                    written[name, default: 0] += anonPages * pageSize
                 }
             } else {
                 for (node, pages) in nodes { anonymous[node, default: 0] += pages * pageSize }
             }
         }
         return NUMAPlacement(anonymousBytesByNode: anonymous, fileBytesByNode: file, writtenPrivateFileBytes: written)
+    }
+
+    /// An unsigned decimal number spelled in bytes; nil for anything else.
+    static func decimal(_ digits: Substring.UTF8View.SubSequence) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 19 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     /// /proc/PID/io.
@@ -113,23 +127,27 @@ public enum ProcParsers {
 
     /// /proc/PID/maps: bytes mapped from /dev/nvidia* and from /dev/shm.
     public static func deviceMappings(_ text: String) -> (nvidiaBytes: UInt64, sharedMemoryBytes: UInt64) {
-        var nvidia: UInt64 = 0
-        var shm: UInt64 = 0
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6 else { continue }
-            let path = fields[5].trimmingWhitespace()
-            let range = fields[0].split(separator: "-")
-            guard range.count == 2, let low = UInt64(range[0], radix: 16), let high = UInt64(range[1], radix: 16), high > low else { continue }
-            if path.hasPrefix("/dev/nvidia") { nvidia += high - low }
-            else if path.hasPrefix("/dev/shm/") { shm += high - low }
-        }
-        return (nvidia, shm)
+        let summary = maps(text)
+        return (summary.nvidiaBytes, summary.sharedMemoryBytes)
     }
 
     /// "/dev/nvidia3" → 3; control devices (nvidiactl, nvidia-uvm) → nil.
     public static func nvidiaDeviceNumber(_ target: String) -> Int? {
         guard target.hasPrefix("/dev/nvidia") else { return nil }
         return Int(target.dropFirst("/dev/nvidia".count))
+    }
+}
+
+extension Substring.UTF8View.SubSequence {
+    /// The bytes after `prefix` when the token starts with it ("anon=3" after "anon=" → "3").
+    func value(after prefix: StaticString) -> Substring.UTF8View.SubSequence? {
+        let count = prefix.utf8CodeUnitCount
+        guard self.count >= count else { return nil }
+        var index = startIndex
+        for offset in 0..<count {
+            if self[index] != prefix.utf8Start[offset] { return nil }
+            index = self.index(after: index)
+        }
+        return self[index...]
     }
 }

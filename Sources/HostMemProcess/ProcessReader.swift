@@ -23,6 +23,17 @@ extension ProcessError {
     }
 }
 
+/// How much of a process a sample reads.
+public enum SampleDetail: Sendable, Hashable {
+    /// stat, status, schedstat, io and the threads: cheap, read every interval.
+    case light
+    /// Also smaps_rollup (a page-table walk): the memory a window's growth starts from.
+    case baseline
+    /// Also numa_maps, maps, open descriptors, limits, and for a child with much private
+    /// dirty memory its smaps: what the window is judged on, read at its end.
+    case full
+}
+
 /// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
 public struct ProcessReader: Sendable {
     public let tree: SystemTree
@@ -41,10 +52,12 @@ public struct ProcessReader: Sendable {
         return entries.compactMap { Int($0.name) }.sorted()
     }
 
-    /// `pid` and all its descendants, parents before children. Found by reading every
-    /// process's parent from /proc/*/stat, which works on every kernel (unlike
-    /// task/*/children).
+    /// `pid` and all its descendants, parents before children: from each thread's
+    /// task/TID/children where the kernel has them (CONFIG_PROC_CHILDREN; a few small
+    /// reads per process), else by reading every process's parent from /proc/*/stat,
+    /// which works on every kernel.
     public func descendants(of pid: Int) -> [Int] {
+        if let found = descendantsFromChildrenFiles(of: pid) { return found }
         var children: [Int: [Int]] = [:]
         for other in processIDs() {
             guard case .success(let text) = tree.read("proc/\(other)/stat"), let stat = ProcParsers.stat(text) else { continue }
@@ -59,15 +72,39 @@ public struct ProcessReader: Sendable {
         return result
     }
 
+    /// Nil when the kernel has no task/TID/children files.
+    private func descendantsFromChildrenFiles(of pid: Int) -> [Int]? {
+        guard case .success = tree.read("proc/\(pid)/task/\(pid)/children") else { return nil }
+        var result = [pid]
+        var index = 0
+        while index < result.count {
+            let parent = result[index]
+            index += 1
+            guard case .success(let tasks) = tree.entries("proc/\(parent)/task") else { continue }
+            var found: [Int] = []
+            for task in tasks {
+                guard case .success(let text) = tree.read("proc/\(parent)/task/\(task.name)/children") else { continue }
+                found += text.split(separator: " ").compactMap { Int($0.trimmingWhitespace()) }
+            }
+            result += found.sorted().filter { !result.contains($0) }
+        }
+        return result
+    }
+
     /// The process `rootPID` and every descendant, root first; nil when the root is gone
     /// (or a zombie). A root that cannot be read for permission throws; a descendant that
     /// exits between listing and reading is simply left out. Processes not in `known`
     /// are read in full even when `full` is false (a new worker gets a memory baseline).
     public func tree(of rootPID: Int, full: Bool, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
+        try tree(of: rootPID, detail: full ? .full : .light, known: known)
+    }
+
+    /// The tree read at `detail`; processes not in `known` get at least a baseline.
+    public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
         let root: ProcessSnapshot
         var maps: [Int: String] = [:]
         do {
-            (root, maps[rootPID]) = try read(rootPID, full: full)
+            (root, maps[rootPID]) = try read(rootPID, detail: detail)
         } catch .noSuchProcess {
             return nil
         }
@@ -75,11 +112,11 @@ public struct ProcessReader: Sendable {
         if root.stat.state == "Z" { return nil }
         var processes = [root]
         for pid in descendants(of: rootPID).dropFirst() {
-            let detailed = full || !(known?.contains(pid) ?? true)
-            guard var (snapshot, text) = try? read(pid, full: detailed) else { continue }
+            let level = detail == .light && !(known?.contains(pid) ?? true) ? .baseline : detail
+            guard var (snapshot, text) = try? read(pid, detail: level) else { continue }
             maps[pid] = text
             // What a child copied from its parent: its smaps against the parent's ranges.
-            if let parentMaps = maps[snapshot.stat.parent], let dirty = snapshot.memory?.privateDirtyBytes, dirty >= inheritedScanMinimumBytes,
+            if level == .full, let parentMaps = maps[snapshot.stat.parent], let dirty = snapshot.memory?.privateDirtyBytes, dirty >= inheritedScanMinimumBytes,
                case .success(let smaps) = tree.read("proc/\(pid)/smaps") {
                 snapshot.inheritedPrivateDirtyBytes = ProcParsers.privateDirty(smaps: smaps, within: ProcParsers.addressRanges(parentMaps)).inherited
             }
@@ -93,11 +130,11 @@ public struct ProcessReader: Sendable {
     /// read for permission is `.permissionDenied`; other parts that cannot be read are
     /// listed in `unreadable`.
     public func snapshot(_ pid: Int, full: Bool) throws(ProcessError) -> ProcessSnapshot {
-        try read(pid, full: full).snapshot
+        try read(pid, detail: full ? .full : .light).snapshot
     }
 
     /// One process, and the text of its maps when it was read.
-    private func read(_ pid: Int, full: Bool) throws(ProcessError) -> (snapshot: ProcessSnapshot, maps: String?) {
+    private func read(_ pid: Int, detail: SampleDetail) throws(ProcessError) -> (snapshot: ProcessSnapshot, maps: String?) {
         let base = "proc/\(pid)"
         let statText: String
         switch tree.read("\(base)/stat") {
@@ -131,15 +168,15 @@ public struct ProcessReader: Sendable {
             memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
             threadTimes: threadTimes(pid), unreadable: [])
         var maps: String?
-        if full {
-            snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup)
+        if detail != .light { snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup) }
+        if detail == .full {
             snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms)
             maps = read("maps")
-            let mappings = maps.map(ProcParsers.deviceMappings)
+            let mappings = maps.map(ProcParsers.maps)
             let descriptors = openDescriptors(pid)
             snapshot.gpu = GPUUse(openDevices: descriptors.nvidia, nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
                                   sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)
-            snapshot.threadPoolLibraries = maps.map(ProcParsers.threadPoolLibraries)
+            snapshot.threadPoolLibraries = mappings?.threadPoolLibraries
             if let open = descriptors.open {
                 snapshot.descriptors = DescriptorUse(open: open, softLimit: read("limits").flatMap(ProcParsers.openFilesSoftLimit),
                                                      torchSharedMemory: descriptors.torchSharedMemory)

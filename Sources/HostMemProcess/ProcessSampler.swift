@@ -24,8 +24,13 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// `known` are read in full even in a light sample, so a worker that starts mid-window
     /// has a memory baseline.
     public func sample(full: Bool, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
-        guard let processes = try reader.tree(of: rootPID, full: full, known: known) else { return nil }
-        return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: processes, full: full)
+        try sample(detail: full ? .full : .light, elapsed: elapsed, known: known)
+    }
+
+    /// One sample at `detail` (a baseline reads memory only: where growth is measured from).
+    public func sample(detail: SampleDetail, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
+        guard let processes = try reader.tree(of: rootPID, detail: detail, known: known) else { return nil }
+        return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: processes, full: detail == .full)
     }
 
     /// Samples until `duration` has passed or the root exits. The first sample is
@@ -37,7 +42,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// full sample.
     public func record(first given: TreeSample? = nil, stop: @Sendable () -> Bool = { false }) async throws -> ProcessTreeRecording {
         let start = clock.now
-        guard let first = try given ?? sample(full: true, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
+        guard let first = try given ?? sample(detail: .baseline, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
         var samples = [first]
         var known = Set(first.processes.map(\.pid))
         var exited = false

@@ -65,7 +65,8 @@ public struct TreeSample: Sendable, Hashable, Codable {
     /// Nanoseconds since the sampler started.
     public var elapsedNanoseconds: UInt64
     public var processes: [ProcessSnapshot]
-    /// Whether memory, placement and mappings were read (first and last sample).
+    /// Whether placement and mappings were read (a window's last sample); memory is read
+    /// in baseline samples too (the first, and a process's first appearance).
     public var full: Bool
 
     public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }

@@ -73,7 +73,7 @@ public enum PythonStacks {
             if depth >= 2 {
                 workerTotal += count
                 if stack.contains("fetch"), stack.contains("__getitem__"), !stack.contains("__getitems__") { perSample += count }
-                if let leaf, !idleFunctions.contains(leaf.name) { workerLeaves[leaf.label, default: 0] += count }
+                if let leaf, !isIdle(leaf.name) { workerLeaves[leaf.label, default: 0] += count }
                 continue
             }
             mainTotal += count
@@ -94,6 +94,12 @@ public enum PythonStacks {
                         workerFunctions: ranked(workerLeaves, of: workerTotal),
                         mainFetchShare: mainTotal > 0 && mainFetch > 0 ? Double(mainFetch) / Double(mainTotal) : nil,
                         mainFetchFunctions: ranked(fetchLeaves, of: mainTotal))
+    }
+
+    /// Whether a function ("get", "_PollLikeSelector.select": py-spy names methods with
+    /// their class) means waiting.
+    static func isIdle(_ function: String) -> Bool {
+        idleFunctions.contains(function) || function.split(separator: ".").last.map { idleFunctions.contains(String($0)) } == true
     }
 
     /// The innermost frame of a stack, "resize (PIL/Image.py:2192)": its function name

@@ -119,13 +119,30 @@ struct ProcessReaderTests {
         #expect(throws: ProcessError.noSuchProcess(999_999_999)) { try reader.snapshot(999_999_999, full: false) }
     }
 
-    @Test("the sampler under a manual clock: one sample per interval, first and last full")
+    @Test("descendants without task/*/children files: found from every process's parent")
+    func descendantsByScan() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-proc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let files = FileWriter(root: root)
+        for (pid, parent) in [(10, 1), (11, 10), (12, 11), (13, 10), (14, 1)] {
+            try files.write("proc/\(pid)/stat", "\(pid) (python) S \(parent) 0 0 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0")
+        }
+        #expect(ProcessReader(root: root).descendants(of: 10) == [10, 11, 13, 12])
+        try files.write("proc/10/task/10/children", "13 ")
+        try files.write("proc/13/task/13/children", "")
+        #expect(ProcessReader(root: root).descendants(of: 10) == [10, 13], "the kernel's children files, where present, are believed")
+    }
+
+    @Test("the sampler under a manual clock: one sample per interval, a memory baseline first, the last full")
     func sampler() async throws {
         let sampler = ProcessSampler(reader: ProcessReader(), rootPID: Int(getpid()), interval: .milliseconds(500),
                                      duration: .seconds(3), clock: ManualClock())
         let recording = try await sampler.record()
         #expect(recording.samples.count == 7)
-        #expect(recording.samples.first?.full == true && recording.samples.last?.full == true)
+        let first = try #require(recording.samples.first?.processes.first)
+        #expect(first.memory != nil && first.placement == nil, "the baseline reads smaps_rollup only")
+        #expect(recording.samples.first?.full == false && recording.samples.last?.full == true)
+        #expect(recording.samples.last?.processes.first?.placement != nil)
         #expect(recording.samples.dropFirst().dropLast().allSatisfy { !$0.full })
         #expect(recording.samples.map(\.elapsedNanoseconds) == (0...6).map { UInt64($0) * 500_000_000 })
         #expect(!recording.rootExited)

@@ -57,7 +57,7 @@ struct WorkerParsersTests {
             process 10:"python train.py";process 11:"python train.py";_worker_loop (torch/utils/data/_utils/worker.py:349);fetch (torch/utils/data/_utils/fetch.py:52);__getitem__ (train.py:20);resize (PIL/Image.py:2192) 58
             process 10:"python train.py";process 11:"python train.py";_worker_loop (torch/utils/data/_utils/worker.py:349);fetch (torch/utils/data/_utils/fetch.py:52);__getitem__ (train.py:20);resize (PIL/Image.py:2200) 2
             process 10:"python train.py";process 11:"python train.py";_worker_loop (torch/utils/data/_utils/worker.py:349);fetch (torch/utils/data/_utils/fetch.py:52);__getitem__ (train.py:19);decode (PIL/ImageFile.py:300) 20
-            process 10:"python train.py";process 11:"python train.py";_worker_loop (torch/utils/data/_utils/worker.py:300);get (multiprocessing/queues.py:113);poll (multiprocessing/connection.py:257) 20
+            process 10:"python train.py";process 11:"python train.py";_worker_loop (torch/utils/data/_utils/worker.py:300);get (multiprocessing/queues.py:113);poll (multiprocessing/connection.py:257);_PollLikeSelector.select (selectors.py:415) 20
             process 10:"python train.py";<module> (train.py:40);__next__ (torch/utils/data/dataloader.py:701);_next_data (torch/utils/data/dataloader.py:1400);get (multiprocessing/queues.py:113) 90
             process 10:"python train.py";<module> (train.py:41);forward (model.py:9) 10
             """

@@ -130,6 +130,13 @@ struct CLITests {
         #expect(live.stdout.contains("throttled in 910 of 920 periods"))
         #expect(live.stdout.contains("memory limit 4 GiB (cgroup \(layout) /kubepods/pod1)"))
         #expect(live.stdout.contains("memory in use 3 GiB (anonymous 2 GiB, shmem 512 MiB, page cache 1 GiB)"))
+        // The doctor on the same tree shows the same limits, in text and JSON.
+        let doctor = try HostMemBinary.run(["doctor", "--root", root, "--no-calibration"])
+        #expect(doctor.stdout.contains("Limits (this process's cgroup):\n  CPU quota 0.5 CPU (50000 µs per 100000 µs period, cgroup \(layout) /kubepods/pod1)"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("  memory limit 4 GiB (cgroup \(layout) /kubepods/pod1)"))
+        let doctorJSON = try HostMemBinary.run(["doctor", "--root", root, "--no-calibration", "--json"])
+        let limits = (try JSONSerialization.jsonObject(with: Data(doctorJSON.stdout.utf8)) as? [String: Any])?["cgroup"] as? [String: Any]
+        #expect(((limits?["available"] as? [String: Any])?["memoryLimit"] as? [String: Any])?["limitBytes"] as? Int == 4 << 30)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let archive = folder.appendingPathComponent("pod.tar.gz").path

@@ -13,9 +13,9 @@ struct DoctorCLITests {
     static let workloads = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Workloads").path
 
     /// Runs the doctor on a workload and returns its findings by id and the whole report.
-    func diagnose(_ script: String, warmup: String = "1.5") throws -> (ids: [String], report: [String: Any], status: Int32) {
+    func diagnose(_ script: String, warmup: String = "1.5", runSeconds: Int = 7) throws -> (ids: [String], report: [String: Any], status: Int32) {
         let python = try #require(python3)
-        return try diagnose(command: [python, "\(Self.workloads)/\(script)", "7"], warmup: warmup)
+        return try diagnose(command: [python, "\(Self.workloads)/\(script)", "\(runSeconds)"], warmup: warmup)
     }
 
     /// Runs the doctor on any command for a 4 s window after `warmup` seconds.
@@ -131,7 +131,8 @@ struct DoctorCLITests {
     @Test("(g) copy-on-write at steady state: workers' copies sampled after they stopped growing are found, with per-worker numbers",
           .enabled(if: python3 != nil))
     func steadyCopyOnWrite() throws {
-        let (ids, report, _) = try diagnose("steady_copy.py", warmup: "3")
+        // 5 s of warm-up: the one pass that copies is long over even when the other core is busy.
+        let (ids, report, _) = try diagnose("steady_copy.py", warmup: "5", runSeconds: 10)
         #expect(ids.contains("copy-on-write"), "\(ids)")
         let evidence = try #require(finding("copy-on-write", in: report)?["evidence"] as? [[String: Any]])
         let levels = evidence.filter { $0["metric"] as? String == "inherited_private_dirty_bytes" }

@@ -1,0 +1,41 @@
+"""A PyTorch job whose per-sample transform costs (a Python-level augmentation), for
+the doctor's "where the workers' time goes". WORKERS (second argument) DataLoader
+workers, 0 for fetching in the main process. Runs for SECONDS (first argument)."""
+import math
+import sys
+import time
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
+WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+
+
+def jitter(values):
+    # A costly per-sample transform written in Python.
+    return [v * (1.0 + 0.01 * math.sin(i)) for i, v in enumerate(values)]
+
+
+class Samples(Dataset):
+    def __len__(self):
+        return 1_000_000
+
+    def __getitem__(self, index):
+        values = jitter([float(index % 97)] * 256)
+        return torch.tensor(values), index % 10
+
+
+def main():
+    start = time.monotonic()
+    loader = DataLoader(Samples(), batch_size=64, shuffle=True, num_workers=WORKERS, persistent_workers=WORKERS > 0)
+    model = torch.nn.Linear(256, 10)
+    while time.monotonic() - start < SECONDS:
+        for x, y in loader:
+            model(x).sum().backward()
+            if time.monotonic() - start >= SECONDS:
+                break
+
+
+if __name__ == "__main__":
+    main()
