@@ -83,7 +83,10 @@ public enum EvidenceText {
             return "worker \(pid): Private_Dirty \(pair("private_dirty")), PSS \(pair("pss")), RSS \(pair("rss")) (smaps_rollup)"
         case "projected_private_bytes_per_rank":
             let workers = int(item.context("dataloader_workers") ?? 0)
-            return "projected: up to (\(workers) workers + 1) × \(mib(item.context("main_rss_bytes") ?? 0)) (the main process's memory) = \(mib(item.number)) per rank if every page gets copied"
+            let limit = item.context("memory_limit_bytes").map { limit in
+                "; the cgroup's memory limit is \(mib(limit))" + (item.number >= limit ? ": the copies alone would reach it" : "")
+            } ?? ""
+            return "projected: up to (\(workers) workers + 1) × \(mib(item.context("main_rss_bytes") ?? 0)) (the main process's memory) = \(mib(item.number)) per rank if every page gets copied\(limit)"
         case "written_private_file_bytes":
             return "PID \(pid) (\(role)): \(mib(item.number)) of private copies of \(item.labels["path"] ?? "?") (\(item.source) anon= on a file mapping)"
         case "readahead_amplification":
