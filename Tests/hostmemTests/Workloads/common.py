@@ -17,3 +17,19 @@ def busy_until_done():
         for i in range(20000):
             x += i * i
     return x
+
+
+def run_forked_workers(target, count=2, between=None):
+    """Starts `count` forked workers running `target`, then runs `between` (or sleeps)
+    in the main process until the run time is over, and joins them."""
+    import multiprocessing as mp
+    mp.set_start_method("fork")
+    workers = [mp.Process(target=target) for _ in range(count)]
+    for w in workers:
+        w.start()
+    while remaining() > 0:
+        if between:
+            between()
+        time.sleep(0.05 if between else 0.2)
+    for w in workers:
+        w.join()

@@ -1,8 +1,7 @@
 """(b) Forked workers read a parent's large list of Python objects, chunk by chunk:
 every object touched gets its refcount written, so each worker copies the pages."""
-import multiprocessing as mp
 import time
-from common import remaining
+from common import remaining, run_forked_workers
 
 ROWS = 1_500_000
 dataset = [(i, float(i), str(i)) for i in range(ROWS)]  # ~250 MB of Python objects
@@ -21,11 +20,4 @@ def worker():
 
 
 if __name__ == "__main__":
-    mp.set_start_method("fork")
-    workers = [mp.Process(target=worker) for _ in range(2)]
-    for w in workers:
-        w.start()
-    while remaining() > 0:
-        time.sleep(0.2)
-    for w in workers:
-        w.join()
+    run_forked_workers(worker)

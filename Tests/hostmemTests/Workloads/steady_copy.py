@@ -1,9 +1,8 @@
 """Copy-on-write at steady state: forked workers read the parent's list of Python
 objects once (each read writes a refcount, so each worker copies the pages), then keep
 their copies without growing, as after a DataLoader's first epoch."""
-import multiprocessing as mp
 import time
-from common import remaining
+from common import remaining, run_forked_workers
 
 ROWS = 800_000
 dataset = [(i, float(i), str(i)) for i in range(ROWS)]  # ~130 MB of Python objects
@@ -17,11 +16,4 @@ def worker():
 
 
 if __name__ == "__main__":
-    mp.set_start_method("fork")
-    workers = [mp.Process(target=worker) for _ in range(2)]
-    for w in workers:
-        w.start()
-    while remaining() > 0:
-        time.sleep(0.2)
-    for w in workers:
-        w.join()
+    run_forked_workers(worker)

@@ -1,10 +1,8 @@
 """A thread pool inside each worker, as OpenMP/MKL/OpenBLAS or OpenCV start one: three
 threads per worker hashing large buffers (hashlib releases the GIL for them)."""
 import hashlib
-import multiprocessing as mp
 import threading
-import time
-from common import remaining
+from common import remaining, run_forked_workers
 
 BLOCK = bytes(1 << 20)
 
@@ -23,11 +21,4 @@ def worker():
 
 
 if __name__ == "__main__":
-    mp.set_start_method("fork")
-    workers = [mp.Process(target=worker) for _ in range(2)]
-    for w in workers:
-        w.start()
-    while remaining() > 0:
-        time.sleep(0.2)
-    for w in workers:
-        w.join()
+    run_forked_workers(worker)
