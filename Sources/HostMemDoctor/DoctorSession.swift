@@ -145,7 +145,10 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         var delta: [Int: NUMAStatCounters] = [:]
         for (node, after) in numastat { if let before = numastatAtBoundary[node] { delta[node] = after.delta(since: before) } }
         numastatAtBoundary = numastat
-        let cgroup = CgroupReader(root: options.root).read(process: "\(pid)")
+        var cgroup = CgroupReader(root: options.root).read(process: "\(pid)")
+        if cgroup.value == nil, let earlier = cgroupAtBoundary.value {  // the job exited: its cgroup may remain
+            cgroup = CgroupReader(root: options.root).read(sameCgroupsAs: earlier)
+        }
         let cgroupBefore = cgroupAtBoundary
         cgroupAtBoundary = cgroup
         let vmstat = system.vmstat()

@@ -25,6 +25,20 @@ public struct CgroupReader: Sendable {
             return .unavailable(reason: error.isNotFound ? "no /proc/\(process)/cgroup (a kernel without cgroups, or the process is gone)"
                                                          : "/proc/\(process)/cgroup: \(error.reason)")
         }
+        return read(memberships: memberships)
+    }
+
+    /// The cgroups an earlier snapshot was read from, read again by path: for a job whose
+    /// process has exited (an OOM kill, say) while its cgroup still holds the counters.
+    public func read(sameCgroupsAs earlier: CgroupSnapshot) -> Availability<CgroupSnapshot> {
+        let memberships = earlier.paths.sorted { $0.key < $1.key }.map { controller, path in
+            controller == "unified" ? Parsers.CgroupMembership(hierarchy: 0, controllers: [], path: path)
+                                    : Parsers.CgroupMembership(hierarchy: 1, controllers: [controller], path: path)
+        }
+        return read(memberships: memberships)
+    }
+
+    private func read(memberships: [Parsers.CgroupMembership]) -> Availability<CgroupSnapshot> {
         guard case .success(let mountsText) = tree.read("proc/mounts") else {
             return .unavailable(reason: "/proc/mounts unreadable: cannot find the cgroup file systems")
         }

@@ -90,6 +90,19 @@ struct CgroupReaderTests {
         #expect(snapshot.systemPressure.cpu != nil)
     }
 
+    @Test(arguments: CgroupFixture.Layout.allCases)
+    func readAgainByPathAfterTheProcessExited(layout: CgroupFixture.Layout) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-cgroup-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try CgroupFixture(layout: layout).write(into: root, process: "4242")
+        let reader = CgroupReader(root: root)
+        let first = try #require(reader.read(process: "4242").value)
+        try FileManager.default.removeItem(atPath: root + "/proc/4242")
+        #expect(reader.read(process: "4242").value == nil)
+        let again = try #require(reader.read(sameCgroupsAs: first).value)
+        #expect(again == first)
+    }
+
     @Test func anotherProcess() throws {
         let snapshot = try read(CgroupFixture(layout: .hybrid), process: "4242")
         #expect(snapshot.cpuQuota?.cpus == 1.5)
