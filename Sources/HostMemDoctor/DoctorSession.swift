@@ -119,7 +119,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     public func machineReport() -> DoctorReport {
         let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes())
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: nil,
-                            cgroup: topology.cgroup.map { .available($0) } ?? .unavailable(reason: "no cgroup could be read (see the topology's notes)"),
+                            cgroup: topology.cgroup.map { .available($0) } ?? .unavailable(reason: "no /proc/self/cgroup or no cgroup file system mounted"),
                             gpus: GPUReadings.read(root: options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }
 

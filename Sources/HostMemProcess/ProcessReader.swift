@@ -94,7 +94,7 @@ public struct ProcessReader: Sendable {
     /// The process `rootPID` and every descendant, root first; nil when the root is gone
     /// (or a zombie). A root that cannot be read for permission throws; a descendant that
     /// exits between listing and reading is simply left out. Processes not in `known`
-    /// are read in full even when `full` is false (a new worker gets a memory baseline).
+    /// get a memory baseline even in a light sample (a new worker's growth starts there).
     public func tree(of rootPID: Int, full: Bool, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
         try tree(of: rootPID, detail: full ? .full : .light, known: known)
     }

@@ -23,8 +23,8 @@ public struct Topology: Sendable, Codable, Hashable {
     public var accelerators: [PCIDevice]
     /// Kernel settings that change memory behaviour.
     public var settings: KernelSettings
-    /// This process's control groups: CPU quota, memory limit, pressure; nil where
-    /// none could be read (the reason is in `notes`).
+    /// This process's control groups: CPU quota, memory limit, pressure; nil without a
+    /// /proc/self/cgroup or a mounted cgroup file system (captured trees of old kernels).
     public var cgroup: CgroupSnapshot?
     /// What could not be read or was not trusted, one sentence each.
     public var notes: [String]
