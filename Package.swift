@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "HostMemDataPath", targets: ["HostMemDataPath"]),
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
         .library(name: "HostMemDoctor", targets: ["HostMemDoctor"]),
+        .library(name: "HostMemPlot", targets: ["HostMemPlot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,8 +60,10 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        // Text and JSON renderers over snapshots.
-        .target(name: "HostMemExport", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
+        // SVG charts (axes, linear and log scales, ticks, lines, bars, heat maps): no dependency.
+        .target(name: "HostMemPlot"),
+        // Text, JSON and HTML renderers over snapshots.
+        .target(name: "HostMemExport", dependencies: ["HostMemPlot", "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
         // The doctor's pipeline: calibration policy, launch/attach, counters, py-spy,
         // sampling window after window → DoctorReport values.
         .target(name: "HostMemDoctor", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemExport"]),
@@ -84,6 +87,7 @@ let package = Package(
         .testTarget(name: "HostMemDataPathTests", dependencies: ["HostMemDataPath", "HostMemTestSupport"]),
         .testTarget(name: "HostMemDiagnosisTests", dependencies: ["HostMemDiagnosis", "HostMemTestSupport"]),
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemPlotTests", dependencies: ["HostMemPlot"]),
         .testTarget(name: "HostMemDoctorTests", dependencies: ["HostMemDoctor", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemPlatform", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
