@@ -47,6 +47,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     public let target: DoctorTarget
     /// The process sampled (the launched command's PID with `.launch`).
     public private(set) var pid: Int?
+    /// The last window's samples, for drawing its timeline.
+    public private(set) var lastRecording: ProcessTreeRecording?
     private var child: ChildProcess?
     private let clock: C
     private let started: C.Instant
@@ -140,6 +142,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
             throw .noSuchProcess(pid)
         }
         if recording.rootExited || stop() { stacks.value?.stop() }
+        lastRecording = recording
         let counterSample = counters?.lap()
         let numastat = readNUMAStat()
         var delta: [Int: NUMAStatCounters] = [:]

@@ -245,30 +245,37 @@ public enum TopologyText {
 
     static func settingsLines(_ settings: KernelSettings) -> [String] {
         var table = TextTable(header: ["setting", "value"])
+        table.rows = settingsRows(settings)
+        return ["", "Kernel settings:"] + table.render()
+    }
+
+    /// The kernel settings as (setting, value) rows, as topo prints them.
+    public static func settingsRows(_ settings: KernelSettings) -> [[String]] {
+        var rows: [[String]] = []
         let unknown = "unknown"
         var thp = settings.transparentHugePages ?? unknown
         if let defrag = settings.transparentHugePagesDefrag { thp += " (defrag: \(defrag))" }
-        table.rows.append(["transparent huge pages", thp])
-        table.rows.append(["numa_balancing", settings.numaBalancing.map { $0 == 0 ? "0 (off)" : "\($0) (on)" } ?? unknown])
-        table.rows.append(["zone_reclaim_mode", settings.zoneReclaimMode.map(String.init) ?? unknown])
+        rows.append(["transparent huge pages", thp])
+        rows.append(["numa_balancing", settings.numaBalancing.map { $0 == 0 ? "0 (off)" : "\($0) (on)" } ?? unknown])
+        rows.append(["zone_reclaim_mode", settings.zoneReclaimMode.map(String.init) ?? unknown])
         let swap: String
         switch (settings.swapTotalBytes, settings.swapUsedBytes) {
         case (0?, _): swap = "none configured"
         case (let total?, let used?): swap = "\(ByteFormat.string(used)) used of \(ByteFormat.string(total))"
         default: swap = unknown
         }
-        table.rows.append(["swap", swap])
-        table.rows.append(["swappiness", settings.swappiness.map(String.init) ?? unknown])
+        rows.append(["swap", swap])
+        rows.append(["swappiness", settings.swappiness.map(String.init) ?? unknown])
         let overcommitNames = [0: "heuristic", 1: "always", 2: "never"]
-        table.rows.append(["overcommit_memory", settings.overcommitMemory.map { "\($0) (\(overcommitNames[$0] ?? "?"))" + (settings.overcommitRatio.map { ", ratio \($0)%" } ?? "") } ?? unknown])
+        rows.append(["overcommit_memory", settings.overcommitMemory.map { "\($0) (\(overcommitNames[$0] ?? "?"))" + (settings.overcommitRatio.map { ", ratio \($0)%" } ?? "") } ?? unknown])
         let pools = settings.hugePages.map { "\(ByteFormat.string($0.pageSizeBytes)): \($0.total) pages" + ($0.free.map { " (\($0) free)" } ?? "") }
-        table.rows.append(["huge page pools", pools.isEmpty ? unknown : pools.joined(separator: "; ")])
+        rows.append(["huge page pools", pools.isEmpty ? unknown : pools.joined(separator: "; ")])
         if let total = settings.memTotalBytes {
-            table.rows.append(["memory (proc/meminfo)", "\(ByteFormat.string(total)) total" + (settings.memAvailableBytes.map { ", \(ByteFormat.string($0)) available" } ?? "")])
+            rows.append(["memory (proc/meminfo)", "\(ByteFormat.string(total)) total" + (settings.memAvailableBytes.map { ", \(ByteFormat.string($0)) available" } ?? "")])
         }
         let governors = settings.cpuFrequencyGovernors.sorted { $0.key < $1.key }
             .map { "\($0.key) on CPUs \(CPUList.format($0.value))" }
-        table.rows.append(["CPU frequency governor", governors.isEmpty ? "unknown (no cpufreq in sysfs)" : governors.joined(separator: "; ")])
-        return ["", "Kernel settings:"] + table.render()
+        rows.append(["CPU frequency governor", governors.isEmpty ? "unknown (no cpufreq in sysfs)" : governors.joined(separator: "; ")])
+        return rows
     }
 }

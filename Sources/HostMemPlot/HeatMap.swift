@@ -38,10 +38,10 @@ public struct HeatMap: Sendable {
 
     public func svg() -> String {
         let cell = 56.0, left = 96.0, top = 40.0
-        let width = left + cell * Double(columnLabels.count) + 16
+        let width = max(left + cell * Double(columnLabels.count) + 16, left + Double(columnTitle.count) * 6.5 + 16)
         let height = top + cell * Double(rowLabels.count) + 16
         var svg = SVG()
-        svg.text(left + cell * Double(columnLabels.count) / 2, 14, columnTitle, anchor: .middle, class: "axis-label")
+        svg.text(left, 14, columnTitle, class: "axis-label")
         svg.text(12, top + cell * Double(rowLabels.count) / 2, rowTitle, anchor: .middle, class: "axis-label", rotate: true)
         for (column, label) in columnLabels.enumerated() {
             svg.text(left + cell * (Double(column) + 0.5), top - 8, label, anchor: .middle, class: "tick")

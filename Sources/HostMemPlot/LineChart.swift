@@ -81,9 +81,15 @@ public struct LineChart: Sendable {
         svg.line(area.left, area.top, area.left, area.bottom, class: "axis")
         svg.text((area.left + area.right) / 2, area.bottom + 32, x.label, anchor: .middle, class: "axis-label")
         svg.text(14, (area.top + area.bottom) / 2, y.label, anchor: .middle, class: "axis-label", rotate: true)
-        for (index, marker) in markers.enumerated() where x.domain.contains(marker.x) {
+        // Labels go in the first row where they do not run into the one before (about 6 px a character).
+        var rowEnds: [Double] = []
+        for marker in markers.filter({ x.domain.contains($0.x) }).sorted(by: { $0.x < $1.x }) {
+            let start = px(marker.x) + 3
+            let row = rowEnds.firstIndex { $0 < start } ?? rowEnds.count
+            if row == rowEnds.count { rowEnds.append(0) }
+            rowEnds[row] = start + Double(marker.label.count) * 6 + 4
             svg.line(px(marker.x), area.top, px(marker.x), area.bottom, class: marker.dashed ? "marker dashed" : "marker")
-            svg.text(px(marker.x) + 3, area.top + 10 + Double(index % 3) * 11, marker.label, class: "marker-label")
+            svg.text(start, area.top + 10 + Double(row) * 11, marker.label, class: "marker-label")
         }
         for (index, series) in series.enumerated() {
             let visible = series.points.filter { $0.x.isFinite && $0.y.isFinite && (x.scale == .linear || $0.x > 0) && (y.scale == .linear || $0.y > 0) }

@@ -33,6 +33,7 @@ struct ScaleTests {
         #expect(Format.bytes(4096) == "4 KiB")
         #expect(Format.bytes(1.5 * 1_048_576) == "1.5 MiB")
         #expect(Format.bytes(Double(1 << 30)) == "1 GiB")
+        #expect(Format.bytes(2e8) == "191 MiB")
         #expect(Format.number(120) == "120")
         #expect(Format.number(3.5) == "3.5")
         #expect(Format.number(0.25) == "0.25")
