@@ -84,12 +84,15 @@ public struct LineChart: Sendable {
         // Labels go in the first row where they do not run into the one before (about 6 px a character).
         var rowEnds: [Double] = []
         for marker in markers.filter({ x.domain.contains($0.x) }).sorted(by: { $0.x < $1.x }) {
-            let start = px(marker.x) + 3
+            let labelWidth = Double(marker.label.count) * 6
+            // Near the right edge the label goes to the left of its line.
+            let flipped = px(marker.x) + 3 + labelWidth > width - 2
+            let start = flipped ? px(marker.x) - 3 - labelWidth : px(marker.x) + 3
             let row = rowEnds.firstIndex { $0 < start } ?? rowEnds.count
             if row == rowEnds.count { rowEnds.append(0) }
-            rowEnds[row] = start + Double(marker.label.count) * 6 + 4
+            rowEnds[row] = start + labelWidth + 4
             svg.line(px(marker.x), area.top, px(marker.x), area.bottom, class: marker.dashed ? "marker dashed" : "marker")
-            svg.text(start, area.top + 10 + Double(row) * 11, marker.label, class: "marker-label")
+            svg.text(flipped ? px(marker.x) - 3 : start, area.top + 10 + Double(row) * 11, marker.label, anchor: flipped ? .end : .start, class: "marker-label")
         }
         for (index, series) in series.enumerated() {
             let visible = series.points.filter { $0.x.isFinite && $0.y.isFinite && (x.scale == .linear || $0.x > 0) && (y.scale == .linear || $0.y > 0) }
