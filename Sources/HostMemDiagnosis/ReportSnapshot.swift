@@ -37,16 +37,16 @@ public struct JobTimeline: Sendable, Hashable, Codable {
         /// Seconds from the window's start to the end of this interval.
         public var seconds: Double
         public var role: ProcessSummary.Role
-        /// Percent of one CPU, summed over the role's processes.
-        public var cpuPercent: Double
+        /// Percent of one CPU, summed over the role's processes (nil at the window's start).
+        public var cpuPercent: Double?
         /// Percent of the interval spent runnable but waiting, summed over the role's processes.
         public var runDelayPercent: Double?
-        public var majorFaultsPerSecond: Double
+        public var majorFaultsPerSecond: Double?
         /// Summed private dirty bytes, at samples that read memory.
         public var privateDirtyBytes: UInt64?
         public var processes: Int
 
-        public init(seconds: Double, role: ProcessSummary.Role, cpuPercent: Double, runDelayPercent: Double?, majorFaultsPerSecond: Double,
+        public init(seconds: Double, role: ProcessSummary.Role, cpuPercent: Double?, runDelayPercent: Double?, majorFaultsPerSecond: Double?,
                     privateDirtyBytes: UInt64?, processes: Int) {
             self.seconds = seconds
             self.role = role
@@ -69,6 +69,15 @@ public struct JobTimeline: Sendable, Hashable, Codable {
     public init(recording: ProcessTreeRecording, roles: [Int: ProcessSummary.Role]) {
         let ticks = Double(recording.ticksPerSecond)
         var points: [Point] = []
+        // The window's start: memory only (rates need an interval).
+        if let first = recording.samples.first {
+            for role in [ProcessSummary.Role.main, .worker, .child] {
+                let members = first.processes.filter { roles[$0.pid] == role }
+                guard !members.isEmpty, members.allSatisfy({ $0.memory != nil }) else { continue }
+                points.append(Point(seconds: 0, role: role, cpuPercent: nil, runDelayPercent: nil, majorFaultsPerSecond: nil,
+                                    privateDirtyBytes: members.reduce(UInt64(0)) { $0 + ($1.memory?.privateDirtyBytes ?? 0) }, processes: members.count))
+            }
+        }
         for (before, after) in zip(recording.samples, recording.samples.dropFirst()) {
             let span = Double(after.elapsedNanoseconds &- before.elapsedNanoseconds) / 1e9
             guard span > 0 else { continue }

@@ -206,3 +206,22 @@ struct ContainerAndWorkerRuleTests {
         #expect(!finding.fix.contains("first fix"))
     }
 }
+
+/// The report's timeline from a real recording of this test process.
+struct JobTimelineTests {
+    @Test("a memory point at the start, then one point per interval with CPU and waiting, for the roles present")
+    func fromRecording() async throws {
+        let sampler = ProcessSampler(reader: ProcessReader(), rootPID: Int(getpid()), interval: .milliseconds(500),
+                                     duration: .seconds(2), clock: ManualClock())
+        let recording = try await sampler.record()
+        let timeline = JobTimeline(recording: recording, roles: [Int(getpid()): .main])
+        #expect(Set(timeline.points.map(\.role)) == [.main])
+        let first = try #require(timeline.points.first)
+        #expect(first.seconds == 0 && first.cpuPercent == nil && (first.privateDirtyBytes ?? 0) > 0)
+        let intervals = timeline.points.dropFirst()
+        #expect(intervals.map(\.seconds) == [0.5, 1, 1.5, 2])
+        #expect(intervals.allSatisfy { ($0.cpuPercent ?? -1) >= 0 && $0.majorFaultsPerSecond != nil && $0.processes == 1 })
+        #expect(intervals.last?.privateDirtyBytes != nil, "the last sample reads memory again")
+        #expect(intervals.dropLast().allSatisfy { $0.privateDirtyBytes == nil })
+    }
+}
