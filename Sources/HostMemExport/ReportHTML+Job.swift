@@ -38,30 +38,38 @@ extension ReportHTML {
         return lines
     }
 
+    typealias TimelineMetric = (id: String, title: String, unit: String, value: @Sendable (JobTimeline.Point) -> Double?, format: @Sendable (Double) -> String)
+
+    /// What the job's timeline charts draw.
+    static let timelineMetrics: [TimelineMetric] = [
+        ("cpu", "CPU use", "percent of one CPU, summed over the role", { $0.cpuPercent }, Format.number),
+        ("delay", "Waiting for a CPU", "percent of each interval, summed over the role", { $0.runDelayPercent }, Format.number),
+        ("dirty", "Private dirty memory", "bytes, summed over the role (read at the window's ends)", { $0.privateDirtyBytes.map { Double($0) } }, Format.bytes),
+        ("majflt", "Major faults", "per second, summed over the role", { $0.majorFaultsPerSecond }, Format.number),
+    ]
+
     /// CPU, run delay, private dirty memory and major faults over the window, one line per role.
     static func timelineCharts(_ timeline: JobTimeline) -> [String] {
+        timelineMetrics.compactMap { timelineChart(timeline, metric: $0, id: "timeline-\($0.id)", label: nil, over: nil) }
+    }
+
+    /// One metric's chart; `over` is a value range shared with another chart (before and after).
+    static func timelineChart(_ timeline: JobTimeline, metric: TimelineMetric, id: String, label: String?, over shared: [Double]?) -> String? {
         let roles = [ProcessSummary.Role.main, .worker, .child].filter { role in timeline.points.contains { $0.role == role } }
         let end = timeline.points.map(\.seconds).max() ?? 1
-        let metrics: [(id: String, title: String, unit: String, value: @Sendable (JobTimeline.Point) -> Double?, format: @Sendable (Double) -> String)] = [
-            ("cpu", "CPU use", "percent of one CPU, summed over the role", { $0.cpuPercent }, Format.number),
-            ("delay", "Waiting for a CPU", "percent of each interval, summed over the role", { $0.runDelayPercent }, Format.number),
-            ("dirty", "Private dirty memory", "bytes, summed over the role (read at the window's ends)", { $0.privateDirtyBytes.map { Double($0) } }, Format.bytes),
-            ("majflt", "Major faults", "per second, summed over the role", { $0.majorFaultsPerSecond }, Format.number),
-        ]
-        return metrics.compactMap { metric in
-            let series = roles.map { role in
-                LineChart.Series(name: role.rawValue, points: timeline.points.filter { $0.role == role }.compactMap { point in metric.value(point).map { (point.seconds, $0) } })
-            }
-            let values = series.flatMap { $0.points.map(\.y) }
-            guard !values.isEmpty else { return nil }
-            let chart = LineChart(
-                id: "timeline-\(metric.id)", title: metric.title,
-                description: "\(metric.title) of the job's processes by role over the \(Format.number(end)) s window, in \(metric.unit).",
-                x: Axis(label: "seconds into the window", domain: 0...max(end, 0.5)),
-                y: Axis(label: metric.unit.components(separatedBy: ",")[0], domain: Axis.domain(of: values, scale: .linear, fromZero: true), format: metric.format),
-                series: series, width: 520, height: 240)
-            return figure(chart.svg(), caption: "\(metric.title), \(metric.unit); one point per sampling interval.")
+        let series = roles.map { role in
+            LineChart.Series(name: role.rawValue, points: timeline.points.filter { $0.role == role }.compactMap { point in metric.value(point).map { (point.seconds, $0) } })
         }
+        let values = series.flatMap { $0.points.map(\.y) }
+        guard !values.isEmpty else { return nil }
+        let title = (label.map { "\($0): " } ?? "") + metric.title
+        let chart = LineChart(
+            id: id, title: title,
+            description: "\(metric.title) of the job's processes by role over the \(Format.number(end)) s window, in \(metric.unit).",
+            x: Axis(label: "seconds into the window", domain: 0...max(end, 0.5)),
+            y: Axis(label: metric.unit.components(separatedBy: ",")[0], domain: Axis.domain(of: shared ?? values, scale: .linear, fromZero: true), format: metric.format),
+            series: series, width: 520, height: 240)
+        return figure(chart.svg(), caption: "\(title), \(metric.unit); one point per sampling interval.")
     }
 
     // MARK: Before and after
@@ -88,6 +96,16 @@ extension ReportHTML {
         let names = ["main process CPU (percent of one CPU)", "main process waiting for a CPU (percent of the window)", "DataLoader workers", "private dirty memory per worker (mean, window's end)"]
         let old = figures(older.doctor), new = figures(newer.doctor)
         lines.append(table(caption: "The job's key figures", header: ["figure", "before", "after"], rows: names.indices.map { [names[$0], old[$0], new[$0]] }))
+        // The timelines side by side, on the same vertical scale.
+        if let first = older.timeline, let second = newer.timeline {
+            for metric in timelineMetrics {
+                let values = (first.points + second.points).compactMap(metric.value)
+                let pair = [(first, "before"), (second, "after")].compactMap { timeline, label in
+                    timelineChart(timeline, metric: metric, id: "compare-\(label)-\(metric.id)", label: label.capitalized, over: values)
+                }
+                if pair.count == 2 { lines.append("<div class=\"columns\">" + pair.joined(separator: "\n") + "</div>") }
+            }
+        }
         lines.append("</section>")
         return lines
     }

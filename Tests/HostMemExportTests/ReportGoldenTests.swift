@@ -71,6 +71,10 @@ struct ReportGoldenTests {
         #expect(page.contains("<h2>Before and after</h2>"))
         #expect(page.contains("<td>workers-oversubscribed</td><td>critical</td><td>–</td><td>gone</td>"))
         #expect(page.contains("<td>remote-numa</td><td>warning</td><td>warning</td><td>still there</td>"))
+        // Each timeline before and after, on one vertical scale.
+        for metric in ["cpu", "delay", "dirty", "majflt"] {
+            #expect(page.contains("id=\"compare-before-\(metric)-title\"") && page.contains("id=\"compare-after-\(metric)-title\""))
+        }
     }
 
     @Test("the page names no network resource and runs no script", arguments: ["dual", "machine-only"])
