@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "HostMemExport", targets: ["HostMemExport"]),
         .library(name: "HostMemDoctor", targets: ["HostMemDoctor"]),
         .library(name: "HostMemPlot", targets: ["HostMemPlot"]),
+        // libhostmem_c.so: the C ABI of include/hostmem.h, for the Python package.
+        .library(name: "hostmem_c", type: .dynamic, targets: ["HostMemCABI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +62,8 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
+        // The C ABI over HostMemDataPath (embedding bag) and NUMA placement: @_cdecl entry points.
+        .target(name: "HostMemCABI", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemDataPath"]),
         // SVG charts (axes, linear and log scales, ticks, lines, bars, heat maps): no dependency.
         .target(name: "HostMemPlot"),
         // Text, JSON and HTML renderers over snapshots.

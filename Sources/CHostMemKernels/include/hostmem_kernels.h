@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Internal to hostmem: not exported from libhostmem_c.so, whose contract is include/hostmem.h.
+#pragma GCC visibility push(hidden)
+
 /// Whether this CPU runs AVX2 and FMA, and AVX-512F (the embedding-bag kernels below).
 int hostmem_has_avx2_fma(void);
 int hostmem_has_avx512(void);
@@ -86,5 +89,7 @@ static inline void hostmem_prefetch(const void *address) {
 static inline uint64_t hostmem_volatile_load(const uint64_t *address) {
     return *(const volatile uint64_t *)address;
 }
+
+#pragma GCC visibility pop
 
 #endif

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Internal to hostmem: not exported from libhostmem_c.so, whose contract is include/hostmem.h.
+#pragma GCC visibility push(hidden)
+
 /// mbind(2) through syscall(2). Returns 0 or -1 with errno set.
 long hostmem_mbind(void *addr, unsigned long len, int mode,
                    const unsigned long *nodemask, unsigned long maxnode, unsigned flags);
@@ -46,5 +49,7 @@ int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t
                       int pid, int cpu, int inherit, int exclude_kernel, int enable_on_exec);
 /// Reads a counter opened by hostmem_perf_open: value, time enabled, time running (ns).
 int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
+
+#pragma GCC visibility pop
 
 #endif

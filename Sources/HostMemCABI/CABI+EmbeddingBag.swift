@@ -1,0 +1,77 @@
+import HostMemDataPath
+import HostMemPlatform
+
+/// What a hostmem_bag handle points at.
+final class BagHandle {
+    let bag: EmbeddingBag
+    init(bag: EmbeddingBag) { self.bag = bag }
+}
+
+@_cdecl("hostmem_bag_create")
+public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ dim: Int64, _ int8: Int32, _ mode: Int32, _ threads: Int32,
+                               _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let table, let out else { return fail(.invalid, "the table and the handle's address must not be NULL") }
+    guard rows > 0, dim > 0 else { return fail(.invalid, "a table needs at least one row and one column (got \(rows) × \(dim))") }
+    guard rows <= Int64(Int32.max) else { return fail(.invalid, "tables are limited to 2^31 - 1 rows (indices are 32-bit)") }
+    guard mode == 0 || mode == 1 else { return fail(.invalid, "mode must be 0 (sum) or 1 (mean), got \(mode)") }
+    guard threads >= 1 && threads <= 1024 else { return fail(.invalid, "threads must be between 1 and 1024, got \(threads)") }
+    let columns = Int(dim)
+    let source = SendableFloats(pointer: table)
+    do {
+        var stored = try EmbeddingTable.make(rows: Int(rows), dim: columns) { row, values in
+            let from = source.pointer + row * columns
+            for column in 0..<columns { values[column] = from[column] }
+        }
+        if int8 != 0 { stored = try stored.quantized() }
+        var options = EmbeddingBag.Options()
+        options.threads = Int(threads)
+        let bag = EmbeddingBag(table: stored, mode: mode == 0 ? .sum : .mean, options: options)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(BagHandle(bag: bag)).toOpaque())
+        return Status.ok.rawValue
+    } catch {
+        return fail(.system, "cannot allocate the table (\(rows) × \(dim)): \(error.reason)")
+    }
+}
+
+/// The caller's table, read by the filling threads while the caller waits.
+private struct SendableFloats: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+}
+
+@_cdecl("hostmem_bag_lookup")
+public func hostmem_bag_lookup(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int32>?, _ count: Int64, _ offsets: UnsafePointer<Int32>?,
+                               _ bags: Int64, _ weights: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>?) -> Int32 {
+    guard let handle else { return fail(.invalid, "the bag handle is NULL") }
+    guard count >= 0, bags >= 0 else { return fail(.invalid, "counts must not be negative") }
+    guard count == 0 || indices != nil, bags == 0 || (offsets != nil && output != nil) else {
+        return fail(.invalid, "indices, offsets and output must not be NULL")
+    }
+    let bag = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag
+    let indexBuffer = UnsafeBufferPointer(start: indices, count: Int(count))
+    let offsetBuffer = UnsafeBufferPointer(start: offsets, count: Int(bags))
+    let weightBuffer = weights.map { UnsafeBufferPointer(start: $0, count: Int(count)) }
+    let outputBuffer = UnsafeMutableBufferPointer(start: output, count: Int(bags) * bag.table.dim)
+    do {
+        try bag.lookup(indices: indexBuffer, offsets: offsetBuffer, weights: weightBuffer, output: outputBuffer)
+        return Status.ok.rawValue
+    } catch {
+        return fail(.invalid, error.description)
+    }
+}
+
+@_cdecl("hostmem_bag_shape")
+public func hostmem_bag_shape(_ handle: OpaquePointer?, _ rows: UnsafeMutablePointer<Int64>?, _ dim: UnsafeMutablePointer<Int64>?,
+                              _ rowBytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let handle else { return fail(.invalid, "the bag handle is NULL") }
+    let table = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag.table
+    rows?.pointee = Int64(table.rows)
+    dim?.pointee = Int64(table.dim)
+    rowBytes?.pointee = Int64(table.rowBytes)
+    return Status.ok.rawValue
+}
+
+@_cdecl("hostmem_bag_free")
+public func hostmem_bag_free(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).release()
+}

@@ -1,0 +1,66 @@
+import HostMemPlatform
+import HostMemTopology
+
+@_cdecl("hostmem_gpu_node")
+public func hostmem_gpu_node(_ root: UnsafePointer<CChar>?, _ gpu: Int32, _ pciAddress: UnsafePointer<CChar>?, _ node: UnsafeMutablePointer<Int32>?,
+                             _ cpus: UnsafeMutablePointer<Int32>?, _ capacity: Int32, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let rootPath = root.map { String(cString: $0) } ?? "/"
+    let topology: Topology
+    do {
+        topology = try TopologyReader(root: rootPath).read()
+    } catch {
+        return fail(.notFound, "cannot read the machine under \(rootPath): \(error)")
+    }
+    // NVIDIA GPUs in PCI order; a captured tree may lack the vendor: those count too,
+    // while a known other vendor's display (a BMC's VGA) does not.
+    let gpus = topology.gpus.filter { $0.vendorID == nil || topology.nvidiaGPUs.contains($0) }.sorted { $0.pciAddress < $1.pciAddress }
+    let device: PCIDevice
+    if gpu >= 0 {
+        guard Int(gpu) < gpus.count else {
+            return fail(.notFound, "no NVIDIA GPU \(gpu): this machine has \(gpus.count) (\(gpus.map(\.pciAddress).joined(separator: ", ")))")
+        }
+        device = gpus[Int(gpu)]
+    } else {
+        guard let pciAddress else { return fail(.invalid, "give a GPU index (0, 1, …) or a PCI address") }
+        let address = String(cString: pciAddress).lowercased()
+        guard let found = topology.gpus.first(where: { $0.pciAddress.lowercased() == address || $0.pciAddress.lowercased().hasSuffix(address) }) else {
+            return fail(.notFound, "no GPU at PCI address \(address) (GPUs: \(topology.gpus.map(\.pciAddress).joined(separator: ", ")))")
+        }
+        device = found
+    }
+    guard let gpuNode = topology.node(ofGPU: device) else {
+        return fail(.notFound, "the GPU \(device.pciAddress) has no NUMA node in sysfs (numa_node is -1 and its local CPUs span nodes)")
+    }
+    node?.pointee = Int32(gpuNode)
+    copyOut(usableCPUs(of: gpuNode, in: topology), to: cpus, capacity: capacity, count: count)
+    return Status.ok.rawValue
+}
+
+/// A node's CPUs that this process may use (its cgroup cpuset and affinity).
+func usableCPUs(of node: Int, in topology: Topology) -> [Int] {
+    let usable = Set(topology.usableCPUs)
+    return (topology.numaNode(node)?.cpus ?? []).filter(usable.contains)
+}
+
+@_cdecl("hostmem_bind_to_node")
+public func hostmem_bind_to_node(_ node: Int32, _ cpus: UnsafeMutablePointer<Int32>?, _ capacity: Int32, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let topology: Topology
+    do {
+        topology = try TopologyReader().read()
+    } catch {
+        return fail(.system, "cannot read this machine's topology: \(error)")
+    }
+    guard topology.numaNode(Int(node)) != nil else {
+        return fail(.notFound, "no NUMA node \(node) (nodes: \(topology.numaNodes.map { String($0.os) }.joined(separator: ", ")))")
+    }
+    let allowed = usableCPUs(of: Int(node), in: topology)
+    guard !allowed.isEmpty else { return fail(.notFound, "NUMA node \(node) has no CPU this process may use (cgroup cpuset or affinity)") }
+    do {
+        try Affinity.bindCurrentThread(to: allowed)
+        try MemoryPolicy.setThreadPolicy(.bind, nodes: [Int(node)])
+    } catch {
+        return fail(.system, "cannot bind to NUMA node \(node): \(error.reason)")
+    }
+    copyOut(allowed, to: cpus, capacity: capacity, count: count)
+    return Status.ok.rawValue
+}

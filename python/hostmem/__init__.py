@@ -1,0 +1,12 @@
+"""hostmem for PyTorch users, over libhostmem_c.so (the C ABI in include/hostmem.h).
+
+    import hostmem
+    bag = hostmem.EmbeddingBag(table, mode="sum", dtype="int8")
+    pooled = bag(indices, offsets)
+    node, cpus = hostmem.numa.bind_to_gpu(0)
+"""
+from ._lib import HostMemError, library_path, version
+from .embedding import EmbeddingBag
+from . import numa
+
+__all__ = ["EmbeddingBag", "HostMemError", "library_path", "numa", "version"]

@@ -1,0 +1,94 @@
+"""Finds and loads libhostmem_c.so and declares its functions (include/hostmem.h)."""
+import ctypes
+import os
+import weakref
+
+_INT_P = ctypes.POINTER(ctypes.c_int)
+
+
+class HostMemError(Exception):
+    """A hostmem call failed; the message says what and why."""
+
+
+def _candidates():
+    explicit = os.environ.get("HOSTMEM_LIB")
+    if explicit:
+        yield explicit
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    yield os.path.join(here, "libhostmem_c.so")
+    # A checkout: the newer of the release and debug builds.
+    repository = os.path.dirname(os.path.dirname(here))
+    built = [os.path.join(repository, ".build", configuration, "libhostmem_c.so") for configuration in ("release", "debug")]
+    yield from sorted(built, key=lambda path: os.path.getmtime(path) if os.path.exists(path) else 0, reverse=True)
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        if os.path.exists(path):
+            try:
+                return ctypes.CDLL(path), path
+            except OSError as error:
+                raise HostMemError(f"cannot load {path}: {error}") from None
+        tried.append(path)
+    raise HostMemError("libhostmem_c.so not found (tried " + ", ".join(tried) + "); build it with "
+                       "'swift build -c release --product hostmem_c' or set HOSTMEM_LIB")
+
+
+_lib, library_path = _load()
+
+_lib.hostmem_last_error.restype = ctypes.c_char_p
+_lib.hostmem_last_error.argtypes = []
+_lib.hostmem_version.restype = ctypes.c_char_p
+_lib.hostmem_version.argtypes = []
+_lib.hostmem_bag_create.restype = ctypes.c_int
+_lib.hostmem_bag_create.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                    ctypes.POINTER(ctypes.c_void_p)]
+_lib.hostmem_bag_lookup.restype = ctypes.c_int
+_lib.hostmem_bag_lookup.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                                    ctypes.c_void_p, ctypes.c_void_p]
+_lib.hostmem_bag_shape.restype = ctypes.c_int
+_lib.hostmem_bag_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 3
+_lib.hostmem_bag_free.restype = None
+_lib.hostmem_bag_free.argtypes = [ctypes.c_void_p]
+_lib.hostmem_gpu_node.restype = ctypes.c_int
+_lib.hostmem_gpu_node.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, _INT_P, _INT_P, ctypes.c_int, _INT_P]
+_lib.hostmem_bind_to_node.restype = ctypes.c_int
+_lib.hostmem_bind_to_node.argtypes = [ctypes.c_int, _INT_P, ctypes.c_int, _INT_P]
+
+
+def check(status):
+    """Raises HostMemError with the library's message when status is not 0."""
+    if status != 0:
+        message = _lib.hostmem_last_error().decode("utf-8", "replace")
+        raise HostMemError(message or f"hostmem call failed with status {status}")
+
+
+def version():
+    return _lib.hostmem_version().decode()
+
+
+# Swift threads do not survive fork: objects made before a fork refuse to work after it.
+_live = weakref.WeakSet()
+
+
+def _mark_forked():
+    for thing in list(_live):
+        thing._forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_mark_forked)
+
+
+def track(thing):
+    """Remembers `thing` so that a fork marks it unusable in the child."""
+    thing._forked = False
+    _live.add(thing)
+
+
+def ensure_not_forked(thing, what):
+    if getattr(thing, "_forked", False):
+        raise HostMemError(f"this {what} was made before os.fork() and cannot be used in the child process "
+                           "(its threads did not survive the fork): make a new one in the child")

@@ -1,0 +1,99 @@
+"""An embedding bag (sum or mean) over fp32 or 8-bit row-wise tables, as nn.EmbeddingBag pools."""
+import ctypes
+
+import numpy as np
+
+from . import _lib
+from ._lib import HostMemError
+
+
+class EmbeddingBag:
+    """Pools rows of a table: bag b sums (or averages) table[indices[offsets[b]:offsets[b+1]]].
+
+    table: a (rows, dim) array, copied (float32; dtype="int8" stores it 8-bit row-wise
+    quantized, a scale and a bias per row). threads: worker threads per lookup.
+    """
+
+    def __init__(self, table, mode="sum", dtype="float32", threads=1):
+        if mode not in ("sum", "mean"):
+            raise HostMemError(f"mode must be 'sum' or 'mean', not {mode!r}")
+        if dtype not in ("float32", "int8"):
+            raise HostMemError(f"dtype must be 'float32' or 'int8', not {dtype!r}")
+        array = np.asarray(table)
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+            raise HostMemError(f"the table must be numeric, not {array.dtype}")
+        if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+            raise HostMemError(f"the table must be 2-D with at least one row and column, not of shape {array.shape}")
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        if not isinstance(threads, int) or threads < 1:
+            raise HostMemError(f"threads must be a positive integer, not {threads!r}")
+        handle = ctypes.c_void_p()
+        _lib.check(_lib._lib.hostmem_bag_create(array.ctypes.data, array.shape[0], array.shape[1], int(dtype == "int8"),
+                                                0 if mode == "sum" else 1, threads, ctypes.byref(handle)))
+        self._handle = handle
+        self.rows, self.dim = array.shape
+        self.mode, self.dtype, self.threads = mode, dtype, threads
+        _lib.track(self)
+
+    @classmethod
+    def from_torch(cls, module, dtype="float32", threads=1):
+        """The same table and mode as a torch.nn.EmbeddingBag (sum or mean)."""
+        mode = getattr(module, "mode", None)
+        if mode not in ("sum", "mean"):
+            raise HostMemError(f"only sum and mean bags can be taken over, not mode {mode!r}")
+        return cls(module.weight.detach().cpu().numpy(), mode=mode, dtype=dtype, threads=threads)
+
+    def __call__(self, indices, offsets=None, per_sample_weights=None, include_last_offset=False):
+        """The pooled rows, a (bags, dim) float32 array. indices: 1-D integers (or 2-D,
+        one bag per row, without offsets); offsets: the start of each bag, as PyTorch takes
+        them (with include_last_offset the last one ends the last bag)."""
+        _lib.ensure_not_forked(self, "EmbeddingBag")
+        indices = _as_numpy(indices)
+        offsets = None if offsets is None else _as_numpy(offsets)
+        if indices.dtype.kind not in "iu":
+            raise HostMemError(f"indices must be integers, not {indices.dtype}")
+        if indices.ndim == 2:
+            if offsets is not None:
+                raise HostMemError("2-D indices are one bag per row: give no offsets")
+            offsets = np.arange(0, indices.size, indices.shape[1], dtype=np.int64)
+            indices = indices.reshape(-1)
+        elif indices.ndim != 1:
+            raise HostMemError(f"indices must be 1-D (with offsets) or 2-D, not {indices.ndim}-D")
+        if offsets is None:
+            raise HostMemError("1-D indices need offsets (the start of each bag)")
+        if offsets.dtype.kind not in "iu" or offsets.ndim != 1:
+            raise HostMemError("offsets must be a 1-D array of integers")
+        if include_last_offset:
+            if offsets.size == 0 or offsets[-1] != indices.size:
+                raise HostMemError("with include_last_offset the last offset must equal the number of indices")
+            offsets = offsets[:-1]
+        if indices.size and (indices.min() < 0 or indices.max() >= self.rows):
+            bad = indices[(indices < 0) | (indices >= self.rows)][0]
+            raise HostMemError(f"index {bad} is outside the table's {self.rows} rows")
+        indices32 = np.ascontiguousarray(indices, dtype=np.int32)
+        offsets32 = np.ascontiguousarray(offsets, dtype=np.int32)
+        weights = None
+        if per_sample_weights is not None:
+            weights = np.ascontiguousarray(_as_numpy(per_sample_weights), dtype=np.float32)
+            if weights.shape != (indices32.size,):
+                raise HostMemError(f"per_sample_weights needs one weight per index ({indices32.size}), not shape {weights.shape}")
+        output = np.empty((offsets32.size, self.dim), dtype=np.float32)
+        _lib.check(_lib._lib.hostmem_bag_lookup(self._handle, indices32.ctypes.data, indices32.size, offsets32.ctypes.data,
+                                                offsets32.size, None if weights is None else weights.ctypes.data, output.ctypes.data))
+        return output
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle and not getattr(self, "_forked", False):
+            _lib._lib.hostmem_bag_free(handle)
+            self._handle = None
+
+    def __repr__(self):
+        return f"hostmem.EmbeddingBag({self.rows} × {self.dim}, mode={self.mode!r}, dtype={self.dtype!r}, threads={self.threads})"
+
+
+def _as_numpy(value):
+    """numpy arrays as they are; torch tensors through .numpy() (on the CPU); lists converted."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
