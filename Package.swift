@@ -63,7 +63,8 @@ let package = Package(
             ]
         ),
         // The C ABI over HostMemDataPath (embedding bag) and NUMA placement: @_cdecl entry points.
-        .target(name: "HostMemCABI", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemDataPath"]),
+        .target(name: "CHostMemABI"),
+        .target(name: "HostMemCABI", dependencies: ["CHostMemABI", "HostMemPlatform", "HostMemTopology", "HostMemDataPath"]),
         // SVG charts (axes, linear and log scales, ticks, lines, bars, heat maps): no dependency.
         .target(name: "HostMemPlot"),
         // Text, JSON and HTML renderers over snapshots.

@@ -37,6 +37,12 @@ public final class BatchLoader: @unchecked Sendable {
         public var advice: MappedFile.Advice = .normal
         /// Pin the buffers with cudaHostRegister when libcudart loads.
         public var pin = true
+        /// This process's share of a distributed run, as PyTorch's DistributedSampler
+        /// deals it: the epoch's shuffle padded (by repeating its start) to a multiple of
+        /// `worldSize`, then every `worldSize`-th sample from `rank`. Every rank gets the
+        /// same number of samples, so the same number of batches.
+        public var rank = 0
+        public var worldSize = 1
         public init() {}
     }
 
@@ -64,7 +70,8 @@ public final class BatchLoader: @unchecked Sendable {
         public var labels: UnsafeRawPointer?
         /// The dataset indices of its samples, in delivered (shuffled) order.
         public var indices: UnsafeBufferPointer<UInt32>
-        let slot: Int
+        /// The pool buffer it is in; batch `index` always lands in buffer `index % poolSize`.
+        public let slot: Int
     }
 
     public enum LoaderError: Error, Sendable, CustomStringConvertible {
@@ -86,6 +93,10 @@ public final class BatchLoader: @unchecked Sendable {
     public let pinning: Pinning
     /// Batches per epoch.
     public let batchesPerEpoch: Int
+    /// Samples this rank gets per epoch (the dataset's count without sharding).
+    public let samplesPerEpoch: Int
+    /// Buffers in the pool: at most this many batches are out at once.
+    public var poolSize: Int { depth }
 
     private let depth: Int
     private let slotBytes: Int
@@ -93,6 +104,8 @@ public final class BatchLoader: @unchecked Sendable {
     private let region: MappedRegion
     private let cuda: CUDARuntime?
     private let permutation: UnsafeMutableBufferPointer<UInt32>
+    /// This rank's samples of the epoch, in order (the permutation itself without sharding).
+    private let order: UnsafeMutableBufferPointer<UInt32>
     private let scratch: UnsafeMutableBufferPointer<UInt64>
     private let slotFree: [Semaphore]
     private let slotReady: [Semaphore]
@@ -116,6 +129,14 @@ public final class BatchLoader: @unchecked Sendable {
             throw .invalid(DatasetError.labelsMismatch(samples: dataset.count, labels: labels.count).description)
         }
         if let depth = options.prefetchDepth, depth < 1 { throw .invalid("the prefetch depth must be at least 1") }
+        guard options.worldSize >= 1 else { throw .invalid("the world size must be at least 1 (got \(options.worldSize))") }
+        guard options.rank >= 0 && options.rank < options.worldSize else {
+            throw .invalid("rank \(options.rank) is not in 0..<\(options.worldSize) (the world size)")
+        }
+        let share = (dataset.count + options.worldSize - 1) / options.worldSize
+        guard options.batchSize <= share else {
+            throw .invalid("a batch of \(options.batchSize) is larger than this rank's \(share) samples (\(dataset.count) records over \(options.worldSize) ranks)")
+        }
     }
 
     public init(dataset: Dataset, labels: Dataset? = nil, options: Options) throws(LoaderError) {
@@ -123,8 +144,9 @@ public final class BatchLoader: @unchecked Sendable {
         self.dataset = dataset
         self.labels = labels
         self.options = options
-        batchesPerEpoch = options.dropLast ? dataset.count / options.batchSize
-            : (dataset.count + options.batchSize - 1) / options.batchSize
+        samplesPerEpoch = (dataset.count + options.worldSize - 1) / options.worldSize
+        batchesPerEpoch = options.dropLast ? samplesPerEpoch / options.batchSize
+            : (samplesPerEpoch + options.batchSize - 1) / options.batchSize
         slotBytes = (options.batchSize * dataset.recordBytes + 63) / 64 * 64
         labelSlotBytes = labels.map { (options.batchSize * $0.recordBytes + 63) / 64 * 64 } ?? 0
         let affordable = (256 << 20) / (slotBytes + labelSlotBytes)
@@ -162,6 +184,8 @@ public final class BatchLoader: @unchecked Sendable {
         self.pinning = pinning
         permutation = .allocate(capacity: dataset.count)
         for index in 0..<dataset.count { permutation[index] = UInt32(index) }
+        order = .allocate(capacity: samplesPerEpoch)
+        Self.deal(permutation, into: order, rank: options.rank, worldSize: options.worldSize)
         scratch = .allocate(capacity: depth * options.batchSize)
         scratch.initialize(repeating: 0)
         slotFree = (0..<depth).map { _ in Semaphore(value: 1) }
@@ -172,12 +196,16 @@ public final class BatchLoader: @unchecked Sendable {
         cancel()
         if let cuda { cuda.unregister(region.span) }
         permutation.deallocate()
+        order.deallocate()
         scratch.deallocate()
     }
 
     /// Starts epoch `epoch`: a fresh shuffle (seeded by `seed` and the epoch, so runs
-    /// are reproducible) and the workers. An epoch still running is cancelled first.
-    public func startEpoch(_ epoch: Int) throws(LoaderError) {
+    /// are reproducible) and the workers, from batch `first` (a resumed epoch gives the
+    /// batches an uninterrupted one would from there). An epoch still running is
+    /// cancelled first.
+    public func startEpoch(_ epoch: Int, from first: Int = 0) throws(LoaderError) {
+        guard first >= 0 && first <= batchesPerEpoch else { throw .invalid("batch \(first) is not in 0...\(batchesPerEpoch)") }
         stopWorkers()
         cancelled.store(false, ordering: .relaxed)
         if options.shuffle {
@@ -189,8 +217,11 @@ public final class BatchLoader: @unchecked Sendable {
                 index -= 1
             }
         }
-        claimed.withLock { $0 = 0 }
-        expected = 0
+        Self.deal(permutation, into: order, rank: options.rank, worldSize: options.worldSize)
+        claimed.withLock { $0 = first }
+        expected = first
+        // Batch numbers map to slots by index % depth: line the free slots up with `first`.
+        resetSemaphores()
         let placements = [[Int]?](repeating: options.cpus, count: options.workers)
         do {
             // unowned(unsafe): deinit joins every worker (cancel) before the loader's memory
@@ -212,16 +243,22 @@ public final class BatchLoader: @unchecked Sendable {
         if cancelled.load(ordering: .acquiring) { return nil }
         expected += 1
         let first = index * options.batchSize
-        let count = min(options.batchSize, dataset.count - first)
+        let count = min(options.batchSize, samplesPerEpoch - first)
         let base = region.span.base + slot * (slotBytes + labelSlotBytes)
         return Batch(index: index, count: count, data: UnsafeRawPointer(base),
                      labels: labels == nil ? nil : UnsafeRawPointer(base + slotBytes),
-                     indices: UnsafeBufferPointer(rebasing: permutation[first..<(first + count)]), slot: slot)
+                     indices: UnsafeBufferPointer(rebasing: order[first..<(first + count)]), slot: slot)
     }
 
     /// Gives a batch's buffer back to the pool.
     public func release(_ batch: Batch) {
-        slotFree[batch.slot].signal()
+        release(slot: batch.slot)
+    }
+
+    /// Gives a pool buffer back, by its slot (for callers that keep only the slot: the C ABI).
+    public func release(slot: Int) {
+        precondition(slot >= 0 && slot < depth, "slot \(slot) is outside the pool of \(depth)")
+        slotFree[slot].signal()
     }
 
     /// Stops the epoch: workers finish the record they are copying and exit; `next`
@@ -257,6 +294,12 @@ public final class BatchLoader: @unchecked Sendable {
         }
     }
 
+    /// DistributedSampler's deal: position `rank + j × worldSize` of the epoch's order
+    /// padded by repeating its start, for j in 0..<order.count.
+    static func deal(_ permutation: UnsafeMutableBufferPointer<UInt32>, into order: UnsafeMutableBufferPointer<UInt32>, rank: Int, worldSize: Int) {
+        for j in 0..<order.count { order[j] = permutation[(rank + j * worldSize) % permutation.count] }
+    }
+
     /// A worker: claims batch numbers in order, waits for the batch's slot to be free,
     /// gathers it, marks it ready.
     private func work() {
@@ -273,11 +316,11 @@ public final class BatchLoader: @unchecked Sendable {
             guard let index = claim, !cancelled.load(ordering: .acquiring) else { return }
             let slot = index % depth
             let first = index * batchSize
-            let count = min(batchSize, dataset.count - first)
+            let count = min(batchSize, samplesPerEpoch - first)
             let base = region.span.base + slot * (slotBytes + labelSlotBytes)
             let keys = UnsafeMutableBufferPointer(rebasing: scratch[(slot * batchSize)..<(slot * batchSize + count)])
             for position in 0..<count {
-                let sample = UInt64(permutation[first + position])
+                let sample = UInt64(order[first + position])
                 keys[position] = options.sortWithinBatch ? (sample << 32 | UInt64(position)) : (UInt64(position) << 32 | sample)
             }
             if options.sortWithinBatch { HeapSort.sort(keys) }

@@ -1,12 +1,14 @@
 """hostmem for PyTorch users, over libhostmem_c.so (the C ABI in include/hostmem.h).
 
     import hostmem
+    for x, y in hostmem.Loader("train.npy", labels="labels.npy", batch_size=256, gpu=0): ...
     bag = hostmem.EmbeddingBag(table, mode="sum", dtype="int8")
     pooled = bag(indices, offsets)
     node, cpus = hostmem.numa.bind_to_gpu(0)
 """
 from ._lib import HostMemError, library_path, version
 from .embedding import EmbeddingBag
+from .loader import Loader
 from . import numa
 
-__all__ = ["EmbeddingBag", "HostMemError", "library_path", "numa", "version"]
+__all__ = ["EmbeddingBag", "HostMemError", "Loader", "library_path", "numa", "version"]

@@ -1,0 +1,92 @@
+/* hostmem C ABI: the contract between libhostmem_c.so and its users (the Python
+ * package). Every function returns 0 on success or a hostmem_status code; after a
+ * failure, hostmem_last_error() gives one sentence saying what went wrong (valid until
+ * the calling thread's next call). Handles are opaque; free them with their _free. */
+#ifndef HOSTMEM_H
+#define HOSTMEM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum hostmem_status {
+    HOSTMEM_OK = 0,
+    HOSTMEM_INVALID = 1,     /* bad arguments: sizes, ranges, options */
+    HOSTMEM_SYSTEM = 2,      /* the kernel refused (memory, affinity, files) */
+    HOSTMEM_NOT_FOUND = 3,   /* no such GPU, node or file */
+    HOSTMEM_END = 4          /* hostmem_loader_next: the epoch is over (not an error) */
+};
+
+/* The message of the calling thread's last failure ("" when none). */
+const char *hostmem_last_error(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *hostmem_version(void);
+
+/* An embedding bag over a copy of a row-major float32 table of rows x dim. int8 != 0
+ * stores it 8-bit row-wise quantized (scale and bias per row); mode 0 sums, 1 averages. */
+typedef struct hostmem_bag hostmem_bag;
+int hostmem_bag_create(const float *table, int64_t rows, int64_t dim, int int8, int mode, int threads, hostmem_bag **out);
+/* Pools bags: bag b holds indices[offsets[b] .. offsets[b+1]) (the last to the end);
+ * weights (one per index) may be NULL; output receives bags x dim floats. */
+int hostmem_bag_lookup(hostmem_bag *bag, const int32_t *indices, int64_t count, const int32_t *offsets, int64_t bags,
+                       const float *weights, float *output);
+/* rows, dim and the bytes of one stored row (dim x 4 for float32, dim + 8 for int8). */
+int hostmem_bag_shape(const hostmem_bag *bag, int64_t *rows, int64_t *dim, int64_t *row_bytes);
+void hostmem_bag_free(hostmem_bag *bag);
+
+/* A batch loader over a memory-mapped dataset of fixed-size records: shuffled batches
+ * gathered by worker threads into a fixed pool of aligned buffers (pinned when CUDA is
+ * there), delivered in order. record_bytes 0 reads a .npy file's header; labels may be
+ * NULL (label_bytes 0 for .npy labels). */
+typedef struct hostmem_loader hostmem_loader;
+typedef struct {
+    int64_t batch_size;
+    int32_t workers;           /* gathering threads, at least 1 */
+    int32_t prefetch;          /* buffers in the pool; 0: the default (4 per worker) */
+    int32_t shuffle;
+    int32_t drop_last;
+    int32_t sort_within_batch; /* gather in address order, deliver in shuffled order */
+    int32_t pin;               /* cudaHostRegister the pool when libcudart loads */
+    uint64_t seed;
+    int32_t numa_node;         /* -1: none; else workers and buffers on that node */
+    int32_t rank;              /* DistributedSampler's rank and world size (0 and 1 alone) */
+    int32_t world_size;
+} hostmem_loader_options;
+typedef struct {
+    int64_t index;             /* the batch's number in the epoch */
+    int64_t count;             /* samples in it */
+    const void *data;          /* count x record_bytes, valid until released */
+    const void *labels;        /* count x label_bytes, or NULL */
+    const uint32_t *indices;   /* the dataset index of each sample */
+    int32_t slot;              /* the pool buffer to release; batch i is in slot i % pool_size */
+} hostmem_batch;
+int hostmem_loader_open(const char *data, int64_t record_bytes, const char *labels, int64_t label_bytes,
+                        const hostmem_loader_options *options, hostmem_loader **out);
+int hostmem_loader_shape(const hostmem_loader *loader, int64_t *records, int64_t *record_bytes, int64_t *label_bytes,
+                         int64_t *batches_per_epoch, int64_t *samples_per_epoch, int32_t *pool_size, int32_t *pinned);
+/* Starts an epoch (its shuffle is seeded by seed and epoch) from batch first_batch. */
+int hostmem_loader_start(hostmem_loader *loader, int64_t epoch, int64_t first_batch);
+/* The next batch in order (waits for it), or HOSTMEM_END. */
+int hostmem_loader_next(hostmem_loader *loader, hostmem_batch *out);
+/* Gives a batch's buffer back to the pool. */
+int hostmem_loader_release(hostmem_loader *loader, int32_t slot);
+void hostmem_loader_free(hostmem_loader *loader);
+
+/* The NUMA node of an NVIDIA GPU, from sysfs under root ("/" for this machine): gpu is
+ * its index in PCI order, or -1 to use pci_address ("0000:18:00.0"). cpus receives the
+ * node's CPUs this process may use (up to capacity; count says how many there are). */
+int hostmem_gpu_node(const char *root, int gpu, const char *pci_address, int *node, int *cpus, int capacity, int *count);
+
+/* Binds the calling thread (and the processes it forks later) to a NUMA node: CPU
+ * affinity to the node's CPUs this process may use, memory policy to the node. cpus
+ * receives those CPUs as hostmem_gpu_node does. */
+int hostmem_bind_to_node(int node, int *cpus, int capacity, int *count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

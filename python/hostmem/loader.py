@@ -1,0 +1,254 @@
+"""A batch loader over a memory-mapped dataset: shuffled batches gathered by hostmem's
+worker threads into a fixed pool of buffers, handed to Python without copying."""
+import ctypes
+import gc
+import os
+import weakref
+
+import numpy as np
+
+from . import _lib
+from ._lib import HostMemError
+from . import numa as _numa
+
+
+class _Options(ctypes.Structure):
+    _fields_ = [("batch_size", ctypes.c_int64), ("workers", ctypes.c_int32), ("prefetch", ctypes.c_int32),
+                ("shuffle", ctypes.c_int32), ("drop_last", ctypes.c_int32), ("sort_within_batch", ctypes.c_int32),
+                ("pin", ctypes.c_int32), ("seed", ctypes.c_uint64), ("numa_node", ctypes.c_int32),
+                ("rank", ctypes.c_int32), ("world_size", ctypes.c_int32)]
+
+
+class _Batch(ctypes.Structure):
+    _fields_ = [("index", ctypes.c_int64), ("count", ctypes.c_int64), ("data", ctypes.c_void_p), ("labels", ctypes.c_void_p),
+                ("indices", ctypes.POINTER(ctypes.c_uint32)), ("slot", ctypes.c_int32)]
+
+
+_L = _lib._lib
+_L.hostmem_loader_open.restype = ctypes.c_int
+_L.hostmem_loader_open.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(_Options),
+                                   ctypes.POINTER(ctypes.c_void_p)]
+_L.hostmem_loader_shape.restype = ctypes.c_int
+_L.hostmem_loader_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 5 + [ctypes.POINTER(ctypes.c_int32)] * 2
+_L.hostmem_loader_start.restype = ctypes.c_int
+_L.hostmem_loader_start.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
+_L.hostmem_loader_next.restype = ctypes.c_int
+_L.hostmem_loader_next.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Batch)]
+_L.hostmem_loader_release.restype = ctypes.c_int
+_L.hostmem_loader_release.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+_L.hostmem_loader_free.restype = None
+_L.hostmem_loader_free.argtypes = [ctypes.c_void_p]
+_END = 4
+
+
+def _distributed_default():
+    """(rank, world_size) from torch.distributed when it is initialized, else RANK and
+    WORLD_SIZE from the environment, else (0, 1)."""
+    try:
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+    except ImportError:
+        pass
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    return 0, 1
+
+
+def _record_layout(path, dtype, record_shape, what):
+    """(record bytes for the C ABI (0: read the .npy header), dtype, shape of one record)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise HostMemError(f"{what} is a path to a .npy or raw file, not {type(path).__name__}")
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise HostMemError(f"{path}: no such file")
+    if dtype is None:
+        try:
+            array = np.load(path, mmap_mode="r")
+        except Exception as error:  # numpy's own message names the problem
+            raise HostMemError(f"{path} is not a .npy file numpy can map ({error}); give dtype= and record_shape= for a raw file") from None
+        if array.dtype.hasobject:
+            raise HostMemError(f"{path} holds Python objects (dtype {array.dtype}); records must be fixed-size numbers")
+        if array.ndim < 1:
+            raise HostMemError(f"{path} holds a scalar, not records")
+        return 0, array.dtype, array.shape[1:]
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise HostMemError(f"dtype {dtype} holds Python objects; records must be fixed-size numbers")
+    shape = tuple(record_shape or ())
+    return int(dtype.itemsize * int(np.prod(shape, dtype=np.int64))), dtype, shape
+
+
+class Loader:
+    """Shuffled batches of a memory-mapped dataset, gathered by hostmem's worker threads.
+
+        loader = hostmem.Loader("train.npy", labels="labels.npy", batch_size=256, gpu=0)
+        for x, y in loader:          # numpy arrays (torch tensors with tensors=True), no copy
+            ...
+
+    Each batch lives in one of the pool's buffers until nothing in Python views it any
+    more; keep a batch beyond the next few with .copy() (or copy=True). rank/world_size
+    deal the samples as torch's DistributedSampler does (default: torch.distributed, or
+    RANK and WORLD_SIZE); every iteration is one epoch, reshuffled; set_epoch() chooses
+    it; state_dict()/load_state_dict() resume mid-epoch exactly.
+    """
+
+    def __init__(self, data, labels=None, batch_size=256, shuffle=True, seed=0, drop_last=False, workers=None, gpu=None,
+                 numa_node=None, rank=None, world_size=None, prefetch=None, sort_within_batch=False, copy=False,
+                 tensors=False, pin=True, dtype=None, record_shape=None, label_dtype=None, label_shape=None):
+        record_bytes, self.dtype, self.record_shape = _record_layout(data, dtype, record_shape, "data")
+        label_bytes, self.label_dtype, self.label_shape = (0, None, None)
+        if labels is not None:
+            label_bytes, self.label_dtype, self.label_shape = _record_layout(labels, label_dtype, label_shape, "labels")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise HostMemError(f"batch_size must be a positive integer, not {batch_size!r}")
+        if rank is None and world_size is None:
+            rank, world_size = _distributed_default()
+        elif rank is None or world_size is None:
+            raise HostMemError("give both rank and world_size, or neither")
+        if not (isinstance(world_size, int) and world_size >= 1 and isinstance(rank, int) and 0 <= rank < world_size):
+            raise HostMemError(f"rank must be in 0..world_size-1 (got rank={rank!r}, world_size={world_size!r})")
+        if gpu is not None and numa_node is not None:
+            raise HostMemError("give gpu= or numa_node=, not both")
+        if gpu is not None:
+            numa_node, _ = _numa.gpu_node(gpu)
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = max(1, min(4, cpus - 1)) if workers is None else workers
+        if not isinstance(workers, int) or workers < 1:
+            raise HostMemError(f"workers must be a positive integer, not {workers!r}")
+        options = _Options(batch_size=batch_size, workers=workers, prefetch=0 if prefetch is None else int(prefetch),
+                           shuffle=int(bool(shuffle)), drop_last=int(bool(drop_last)), sort_within_batch=int(bool(sort_within_batch)),
+                           pin=int(bool(pin)), seed=int(seed) & (2**64 - 1), numa_node=-1 if numa_node is None else int(numa_node),
+                           rank=rank, world_size=world_size)
+        handle = ctypes.c_void_p()
+        _lib.check(_L.hostmem_loader_open(os.fspath(data).encode(), record_bytes,
+                                          None if labels is None else os.fspath(labels).encode(), label_bytes,
+                                          ctypes.byref(options), ctypes.byref(handle)))
+        self._handle = handle
+        shape = [ctypes.c_int64() for _ in range(5)] + [ctypes.c_int32(), ctypes.c_int32()]
+        _lib.check(_L.hostmem_loader_shape(handle, *[ctypes.byref(value) for value in shape]))
+        (records, self.record_bytes, self.label_bytes, self.batches_per_epoch, self.samples_per_epoch,
+         self.pool_size, pinned) = [value.value for value in shape]
+        self.pinned = bool(pinned)
+        self.records, self.batch_size, self.rank, self.world_size = records, batch_size, rank, world_size
+        self.seed, self.shuffle, self.copy, self.tensors, self.numa_node = seed, shuffle, copy, tensors, numa_node
+        self.epoch = 0
+        self._resume_batch = 0
+        self._next_batch = 0
+        self._generation = 0            # bumped at each epoch start: older leases release nothing
+        self._held = {}                 # slot → batch index, for batches Python still views
+        self._iterating = False
+        _lib.track(self)
+
+    def __len__(self):
+        return self.batches_per_epoch
+
+    def set_epoch(self, epoch):
+        """The epoch whose shuffle the next iteration uses (seed + epoch), as DistributedSampler."""
+        if not isinstance(epoch, int) or epoch < 0:
+            raise HostMemError(f"the epoch is a non-negative integer, not {epoch!r}")
+        self.epoch = epoch
+        self._resume_batch = 0
+
+    def state_dict(self):
+        """Where the loader is: the epoch and the batches of it already handed out."""
+        return {"epoch": self.epoch, "batches_done": self._next_batch if self._iterating else self._resume_batch,
+                "seed": self.seed, "batch_size": self.batch_size, "rank": self.rank, "world_size": self.world_size,
+                "records": self.records}
+
+    def load_state_dict(self, state):
+        """Resume: the next iteration continues that epoch from the next batch."""
+        for key in ("seed", "batch_size", "world_size", "records"):
+            if state.get(key) != getattr(self, key):
+                raise HostMemError(f"the state was saved with {key}={state.get(key)!r}; this loader has {getattr(self, key)!r}")
+        self.epoch, self._resume_batch = int(state["epoch"]), int(state["batches_done"])
+        if not 0 <= self._resume_batch <= self.batches_per_epoch:
+            raise HostMemError(f"batches_done={self._resume_batch} is not in 0..{self.batches_per_epoch}")
+
+    def __iter__(self):
+        _lib.ensure_not_forked(self, "Loader")
+        self._wait_for_leases(all_of_them=True)
+        self._generation += 1
+        self._held.clear()
+        _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch))
+        self._next_batch = self._resume_batch
+        self._iterating = True
+        generation = self._generation
+        try:
+            while True:
+                slot_needed = self._next_batch % self.pool_size
+                if slot_needed in self._held:
+                    self._wait_for_leases(slot=slot_needed)
+                batch = _Batch()
+                status = _L.hostmem_loader_next(self._handle, ctypes.byref(batch))
+                if status == _END:
+                    break
+                _lib.check(status)
+                self._next_batch = batch.index + 1
+                yield self._deliver(batch, generation)
+            self.epoch += 1
+            self._resume_batch = 0
+        finally:
+            self._iterating = False
+
+    def _deliver(self, batch, generation):
+        count = batch.count
+        arrays = []
+        buffers = []
+        for pointer, dtype, shape, record_bytes in ((batch.data, self.dtype, self.record_shape, self.record_bytes),
+                                                    (batch.labels, self.label_dtype, self.label_shape, self.label_bytes)):
+            if dtype is None:
+                continue
+            raw = (ctypes.c_char * (count * record_bytes)).from_address(pointer)
+            buffers.append(raw)
+            arrays.append(np.frombuffer(raw, dtype=dtype).reshape((count,) + tuple(shape)))
+        if self.copy:
+            arrays = [array.copy() for array in arrays]
+            self._release(batch.slot, generation)
+        else:
+            # The buffer goes back when every view of this batch is gone.
+            self._held[batch.slot] = batch.index
+            remaining = [len(buffers)]
+
+            def gone(slot=batch.slot):
+                remaining[0] -= 1
+                if remaining[0] == 0:
+                    self._release(slot, generation)
+            for raw in buffers:
+                weakref.finalize(raw, gone)
+        if self.tensors:
+            import torch
+            arrays = [torch.from_numpy(array) for array in arrays]
+        return tuple(arrays) if len(arrays) > 1 else arrays[0]
+
+    def _release(self, slot, generation):
+        if generation != self._generation or getattr(self, "_handle", None) is None or self._forked:
+            return  # a batch of an earlier epoch: its slot was already reset
+        self._held.pop(slot, None)
+        _L.hostmem_loader_release(self._handle, slot)
+
+    def _wait_for_leases(self, slot=None, all_of_them=False):
+        """User code still views a batch whose buffer is needed: collect garbage, then
+        refuse with the fix."""
+        def blocked():
+            return bool(self._held) if all_of_them else slot in self._held
+        if not blocked():
+            return
+        gc.collect()
+        if blocked():
+            held = sorted(self._held.values())
+            raise HostMemError(
+                f"batch {held[0]} of the pool's {self.pool_size} buffers is still referenced by your code, so batch "
+                f"{self._next_batch} has nowhere to go: keep copies instead (x.copy(), tensor.clone(), or Loader(copy=True)), "
+                f"or give the pool more buffers (prefetch={self.pool_size * 2})")
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle and not getattr(self, "_forked", False):
+            self._handle = None
+            _L.hostmem_loader_free(handle)
+
+    def __repr__(self):
+        return (f"hostmem.Loader({self.records} records of {self.record_bytes} B, batch {self.batch_size}, "
+                f"{self.batches_per_epoch} batches per epoch, rank {self.rank} of {self.world_size}, pool of {self.pool_size}"
+                f"{', pinned' if self.pinned else ''})")

@@ -1,0 +1,179 @@
+import gc
+import os
+
+import numpy as np
+import pytest
+
+import hostmem
+from hostmem import HostMemError, Loader
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """1000 records of 16 float32 (record i holds i, i + 0.5, …) and int64 labels i * 7."""
+    data = (np.arange(1000, dtype=np.float32)[:, None] + np.arange(16, dtype=np.float32) / 32).astype(np.float32)
+    labels = np.arange(1000, dtype=np.int64) * 7
+    np.save(tmp_path / "x.npy", data)
+    np.save(tmp_path / "y.npy", labels)
+    return str(tmp_path / "x.npy"), str(tmp_path / "y.npy"), data, labels
+
+
+def collect(loader):
+    """Every batch of one epoch, copied."""
+    return [(x.copy(), y.copy()) for x, y in loader]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("sort_within_batch", [False, True])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_batches_equal_the_reference(dataset, shuffle, sort_within_batch, drop_last):
+    x_path, y_path, data, labels = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=64, shuffle=shuffle, seed=5, drop_last=drop_last,
+                    sort_within_batch=sort_within_batch, workers=2, rank=0, world_size=1)
+    batches = collect(loader)
+    assert len(batches) == len(loader) == (1000 // 64 if drop_last else -(-1000 // 64))
+    seen = []
+    for x, y in batches:
+        rows = np.rint(x[:, 0]).astype(int)  # record i starts with i
+        np.testing.assert_array_equal(x, data[rows])
+        np.testing.assert_array_equal(y, labels[rows])
+        seen += list(rows)
+    assert len(set(seen)) == len(seen) == (len(batches) * 64 if drop_last else 1000)
+    assert (seen == sorted(seen)) == (not shuffle)
+
+
+def test_epochs_reshuffle_and_set_epoch_repeats(dataset):
+    x_path, y_path, _, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=100, seed=1, rank=0, world_size=1)
+    first = [y.copy() for _, y in loader]
+    second = [y.copy() for _, y in loader]
+    assert not all(np.array_equal(a, b) for a, b in zip(first, second)), "each iteration is a new epoch"
+    loader.set_epoch(0)
+    again = [y.copy() for _, y in loader]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+
+
+@pytest.mark.parametrize("world_size", [2, 3, 7])
+def test_ranks_cover_every_index_once(dataset, world_size):
+    x_path, y_path, _, _ = dataset
+    per_rank = []
+    for rank in range(world_size):
+        loader = Loader(x_path, labels=y_path, batch_size=32, seed=3, rank=rank, world_size=world_size)
+        labels = np.concatenate([y.copy() for _, y in loader]) // 7
+        per_rank.append(labels)
+    counts = {len(labels) for labels in per_rank}
+    assert counts == {-(-1000 // world_size)}, "the same number of samples (and batches) on every rank"
+    every = np.concatenate(per_rank)
+    padding = len(every) - 1000
+    assert set(every) == set(range(1000)), "together they cover every index"
+    assert len(every) - len(set(every)) == padding, "only DistributedSampler's padding repeats"
+
+
+def test_resume_mid_epoch_equals_an_uninterrupted_epoch(dataset):
+    x_path, y_path, _, _ = dataset
+    whole = [y.copy() for _, y in Loader(x_path, labels=y_path, batch_size=50, seed=9, rank=0, world_size=1)]
+    loader = Loader(x_path, labels=y_path, batch_size=50, seed=9, rank=0, world_size=1)
+    taken = []
+    for _, y in loader:
+        taken.append(y.copy())
+        if len(taken) == 7:
+            state = loader.state_dict()
+            break
+    fresh = Loader(x_path, labels=y_path, batch_size=50, seed=9, rank=0, world_size=1)
+    fresh.load_state_dict(state)
+    taken += [y.copy() for _, y in fresh]
+    assert len(taken) == len(whole)
+    for a, b in zip(taken, whole):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_held_batch_keeps_its_data_and_its_buffer(dataset):
+    x_path, y_path, data, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=4, workers=1, rank=0, world_size=1)
+    iterator = iter(loader)
+    kept_x, kept_y = next(iterator)
+    for _ in range(2):
+        next(iterator)
+    np.testing.assert_array_equal(kept_x, data[:10]), "still batch 0 while the loader moves on"
+    # Batch 4 needs batch 0's buffer: while it is held the loader refuses, naming the fix.
+    next(iterator)
+    with pytest.raises(HostMemError, match="still referenced by your code.*copy"):
+        next(iterator)
+    np.testing.assert_array_equal(kept_x, data[:10])
+
+
+def test_released_buffers_are_reused(dataset):
+    x_path, y_path, _, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=4, workers=1, rank=0, world_size=1)
+    addresses = set()
+    for x, _ in loader:
+        addresses.add(x.__array_interface__["data"][0])
+        del x
+    assert len(addresses) <= 4, "a pool of 4 buffers, reused"
+
+
+def test_copy_mode_and_tensors(dataset):
+    x_path, y_path, data, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=2, copy=True, rank=0, world_size=1)
+    kept = [x for x, _ in loader]  # copies: holding them all is fine
+    np.testing.assert_array_equal(np.concatenate(kept), data)
+    torch = pytest.importorskip("torch")
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, tensors=True, rank=0, world_size=1)
+    x, y = next(iter(loader))
+    assert isinstance(x, torch.Tensor) and x.dtype == torch.float32 and tuple(x.shape) == (10, 16)
+
+
+def test_raw_files_with_a_dtype(tmp_path):
+    records = np.arange(300, dtype=np.uint16).reshape(100, 3)
+    records.tofile(tmp_path / "r.bin")
+    loader = Loader(str(tmp_path / "r.bin"), dtype=np.uint16, record_shape=(3,), batch_size=20, shuffle=False, rank=0, world_size=1)
+    batches = [x.copy() for x in loader]
+    np.testing.assert_array_equal(np.concatenate(batches), records)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(data="/nonexistent/x.npy"), "no such file"),
+    (dict(batch_size=2000), "larger than"),
+    (dict(batch_size=0), "batch_size must be"),
+    (dict(rank=2, world_size=2), "rank must be in"),
+    (dict(rank=1), "both rank and world_size"),
+    (dict(workers=0), "workers must be"),
+    (dict(numa_node=4095), "no NUMA node 4095"),
+    (dict(gpu=3), "no NVIDIA GPU 3"),
+])
+def test_bad_input_raises_one_clear_error(dataset, kwargs, message):
+    x_path, y_path, _, _ = dataset
+    arguments = dict(data=x_path, labels=y_path, rank=0, world_size=1)
+    arguments.update(kwargs)
+    if "rank" in kwargs and "world_size" not in kwargs:
+        arguments.pop("world_size")
+    with pytest.raises(HostMemError, match=message):
+        Loader(**arguments)
+
+
+def test_object_arrays_and_mismatched_labels_are_refused(tmp_path, dataset):
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    with pytest.raises(HostMemError, match="Python objects"):
+        Loader(str(tmp_path / "o.npy"), rank=0, world_size=1)
+    np.save(tmp_path / "short.npy", np.arange(10))
+    with pytest.raises(HostMemError, match="the labels file has 10 rows for 1000 samples"):
+        Loader(dataset[0], labels=str(tmp_path / "short.npy"), rank=0, world_size=1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_use_after_fork_raises_in_the_child(dataset):
+    loader = Loader(dataset[0], labels=dataset[1], batch_size=10, rank=0, world_size=1)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            next(iter(loader))
+            os.write(write, b"no error")
+        except HostMemError as error:
+            os.write(write, str(error).encode()[:200])
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert "made before os.fork()" in os.read(read, 500).decode()
+    x, _ = next(iter(loader))
+    assert x.shape == (10, 16)
