@@ -127,6 +127,51 @@ struct LoaderTests {
         return (samples, batches, buffers)
     }
 
+    @Test("ranks deal the epoch as DistributedSampler: the same count each, every index covered, only the padding repeated",
+          arguments: [2, 3, 7])
+    func ranks(worldSize: Int) throws {
+        let (data, labels, cleanup) = try Self.dataset()
+        defer { cleanup() }
+        var all: [Int] = []
+        for rank in 0..<worldSize {
+            var options = BatchLoader.Options()
+            options.batchSize = 32
+            options.seed = 11
+            options.rank = rank
+            options.worldSize = worldSize
+            let loader = try BatchLoader(dataset: data, labels: labels, options: options)
+            let samples = try Self.epoch(loader, 2).samples
+            #expect(samples.count == (Self.records + worldSize - 1) / worldSize && loader.samplesPerEpoch == samples.count)
+            all += samples
+        }
+        #expect(Set(all) == Set(0..<Self.records))
+        #expect(all.count - Set(all).count == all.count - Self.records)
+        var bad = BatchLoader.Options()
+        bad.rank = 3
+        bad.worldSize = 3
+        #expect(throws: BatchLoader.LoaderError.self) { try BatchLoader(dataset: data, options: bad) }
+    }
+
+    @Test("an epoch started from batch k gives what an uninterrupted one gives from k")
+    func resume() throws {
+        let (data, labels, cleanup) = try Self.dataset()
+        defer { cleanup() }
+        var options = BatchLoader.Options()
+        options.batchSize = 64
+        options.seed = 4
+        options.workers = 2
+        let loader = try BatchLoader(dataset: data, labels: labels, options: options)
+        let whole = try Self.epoch(loader, 5).samples
+        try loader.startEpoch(5, from: 6)
+        var resumed: [Int] = []
+        while let batch = loader.next() {
+            resumed += batch.indices.map(Int.init)
+            loader.release(batch)
+        }
+        #expect(resumed == Array(whole[(6 * 64)...]))
+        #expect(throws: BatchLoader.LoaderError.self) { try loader.startEpoch(5, from: loader.batchesPerEpoch + 1) }
+    }
+
     @Test("every sample exactly once per epoch, in order, bytes and labels right, sorted or not, 1–3 workers",
           arguments: [false, true], [1, 3])
     func epochs(sorted: Bool, workers: Int) throws {
