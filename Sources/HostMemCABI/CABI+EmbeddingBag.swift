@@ -9,12 +9,13 @@ final class BagHandle {
 
 @_cdecl("hostmem_bag_create")
 public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ dim: Int64, _ int8: Int32, _ mode: Int32, _ threads: Int32,
-                               _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                               _ prefetch: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let table, let out else { return fail(.invalid, "the table and the handle's address must not be NULL") }
     guard rows > 0, dim > 0 else { return fail(.invalid, "a table needs at least one row and one column (got \(rows) × \(dim))") }
     guard rows <= Int64(Int32.max) else { return fail(.invalid, "tables are limited to 2^31 - 1 rows (indices are 32-bit)") }
     guard mode == 0 || mode == 1 else { return fail(.invalid, "mode must be 0 (sum) or 1 (mean), got \(mode)") }
     guard threads >= 1 && threads <= 1024 else { return fail(.invalid, "threads must be between 1 and 1024, got \(threads)") }
+    guard prefetch >= 0 && prefetch <= 1024 else { return fail(.invalid, "prefetch must be between 0 and 1024 lookups, got \(prefetch)") }
     let columns = Int(dim)
     let source = SendableFloats(pointer: table)
     do {
@@ -25,6 +26,7 @@ public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ 
         if int8 != 0 { stored = try stored.quantized() }
         var options = EmbeddingBag.Options()
         options.threads = Int(threads)
+        options.prefetchDistance = Int(prefetch)
         let bag = EmbeddingBag(table: stored, mode: mode == 0 ? .sum : .mean, options: options)
         out.pointee = OpaquePointer(Unmanaged.passRetained(BagHandle(bag: bag)).toOpaque())
         return Status.ok.rawValue

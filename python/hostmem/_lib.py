@@ -44,7 +44,7 @@ _lib.hostmem_version.restype = ctypes.c_char_p
 _lib.hostmem_version.argtypes = []
 _lib.hostmem_bag_create.restype = ctypes.c_int
 _lib.hostmem_bag_create.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                                    ctypes.POINTER(ctypes.c_void_p)]
+                                    ctypes.c_int, ctypes.POINTER(ctypes.c_void_p)]
 _lib.hostmem_bag_lookup.restype = ctypes.c_int
 _lib.hostmem_bag_lookup.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                     ctypes.c_void_p, ctypes.c_void_p]

@@ -29,12 +29,13 @@ def table():
 
 @pytest.mark.parametrize("mode", ["sum", "mean"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_fp32_equals_reference(table, mode, threads):
+@pytest.mark.parametrize("prefetch", [0, 32])
+def test_fp32_equals_reference(table, mode, threads, prefetch):
     rng = np.random.default_rng(2)
     indices = rng.integers(0, 1000, size=20_000)
     offsets = np.sort(rng.choice(np.arange(1, 20_000), size=499, replace=False))
     offsets = np.concatenate([[0], offsets])
-    bag = EmbeddingBag(table, mode=mode, threads=threads)
+    bag = EmbeddingBag(table, mode=mode, threads=threads, prefetch=prefetch)
     got = bag(indices, offsets)
     assert got.shape == (500, 48) and got.dtype == np.float32
     np.testing.assert_allclose(got, reference(table, indices, offsets, mode), rtol=1e-4, atol=1e-4)
@@ -72,6 +73,8 @@ def test_int8_is_close_to_fp32(table):
 @pytest.mark.parametrize("call, message", [
     (lambda bag: bag(np.array([0, 1000]), np.array([0])), "index 1000 is outside the table's 1000 rows"),
     (lambda bag: bag(np.array([0, -1]), np.array([0])), "index -1 is outside"),
+    (lambda bag: bag(np.array([0, 1000], dtype=np.int32), np.array([0])), "index 1000 is outside the table's 1000 rows"),
+    (lambda bag: bag(np.array([0, 2**32 + 1]), np.array([0])), "outside the table"),
     (lambda bag: bag(np.array([0.5, 1.0]), np.array([0])), "indices must be integers"),
     (lambda bag: bag(np.array([0, 1])), "need offsets"),
     (lambda bag: bag(np.array([0, 1]), np.array([1, 0])), "offsets must be ascending"),
@@ -90,6 +93,7 @@ def test_bad_lookups_raise_one_clear_error(table, call, message):
     (dict(table=np.zeros((4, 4)), mode="max"), "mode must be"),
     (dict(table=np.zeros((4, 4)), dtype="float16"), "dtype must be"),
     (dict(table=np.zeros((4, 4)), threads=0), "threads must be"),
+    (dict(table=np.zeros((4, 4)), prefetch=-1), "prefetch must be"),
 ])
 def test_bad_tables_raise_one_clear_error(kwargs, message):
     with pytest.raises(HostMemError, match=message):
@@ -128,3 +132,16 @@ def test_matches_torch_when_installed(table):
 def test_the_library_is_the_one_found():
     assert hostmem.library_path.endswith("libhostmem_c.so")
     assert hostmem.version().count(".") == 2
+
+
+def test_the_torch_operator_and_opcheck(table):
+    torch = pytest.importorskip("torch")
+    bag = EmbeddingBag(table, mode="mean")
+    indices = torch.randint(0, 1000, (256,))
+    offsets = torch.arange(0, 256, 16)
+    weights = None
+    got = bag.op(indices, offsets)
+    np.testing.assert_allclose(got.numpy(), bag(indices, offsets), rtol=1e-6)
+    from hostmem import torch_ops
+    operator = torch_ops.register()
+    torch.library.opcheck(operator.default, (torch_ops.bag_id(bag), bag.dim, indices, offsets, weights))

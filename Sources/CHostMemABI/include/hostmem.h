@@ -26,9 +26,10 @@ const char *hostmem_last_error(void);
 const char *hostmem_version(void);
 
 /* An embedding bag over a copy of a row-major float32 table of rows x dim. int8 != 0
- * stores it 8-bit row-wise quantized (scale and bias per row); mode 0 sums, 1 averages. */
+ * stores it 8-bit row-wise quantized (scale and bias per row); mode 0 sums, 1 averages;
+ * prefetch > 0 asks for the rows up to that many lookups ahead before each bag (0: none). */
 typedef struct hostmem_bag hostmem_bag;
-int hostmem_bag_create(const float *table, int64_t rows, int64_t dim, int int8, int mode, int threads, hostmem_bag **out);
+int hostmem_bag_create(const float *table, int64_t rows, int64_t dim, int int8, int mode, int threads, int prefetch, hostmem_bag **out);
 /* Pools bags: bag b holds indices[offsets[b] .. offsets[b+1]) (the last to the end);
  * weights (one per index) may be NULL; output receives bags x dim floats. */
 int hostmem_bag_lookup(hostmem_bag *bag, const int32_t *indices, int64_t count, const int32_t *offsets, int64_t bags,

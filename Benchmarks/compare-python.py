@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The Python package beside PyTorch, on the same data, batches and threads, in one run.
+
+    python3 Benchmarks/compare-python.py [--rows 2000000] [--row-bytes 512] [--batch 256]
+                                         [--table-rows 4194304] [--dim 128] [--bags 2048] [--pooling 32]
+
+Loader: a .npy of uint8 rows, memory-mapped. PyTorch: a map-style Dataset whose
+__getitem__ copies one row, DataLoader(batch_size, shuffle=True, num_workers=W), W = 0, 1, 2
+(its best is the reference). hostmem: `for x in hostmem.Loader(path, batch_size)` touching
+each batch (one byte of every row), and `hostmem loader` (the Swift loader alone) on the
+same file. Samples per second over about --seconds after a warm-up.
+
+Embedding bag: nn.EmbeddingBag(mode="sum") and hostmem.EmbeddingBag (fp32), and for 8-bit
+row-wise tables torch.ops.quantized.embedding_bag_byte_rowwise_offsets against
+hostmem.EmbeddingBag(dtype="int8"), with 1 and 2 threads (torch.set_num_threads and
+threads=), uniform and Zipf(1.05) indices, the same index batches for both. M lookups per
+second, medians of --rounds rounds that alternate PyTorch and hostmem. Needs torch and numpy;
+builds nothing (hostmem's release build and the Python package of this checkout).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import numpy as np
+    import torch
+except ImportError as error:
+    sys.exit(f"{error.name} is not installed: pip install torch numpy (from PyPI), then run this again")
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(root, "python"))
+import hostmem  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--rows", type=int, default=2_000_000)
+parser.add_argument("--row-bytes", type=int, default=512)
+parser.add_argument("--batch", type=int, default=256)
+parser.add_argument("--table-rows", type=int, default=4 << 20)
+parser.add_argument("--dim", type=int, default=128)
+parser.add_argument("--bags", type=int, default=2048)
+parser.add_argument("--pooling", type=int, default=32)
+parser.add_argument("--seconds", type=float, default=3.0)
+parser.add_argument("--rounds", type=int, default=3)
+parser.add_argument("--skip-loader", action="store_true")
+parser.add_argument("--skip-embedding", action="store_true")
+args = parser.parse_args()
+
+binary = os.environ.get("HOSTMEM", os.path.join(root, ".build", "release", "hostmem"))
+folder = tempfile.mkdtemp(prefix="hostmem-python-")
+print(f"torch {torch.__version__}, numpy {np.__version__}, {len(os.sched_getaffinity(0))} CPUs, library {hostmem.library_path}")
+
+
+def timed(batches, count):
+    """Samples per second over --seconds after 5 warm-up batches; `count` sizes a batch."""
+    samples, start = 0, None
+    for step, batch in enumerate(batches):
+        if step == 5:
+            start, samples = time.perf_counter(), 0
+        samples += count(batch)
+        if start and time.perf_counter() - start > args.seconds:
+            break
+    return samples / (time.perf_counter() - start)
+
+
+class Rows(torch.utils.data.Dataset):
+    def __init__(self, path):
+        self.path, self.data = path, None
+
+    def __len__(self):
+        return args.rows
+
+    def __getitem__(self, index):
+        if self.data is None:
+            self.data = np.load(self.path, mmap_mode="r")
+        return torch.from_numpy(np.array(self.data[index]))
+
+
+def touched(loader):
+    """Each batch read (one byte of every row), as a training step would read it."""
+    for x in loader:
+        int(x[:, 0].sum())
+        yield x
+
+
+if not args.skip_loader:
+    path = os.path.join(folder, "rows.npy")
+    np.save(path, np.random.default_rng(0).integers(0, 255, (args.rows, args.row_bytes), dtype=np.uint8))
+    np.load(path, mmap_mode="r")[::8].sum()  # the page cache warm for every side
+    torch_rates = {w: timed(torch.utils.data.DataLoader(Rows(path), batch_size=args.batch, shuffle=True, num_workers=w,
+                                                        persistent_workers=w > 0), len) for w in (0, 1, 2)}
+    python_rates = {w: timed(touched(hostmem.Loader(path, batch_size=args.batch, workers=w, rank=0, world_size=1)), len) for w in (1, 2)}
+    report = json.loads(subprocess.run(
+        [binary, "loader", "--data", path, "--batch", str(args.batch), "--workers", "1,2", "--sort", "off", "--advice", "normal",
+         "--seconds", str(args.seconds), "--json"], check=True, capture_output=True, text=True).stdout)
+    swift = max(r["samplesPerSecond"] for r in report["results"])
+    best_torch, best_python = max(torch_rates.values()), max(python_rates.values())
+    print(f"\nLoader: {args.rows} rows of {args.row_bytes} B, batch {args.batch}, samples/s")
+    for workers, rate in torch_rates.items():
+        print(f"  PyTorch DataLoader, num_workers={workers}:      {rate:12.0f}")
+    for workers, rate in python_rates.items():
+        print(f"  hostmem.Loader from Python, workers={workers}:  {rate:12.0f}")
+    print(f"  hostmem loader (Swift alone), best:        {swift:12.0f}")
+    per_batch = (1 / best_python - 1 / swift) * args.batch * 1e6
+    print(f"  Python loop / DataLoader best: {best_python / best_torch:.1f}x; Python loop / Swift loader: {best_python / swift:.0%}; "
+          f"Python's cost per batch: {per_batch:.0f} µs")
+    os.remove(path)
+
+if not args.skip_embedding:
+    weight = torch.rand(args.table_rows, args.dim) * 2 - 1
+    module = torch.nn.EmbeddingBag(args.table_rows, args.dim, mode="sum", _weight=weight)
+    packed = torch.ops.quantized.embedding_bag_byte_prepack(weight)
+    table = weight.numpy()
+    bags = {(dtype, threads): hostmem.EmbeddingBag(table, dtype=dtype, threads=threads) for dtype in ("float32", "int8") for threads in (1, 2)}
+    offsets = torch.arange(0, args.bags * args.pooling, args.pooling, dtype=torch.int64)
+    offsets_numpy = offsets.numpy()
+    per = args.bags * args.pooling
+    rng = np.random.default_rng(3)
+    print(f"\nEmbedding bag: {args.table_rows} x {args.dim} ({args.table_rows * args.dim * 4 >> 20} MiB fp32), batch {args.bags} x "
+          f"pooling {args.pooling}, sum, M lookups/s, medians of {args.rounds} rounds")
+    for dist in ("uniform", "zipf:1.05"):
+        if dist == "uniform":
+            indices = rng.integers(0, args.table_rows, 8 * per)
+        else:
+            cumulative = np.cumsum(1 / np.arange(1, args.table_rows + 1) ** 1.05)
+            ranks = np.searchsorted(cumulative, rng.random(8 * per) * cumulative[-1])
+            indices = rng.permutation(args.table_rows)[np.minimum(ranks, args.table_rows - 1)]
+        batches = [indices[i * per:(i + 1) * per].astype(np.int64) for i in range(8)]
+        tensors = [torch.from_numpy(b) for b in batches]
+
+        def rate(call, inputs):
+            for b in inputs[:2]:
+                call(b)
+            done, start, i = 0, time.perf_counter(), 0
+            while time.perf_counter() - start < args.seconds:
+                call(inputs[i % 8])
+                done += per
+                i += 1
+            return done / (time.perf_counter() - start) / 1e6
+
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            rounds = []
+            for _ in range(args.rounds):
+                with torch.no_grad():
+                    figures = {"torch fp32": rate(lambda b: module(b, offsets), tensors),
+                               "torch int8": rate(lambda b: torch.ops.quantized.embedding_bag_byte_rowwise_offsets(packed, b, offsets, False, 0), tensors)}
+                figures["hostmem fp32"] = rate(lambda b: bags[("float32", threads)](b, offsets_numpy), batches)
+                figures["hostmem int8"] = rate(lambda b: bags[("int8", threads)](b, offsets_numpy), batches)
+                rounds.append(figures)
+            result = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+            print(f"  {dist}, {threads} thread{'s' if threads > 1 else ''}: " + ", ".join(f"{k} {v:.1f}" for k, v in result.items())
+                  + f" | fp32 {result['hostmem fp32'] / result['torch fp32']:.2f}x, int8 {result['hostmem int8'] / result['torch int8']:.2f}x PyTorch")
+os.rmdir(folder)
