@@ -137,6 +137,11 @@ class Loader:
         self._next_batch = 0
         self._generation = 0            # bumped at each epoch start: older leases release nothing
         self._held = {}                 # slot → batch index, for batches Python still views
+        self._pending = {}              # slot → (views left, generation)
+        self._references = {}           # id → (weak reference to a batch's buffer, slot)
+        self._buffer_types = {}
+        self.record_shape = tuple(self.record_shape)
+        self.label_shape = None if self.label_shape is None else tuple(self.label_shape)
         self._iterating = False
         _lib.track(self)
 
@@ -170,6 +175,7 @@ class Loader:
         self._wait_for_leases(all_of_them=True)
         self._generation += 1
         self._held.clear()
+        self._pending.clear()
         _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch))
         self._next_batch = self._resume_batch
         self._iterating = True
@@ -199,27 +205,40 @@ class Loader:
                                                     (batch.labels, self.label_dtype, self.label_shape, self.label_bytes)):
             if dtype is None:
                 continue
-            raw = (ctypes.c_char * (count * record_bytes)).from_address(pointer)
+            size = count * record_bytes
+            kind = self._buffer_types.get(size)
+            if kind is None:  # one ctypes array type per size (two: full batches and the last)
+                kind = self._buffer_types[size] = ctypes.c_char * size
+            raw = kind.from_address(pointer)
+            raw.loader = self  # the pool's memory lives as long as any view of it
             buffers.append(raw)
-            arrays.append(np.frombuffer(raw, dtype=dtype).reshape((count,) + tuple(shape)))
+            arrays.append(np.frombuffer(raw, dtype=dtype).reshape((count,) + shape))
         if self.copy:
             arrays = [array.copy() for array in arrays]
             self._release(batch.slot, generation)
         else:
-            # The buffer goes back when every view of this batch is gone.
+            # The buffer goes back when every view of this batch is gone: each array's
+            # ctypes buffer has a weak reference whose callback counts the batch down.
             self._held[batch.slot] = batch.index
-            remaining = [len(buffers)]
-
-            def gone(slot=batch.slot):
-                remaining[0] -= 1
-                if remaining[0] == 0:
-                    self._release(slot, generation)
+            self._pending[batch.slot] = (len(buffers), generation)
             for raw in buffers:
-                weakref.finalize(raw, gone)
+                reference = weakref.ref(raw, self._gone)
+                self._references[id(reference)] = (reference, batch.slot)
         if self.tensors:
             import torch
             arrays = [torch.from_numpy(array) for array in arrays]
         return tuple(arrays) if len(arrays) > 1 else arrays[0]
+
+    def _gone(self, reference):
+        _, slot = self._references.pop(id(reference), (None, None))
+        if slot is None or slot not in self._pending:
+            return
+        remaining, generation = self._pending[slot]
+        if remaining > 1:
+            self._pending[slot] = (remaining - 1, generation)
+            return
+        del self._pending[slot]
+        self._release(slot, generation)
 
     def _release(self, slot, generation):
         if generation != self._generation or getattr(self, "_handle", None) is None or self._forked:

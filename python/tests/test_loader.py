@@ -177,3 +177,12 @@ def test_use_after_fork_raises_in_the_child(dataset):
     assert "made before os.fork()" in os.read(read, 500).decode()
     x, _ = next(iter(loader))
     assert x.shape == (10, 16)
+
+
+def test_a_batch_outlives_its_loader(dataset):
+    x_path, y_path, data, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, rank=0, world_size=1)
+    x, _ = next(iter(loader))
+    del loader
+    gc.collect()
+    np.testing.assert_array_equal(x, data[:10]), "the pool stays while a view of it does"
