@@ -8,7 +8,8 @@ Loader: a .npy of uint8 rows, memory-mapped. PyTorch: a map-style Dataset whose
 __getitem__ copies one row, DataLoader(batch_size, shuffle=True, num_workers=W), W = 0, 1, 2
 (its best is the reference). hostmem: `for x in hostmem.Loader(path, batch_size)` touching
 each batch (one byte of every row), and `hostmem loader` (the Swift loader alone) on the
-same file. Samples per second over about --seconds after a warm-up.
+same file, in --rounds alternating rounds (medians). Samples per second over about
+--seconds after a warm-up.
 
 Embedding bag: nn.EmbeddingBag(mode="sum") and hostmem.EmbeddingBag (fp32), and for 8-bit
 row-wise tables torch.ops.quantized.embedding_bag_byte_rowwise_offsets against
@@ -93,21 +94,31 @@ if not args.skip_loader:
     np.load(path, mmap_mode="r")[::8].sum()  # the page cache warm for every side
     torch_rates = {w: timed(torch.utils.data.DataLoader(Rows(path), batch_size=args.batch, shuffle=True, num_workers=w,
                                                         persistent_workers=w > 0), len) for w in (0, 1, 2)}
-    python_rates = {w: timed(touched(hostmem.Loader(path, batch_size=args.batch, workers=w, rank=0, world_size=1)), len) for w in (1, 2)}
-    report = json.loads(subprocess.run(
-        [binary, "loader", "--data", path, "--batch", str(args.batch), "--workers", "1,2", "--sort", "off", "--advice", "normal",
-         "--seconds", str(args.seconds), "--json"], check=True, capture_output=True, text=True).stdout)
-    swift = max(r["samplesPerSecond"] for r in report["results"])
+    # Rounds alternate the Python loop and the Swift loader, so a slow spell of this shared
+    # machine hits both; each figure is the median over the rounds.
+    rounds = []
+    for _ in range(args.rounds):
+        python = {w: timed(touched(hostmem.Loader(path, batch_size=args.batch, workers=w, rank=0, world_size=1)), len) for w in (1, 2)}
+        report = json.loads(subprocess.run(
+            [binary, "loader", "--data", path, "--batch", str(args.batch), "--workers", "1,2", "--sort", "off", "--advice", "normal",
+             "--seconds", str(args.seconds), "--json"], check=True, capture_output=True, text=True).stdout)
+        rounds.append((python, {r["setting"]["workers"]: r["samplesPerSecond"] for r in report["results"]}))
+    python_rates = {w: statistics.median(r[0][w] for r in rounds) for w in (1, 2)}
+    swift_rates = {w: statistics.median(r[1][w] for r in rounds) for w in (1, 2)}
+    swift = max(swift_rates.values())
     best_torch, best_python = max(torch_rates.values()), max(python_rates.values())
     print(f"\nLoader: {args.rows} rows of {args.row_bytes} B, batch {args.batch}, samples/s")
     for workers, rate in torch_rates.items():
         print(f"  PyTorch DataLoader, num_workers={workers}:      {rate:12.0f}")
     for workers, rate in python_rates.items():
         print(f"  hostmem.Loader from Python, workers={workers}:  {rate:12.0f}")
-    print(f"  hostmem loader (Swift alone), best:        {swift:12.0f}")
+    for workers, rate in swift_rates.items():
+        print(f"  hostmem loader (Swift alone), workers={workers}: {rate:12.0f}")
+    print(f"  (hostmem figures: medians of {args.rounds} rounds alternating Python and Swift)")
     per_batch = (1 / best_python - 1 / swift) * args.batch * 1e6
-    print(f"  Python loop / DataLoader best: {best_python / best_torch:.1f}x; Python loop / Swift loader: {best_python / swift:.0%}; "
-          f"Python's cost per batch: {per_batch:.0f} µs")
+    same = {w: python_rates[w] / swift_rates[w] for w in (1, 2)}
+    print(f"  Python loop / DataLoader best: {best_python / best_torch:.1f}x; Python loop / Swift loader: best / best {best_python / swift:.0%}, "
+          f"same workers {same[1]:.0%} (1), {same[2]:.0%} (2); Python's cost per batch (best vs best): {per_batch:.0f} µs")
     os.remove(path)
 
 if not args.skip_embedding:
