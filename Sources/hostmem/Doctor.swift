@@ -21,15 +21,6 @@ struct Doctor: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Inspect this running process and its descendants.", valueName: "PID"))
-    var pid: Int?
-
-    @Option(name: .long, help: ArgumentHelp("How long to sample the job.", valueName: "N"))
-    var seconds: Double = 10
-
-    @Option(name: .long, help: ArgumentHelp("With -- CMD: seconds to let the command start before sampling.", valueName: "N"))
-    var warmup: Double = 2
-
     @Flag(name: .long, help: "With --pid: watch window after window until Ctrl-C or the job exits.")
     var watch = false
 
@@ -42,17 +33,11 @@ struct Doctor: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text (with --watch: one object per window, JSON Lines).")
     var json = false
 
-    @Flag(name: .long, help: "Do not measure a calibration when none is cached (machine findings only).")
-    var noCalibration = false
-
-    @Flag(name: .long, help: "Do not sample Python stacks with py-spy (it costs about 1% of a CPU more over 10 s).")
-    var noPythonStacks = false
-
     @Option(name: .long, help: ArgumentHelp("Read a captured tree instead of / (machine findings only).", valueName: "DIR"))
     var root: String = "/"
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to start and inspect (after --).", valueName: "CMD"))
-    var command: [String] = []
+    /// Last: its -- CMD… ends the command line.
+    @OptionGroup var target: TargetOptions
 
     enum FailLevel: String, ExpressibleByArgument, CaseIterable {
         case warning, critical
@@ -60,24 +45,17 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func validate() throws {
-        if pid != nil && !command.isEmpty { throw ValidationError("give either --pid or -- CMD, not both") }
-        if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
-        guard seconds >= 1 && seconds <= 3600 else { throw ValidationError("--seconds must be between 1 and 3600") }
-        guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be between 0 and 3600") }
         guard interval >= 1 && interval <= 3600 else { throw ValidationError("--interval must be between 1 and 3600") }
-        if watch && pid == nil { throw ValidationError("--watch needs --pid P (a running job)") }
-        if root != "/" && (pid != nil || !command.isEmpty) {
+        if watch && target.pid == nil { throw ValidationError("--watch needs --pid P (a running job)") }
+        if root != "/" && target.hasJob {
             throw ValidationError("--root reads a captured machine; a job can only be inspected on the live one")
         }
     }
 
     func run() async throws {
-        var options = DoctorOptions()
+        var options = target.doctorOptions(windowSeconds: watch ? interval : target.seconds)
         options.root = root
-        options.pythonStacks = !noPythonStacks
-        options.windowSeconds = watch ? interval : seconds
-        if noCalibration { options.calibration = .cachedOnly }
-        let target: DoctorTarget = pid.map { .attach(pid: $0) } ?? (command.isEmpty ? .machine : .launch(command: command, warmupSeconds: warmup))
+        let target = self.target.target
         let quiet = json
         do {
             let session = try DoctorSession(target: target, options: options, clock: ContinuousClock()) { line in
@@ -100,7 +78,7 @@ struct Doctor: AsyncParsableCommand {
     private func watchJob(_ session: DoctorSession<ContinuousClock>) async throws {
         try Interrupts.catchInterruptAndTerminate()
         let redraw = Terminal.outputIsTerminal && !json
-        let job = "PID \(pid ?? 0)"
+        let job = "PID \(target.pid ?? 0)"
         let log = try await session.watch(stop: { Interrupts.requested }) { report, log in
             if json {
                 Terminal.writeOutput(try DoctorJSON.render(report, lines: true) + "\n")

@@ -22,15 +22,6 @@ struct Report: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page.", valueName: "FILE.html"))
     var output = "hostmem-report.html"
 
-    @Option(name: .long, help: ArgumentHelp("Inspect this running process and its descendants.", valueName: "PID"))
-    var pid: Int?
-
-    @Option(name: .long, help: ArgumentHelp("How long to sample the job.", valueName: "N"))
-    var seconds: Double = 10
-
-    @Option(name: .long, help: ArgumentHelp("With -- CMD: seconds to let the command start before sampling.", valueName: "N"))
-    var warmup: Double = 2
-
     @Option(name: .long, help: ArgumentHelp("Draw this snapshot (from --save, or doctor --json) instead of measuring.", valueName: "SNAPSHOT.json"))
     var from: String?
 
@@ -40,21 +31,11 @@ struct Report: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write the snapshot drawn, for --from and --compare later.", valueName: "SNAPSHOT.json"))
     var save: String?
 
-    @Flag(name: .long, help: "Do not measure a calibration when none is cached.")
-    var noCalibration = false
-
-    @Flag(name: .long, help: "Do not sample Python stacks with py-spy.")
-    var noPythonStacks = false
-
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to start and inspect (after --).", valueName: "CMD"))
-    var command: [String] = []
+    /// Last: its -- CMD… ends the command line.
+    @OptionGroup var target: TargetOptions
 
     func validate() throws {
-        if pid != nil && !command.isEmpty { throw ValidationError("give either --pid or -- CMD, not both") }
-        if from != nil && (pid != nil || !command.isEmpty) { throw ValidationError("--from draws a saved snapshot; it takes no --pid or -- CMD") }
-        if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
-        guard seconds >= 1 && seconds <= 3600 else { throw ValidationError("--seconds must be between 1 and 3600") }
-        guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be between 0 and 3600") }
+        if from != nil && target.hasJob { throw ValidationError("--from draws a saved snapshot; it takes no --pid or -- CMD") }
     }
 
     func run() async throws {
@@ -73,11 +54,8 @@ struct Report: AsyncParsableCommand {
     }
 
     private func measure() async throws -> ReportSnapshot {
-        var options = DoctorOptions()
-        options.pythonStacks = !noPythonStacks
-        options.windowSeconds = seconds
-        if noCalibration { options.calibration = .cachedOnly }
-        let target: DoctorTarget = pid.map { .attach(pid: $0) } ?? (command.isEmpty ? .machine : .launch(command: command, warmupSeconds: warmup))
+        let options = self.target.doctorOptions(windowSeconds: self.target.seconds)
+        let target = self.target.target
         let session = try DoctorSession(target: target, options: options, clock: ContinuousClock()) { line in
             Terminal.writeError("hostmem report: \(line)\n")
         }

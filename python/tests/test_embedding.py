@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import hostmem
+from conftest import error_in_forked_child
 from hostmem import EmbeddingBag, HostMemError
 
 
@@ -103,19 +104,7 @@ def test_bad_tables_raise_one_clear_error(kwargs, message):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_use_after_fork_raises_in_the_child(table):
     bag = EmbeddingBag(table)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            bag(np.array([0]), np.array([0]))
-            os.write(write, b"no error")
-        except HostMemError as error:
-            os.write(write, str(error).encode()[:200])
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    said = os.read(read, 500).decode()
-    assert "made before os.fork()" in said
+    assert "made before os.fork()" in error_in_forked_child(lambda: bag(np.array([0]), np.array([0])))
     assert bag(np.array([0]), np.array([0])).shape == (1, 48), "the parent's bag still works"
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import hostmem
+from conftest import error_in_forked_child
 from hostmem import HostMemError, Loader
 
 
@@ -163,18 +164,7 @@ def test_object_arrays_and_mismatched_labels_are_refused(tmp_path, dataset):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_use_after_fork_raises_in_the_child(dataset):
     loader = Loader(dataset[0], labels=dataset[1], batch_size=10, rank=0, world_size=1)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            next(iter(loader))
-            os.write(write, b"no error")
-        except HostMemError as error:
-            os.write(write, str(error).encode()[:200])
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    assert "made before os.fork()" in os.read(read, 500).decode()
+    assert "made before os.fork()" in error_in_forked_child(lambda: next(iter(loader)))
     x, _ = next(iter(loader))
     assert x.shape == (10, 16)
 

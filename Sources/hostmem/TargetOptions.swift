@@ -1,0 +1,46 @@
+import ArgumentParser
+import HostMemDoctor
+
+/// What `doctor` and `report` look at and how: --pid P or -- CMD…, the window, the
+/// calibration and py-spy switches.
+struct TargetOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Inspect this running process and its descendants.", valueName: "PID"))
+    var pid: Int?
+
+    @Option(name: .long, help: ArgumentHelp("How long to sample the job.", valueName: "N"))
+    var seconds: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("With -- CMD: seconds to let the command start before sampling.", valueName: "N"))
+    var warmup: Double = 2
+
+    @Flag(name: .long, help: "Do not measure a calibration when none is cached (machine findings only).")
+    var noCalibration = false
+
+    @Flag(name: .long, help: "Do not sample Python stacks with py-spy (it costs about 1% of a CPU more over 10 s).")
+    var noPythonStacks = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to start and inspect (after --).", valueName: "CMD"))
+    var command: [String] = []
+
+    func validate() throws {
+        if pid != nil && !command.isEmpty { throw ValidationError("give either --pid or -- CMD, not both") }
+        if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
+        guard seconds >= 1 && seconds <= 3600 else { throw ValidationError("--seconds must be between 1 and 3600") }
+        guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be between 0 and 3600") }
+    }
+
+    var hasJob: Bool { pid != nil || !command.isEmpty }
+
+    var target: DoctorTarget {
+        pid.map { .attach(pid: $0) } ?? (command.isEmpty ? .machine : .launch(command: command, warmupSeconds: warmup))
+    }
+
+    /// The doctor's options these switches ask for, with windows of `windowSeconds`.
+    func doctorOptions(windowSeconds: Double) -> DoctorOptions {
+        var options = DoctorOptions()
+        options.pythonStacks = !noPythonStacks
+        options.windowSeconds = windowSeconds
+        if noCalibration { options.calibration = .cachedOnly }
+        return options
+    }
+}
