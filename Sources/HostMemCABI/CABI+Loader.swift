@@ -87,11 +87,14 @@ public func hostmem_loader_shape(_ pointer: OpaquePointer?, _ records: UnsafeMut
 }
 
 @_cdecl("hostmem_loader_start")
-public func hostmem_loader_start(_ pointer: OpaquePointer?, _ epoch: Int64, _ firstBatch: Int64) -> Int32 {
+public func hostmem_loader_start(_ pointer: OpaquePointer?, _ epoch: Int64, _ firstBatch: Int64, _ busySlots: UnsafePointer<Int32>?,
+                                 _ busyCount: Int32) -> Int32 {
     guard let owner = handle(pointer) else { return fail(.invalid, "the loader handle is NULL") }
     guard epoch >= 0 else { return fail(.invalid, "the epoch must not be negative (got \(epoch))") }
+    guard busyCount >= 0, busyCount == 0 || busySlots != nil else { return fail(.invalid, "busy_slots is NULL but busy_count is \(busyCount)") }
+    let busy = UnsafeBufferPointer(start: busySlots, count: Int(busyCount)).map(Int.init)
     do {
-        try owner.loader.startEpoch(Int(epoch), from: Int(firstBatch))
+        try owner.loader.startEpoch(Int(epoch), from: Int(firstBatch), busySlots: busy)
         owner.started = true
         return Status.ok.rawValue
     } catch {

@@ -204,8 +204,11 @@ public final class BatchLoader: @unchecked Sendable {
     /// are reproducible) and the workers, from batch `first` (a resumed epoch gives the
     /// batches an uninterrupted one would from there). An epoch still running is
     /// cancelled first.
-    public func startEpoch(_ epoch: Int, from first: Int = 0) throws(LoaderError) {
+    /// `busySlots`: buffers the consumer still holds from before (their batches still in
+    /// use); they stay taken until `release(slot:)`.
+    public func startEpoch(_ epoch: Int, from first: Int = 0, busySlots: [Int] = []) throws(LoaderError) {
         guard first >= 0 && first <= batchesPerEpoch else { throw .invalid("batch \(first) is not in 0...\(batchesPerEpoch)") }
+        guard busySlots.allSatisfy({ $0 >= 0 && $0 < depth }) else { throw .invalid("a busy slot is outside the pool of \(depth)") }
         stopWorkers()
         cancelled.store(false, ordering: .relaxed)
         if options.shuffle {
@@ -220,8 +223,9 @@ public final class BatchLoader: @unchecked Sendable {
         Self.deal(permutation, into: order, rank: options.rank, worldSize: options.worldSize)
         claimed.withLock { $0 = first }
         expected = first
-        // Batch numbers map to slots by index % depth: line the free slots up with `first`.
+        // Every slot free and none ready, except those still held: taken until released.
         resetSemaphores()
+        for slot in Set(busySlots) { _ = slotFree[slot].tryWait() }
         let placements = [[Int]?](repeating: options.cpus, count: options.workers)
         do {
             // unowned(unsafe): deinit joins every worker (cancel) before the loader's memory

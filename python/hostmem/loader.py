@@ -31,7 +31,7 @@ _L.hostmem_loader_open.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_cha
 _L.hostmem_loader_shape.restype = ctypes.c_int
 _L.hostmem_loader_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 5 + [ctypes.POINTER(ctypes.c_int32)] * 2
 _L.hostmem_loader_start.restype = ctypes.c_int
-_L.hostmem_loader_start.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
+_L.hostmem_loader_start.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_int32), ctypes.c_int32]
 _L.hostmem_loader_next.restype = ctypes.c_int
 _L.hostmem_loader_next.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Batch)]
 _L.hostmem_loader_release.restype = ctypes.c_int
@@ -135,9 +135,8 @@ class Loader:
         self.epoch = 0
         self._resume_batch = 0
         self._next_batch = 0
-        self._generation = 0            # bumped at each epoch start: older leases release nothing
         self._held = {}                 # slot → batch index, for batches Python still views
-        self._pending = {}              # slot → (views left, generation)
+        self._pending = {}              # slot → views of its batch left
         self._references = {}           # id → (weak reference to a batch's buffer, slot)
         self._buffer_types = {}
         self.record_shape = tuple(self.record_shape)
@@ -172,32 +171,30 @@ class Loader:
 
     def __iter__(self):
         _lib.ensure_not_forked(self, "Loader")
-        self._wait_for_leases(all_of_them=True)
-        self._generation += 1
-        self._held.clear()
-        self._pending.clear()
-        _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch))
+        # Batches still viewed (the loop variable keeps the last one of the epoch before)
+        # keep their buffers until their views go.
+        busy = sorted(self._held)
+        _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch,
+                                           (ctypes.c_int32 * max(1, len(busy)))(*busy), len(busy)))
         self._next_batch = self._resume_batch
         self._iterating = True
-        generation = self._generation
         try:
             while True:
                 slot_needed = self._next_batch % self.pool_size
-                if slot_needed in self._held:
-                    self._wait_for_leases(slot=slot_needed)
+                self._wait_for_leases(slot_needed)
                 batch = _Batch()
                 status = _L.hostmem_loader_next(self._handle, ctypes.byref(batch))
                 if status == _END:
                     break
                 _lib.check(status)
                 self._next_batch = batch.index + 1
-                yield self._deliver(batch, generation)
+                yield self._deliver(batch)
             self.epoch += 1
             self._resume_batch = 0
         finally:
             self._iterating = False
 
-    def _deliver(self, batch, generation):
+    def _deliver(self, batch):
         count = batch.count
         arrays = []
         buffers = []
@@ -215,12 +212,12 @@ class Loader:
             arrays.append(np.frombuffer(raw, dtype=dtype).reshape((count,) + shape))
         if self.copy:
             arrays = [array.copy() for array in arrays]
-            self._release(batch.slot, generation)
+            _L.hostmem_loader_release(self._handle, batch.slot)
         else:
             # The buffer goes back when every view of this batch is gone: each array's
             # ctypes buffer has a weak reference whose callback counts the batch down.
             self._held[batch.slot] = batch.index
-            self._pending[batch.slot] = (len(buffers), generation)
+            self._pending[batch.slot] = len(buffers)
             for raw in buffers:
                 reference = weakref.ref(raw, self._gone)
                 self._references[id(reference)] = (reference, batch.slot)
@@ -233,28 +230,21 @@ class Loader:
         _, slot = self._references.pop(id(reference), (None, None))
         if slot is None or slot not in self._pending:
             return
-        remaining, generation = self._pending[slot]
-        if remaining > 1:
-            self._pending[slot] = (remaining - 1, generation)
+        if self._pending[slot] > 1:
+            self._pending[slot] -= 1
             return
         del self._pending[slot]
-        self._release(slot, generation)
-
-    def _release(self, slot, generation):
-        if generation != self._generation or getattr(self, "_handle", None) is None or self._forked:
-            return  # a batch of an earlier epoch: its slot was already reset
         self._held.pop(slot, None)
-        _L.hostmem_loader_release(self._handle, slot)
+        if getattr(self, "_handle", None) is not None and not self._forked:
+            _L.hostmem_loader_release(self._handle, slot)
 
-    def _wait_for_leases(self, slot=None, all_of_them=False):
-        """User code still views a batch whose buffer is needed: collect garbage, then
-        refuse with the fix."""
-        def blocked():
-            return bool(self._held) if all_of_them else slot in self._held
-        if not blocked():
+    def _wait_for_leases(self, slot):
+        """User code still views the batch whose buffer the next one needs: collect
+        garbage, then refuse with the fix."""
+        if slot not in self._held:
             return
         gc.collect()
-        if blocked():
+        if slot in self._held:
             held = sorted(self._held.values())
             raise HostMemError(
                 f"batch {held[0]} of the pool's {self.pool_size} buffers is still referenced by your code, so batch "

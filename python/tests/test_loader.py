@@ -176,3 +176,20 @@ def test_a_batch_outlives_its_loader(dataset):
     del loader
     gc.collect()
     np.testing.assert_array_equal(x, data[:10]), "the pool stays while a view of it does"
+
+
+def test_the_loop_variable_of_the_last_epoch_does_not_block_the_next(dataset):
+    x_path, y_path, data, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=100, shuffle=False, prefetch=4, rank=0, world_size=1)
+    for epoch in range(3):
+        for x, y in loader:  # x, y still view the epoch's last batch when the next epoch starts
+            pass
+        np.testing.assert_array_equal(x, data[900:1000]), "the last batch, whole"
+    second = Loader(x_path, labels=y_path, batch_size=100, shuffle=False, prefetch=2, rank=0, world_size=1)
+    for x, _ in second:
+        pass
+    kept = x
+    batches = iter(second)
+    first, _ = next(batches)  # batch 0 goes in the free buffer
+    np.testing.assert_array_equal(kept, data[900:1000])
+    np.testing.assert_array_equal(first, data[:100])

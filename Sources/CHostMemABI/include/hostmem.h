@@ -68,8 +68,10 @@ int hostmem_loader_open(const char *data, int64_t record_bytes, const char *labe
                         const hostmem_loader_options *options, hostmem_loader **out);
 int hostmem_loader_shape(const hostmem_loader *loader, int64_t *records, int64_t *record_bytes, int64_t *label_bytes,
                          int64_t *batches_per_epoch, int64_t *samples_per_epoch, int32_t *pool_size, int32_t *pinned);
-/* Starts an epoch (its shuffle is seeded by seed and epoch) from batch first_batch. */
-int hostmem_loader_start(hostmem_loader *loader, int64_t epoch, int64_t first_batch);
+/* Starts an epoch (its shuffle is seeded by seed and epoch) from batch first_batch.
+ * busy_slots (busy_count of them, may be NULL): buffers of earlier batches the caller
+ * still holds; they stay taken until released. */
+int hostmem_loader_start(hostmem_loader *loader, int64_t epoch, int64_t first_batch, const int32_t *busy_slots, int32_t busy_count);
 /* The next batch in order (waits for it), or HOSTMEM_END. */
 int hostmem_loader_next(hostmem_loader *loader, hostmem_batch *out);
 /* Gives a batch's buffer back to the pool. */
