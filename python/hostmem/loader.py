@@ -180,8 +180,8 @@ class Loader:
         self._iterating = True
         try:
             while True:
-                slot_needed = self._next_batch % self.pool_size
-                self._wait_for_leases(slot_needed)
+                if self._next_batch < self.batches_per_epoch:  # past the end there is no batch to make room for
+                    self._wait_for_leases(self._next_batch % self.pool_size)
                 batch = _Batch()
                 status = _L.hostmem_loader_next(self._handle, ctypes.byref(batch))
                 if status == _END:

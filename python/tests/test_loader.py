@@ -193,3 +193,10 @@ def test_the_loop_variable_of_the_last_epoch_does_not_block_the_next(dataset):
     first, _ = next(batches)  # batch 0 goes in the free buffer
     np.testing.assert_array_equal(kept, data[900:1000])
     np.testing.assert_array_equal(first, data[:100])
+
+
+def test_holding_the_last_pool_full_of_batches_still_ends_the_epoch(dataset):
+    x_path, y_path, _, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=250, shuffle=False, prefetch=4, rank=0, world_size=1)
+    kept = [x for x, _ in loader]  # 4 batches in a pool of 4: all held, and the epoch is over
+    assert len(kept) == 4
