@@ -36,25 +36,36 @@ extension ProcParsers {
     /// overlap one of `inherited` (sorted ranges, the parent's mappings): the pages a
     /// forked child has copied from its parent (or written itself inside what it inherited).
     public static func privateDirty(smaps: String, within inherited: [Range<UInt64>]) -> (total: UInt64, inherited: UInt64) {
-        var total: UInt64 = 0, shared: UInt64 = 0
-        var current: Range<UInt64>?
+        let summary = smapsSummary(smaps, within: inherited)
+        return (summary.rollup?.privateDirtyBytes ?? 0, summary.inherited)
+    }
+
+    /// /proc/PID/smaps summed as smaps_rollup sums it (so one page walk gives both), and
+    /// the Private_Dirty bytes of the mappings that overlap `inherited`. Nil rollup when
+    /// the text holds no mapping.
+    public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>]) -> (rollup: MemoryRollup?, inherited: UInt64) {
+        let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:"].map { Array($0.utf8) }
+        var sums = [UInt64](repeating: 0, count: keys.count)
+        var copied: UInt64 = 0
+        var mappings = 0
         var overlaps = false
-        let key = Array("Private_Dirty:".utf8)
         for line in smaps.utf8.split(separator: UInt8(ascii: "\n")) {
             if let range = addressRange(line) {
-                current = range
+                mappings += 1
                 overlaps = Self.overlaps(range, inherited)
                 continue
             }
-            guard current != nil, line.starts(with: key) else { continue }
+            guard mappings > 0, let key = keys.firstIndex(where: { line.starts(with: $0) }) else { continue }
             var kilobytes: UInt64 = 0
-            for byte in line.dropFirst(key.count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+            for byte in line.dropFirst(keys[key].count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 kilobytes = kilobytes * 10 + UInt64(byte - UInt8(ascii: "0"))
             }
-            total += kilobytes * 1024
-            if overlaps { shared += kilobytes * 1024 }
+            sums[key] += kilobytes * 1024
+            if key == 3 && overlaps { copied += kilobytes * 1024 }
         }
-        return (total, shared)
+        guard mappings > 0 else { return (nil, 0) }
+        return (MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
+                             sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6]), copied)
     }
 
     /// Whether `range` overlaps any of the sorted `ranges` (binary search).

@@ -31,7 +31,8 @@ public enum ProcParsers {
             allowedCPUs: values["Cpus_allowed_list"].flatMap { try? CPUList.parseList($0) },
             voluntarySwitches: values["voluntary_ctxt_switches"].flatMap { UInt64($0) },
             involuntarySwitches: values["nonvoluntary_ctxt_switches"].flatMap { UInt64($0) },
-            lockedBytes: kib("VmLck"), pinnedBytes: kib("VmPin"), residentBytes: kib("VmRSS"), swapBytes: kib("VmSwap"))
+            lockedBytes: kib("VmLck"), pinnedBytes: kib("VmPin"), residentBytes: kib("VmRSS"), swapBytes: kib("VmSwap"),
+            anonymousResidentBytes: kib("RssAnon"))
     }
 
     /// /proc/PID/schedstat: "run_ns wait_ns timeslices".

@@ -37,9 +37,10 @@ public enum SampleDetail: Sendable, Hashable {
 /// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
 public struct ProcessReader: Sendable {
     public let tree: SystemTree
-    /// A descendant's /proc/PID/smaps (a page-table walk and a long text) is read, to
-    /// find what it copied from its parent, only when its private dirty memory is at
-    /// least this: most workers never pay for it.
+    /// At the end of a window a descendant with at least this much resident anonymous
+    /// memory (status RssAnon, no page walk) has its /proc/PID/smaps read instead of
+    /// smaps_rollup: the same page walk gives its memory and what it copied from its
+    /// parent. Smaller workers keep the short smaps_rollup.
     public var inheritedScanMinimumBytes: UInt64 = 32 << 20
 
     public init(root: String = "/") {
@@ -113,13 +114,9 @@ public struct ProcessReader: Sendable {
         var processes = [root]
         for pid in descendants(of: rootPID).dropFirst() {
             let level = detail == .light && !(known?.contains(pid) ?? true) ? .baseline : detail
-            guard var (snapshot, text) = try? read(pid, detail: level) else { continue }
-            maps[pid] = text
             // What a child copied from its parent: its smaps against the parent's ranges.
-            if level == .full, let parentMaps = maps[snapshot.stat.parent], let dirty = snapshot.memory?.privateDirtyBytes, dirty >= inheritedScanMinimumBytes,
-               case .success(let smaps) = tree.read("proc/\(pid)/smaps") {
-                snapshot.inheritedPrivateDirtyBytes = ProcParsers.privateDirty(smaps: smaps, within: ProcParsers.addressRanges(parentMaps)).inherited
-            }
+            guard let (snapshot, text) = try? read(pid, detail: level, mapsOfParents: level == .full ? maps : [:]) else { continue }
+            maps[pid] = text
             processes.append(snapshot)
         }
         return processes
@@ -133,8 +130,10 @@ public struct ProcessReader: Sendable {
         try read(pid, detail: full ? .full : .light).snapshot
     }
 
-    /// One process, and the text of its maps when it was read.
-    private func read(_ pid: Int, detail: SampleDetail) throws(ProcessError) -> (snapshot: ProcessSnapshot, maps: String?) {
+    /// One process, and the text of its maps when it was read. When its parent's maps
+    /// are in `mapsOfParents`, a process with much anonymous memory is measured from smaps
+    /// (see `inheritedScanMinimumBytes`).
+    private func read(_ pid: Int, detail: SampleDetail, mapsOfParents: [Int: String] = [:]) throws(ProcessError) -> (snapshot: ProcessSnapshot, maps: String?) {
         let base = "proc/\(pid)"
         let statText: String
         switch tree.read("\(base)/stat") {
@@ -168,7 +167,16 @@ public struct ProcessReader: Sendable {
             memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
             threadTimes: threadTimes(pid), unreadable: [])
         var maps: String?
-        if detail != .light { snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup) }
+        if detail != .light {
+            if let parentMaps = mapsOfParents[stat.parent], (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes,
+               let smaps = read("smaps") {
+                let summary = ProcParsers.smapsSummary(smaps, within: ProcParsers.addressRanges(parentMaps))
+                snapshot.memory = summary.rollup
+                snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited
+            } else {
+                snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup)
+            }
+        }
         if detail == .full {
             snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms)
             maps = read("maps")

@@ -35,6 +35,8 @@ public struct ProcessStatus: Sendable, Hashable, Codable {
     public var pinnedBytes: UInt64?
     public var residentBytes: UInt64?
     public var swapBytes: UInt64?
+    /// `RssAnon`: resident anonymous memory (shared or not), in bytes; no page walk.
+    public var anonymousResidentBytes: UInt64?
 }
 
 /// /proc/PID/schedstat: time on a CPU and time waiting for one.

@@ -35,6 +35,31 @@ struct WorkerParsersTests {
         #expect(ProcParsers.addressRanges("not a mapping\nzz-yy rw-p\n").isEmpty)
     }
 
+    @Test("smaps summed like smaps_rollup: one page walk for both the rollup and the copies")
+    func smapsSummary() throws {
+        let smaps = """
+            7f0000000000-7f0000400000 rw-p 00000000 00:00 0
+            Rss:                4096 kB
+            Pss:                2048 kB
+            Shared_Clean:          0 kB
+            Shared_Dirty:       1024 kB
+            Private_Clean:         0 kB
+            Private_Dirty:      3072 kB
+            Swap:                  8 kB
+            7f0000400000-7f0000800000 r--p 00000000 fd:01 9   /data/x.npy
+            Rss:                 512 kB
+            Pss:                 256 kB
+            Shared_Clean:        512 kB
+            Private_Dirty:         0 kB
+            """
+        let summary = ProcParsers.smapsSummary(smaps, within: [0x7f00_0000_0000..<0x7f00_0010_0000])
+        let rollup = try #require(summary.rollup)
+        #expect(rollup == MemoryRollup(residentBytes: 4608 << 10, proportionalBytes: 2304 << 10, privateCleanBytes: 0, privateDirtyBytes: 3072 << 10,
+                                       sharedCleanBytes: 512 << 10, sharedDirtyBytes: 1024 << 10, swapBytes: 8 << 10))
+        #expect(summary.inherited == 3072 << 10)
+        #expect(ProcParsers.smapsSummary("", within: []).rollup == nil)
+    }
+
     @Test func threadPoolLibrariesAndLimits() {
         let maps = """
             7f1-7f2 r-xp 00000000 fd:01 1 /venv/lib/python3.11/site-packages/torch/lib/libgomp-a34b3233.so.1
