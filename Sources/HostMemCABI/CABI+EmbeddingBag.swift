@@ -61,6 +61,33 @@ public func hostmem_bag_lookup(_ handle: OpaquePointer?, _ indices: UnsafePointe
     }
 }
 
+@_cdecl("hostmem_bag_lookup64")
+public func hostmem_bag_lookup64(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int64>?, _ count: Int64, _ offsets: UnsafePointer<Int64>?,
+                                 _ bags: Int64, _ weights: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>?) -> Int32 {
+    guard let handle else { return fail(.invalid, "the bag handle is NULL") }
+    guard count >= 0, bags >= 0 else { return fail(.invalid, "counts must not be negative") }
+    guard count == 0 || indices != nil, bags == 0 || offsets != nil else { return fail(.invalid, "indices and offsets must not be NULL") }
+    let rows = Int64(Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag.table.rows)
+    // Narrowed into buffers of this call (the caller may look up from several threads at once).
+    var narrowIndices = [Int32](repeating: 0, count: Int(count))
+    for position in 0..<Int(count) {
+        let index = indices![position]
+        guard index >= 0 && index < rows else { return fail(.invalid, "index \(index) is outside the table's \(rows) rows") }
+        narrowIndices[position] = Int32(truncatingIfNeeded: index)
+    }
+    var narrowOffsets = [Int32](repeating: 0, count: Int(bags))
+    for bag in 0..<Int(bags) {
+        let offset = offsets![bag]
+        guard offset >= 0 && offset <= count else { return fail(.invalid, "offsets must be ascending and within the \(count) indices") }
+        narrowOffsets[bag] = Int32(truncatingIfNeeded: offset)
+    }
+    return narrowIndices.withUnsafeBufferPointer { indexBuffer in
+        narrowOffsets.withUnsafeBufferPointer { offsetBuffer in
+            hostmem_bag_lookup(handle, indexBuffer.baseAddress, count, offsetBuffer.baseAddress, bags, weights, output)
+        }
+    }
+}
+
 @_cdecl("hostmem_bag_shape")
 public func hostmem_bag_shape(_ handle: OpaquePointer?, _ rows: UnsafeMutablePointer<Int64>?, _ dim: UnsafeMutablePointer<Int64>?,
                               _ rowBytes: UnsafeMutablePointer<Int64>?) -> Int32 {

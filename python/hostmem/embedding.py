@@ -71,20 +71,23 @@ class EmbeddingBag:
             if offsets.size == 0 or offsets[-1] != indices.size:
                 raise HostMemError("with include_last_offset the last offset must equal the number of indices")
             offsets = offsets[:-1]
-        if indices.dtype != np.int32 and indices.size and (indices.min() < 0 or indices.max() >= self.rows):
-            # Narrowing to 32 bits would wrap these; in range, the library checks every index itself.
-            bad = indices[(indices < 0) | (indices >= self.rows)][0]
-            raise HostMemError(f"index {bad} is outside the table's {self.rows} rows")
-        indices32 = np.ascontiguousarray(indices, dtype=np.int32)
-        offsets32 = np.ascontiguousarray(offsets, dtype=np.int32)
+        # 32-bit indices go to the library as they are; any other integers as 64-bit ones,
+        # which the library checks and narrows itself (PyTorch's indices are int64).
+        wide = indices.dtype != np.int32
+        kind = np.int64 if wide else np.int32
+        if wide and indices.dtype == np.uint64 and indices.size and indices.max() > np.iinfo(np.int64).max:
+            raise HostMemError(f"index {indices.max()} is outside the table's {self.rows} rows")
+        index_array = np.ascontiguousarray(indices, dtype=kind)
+        offset_array = np.ascontiguousarray(offsets, dtype=kind)
         weights = None
         if per_sample_weights is not None:
             weights = np.ascontiguousarray(_as_numpy(per_sample_weights), dtype=np.float32)
-            if weights.shape != (indices32.size,):
-                raise HostMemError(f"per_sample_weights needs one weight per index ({indices32.size}), not shape {weights.shape}")
-        output = np.empty((offsets32.size, self.dim), dtype=np.float32)
-        _lib.check(_lib._lib.hostmem_bag_lookup(self._handle, indices32.ctypes.data, indices32.size, offsets32.ctypes.data,
-                                                offsets32.size, None if weights is None else weights.ctypes.data, output.ctypes.data))
+            if weights.shape != (index_array.size,):
+                raise HostMemError(f"per_sample_weights needs one weight per index ({index_array.size}), not shape {weights.shape}")
+        output = np.empty((offset_array.size, self.dim), dtype=np.float32)
+        lookup = _lib._lib.hostmem_bag_lookup64 if wide else _lib._lib.hostmem_bag_lookup
+        _lib.check(lookup(self._handle, index_array.ctypes.data, index_array.size, offset_array.ctypes.data,
+                          offset_array.size, None if weights is None else weights.ctypes.data, output.ctypes.data))
         return output
 
     def op(self, indices, offsets, per_sample_weights=None):

@@ -34,6 +34,9 @@ int hostmem_bag_create(const float *table, int64_t rows, int64_t dim, int int8, 
  * weights (one per index) may be NULL; output receives bags x dim floats. */
 int hostmem_bag_lookup(hostmem_bag *bag, const int32_t *indices, int64_t count, const int32_t *offsets, int64_t bags,
                        const float *weights, float *output);
+/* The same with 64-bit indices and offsets (PyTorch's), each checked and narrowed here. */
+int hostmem_bag_lookup64(hostmem_bag *bag, const int64_t *indices, int64_t count, const int64_t *offsets, int64_t bags,
+                         const float *weights, float *output);
 /* rows, dim and the bytes of one stored row (dim x 4 for float32, dim + 8 for int8). */
 int hostmem_bag_shape(const hostmem_bag *bag, int64_t *rows, int64_t *dim, int64_t *row_bytes);
 void hostmem_bag_free(hostmem_bag *bag);
