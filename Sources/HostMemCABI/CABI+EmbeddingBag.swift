@@ -71,7 +71,8 @@ public func hostmem_bag_lookup64(_ handle: OpaquePointer?, _ indices: UnsafePoin
     // Narrowed into buffers of this call (the caller may look up from several threads at
     // once); the check is branch-free so the loop vectorizes, the bad value found after.
     guard let narrowIndices = narrow(indices, count: Int(count), below: UInt64(rows)) else {
-        let bad = (0..<Int(count)).lazy.map { indices![$0] }.first { $0 < 0 || $0 >= rows } ?? -1
+        var bad: Int64 = -1
+        if let indices { bad = (0..<Int(count)).map { indices[$0] }.first { $0 < 0 || $0 >= rows } ?? -1 }
         return fail(.invalid, "index \(bad) is outside the table's \(rows) rows")
     }
     guard let narrowOffsets = narrow(offsets, count: Int(bags), below: UInt64(count) + 1) else {
