@@ -5,7 +5,7 @@ import HostMemTopology
 /// memory limit and use, and pressure. Shared by `topo` ("This process may use") and
 /// the doctor's header (the job's).
 public enum CgroupText {
-    /// Indented lines; `cpusetCPUs` is the count of CPUs the cpuset (and affinity) allow.
+    /// Indented lines; `allowedCPUs` is the count of CPUs the cpuset (and affinity) allow.
     public static func lines(_ cgroup: CgroupSnapshot, allowedCPUs: Int, indent: String = "  ") -> [String] {
         var lines: [String] = []
         let layout = "cgroup " + cgroup.layout.rawValue
