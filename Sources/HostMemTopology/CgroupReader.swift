@@ -240,7 +240,7 @@ private struct Walk {
     }
 
     /// The v2 cgroup when the v2 hierarchy has the controller (its interface file exists).
-    mutating func v2(controllerFile: String) -> Cgroup? {
+    func v2(controllerFile: String) -> Cgroup? {
         guard let cgroup = unified, case .success = tree.read(cgroup.directory + "/" + controllerFile) else { return nil }
         return cgroup
     }
