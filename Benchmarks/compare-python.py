@@ -37,6 +37,9 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(root, "python"))
 import hostmem  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import Rows, lookup_indices  # noqa: E402
+
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--rows", type=int, default=2_000_000)
 parser.add_argument("--row-bytes", type=int, default=512)
@@ -68,19 +71,6 @@ def timed(batches, count):
     return samples / (time.perf_counter() - start)
 
 
-class Rows(torch.utils.data.Dataset):
-    def __init__(self, path):
-        self.path, self.data = path, None
-
-    def __len__(self):
-        return args.rows
-
-    def __getitem__(self, index):
-        if self.data is None:
-            self.data = np.load(self.path, mmap_mode="r")
-        return torch.from_numpy(np.array(self.data[index]))
-
-
 def touched(loader):
     """Each batch read (one byte of every row), as a training step would read it."""
     for x in loader:
@@ -92,7 +82,7 @@ if not args.skip_loader:
     path = os.path.join(folder, "rows.npy")
     np.save(path, np.random.default_rng(0).integers(0, 255, (args.rows, args.row_bytes), dtype=np.uint8))
     np.load(path, mmap_mode="r")[::8].sum()  # the page cache warm for every side
-    torch_rates = {w: timed(torch.utils.data.DataLoader(Rows(path), batch_size=args.batch, shuffle=True, num_workers=w,
+    torch_rates = {w: timed(torch.utils.data.DataLoader(Rows(path, args.rows), batch_size=args.batch, shuffle=True, num_workers=w,
                                                         persistent_workers=w > 0), len) for w in (0, 1, 2)}
     # Rounds alternate the Python loop and the Swift loader, so a slow spell of this shared
     # machine hits both; each figure is the median over the rounds.
@@ -134,13 +124,8 @@ if not args.skip_embedding:
     print(f"\nEmbedding bag: {args.table_rows} x {args.dim} ({args.table_rows * args.dim * 4 >> 20} MiB fp32), batch {args.bags} x "
           f"pooling {args.pooling}, sum, M lookups/s, medians of {args.rounds} rounds")
     for dist in ("uniform", "zipf:1.05"):
-        if dist == "uniform":
-            indices = rng.integers(0, args.table_rows, 8 * per)
-        else:
-            cumulative = np.cumsum(1 / np.arange(1, args.table_rows + 1) ** 1.05)
-            ranks = np.searchsorted(cumulative, rng.random(8 * per) * cumulative[-1])
-            indices = rng.permutation(args.table_rows)[np.minimum(ranks, args.table_rows - 1)]
-        batches = [indices[i * per:(i + 1) * per].astype(np.int64) for i in range(8)]
+        indices = lookup_indices(dist, args.table_rows, 8 * per, rng)
+        batches = [indices[i * per:(i + 1) * per] for i in range(8)]
         tensors = [torch.from_numpy(b) for b in batches]
 
         def rate(call, inputs):

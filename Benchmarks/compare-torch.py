@@ -29,6 +29,9 @@ try:
 except ImportError as error:
     sys.exit(f"{error.name} is not installed: pip install torch numpy (from PyPI), then run this again")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import Rows, lookup_indices  # noqa: E402
+
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--rows", type=int, default=2_000_000)
 parser.add_argument("--row-bytes", type=int, default=512)
@@ -51,22 +54,8 @@ folder = tempfile.mkdtemp(prefix="hostmem-torch-")
 print(f"torch {torch.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs")
 
 
-class Rows(torch.utils.data.Dataset):
-    def __init__(self, path):
-        self.path = path
-        self.data = None
-
-    def __len__(self):
-        return args.rows
-
-    def __getitem__(self, index):
-        if self.data is None:  # opened in each worker
-            self.data = np.load(self.path, mmap_mode="r")
-        return torch.from_numpy(np.array(self.data[index]))
-
-
 def loader_rate(workers, path):
-    loader = torch.utils.data.DataLoader(Rows(path), batch_size=args.batch, shuffle=True, num_workers=workers,
+    loader = torch.utils.data.DataLoader(Rows(path, args.rows), batch_size=args.batch, shuffle=True, num_workers=workers,
                                          persistent_workers=workers > 0)
     samples, start = 0, None
     for step, batch in enumerate(loader):
@@ -109,15 +98,7 @@ if not args.skip_embedding:
           f"M lookups/s, medians of {args.rounds} rounds")
     for dist in ("uniform", "zipf:1.05"):
         per = args.bags * args.pooling
-        if dist == "uniform":
-            indices = rng.integers(0, args.table_rows, 8 * per)
-        else:
-            # Zipf truncated to the table (numpy's zipf is unbounded: clipping its tail would
-            # put ~45% of the draws on one row), ranks scattered by a random permutation.
-            cumulative = np.cumsum(1 / np.arange(1, args.table_rows + 1) ** 1.05)
-            ranks = np.searchsorted(cumulative, rng.random(8 * per) * cumulative[-1])
-            indices = rng.permutation(args.table_rows)[np.minimum(ranks, args.table_rows - 1)]
-        indices = indices.astype(np.int64)
+        indices = lookup_indices(dist, args.table_rows, 8 * per, rng)
         index_path = os.path.join(folder, "indices.npy")
         np.save(index_path, indices)
         batches = [torch.from_numpy(indices[i * per:(i + 1) * per]) for i in range(8)]

@@ -48,14 +48,10 @@ public func hostmem_loader_open(_ data: UnsafePointer<CChar>?, _ recordBytes: In
     settings.rank = Int(given.rank)
     settings.worldSize = Int(given.world_size)
     if given.numa_node >= 0 {
-        let topology: Topology
-        do { topology = try TopologyReader().read() } catch { return fail(.system, "cannot read this machine's topology: \(error)") }
-        guard topology.numaNode(Int(given.numa_node)) != nil else {
-            return fail(.notFound, "no NUMA node \(given.numa_node) (nodes: \(topology.numaNodes.map { String($0.os) }.joined(separator: ", ")))")
+        switch usableCPUs(ofNode: Int(given.numa_node)) {
+        case .success(let cpus): settings.cpus = cpus
+        case .failure(let failure): return failure.status
         }
-        let cpus = usableCPUs(of: Int(given.numa_node), in: topology)
-        guard !cpus.isEmpty else { return fail(.notFound, "NUMA node \(given.numa_node) has no CPU this process may use") }
-        settings.cpus = cpus
         settings.memoryNode = Int(given.numa_node)
     }
     do {

@@ -32,29 +32,40 @@ public func hostmem_gpu_node(_ root: UnsafePointer<CChar>?, _ gpu: Int32, _ pciA
         return fail(.notFound, "the GPU \(device.pciAddress) has no NUMA node in sysfs (numa_node is -1 and its local CPUs span nodes)")
     }
     node?.pointee = Int32(gpuNode)
-    copyOut(usableCPUs(of: gpuNode, in: topology), to: cpus, capacity: capacity, count: count)
+    copyOut(topology.usableCPUs(ofNode: gpuNode), to: cpus, capacity: capacity, count: count)
     return Status.ok.rawValue
 }
 
-/// A node's CPUs that this process may use (its cgroup cpuset and affinity).
-func usableCPUs(of node: Int, in topology: Topology) -> [Int] {
-    let usable = Set(topology.usableCPUs)
-    return (topology.numaNode(node)?.cpus ?? []).filter(usable.contains)
-}
-
-@_cdecl("hostmem_bind_to_node")
-public func hostmem_bind_to_node(_ node: Int32, _ cpus: UnsafeMutablePointer<Int32>?, _ capacity: Int32, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+/// This machine's CPUs of NUMA node `node` that this process may use, or the failure
+/// status (recorded) when the node is unknown or has none.
+func usableCPUs(ofNode node: Int) -> Result<[Int], Failure> {
     let topology: Topology
     do {
         topology = try TopologyReader().read()
     } catch {
-        return fail(.system, "cannot read this machine's topology: \(error)")
+        return .failure(Failure(fail(.system, "cannot read this machine's topology: \(error)")))
     }
-    guard topology.numaNode(Int(node)) != nil else {
-        return fail(.notFound, "no NUMA node \(node) (nodes: \(topology.numaNodes.map { String($0.os) }.joined(separator: ", ")))")
+    guard topology.numaNode(node) != nil else {
+        return .failure(Failure(fail(.notFound, "no NUMA node \(node) (nodes: \(topology.numaNodes.map { String($0.os) }.joined(separator: ", ")))")))
     }
-    let allowed = usableCPUs(of: Int(node), in: topology)
-    guard !allowed.isEmpty else { return fail(.notFound, "NUMA node \(node) has no CPU this process may use (cgroup cpuset or affinity)") }
+    let cpus = topology.usableCPUs(ofNode: node)
+    guard !cpus.isEmpty else { return .failure(Failure(fail(.notFound, "NUMA node \(node) has no CPU this process may use (cgroup cpuset or affinity)"))) }
+    return .success(cpus)
+}
+
+/// A status already recorded with `fail`.
+struct Failure: Error {
+    let status: Int32
+    init(_ status: Int32) { self.status = status }
+}
+
+@_cdecl("hostmem_bind_to_node")
+public func hostmem_bind_to_node(_ node: Int32, _ cpus: UnsafeMutablePointer<Int32>?, _ capacity: Int32, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let allowed: [Int]
+    switch usableCPUs(ofNode: Int(node)) {
+    case .success(let cpus): allowed = cpus
+    case .failure(let failure): return failure.status
+    }
     do {
         try Affinity.bindCurrentThread(to: allowed)
         try MemoryPolicy.setThreadPolicy(.bind, nodes: [Int(node)])

@@ -10,14 +10,14 @@ extension Rules {
     }
 
     /// The CPUs the job may use: its allowed CPUs (cpuset and affinity), cut to the whole
-    /// CPUs of its quota when that is lower, and which limit binds.
-    func usableCPUs(_ job: JobSummary) -> (count: Int, binding: String, cpus: [Int]) {
+    /// CPUs of its quota when that is lower; `bindingQuota` is that quota when it binds.
+    func usableCPUs(_ job: JobSummary) -> (count: Int, bindingQuota: CPUQuota?, cpus: [Int]) {
         let allowed = job.main?.allowedCPUs ?? topology.usableCPUs
         let cpusetCount = max(1, allowed.count)
         if let quota = input.cgroup.value?.last.cpuQuota, Int(quota.cpus) < cpusetCount {
-            return (max(1, Int(quota.cpus)), "cpu quota \(quotaText(quota.cpus)) CPUs (cgroup \(quota.cgroup))", allowed)
+            return (max(1, Int(quota.cpus)), quota, allowed)
         }
-        return (cpusetCount, "cpuset and affinity", allowed)
+        return (cpusetCount, nil, allowed)
     }
 
     /// A CPU quota that throttles: the kernel stops every thread of the cgroup for the
@@ -128,9 +128,5 @@ extension Rules {
             fix: "make the data read per epoch fit the page cache (a container's memory limit counts its page cache: raise it), read it in sequential shards, or keep the dataset in RAM once (numpy.load into memory) instead of through the cache",
             concept: "A refault is a page evicted and needed again: every epoch pays the disk again for data that would have fit with a little more cache.",
             pids: job.processes.filter { ($0.storageReadBytes ?? 0) > 0 }.map(\.pid))
-    }
-
-    func quotaText(_ cpus: Double) -> String {
-        cpus == cpus.rounded() ? String(Int(cpus)) : "\((cpus * 100).rounded() / 100)"
     }
 }

@@ -77,7 +77,7 @@ struct Rules {
     /// Workers (plus intra-op and pin threads) ≥ the CPUs the job may use, main starved.
     func oversubscription(_ job: JobSummary) -> Finding? {
         guard let main = job.main else { return nil }
-        let (cpus, binding, allowed) = usableCPUs(job)
+        let (cpus, quota, allowed) = usableCPUs(job)
         let busy = job.processes.reduce(0) { $0 + $1.busyThreads }
         let delay = main.runDelayPercent ?? 0
         let workers = job.workers.count
@@ -94,14 +94,16 @@ struct Rules {
             evidence: [
                 Evidence("busy_threads", Double(busy), .count, threshold: .init(.greaterThan, Double(cpus)),
                          source: "/proc/PID/task/*/stat and schedstat",
-                         context: [Measure("main_busy_threads", Double(main.busyThreads), .count), Measure("allowed_cpus", Double(cpus), .cpus)],
-                         labels: ["allowed_cpu_list": CPUList.format(allowed), "binding_limit": binding]),
+                         context: [Measure("main_busy_threads", Double(main.busyThreads), .count), Measure("allowed_cpus", Double(cpus), .cpus)]
+                             + (quota.map { [Measure("cpu_quota_cpus", $0.cpus, .cpus)] } ?? []),
+                         labels: ["allowed_cpu_list": CPUList.format(allowed), "binding_limit": quota == nil ? "cpuset" : "cpu_quota"]
+                             .merging(quota.map { ["quota_cgroup": $0.cgroup] } ?? [:]) { first, _ in first }),
                 Evidence("run_delay_percent", delay, .percent, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
                          source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
                 Evidence("cpu_percent", main.cpuPercent, .percent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
             ],
             fix: suggestion == 0
-                ? "num_workers=0 with one batched fetch per batch (__getitems__): one usable CPU (\(binding)) leaves none for workers; torch.set_num_threads(1) in the main process"
+                ? "num_workers=0 with one batched fetch per batch (__getitems__): one usable CPU (\(quota.map { "the cgroup's CPU quota, \($0.cpus) CPUs" } ?? "the cpuset")) leaves none for workers; torch.set_num_threads(1) in the main process"
                 : "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion - 1))) in the main process",
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
             pids: [main.pid] + job.workers.map(\.pid))

@@ -32,14 +32,6 @@ extension ProcParsers {
         return nil
     }
 
-    /// /proc/PID/smaps: the process's Private_Dirty bytes in all, and in the mappings that
-    /// overlap one of `inherited` (sorted ranges, the parent's mappings): the pages a
-    /// forked child has copied from its parent (or written itself inside what it inherited).
-    public static func privateDirty(smaps: String, within inherited: [Range<UInt64>]) -> (total: UInt64, inherited: UInt64) {
-        let summary = smapsSummary(smaps, within: inherited)
-        return (summary.rollup?.privateDirtyBytes ?? 0, summary.inherited)
-    }
-
     /// /proc/PID/smaps summed as smaps_rollup sums it (so one page walk gives both), and
     /// the Private_Dirty bytes of the mappings that overlap `inherited`. Nil rollup when
     /// the text holds no mapping.
@@ -84,7 +76,9 @@ extension ProcParsers {
     }
 
     /// What /proc/PID/maps says in one pass: bytes mapped from /dev/nvidia* (an estimate
-    /// of pinned and device memory) and from /dev/shm, and the thread-pool libraries.
+    /// of pinned and device memory) and from /dev/shm, and the thread-pool libraries by
+    /// family ("libgomp" GNU OpenMP, "libiomp5" Intel OpenMP, "libomp" LLVM OpenMP, "mkl",
+    /// "openblas", "opencv", "tokenizers", "tbb"; sorted, each once).
     public struct MapsSummary: Sendable, Hashable {
         public var nvidiaBytes: UInt64 = 0
         public var sharedMemoryBytes: UInt64 = 0
@@ -108,13 +102,6 @@ extension ProcParsers {
         }
         summary.threadPoolLibraries = libraries.sorted()
         return summary
-    }
-
-    /// Thread-pool libraries mapped by a process (/proc/PID/maps), by family:
-    /// "libgomp" (GNU OpenMP), "libiomp5" (Intel OpenMP), "libomp" (LLVM OpenMP), "mkl",
-    /// "openblas", "opencv", "tokenizers", "tbb". Sorted, each once.
-    public static func threadPoolLibraries(_ text: String) -> [String] {
-        maps(text).threadPoolLibraries
     }
 
     /// The family of a library file name, or nil.

@@ -126,12 +126,6 @@ public enum ProcParsers {
                           storageWriteBytes: values["write_bytes"].flatMap { UInt64($0) } ?? 0)
     }
 
-    /// /proc/PID/maps: bytes mapped from /dev/nvidia* and from /dev/shm.
-    public static func deviceMappings(_ text: String) -> (nvidiaBytes: UInt64, sharedMemoryBytes: UInt64) {
-        let summary = maps(text)
-        return (summary.nvidiaBytes, summary.sharedMemoryBytes)
-    }
-
     /// "/dev/nvidia3" → 3; control devices (nvidiactl, nvidia-uvm) → nil.
     public static func nvidiaDeviceNumber(_ target: String) -> Int? {
         guard target.hasPrefix("/dev/nvidia") else { return nil }

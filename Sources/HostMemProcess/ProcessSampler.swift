@@ -23,10 +23,6 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// Takes one sample of the whole tree; nil when the root is gone. Processes not in
     /// `known` are read in full even in a light sample, so a worker that starts mid-window
     /// has a memory baseline.
-    public func sample(full: Bool, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
-        try sample(detail: full ? .full : .light, elapsed: elapsed, known: known)
-    }
-
     /// One sample at `detail` (a baseline reads memory only: where growth is measured from).
     public func sample(detail: SampleDetail, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
         guard let processes = try reader.tree(of: rootPID, detail: detail, known: known) else { return nil }
@@ -55,7 +51,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
             }
             let elapsed = start.duration(to: clock.now)
             let isLast = elapsed + interval / 2 >= duration
-            guard let next = try sample(full: isLast, elapsed: elapsed, known: known) else {
+            guard let next = try sample(detail: isLast ? .full : .light, elapsed: elapsed, known: known) else {
                 exited = true
                 break
             }
@@ -65,7 +61,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         }
         // Make sure the last sample is full (the loop may have ended on time exactly).
         if !exited, samples.last?.full != true, samples.count > 1 {
-            if let last = try sample(full: true, elapsed: start.duration(to: clock.now)) { samples.append(last) }
+            if let last = try sample(detail: .full, elapsed: start.duration(to: clock.now)) { samples.append(last) }
         }
         return ProcessTreeRecording(rootPID: rootPID, ticksPerSecond: SystemInfo.clockTicksPerSecond,
                                     samples: samples, rootExited: exited)

@@ -4,6 +4,13 @@ extension Topology {
         numaNodes.first { $0.cpus.contains(cpu) }?.os
     }
 
+    /// A node's CPUs that this process may use (online, in its cgroup cpuset and affinity);
+    /// empty for an unknown node or one without such CPUs.
+    public func usableCPUs(ofNode os: Int) -> [Int] {
+        let usable = Set(usableCPUs)
+        return (numaNode(os)?.cpus ?? []).filter(usable.contains)
+    }
+
     /// The package (socket) of a CPU.
     public func package(ofCPU cpu: Int) -> Int? {
         packages.first { $0.cpus.contains(cpu) }?.id

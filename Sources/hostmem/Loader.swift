@@ -106,7 +106,7 @@ struct Loader: AsyncParsableCommand {
         }
         let topology = try readTopology(root: "/")
         let placementNode = try chooseNode(topology)
-        let nodeCPUs = topology.numaNode(placementNode).map { node in node.cpus.filter(Set(topology.usableCPUs).contains) } ?? topology.usableCPUs
+        let nodeCPUs = topology.numaNode(placementNode) == nil ? topology.usableCPUs : topology.usableCPUs(ofNode: placementNode)
         var options = BatchLoader.Options()
         options.batchSize = batch
         options.prefetchDepth = prefetch

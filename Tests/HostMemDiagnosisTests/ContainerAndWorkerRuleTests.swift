@@ -73,7 +73,8 @@ struct ContainerAndWorkerRuleTests {
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-oversubscribed" })
         let busy = try #require(finding.evidence.first { $0.metric == "busy_threads" })
         #expect(busy.context("allowed_cpus") == 1)
-        #expect(busy.labels["binding_limit"]?.contains("cpu quota 1.5 CPUs") == true)
+        #expect(busy.labels["binding_limit"] == "cpu_quota" && busy.context("cpu_quota_cpus") == 1.5)
+        #expect(busy.labels["quota_cgroup"] == "/kubepods/pod1")
     }
 
     @Test("anon + shmem at 90% of the limit is memory-limit-near, naming /dev/shm when it is a large part; an OOM kill in the window is critical")

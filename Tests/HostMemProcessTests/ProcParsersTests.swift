@@ -86,7 +86,7 @@ struct ProcParsersTests {
             7f1000000000-7f1000100000 rw-s 00000000 00:1a 77 /dev/shm/torch_123_456
             7f2000000000-7f2000001000 r--p 00000000 08:01 99 /usr/lib/libc.so.6
             """
-        let mapped = ProcParsers.deviceMappings(text)
+        let mapped = ProcParsers.maps(text)
         #expect(mapped.nvidiaBytes == 4 << 20)
         #expect(mapped.sharedMemoryBytes == 1 << 20)
         #expect(ProcParsers.nvidiaDeviceNumber("/dev/nvidia3") == 3)

@@ -28,10 +28,10 @@ struct WorkerParsersTests {
             7f0000200000-7f0000300000 rw-p 00000000 00:00 0
             """)
         #expect(parent == [0x7f00_0020_0000..<0x7f00_0030_0000, 0x7ffd_0000_0000..<0x7ffd_0002_1000])
-        let result = ProcParsers.privateDirty(smaps: Self.smaps, within: parent)
-        #expect(result.total == (3072 + 1024 + 16) * 1024)
+        let result = ProcParsers.smapsSummary(Self.smaps, within: parent)
+        #expect(result.rollup?.privateDirtyBytes == (3072 + 1024 + 16) * 1024)
         #expect(result.inherited == (3072 + 16) * 1024)
-        #expect(ProcParsers.privateDirty(smaps: Self.smaps, within: []).inherited == 0)
+        #expect(ProcParsers.smapsSummary(Self.smaps, within: []).inherited == 0)
         #expect(ProcParsers.addressRanges("not a mapping\nzz-yy rw-p\n").isEmpty)
     }
 
@@ -68,7 +68,7 @@ struct WorkerParsersTests {
             7f7-7f8 r-xp 00000000 fd:01 4 /venv/lib/python3.11/site-packages/cv2/cv2.abi3.so
             7f9-7fa r-xp 00000000 fd:01 5 /usr/lib/x86_64-linux-gnu/libc.so.6
             """
-        #expect(ProcParsers.threadPoolLibraries(maps) == ["libgomp", "libiomp5", "openblas", "opencv"])
+        #expect(ProcParsers.maps(maps).threadPoolLibraries == ["libgomp", "libiomp5", "openblas", "opencv"])
         let limits = """
             Limit                     Soft Limit           Hard Limit           Units
             Max open files            1024                 1048576              files

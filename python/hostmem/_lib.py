@@ -17,10 +17,10 @@ def _candidates():
         return
     here = os.path.dirname(os.path.abspath(__file__))
     yield os.path.join(here, "libhostmem_c.so")
-    # A checkout: the newer of the release and debug builds.
+    # A checkout: the release build (the one to measure), else the debug one.
     repository = os.path.dirname(os.path.dirname(here))
-    built = [os.path.join(repository, ".build", configuration, "libhostmem_c.so") for configuration in ("release", "debug")]
-    yield from sorted(built, key=lambda path: os.path.getmtime(path) if os.path.exists(path) else 0, reverse=True)
+    for configuration in ("release", "debug"):
+        yield os.path.join(repository, ".build", configuration, "libhostmem_c.so")
 
 
 def _load():

@@ -1,0 +1,31 @@
+"""Pieces compare-torch.py and compare-python.py share: PyTorch's side of the loader
+comparison and the index batches of the embedding comparison."""
+import numpy as np
+import torch
+
+
+class Rows(torch.utils.data.Dataset):
+    """A map-style Dataset over a memory-mapped .npy whose __getitem__ copies one row, as
+    a PyTorch user writes it; the file is opened in each worker."""
+
+    def __init__(self, path, rows):
+        self.path, self.rows, self.data = path, rows, None
+
+    def __len__(self):
+        return self.rows
+
+    def __getitem__(self, index):
+        if self.data is None:
+            self.data = np.load(self.path, mmap_mode="r")
+        return torch.from_numpy(np.array(self.data[index]))
+
+
+def lookup_indices(dist, rows, count, rng):
+    """`count` int64 row indices: uniform, or Zipf(1.05) truncated to the table (numpy's
+    zipf is unbounded: clipping its tail would put ~45% of the draws on one row), ranks
+    scattered by a random permutation."""
+    if dist == "uniform":
+        return rng.integers(0, rows, count).astype(np.int64)
+    cumulative = np.cumsum(1 / np.arange(1, rows + 1) ** 1.05)
+    ranks = np.searchsorted(cumulative, rng.random(count) * cumulative[-1])
+    return rng.permutation(rows)[np.minimum(ranks, rows - 1)].astype(np.int64)
