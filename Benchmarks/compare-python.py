@@ -15,7 +15,10 @@ Embedding bag: nn.EmbeddingBag(mode="sum") and hostmem.EmbeddingBag (fp32), and 
 row-wise tables torch.ops.quantized.embedding_bag_byte_rowwise_offsets against
 hostmem.EmbeddingBag(dtype="int8"), with 1 and 2 threads (torch.set_num_threads and
 threads=), uniform and Zipf(1.05) indices, the same index batches for both. M lookups per
-second, medians of --rounds rounds that alternate PyTorch and hostmem. Needs torch and numpy;
+second, medians of --rounds rounds that alternate PyTorch and hostmem, and hostmem's rate as
+a share of the machine's random-row gather limit for the same table, indices and threads
+(`hostmem embed --indices`: every row's lines read, nothing summed; with plain loads and
+with prefetch). Needs torch and numpy;
 builds nothing (hostmem's release build and the Python package of this checkout).
 """
 import argparse
@@ -121,12 +124,15 @@ if not args.skip_embedding:
     offsets_numpy = offsets.numpy()
     per = args.bags * args.pooling
     rng = np.random.default_rng(3)
+    print("  prefetch style chosen by each bag: " + ", ".join(f"{d} {t}T {b.prefetch_style}" for (d, t), b in bags.items()))
     print(f"\nEmbedding bag: {args.table_rows} x {args.dim} ({args.table_rows * args.dim * 4 >> 20} MiB fp32), batch {args.bags} x "
           f"pooling {args.pooling}, sum, M lookups/s, medians of {args.rounds} rounds")
     for dist in ("uniform", "zipf:1.05"):
         indices = lookup_indices(dist, args.table_rows, 8 * per, rng)
         batches = [indices[i * per:(i + 1) * per] for i in range(8)]
         tensors = [torch.from_numpy(b) for b in batches]
+        indices_path = os.path.join(folder, "indices.npy")
+        np.save(indices_path, indices)
 
         def rate(call, inputs):
             for b in inputs[:2]:
@@ -149,6 +155,19 @@ if not args.skip_embedding:
                 figures["hostmem int8"] = rate(lambda b: bags[("int8", threads)](b, offsets_numpy), batches)
                 rounds.append(figures)
             result = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+            report = json.loads(subprocess.run(
+                [binary, "embed", "--rows", str(args.table_rows), "--dim", str(args.dim), "--batch", str(args.bags), "--pooling", str(args.pooling),
+                 "--indices", indices_path, "--threads", str(threads), "--knobs", "plain", "--seconds", "1", "--json"],
+                check=True, capture_output=True, text=True).stdout)
+            limits = {limit["storage"]: limit for limit in report["gatherLimits"]}
+            shares = []
+            for name, storage in (("fp32", "float32"), ("int8", "int8RowWise")):
+                plain, prefetched = limits[storage]["lookupsPerSecond"] / 1e6, limits[storage]["prefetchedLookupsPerSecond"] / 1e6
+                mine = result["hostmem " + name]
+                shares.append(f"{name} {mine / plain:.0%} of the plain-load gather ({plain:.1f} M), {mine / prefetched:.0%} of the prefetched one ({prefetched:.1f} M)")
+            shares = "; ".join(shares)
             print(f"  {dist}, {threads} thread{'s' if threads > 1 else ''}: " + ", ".join(f"{k} {v:.1f}" for k, v in result.items())
-                  + f" | fp32 {result['hostmem fp32'] / result['torch fp32']:.2f}x, int8 {result['hostmem int8'] / result['torch int8']:.2f}x PyTorch")
+                  + f" | fp32 {result['hostmem fp32'] / result['torch fp32']:.2f}x, int8 {result['hostmem int8'] / result['torch int8']:.2f}x PyTorch"
+                  + f"\n    hostmem: {shares}")
+        os.remove(indices_path)
 os.rmdir(folder)

@@ -5,17 +5,22 @@
 // eight 512-bit accumulators, so a 128-wide row is one pass; AVX2: 64 columns in eight
 // 256-bit ones), and written once.
 //
-// Prefetch: before each bag, every cache line of the rows up to `prefetch` lookups past
-// it is requested, each row once, into L2 rather than L1 (L1 has few miss buffers, and T0
-// prefetches stalled on them). One burst per bag, outside the summing loop, measured
-// faster than a prefetch per lookup inside it (fp32 4 M × 128, uniform: 14–17 → 30 M
-// lookups/s; a Zipf batch 35–40 → 44 M): the loop stays short, so more of the bag's
-// loads are in flight. With the dedup knob's distinct rows, the burst covers the distinct
-// rows up to `prefetch` first uses past the bag: each fetched once, however often the
-// hot ones repeat.
+// Prefetch, two styles; which is faster depends on the CPU, so the bag can measure both
+// on its own table (EmbeddingBag.tunedPrefetch).
+// - Burst: before each bag, every cache line of the rows up to `prefetch` lookups past it
+//   is requested, each row once, into L2 rather than L1 (L1 has few miss buffers, and T0
+//   prefetches stalled on them). On a Zen 4 guest one burst per bag was faster than a
+//   prefetch per lookup inside the loop (fp32 4 M × 128, uniform: 14–17 → 30 M
+//   lookups/s; a Zipf batch 35–40 → 44 M): the loop stays short, so more of the bag's
+//   loads are in flight. With the dedup knob's distinct rows, the burst covers the
+//   distinct rows up to `prefetch` first uses past the bag: each fetched once, however
+//   often the hot ones repeat.
+// - Per lookup: each lookup first asks for the row `prefetch` lookups after it. On an
+//   Emerald Rapids guest this kept the miss buffers evenly busy where a burst of ~100
+//   lines stalled on them: int8 4 M × 128 uniform 30 → 43 M lookups/s, fp32 level.
 //
 // The loop is specialized (fp32 or 8-bit, with or without the hot-row cache, which
-// prefetch stream) by inlining one body with constant flags: at -O2, which SwiftPM builds
+// prefetch stream, burst or per lookup) by inlining one body with constant flags: at -O2, which SwiftPM builds
 // C with, a loop that tests them per lookup ran ~20% slower (measured, fp32 Zipf).
 #include "hostmem_kernels.h"
 
@@ -100,23 +105,6 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
     return distinct;
 }
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-
-int hostmem_has_avx2_fma(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-int hostmem_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
-
-static inline long bag_end(const int *offsets, long n_offsets, long n_indices, long b) {
-    return b + 1 < n_offsets ? offsets[b + 1] : n_indices;
-}
-
 /// Every cache line of a row, once each (an int8 row need not start on a line). Rows of
 /// up to eight lines are unrolled: with a loop, the prefetch bursts measured slower (fp32
 /// Zipf 34 vs 41 M lookups/s, interleaved runs; int8 the same either way).
@@ -135,6 +123,39 @@ static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
     default:
         for (uintptr_t at = first; at <= last; at += 64) hostmem_prefetch((const void *)at);
     }
+}
+
+uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
+    const unsigned char *base = table;
+    uint64_t folded = 0;
+    for (long p = 0; p < count; p++) {
+        if (prefetch > 0 && p + prefetch < count) prefetch_row_l2(base + (long)indices[p + prefetch] * row_bytes, row_bytes);
+        const unsigned char *row = base + (long)indices[p] * row_bytes;
+        uintptr_t line = (uintptr_t)row & ~(uintptr_t)63, last = ((uintptr_t)row + (uintptr_t)row_bytes - 1) & ~(uintptr_t)63;
+        for (; line <= last; line += 64) {
+            uint64_t word;
+            __builtin_memcpy(&word, (const void *)line, 8);
+            folded ^= word;
+        }
+    }
+    return folded;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int hostmem_has_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+int hostmem_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+static inline long bag_end(const int *offsets, long n_offsets, long n_indices, long b) {
+    return b + 1 < n_offsets ? offsets[b + 1] : n_indices;
 }
 
 /// The address of `row`: the hot-row cache's copy when it holds the row, else the table's.
@@ -173,6 +194,8 @@ static inline __m256 load_u8_256(const unsigned char *at) {
 #define FOR_EACH_LOOKUP(body)                                                                                  \
     do {                                                                                                       \
         for (long p = first; p < last; p++) {                                                                  \
+            if (streamed && block == 0 && p + prefetch < stream_end)                                           \
+                prefetch_row_l2(row_address(table, indices[p + prefetch], stride, cached ? cache : 0), stride);\
             const unsigned char *row = row_address(table, indices[p], stride, cached ? cache : 0);             \
             float weight = weights ? weights[p] : 1.0f;                                                        \
             body                                                                                               \
@@ -192,21 +215,29 @@ static inline __m256 load_u8_256(const unsigned char *at) {
         }                                                                                                      \
     } while (0)
 
-// Calls `body` with each combination of the three flags as constants, so that the
+// Calls `body` with each combination of the four flags as constants, so that the
 // compiler makes a loop for each without the others' tests.
-#define SPECIALIZED(body, int8, cached, deduped, ...)                                                          \
+#define SPECIALIZED_STREAM(body, streamed, ...)                                                                \
+    do {                                                                                                       \
+        if (streamed) body(__VA_ARGS__, 1); else body(__VA_ARGS__, 0);                                         \
+    } while (0)
+#define SPECIALIZED(body, int8, cached, deduped, streamed, ...)                                                \
     do {                                                                                                       \
         if (int8) {                                                                                            \
             if (cached) {                                                                                      \
-                if (deduped) body(__VA_ARGS__, 1, 1, 1); else body(__VA_ARGS__, 1, 1, 0);                      \
+                if (deduped) SPECIALIZED_STREAM(body, 0, __VA_ARGS__, 1, 1, 1);                                \
+                else SPECIALIZED_STREAM(body, streamed, __VA_ARGS__, 1, 1, 0);                                 \
             } else {                                                                                           \
-                if (deduped) body(__VA_ARGS__, 1, 0, 1); else body(__VA_ARGS__, 1, 0, 0);                      \
+                if (deduped) SPECIALIZED_STREAM(body, 0, __VA_ARGS__, 1, 0, 1);                                \
+                else SPECIALIZED_STREAM(body, streamed, __VA_ARGS__, 1, 0, 0);                                 \
             }                                                                                                  \
         } else {                                                                                               \
             if (cached) {                                                                                      \
-                if (deduped) body(__VA_ARGS__, 0, 1, 1); else body(__VA_ARGS__, 0, 1, 0);                      \
+                if (deduped) SPECIALIZED_STREAM(body, 0, __VA_ARGS__, 0, 1, 1);                                \
+                else SPECIALIZED_STREAM(body, streamed, __VA_ARGS__, 0, 1, 0);                                 \
             } else {                                                                                           \
-                if (deduped) body(__VA_ARGS__, 0, 0, 1); else body(__VA_ARGS__, 0, 0, 0);                      \
+                if (deduped) SPECIALIZED_STREAM(body, 0, __VA_ARGS__, 0, 0, 1);                                \
+                else SPECIALIZED_STREAM(body, streamed, __VA_ARGS__, 0, 0, 0);                                 \
             }                                                                                                  \
         }                                                                                                      \
     } while (0)
@@ -220,7 +251,7 @@ static inline __m256 load_u8_256(const unsigned char *at) {
         const unsigned char *table, long dim, const int *indices, long n_indices, const int *offsets,          \
         long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch,         \
         const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct, const int int8,                 \
-        const int cached, const int deduped) {                                                                 \
+        const int cached, const int deduped, const int streamed) {                                             \
         const long block_width = 8 * (lanes);                                                                  \
         long stride = int8 ? dim + 8 : dim * 4;                                                                \
         /* What is prefetched: the lookups' rows, or the distinct rows in first-use order. */                  \
@@ -232,7 +263,7 @@ static inline __m256 load_u8_256(const unsigned char *at) {
         for (long b = first_bag; b < end_bag; b++) {                                                           \
             long first = offsets[b], last = bag_end(offsets, n_offsets, n_indices, b);                         \
             float *destination = out + b * dim;                                                                \
-            if (prefetch > 0) { /* up to `prefetch` past this bag, before summing it */                        \
+            if (prefetch > 0 && !streamed) { /* up to `prefetch` past this bag, before summing it */           \
                 long upto = last + prefetch;                                                                   \
                 if (deduped) {                                                                                 \
                     for (long p = first; p < last; p++) seen += first_use[p];                                  \
@@ -272,9 +303,10 @@ static inline __m256 load_u8_256(const unsigned char *at) {
     __attribute__((target(isa)))                                                                               \
     void name(const void *table, long dim, int int8, const int *indices, long n_indices, const int *offsets,   \
               long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch,   \
-              const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct) {                         \
-        SPECIALIZED(name##_body, int8, cache != 0, distinct != 0, table, dim, indices, n_indices, offsets,      \
-                    n_offsets, first_bag, end_bag, weights, out, prefetch, cache, distinct);                   \
+              int per_lookup, const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct) {         \
+        SPECIALIZED(name##_body, int8, cache != 0, distinct != 0, per_lookup && prefetch > 0, table, dim,        \
+                    indices, n_indices, offsets, n_offsets, first_bag, end_bag, weights, out, prefetch, cache, \
+                    distinct);                                                                                 \
     }
 
 BAG_SUM(hostmem_bag_sum_avx512, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_set1_ps, _mm512_fmadd_ps,
@@ -287,10 +319,10 @@ int hostmem_has_avx2_fma(void) { return 0; }
 int hostmem_has_avx512(void) { return 0; }
 void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
                             const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
-                            float *out, long prefetch, const hostmem_row_cache *cache,
+                            float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                             const hostmem_distinct_rows *distinct) {}
 void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indices, long n_indices,
                           const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
-                          float *out, long prefetch, const hostmem_row_cache *cache,
+                          float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                           const hostmem_distinct_rows *distinct) {}
 #endif

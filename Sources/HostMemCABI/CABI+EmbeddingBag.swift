@@ -9,13 +9,14 @@ final class BagHandle {
 
 @_cdecl("hostmem_bag_create")
 public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ dim: Int64, _ int8: Int32, _ mode: Int32, _ threads: Int32,
-                               _ prefetch: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                               _ prefetch: Int32, _ prefetchStyle: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let table, let out else { return fail(.invalid, "the table and the handle's address must not be NULL") }
     guard rows > 0, dim > 0 else { return fail(.invalid, "a table needs at least one row and one column (got \(rows) × \(dim))") }
     guard rows <= Int64(Int32.max) else { return fail(.invalid, "tables are limited to 2^31 - 1 rows (indices are 32-bit)") }
     guard mode == 0 || mode == 1 else { return fail(.invalid, "mode must be 0 (sum) or 1 (mean), got \(mode)") }
     guard threads >= 1 && threads <= 1024 else { return fail(.invalid, "threads must be between 1 and 1024, got \(threads)") }
     guard prefetch >= 0 && prefetch <= 1024 else { return fail(.invalid, "prefetch must be between 0 and 1024 lookups, got \(prefetch)") }
+    guard (0...2).contains(prefetchStyle) else { return fail(.invalid, "prefetch_style must be 0 (burst), 1 (per lookup) or 2 (auto), got \(prefetchStyle)") }
     let columns = Int(dim)
     let source = SendableFloats(pointer: table)
     do {
@@ -27,7 +28,9 @@ public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ 
         var options = EmbeddingBag.Options()
         options.threads = Int(threads)
         options.prefetchDistance = Int(prefetch)
-        let bag = EmbeddingBag(table: stored, mode: mode == 0 ? .sum : .mean, options: options)
+        options.prefetchStyle = prefetchStyle == 1 ? .perLookup : .burst
+        var bag = EmbeddingBag(table: stored, mode: mode == 0 ? .sum : .mean, options: options)
+        if prefetchStyle == 2 { bag.options.prefetchStyle = bag.tunedPrefetchStyle() }
         out.pointee = OpaquePointer(Unmanaged.passRetained(BagHandle(bag: bag)).toOpaque())
         return Status.ok.rawValue
     } catch {
@@ -43,6 +46,12 @@ private struct SendableFloats: @unchecked Sendable {
 @_cdecl("hostmem_bag_lookup")
 public func hostmem_bag_lookup(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int32>?, _ count: Int64, _ offsets: UnsafePointer<Int32>?,
                                _ bags: Int64, _ weights: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>?) -> Int32 {
+    lookup(handle, indices, count, offsets, bags, weights, output, indicesChecked: false)
+}
+
+/// hostmem_bag_lookup, with the indices' check left out when the caller has made it.
+private func lookup(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int32>?, _ count: Int64, _ offsets: UnsafePointer<Int32>?,
+                    _ bags: Int64, _ weights: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>?, indicesChecked: Bool) -> Int32 {
     guard let handle else { return fail(.invalid, "the bag handle is NULL") }
     guard count >= 0, bags >= 0 else { return fail(.invalid, "counts must not be negative") }
     guard count == 0 || indices != nil, bags == 0 || (offsets != nil && output != nil) else {
@@ -54,7 +63,7 @@ public func hostmem_bag_lookup(_ handle: OpaquePointer?, _ indices: UnsafePointe
     let weightBuffer = weights.map { UnsafeBufferPointer(start: $0, count: Int(count)) }
     let outputBuffer = UnsafeMutableBufferPointer(start: output, count: Int(bags) * bag.table.dim)
     do {
-        try bag.lookup(indices: indexBuffer, offsets: offsetBuffer, weights: weightBuffer, output: outputBuffer)
+        try bag.lookup(indices: indexBuffer, offsets: offsetBuffer, weights: weightBuffer, output: outputBuffer, indicesChecked: indicesChecked)
         return Status.ok.rawValue
     } catch {
         return fail(.invalid, error.description)
@@ -80,7 +89,7 @@ public func hostmem_bag_lookup64(_ handle: OpaquePointer?, _ indices: UnsafePoin
     }
     return narrowIndices.withUnsafeBufferPointer { indexBuffer in
         narrowOffsets.withUnsafeBufferPointer { offsetBuffer in
-            hostmem_bag_lookup(handle, indexBuffer.baseAddress, count, offsetBuffer.baseAddress, bags, weights, output)
+            lookup(handle, indexBuffer.baseAddress, count, offsetBuffer.baseAddress, bags, weights, output, indicesChecked: true)
         }
     }
 }
@@ -102,9 +111,11 @@ private func narrow(_ values: UnsafePointer<Int64>?, count: Int, below limit: UI
 
 @_cdecl("hostmem_bag_shape")
 public func hostmem_bag_shape(_ handle: OpaquePointer?, _ rows: UnsafeMutablePointer<Int64>?, _ dim: UnsafeMutablePointer<Int64>?,
-                              _ rowBytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+                              _ rowBytes: UnsafeMutablePointer<Int64>?, _ prefetchStyle: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let handle else { return fail(.invalid, "the bag handle is NULL") }
-    let table = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag.table
+    let bag = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag
+    let table = bag.table
+    prefetchStyle?.pointee = bag.options.prefetchStyle == .perLookup ? 1 : 0
     rows?.pointee = Int64(table.rows)
     dim?.pointee = Int64(table.dim)
     rowBytes?.pointee = Int64(table.rowBytes)

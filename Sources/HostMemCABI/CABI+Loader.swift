@@ -82,6 +82,16 @@ public func hostmem_loader_shape(_ pointer: OpaquePointer?, _ records: UnsafeMut
     return Status.ok.rawValue
 }
 
+@_cdecl("hostmem_loader_pool")
+public func hostmem_loader_pool(_ pointer: OpaquePointer?, _ base: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                _ bytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let loader = handle(pointer)?.loader else { return fail(.invalid, "the loader handle is NULL") }
+    let pool = loader.pool
+    base?.pointee = pool.base
+    bytes?.pointee = Int64(pool.count)
+    return Status.ok.rawValue
+}
+
 @_cdecl("hostmem_loader_start")
 public func hostmem_loader_start(_ pointer: OpaquePointer?, _ epoch: Int64, _ firstBatch: Int64, _ busySlots: UnsafePointer<Int32>?,
                                  _ busyCount: Int32) -> Int32 {

@@ -276,6 +276,10 @@ public final class BatchLoader: @unchecked Sendable {
         resetSemaphores()
     }
 
+    /// The whole pool, one mapping: for a caller that registers it with its own CUDA
+    /// runtime (the Python package through torch's) instead of `pin`.
+    public var pool: RawSpan { region.span }
+
     /// The buffer addresses of the pool, for checking that batches reuse them.
     public var bufferAddresses: [UnsafeRawPointer] {
         (0..<depth).map { UnsafeRawPointer(region.span.base + $0 * (slotBytes + labelSlotBytes)) }

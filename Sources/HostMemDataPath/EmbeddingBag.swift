@@ -37,10 +37,21 @@ public struct EmbeddingBag: Sendable {
         /// rows always sort): the same result, ~0.3 ms more per 65,536 lookups here.
         public var deduplicateBySorting = false
         /// Before each bag, the rows up to this many lookups past it are prefetched into
-        /// L2, each once; 0 turns it off.
+        /// L2, each once (or with `prefetchStyle` .perLookup, each lookup asks for the row
+        /// this many lookups after it); 0 turns it off.
         public var prefetchDistance = 0
+        /// How the prefetch knob issues its requests; which is faster depends on the CPU
+        /// (`tunedPrefetchStyle` measures both). Dedup always bursts its distinct rows.
+        public var prefetchStyle = PrefetchStyle.burst
         public var threads = 1
         public init() {}
+    }
+
+    public enum PrefetchStyle: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Before each bag, the rows up to the distance past it, in one burst.
+        case burst
+        /// Each lookup asks for the row `prefetchDistance` lookups after it.
+        case perLookup = "per-lookup"
     }
 
     public enum LookupError: Error, Sendable, CustomStringConvertible {
@@ -82,12 +93,55 @@ public struct EmbeddingBag: Sendable {
         self.cache = cache
     }
 
+    /// The faster prefetch style for this table, threads and distance on this CPU: both
+    /// timed on uniform random lookups (the case prefetch is for), `rounds` alternating
+    /// rounds of a few batches each, the best time of each style compared. Costs about
+    /// 10 batches of 32,768 lookups per round.
+    public func tunedPrefetchStyle(rounds: Int = 3) -> PrefetchStyle {
+        guard options.prefetchDistance > 0, !options.deduplicate, kernel != .swift else { return options.prefetchStyle }
+        let bags = 1024, pooling = 32
+        var generator = SplitMix64(seed: 7)
+        let indices = (0..<(4 * bags * pooling)).map { _ in Int32(generator.next(below: table.rows)) }
+        let offsets = (0..<bags).map { Int32($0 * pooling) }
+        var output = [Float](repeating: 0, count: bags * table.dim)
+        var best: [PrefetchStyle: UInt64] = [:]
+        for _ in 0..<max(1, rounds) {
+            for style in PrefetchStyle.allCases {
+                var trial = self
+                trial.options.prefetchStyle = style
+                let started = MonotonicClock.nanoseconds()
+                indices.withUnsafeBufferPointer { all in
+                    offsets.withUnsafeBufferPointer { offsetBuffer in
+                        output.withUnsafeMutableBufferPointer { out in
+                            for batch in 0..<4 {
+                                let slice = UnsafeBufferPointer(rebasing: all[(batch * bags * pooling)..<((batch + 1) * bags * pooling)])
+                                try? trial.lookup(indices: slice, offsets: offsetBuffer, output: out)
+                            }
+                        }
+                    }
+                }
+                let elapsed = MonotonicClock.nanoseconds() - started
+                best[style] = min(best[style] ?? .max, elapsed)
+            }
+        }
+        return best.min { $0.value < $1.value }?.key ?? options.prefetchStyle
+    }
+
     /// Pools `indices` into `output` (`bags × dim` floats, overwritten). Bag `b` holds
     /// `indices[offsets[b] ..< offsets[b + 1]]` (the last one runs to the end), as in
     /// PyTorch; an empty bag gives zeros. `weights`, when given, has one per index.
     public func lookup(
         indices: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<Int32>,
         weights: UnsafeBufferPointer<Float>? = nil, output: UnsafeMutableBufferPointer<Float>
+    ) throws(LookupError) {
+        try lookup(indices: indices, offsets: offsets, weights: weights, output: output, indicesChecked: false)
+    }
+
+    /// `lookup`, for a caller that has already checked every index against the table
+    /// (the C ABI's 64-bit entry point narrows and checks them in one pass).
+    public func lookup(
+        indices: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<Int32>,
+        weights: UnsafeBufferPointer<Float>?, output: UnsafeMutableBufferPointer<Float>, indicesChecked: Bool
     ) throws(LookupError) {
         let bags = offsets.count
         let dim = table.dim
@@ -100,8 +154,15 @@ public struct EmbeddingBag: Sendable {
             guard offset >= previous, Int(offset) <= indices.count else { throw .invalid("offsets must be ascending and within the \(indices.count) indices") }
             previous = offset
         }
-        for index in indices where index < 0 || Int(index) >= table.rows {
-            throw .invalid("index \(index) is outside the table's \(table.rows) rows")
+        if !indicesChecked {
+            // Branch-free, so it vectorizes (a loop that exits early does not); the bad
+            // index is looked for only once there is one.
+            let rows = UInt32(truncatingIfNeeded: table.rows)
+            var invalid: UInt32 = 0
+            for index in indices { invalid |= UInt32(bitPattern: index) >= rows ? 1 : 0 }
+            if invalid != 0, let bad = indices.first(where: { $0 < 0 || Int($0) >= table.rows }) {
+                throw .invalid("index \(bad) is outside the table's \(table.rows) rows")
+            }
         }
         // Waking a thread costs microseconds: each one gets at least lookupsPerThread.
         let threads = max(1, min(options.threads, bags, indices.count / Self.lookupsPerThread))
@@ -130,8 +191,9 @@ private struct BagWork: @unchecked Sendable {
     func run(bags: Range<Int>) {
         guard !bags.isEmpty else { return }
         let dim = bag.table.dim
-        let out = output.baseAddress! + bags.lowerBound * dim
-        out.initialize(repeating: 0, count: bags.count * dim)
+        if bag.kernel == .swift {  // it adds the columns past its last block into the output; the C kernels store every column
+            (output.baseAddress! + bags.lowerBound * dim).initialize(repeating: 0, count: bags.count * dim)
+        }
         if bag.options.deduplicate {
             runDeduplicated(bags: bags)
         } else {
@@ -162,7 +224,7 @@ private struct BagWork: @unchecked Sendable {
             withKernelCache { cache in
                 sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0, indices.baseAddress, indices.count,
                     offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound, weights?.baseAddress,
-                    output.baseAddress, distance, cache, distinct)
+                    output.baseAddress, distance, bag.options.prefetchStyle == .perLookup ? 1 : 0, cache, distinct)
             }
             return
         }
@@ -175,7 +237,7 @@ private struct BagWork: @unchecked Sendable {
         for b in bags {
             let destination = output.baseAddress! + b * dim
             let first = start(b), last = end(b)
-            if distance > 0 {  // up to `distance` past this bag, before summing it
+            if distance > 0 {  // a burst in either style: this kernel is the fallback  // up to `distance` past this bag, before summing it
                 var upto = last + distance
                 if let distinct = distinct?.pointee {
                     for position in first..<last { seen += Int(distinct.first_use[position - distinct.first_position]) }

@@ -1,3 +1,4 @@
+import CHostMemKernels
 import HostMemPlatform
 internal import RealModule
 
@@ -18,6 +19,8 @@ public struct EmbeddingBenchmark: Sendable {
 
     public enum Knob: String, Sendable, Hashable, Codable, CaseIterable {
         case plain, dedup, sortDedup = "sort+dedup", hotCache = "hot-cache", prefetch
+        /// The prefetch knob with a request per lookup instead of a burst per bag.
+        case prefetchEach = "prefetch-each"
     }
 
     public struct Result: Sendable, Hashable, Codable {
@@ -27,6 +30,21 @@ public struct EmbeddingBenchmark: Sendable {
         /// Row bytes of every lookup ÷ time, GB/s (10^9): the effective gather rate.
         public var gigabytesPerSecond: Double
         public var batches: Int
+        /// lookupsPerSecond ÷ the gather limit of this table (plain loads).
+        public var shareOfLimit: Double?
+        /// lookupsPerSecond ÷ the same gather with software prefetch.
+        public var shareOfPrefetched: Double?
+    }
+
+    /// The machine's random-row gather for one table, at the bag's threads, on the same
+    /// index batches: every row's cache lines read and nothing summed. What a bag with
+    /// no overhead at all would reach.
+    public struct GatherLimit: Sendable, Hashable, Codable {
+        public var storage: EmbeddingTable.Storage
+        /// Lookups per second with plain loads (the core's own memory parallelism).
+        public var lookupsPerSecond: Double
+        /// Lookups per second with each row prefetched `prefetchDistance` lookups ahead.
+        public var prefetchedLookupsPerSecond: Double
     }
 
     public struct Report: Sendable, Hashable, Codable {
@@ -46,6 +64,8 @@ public struct EmbeddingBenchmark: Sendable {
         /// The kernel plain and prefetch lookups ran on.
         public var kernel: String
         public var results: [Result]
+        /// Per table: the gather limit the results' shares are against.
+        public var gatherLimits: [GatherLimit]
     }
 
     public var rows: Int
@@ -140,6 +160,7 @@ public struct EmbeddingBenchmark: Sendable {
         let offsets = (0..<batchSize).map { Int32($0 * pooling) }
         var output = [Float](repeating: 0, count: batchSize * dim)
         var results: [Result] = []
+        var limits: [GatherLimit] = []
         for storage in [EmbeddingTable.Storage.float32, .int8RowWise] where storages.contains(storage) {
             guard let table = tables[storage] else { continue }
             for knob in knobs {
@@ -149,6 +170,7 @@ public struct EmbeddingBenchmark: Sendable {
                 options.deduplicate = knob == .dedup || knob == .sortDedup
                 options.deduplicateBySorting = knob == .sortDedup
                 options.prefetchDistance = knob == .plain || knob == .hotCache ? 0 : prefetchDistance  // dedup prefetches its distinct rows
+                options.prefetchStyle = knob == .prefetchEach ? .perLookup : .burst
                 var cache: HotRowCache?
                 if knob == .hotCache {
                     // Learned from the first half of the batches, as a server would.
@@ -181,10 +203,53 @@ public struct EmbeddingBenchmark: Sendable {
                 results.append(Result(storage: storage, knob: knob, lookupsPerSecond: lookups,
                                       gigabytesPerSecond: lookups * Double(table.rowBytes) / 1e9, batches: batches))
             }
+            // After the knobs, so the table is as warm (and as cached) as they saw it.
+            progress("\(storage.rawValue), gather limit")
+            let limit = try gatherLimit(table, indices: all, perBatch: perBatch)
+            limits.append(limit)
+            for index in results.indices where results[index].storage == storage {
+                if limit.lookupsPerSecond > 0 { results[index].shareOfLimit = results[index].lookupsPerSecond / limit.lookupsPerSecond }
+                if limit.prefetchedLookupsPerSecond > 0 {
+                    results[index].shareOfPrefetched = results[index].lookupsPerSecond / limit.prefetchedLookupsPerSecond
+                }
+            }
         }
         return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: indices == nil ? distribution.description : indicesSource,
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }), tableSource: tableSource,
-                      hotCacheBytes: hotCacheBytes, prefetchDistance: prefetchDistance, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results)
+                      hotCacheBytes: hotCacheBytes, prefetchDistance: prefetchDistance, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results,
+                      gatherLimits: limits)
+    }
+
+    /// `threads` threads each read their share of every batch's rows (as the bag splits
+    /// them) for `secondsPerSetting`, with plain loads, then with prefetch.
+    private func gatherLimit(_ table: EmbeddingTable, indices: [Int32], perBatch: Int) throws(EmbeddingBag.LookupError) -> GatherLimit {
+        let threads = max(1, threads), seconds = secondsPerSetting, distance = prefetchDistance
+        let batchCount = indices.count / perBatch
+        func rate(prefetch: Int) throws(EmbeddingBag.LookupError) -> Double {
+            let started = MonotonicClock.nanoseconds()
+            let counts: [Int]
+            do {
+                counts = try Threads.run(placements: [[Int]?](repeating: nil, count: threads)) { thread in
+                    indices.withUnsafeBufferPointer { all in
+                        let share = (perBatch * thread / threads)..<(perBatch * (thread + 1) / threads)
+                        var done = 0, round = 0, folded: UInt64 = 0
+                        while MonotonicClock.nanoseconds() - started < UInt64(seconds * 1e9) {
+                            let first = (round % batchCount) * perBatch + share.lowerBound
+                            folded ^= hostmem_gather_rows(table.base, table.rowBytes, all.baseAddress! + first, share.count, prefetch)
+                            done += share.count
+                            round += 1
+                        }
+                        hostmem_black_hole(folded)
+                        return done
+                    }
+                }
+            } catch {
+                throw .invalid("cannot start the gather threads: \(error)")
+            }
+            return Double(counts.reduce(0, +)) / (Double(MonotonicClock.nanoseconds() - started) / 1e9)
+        }
+        return GatherLimit(storage: table.storage, lookupsPerSecond: try rate(prefetch: 0),
+                           prefetchedLookupsPerSecond: try rate(prefetch: max(1, distance)))
     }
 }

@@ -21,14 +21,24 @@ public enum EmbedText {
         if knobs.contains(.prefetch) {
             lines.append("  prefetch: before each bag, the rows up to \(report.prefetchDistance) lookups past it, into L2")
         }
+        if knobs.contains(.prefetchEach) {
+            lines.append("  prefetch-each: each lookup first asks for the row \(report.prefetchDistance) lookups after it, into L2")
+        }
         lines.append("  kernel: \(report.kernel)")
-        var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain"])
+        for limit in report.gatherLimits {
+            lines.append(String(format: "  gather limit, %@: %.1f M lookups/s with plain loads, %.1f M with prefetch %d ahead (every row's lines read, nothing summed, %d thread%@)",
+                                limit.storage.rawValue, limit.lookupsPerSecond / 1e6, limit.prefetchedLookupsPerSecond / 1e6,
+                                report.prefetchDistance, report.threads, report.threads == 1 ? "" : "s"))
+        }
+        var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain", "of limit", "of prefetched"])
         for result in report.results {
             let plain = report.results.first { $0.storage == result.storage && $0.knob == .plain }?.lookupsPerSecond
             table.rows.append([
                 result.storage.rawValue, result.knob.rawValue, String(format: "%.1f", result.lookupsPerSecond / 1e6),
                 String(format: "%.2f", result.gigabytesPerSecond),
                 plain.map { String(format: "%.2f×", result.lookupsPerSecond / $0) } ?? "-",
+                result.shareOfLimit.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+                result.shareOfPrefetched.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
             ])
         }
         lines += table.render()

@@ -6,7 +6,7 @@ import HostMemPlatform
 /// `hostmem embed`: the embedding bag, measured per dtype and knob.
 struct Embed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (dedup, sort+dedup, hot-row cache, prefetch).",
+        abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (dedup, sort+dedup, hot-row cache, prefetch per bag or per lookup), as shares of the machine's random-row gather limit.",
         discussion: """
             Builds a random rows × dim fp32 table in memory (or maps --table) and its \
             FBGEMM-style 8-bit row-wise copy, draws 8 batches of batch × pooling indices \
@@ -36,10 +36,10 @@ struct Embed: AsyncParsableCommand {
     @Option(name: .long, help: "Threads (bags are split among them).")
     var threads = 1
 
-    @Option(name: .long, help: ArgumentHelp("Prefetch knob: before each bag, prefetch the rows up to N lookups past it (dedup: N distinct rows).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Prefetch knobs: before each bag, prefetch the rows up to N lookups past it (prefetch-each: each lookup the row N after it; dedup: N distinct rows).", valueName: "N"))
     var prefetchDistance = 32
 
-    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch (default: all).", valueName: "LIST"))
+    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch, prefetch-each (default: all).", valueName: "LIST"))
     var knobs: String?
 
     @Option(name: .long, help: "Hot-row cache size.")

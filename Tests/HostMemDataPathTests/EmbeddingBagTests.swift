@@ -74,18 +74,19 @@ struct EmbeddingBagTests {
         let cache = HotRowCache(table: table, bytes: 25 * table.rowBytes, hotRows: hot)
         #expect(cache.count == 25)
         for dedup in Self.dedups {
-            for prefetch in [0, 4] {
+            for (prefetch, style) in [(0, EmbeddingBag.PrefetchStyle.burst), (4, .burst), (4, .perLookup)] {
                 for threads in [1, 3] {
                     for useCache in [false, true] {
                         for kernel in EmbeddingBag.Kernel.allCases {
                             var options = EmbeddingBag.Options()
                             dedup.apply(to: &options)
                             options.prefetchDistance = prefetch
+                            options.prefetchStyle = style
                             options.threads = threads
                             options.widestKernel = kernel
                             let got = try run(EmbeddingBag(table: table, mode: mode, options: options, cache: useCache ? cache : nil), input, weighted: weighted)
                             #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-4 },
-                                    "dim \(dim) \(dedup) prefetch \(prefetch) threads \(threads) cache \(useCache) kernel \(kernel)")
+                                    "dim \(dim) \(dedup) prefetch \(prefetch) \(style) threads \(threads) cache \(useCache) kernel \(kernel)")
                         }
                     }
                 }
@@ -120,11 +121,13 @@ struct EmbeddingBagTests {
             for row in [5, 9] { (writable + row * table.rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: table.rowBytes) }
             let nine = table.values(ofRow: 9)
             for kernel in EmbeddingBag.Kernel.allCases {
-                for (dedup, prefetch) in [(Dedup.off, 0), (.off, 2), (.bitmap, 0), (.sort, 0)] {
+                for (dedup, prefetch, style) in [(Dedup.off, 0, EmbeddingBag.PrefetchStyle.burst), (.off, 2, .burst), (.off, 2, .perLookup),
+                                                 (.bitmap, 0, .burst), (.sort, 0, .burst)] {
                     var options = EmbeddingBag.Options()
                     options.widestKernel = kernel
                     dedup.apply(to: &options)
                     options.prefetchDistance = prefetch
+                    options.prefetchStyle = style
                     let got = try run(EmbeddingBag(table: table, mode: .sum, options: options, cache: cache), ([5, 7, 9], [0, 2], []), weighted: false)
                     #expect(zip(got[0..<144], expected[0..<144]).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "bag 0, \(kernel) \(dedup)")
                     #expect(zip(got[144...], nine).allSatisfy { $0 == $1 }, "bag 1 reads the table, \(kernel) \(dedup)")

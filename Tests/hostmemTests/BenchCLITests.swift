@@ -66,8 +66,17 @@ struct BenchCLITests {
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let results = report["results"] as? [[String: Any]] ?? []
-        #expect(results.count == 10, "2 dtypes × 5 knobs")
+        #expect(results.count == 12, "2 dtypes × 6 knobs")
         #expect(results.allSatisfy { ($0["lookupsPerSecond"] as? Double ?? 0) > 0 })
+        // Each knob as a share of the gather limit of its table, both measured in this run.
+        let limits = report["gatherLimits"] as? [[String: Any]] ?? []
+        #expect(limits.compactMap { $0["storage"] as? String }.sorted() == ["float32", "int8RowWise"])
+        #expect(limits.allSatisfy { ($0["lookupsPerSecond"] as? Double ?? 0) > 0 && ($0["prefetchedLookupsPerSecond"] as? Double ?? 0) > 0 })
+        for result in results {
+            let limit = limits.first { $0["storage"] as? String == result["storage"] as? String }?["lookupsPerSecond"] as? Double
+            let share = result["shareOfLimit"] as? Double
+            #expect(limit != nil && share != nil && abs(share! - (result["lookupsPerSecond"] as! Double) / limit!) < 1e-9)
+        }
         #expect(report["kernel"] is String)
         let subset = try HostMemBinary.run(["embed", "--rows", "4K", "--dim", "16", "--batch", "8", "--pooling", "4",
                                             "--knobs", "plain,prefetch", "--seconds", "0.05", "--json"])

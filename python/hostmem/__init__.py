@@ -2,13 +2,15 @@
 
     import hostmem
     for x, y in hostmem.Loader("train.npy", labels="labels.npy", batch_size=256, gpu=0): ...
+    for x, y in hostmem.Loader("train.npy", labels="labels.npy", gpu=0).to("cuda:0"): ...  # copied ahead, pinned
     bag = hostmem.EmbeddingBag(table, mode="sum", dtype="int8")
     pooled = bag(indices, offsets)
     node, cpus = hostmem.numa.bind_to_gpu(0)
 """
 from ._lib import HostMemError, library_path, version
+from .device import DeviceLoader
 from .embedding import EmbeddingBag
 from .loader import Loader
 from . import numa
 
-__all__ = ["EmbeddingBag", "HostMemError", "Loader", "library_path", "numa", "version"]
+__all__ = ["DeviceLoader", "EmbeddingBag", "HostMemError", "Loader", "library_path", "numa", "version"]

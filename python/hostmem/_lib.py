@@ -44,14 +44,14 @@ _lib.hostmem_version.restype = ctypes.c_char_p
 _lib.hostmem_version.argtypes = []
 _lib.hostmem_bag_create.restype = ctypes.c_int
 _lib.hostmem_bag_create.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                                    ctypes.c_int, ctypes.POINTER(ctypes.c_void_p)]
+                                    ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p)]
 _lib.hostmem_bag_lookup.restype = ctypes.c_int
 _lib.hostmem_bag_lookup.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                     ctypes.c_void_p, ctypes.c_void_p]
 _lib.hostmem_bag_lookup64.restype = ctypes.c_int
 _lib.hostmem_bag_lookup64.argtypes = _lib.hostmem_bag_lookup.argtypes
 _lib.hostmem_bag_shape.restype = ctypes.c_int
-_lib.hostmem_bag_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 3
+_lib.hostmem_bag_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 3 + [_INT_P]
 _lib.hostmem_bag_free.restype = None
 _lib.hostmem_bag_free.argtypes = [ctypes.c_void_p]
 _lib.hostmem_gpu_node.restype = ctypes.c_int

@@ -12,11 +12,15 @@ class EmbeddingBag:
 
     table: a (rows, dim) array, copied (float32; dtype="int8" stores it 8-bit row-wise
     quantized, a scale and a bias per row). threads: worker threads per lookup. prefetch:
-    before each bag, ask for the rows up to this many lookups ahead (0: off); 32 was the
-    best knob of `hostmem embed` here, 1.2–1.9x plain on tables larger than the cache.
+    ask for rows this many lookups ahead (0: off), prefetch_style "burst" (the rows past
+    each bag before summing it), "per-lookup" (each lookup the row `prefetch` after it),
+    or "auto": both timed on this table when it is made (~0.1 s), the faster kept (which
+    wins depends on the CPU; `hostmem embed` shows both against the gather limit).
     """
 
-    def __init__(self, table, mode="sum", dtype="float32", threads=1, prefetch=32):
+    _STYLES = {"burst": 0, "per-lookup": 1, "auto": 2}
+
+    def __init__(self, table, mode="sum", dtype="float32", threads=1, prefetch=32, prefetch_style="auto"):
         if mode not in ("sum", "mean"):
             raise HostMemError(f"mode must be 'sum' or 'mean', not {mode!r}")
         if dtype not in ("float32", "int8"):
@@ -31,21 +35,28 @@ class EmbeddingBag:
             raise HostMemError(f"threads must be a positive integer, not {threads!r}")
         if not isinstance(prefetch, int) or not 0 <= prefetch <= 1024:
             raise HostMemError(f"prefetch must be an integer in 0..1024, not {prefetch!r}")
+        if prefetch_style not in self._STYLES:
+            raise HostMemError(f"prefetch_style must be one of {', '.join(self._STYLES)}, not {prefetch_style!r}")
         handle = ctypes.c_void_p()
         _lib.check(_lib._lib.hostmem_bag_create(array.ctypes.data, array.shape[0], array.shape[1], int(dtype == "int8"),
-                                                0 if mode == "sum" else 1, threads, prefetch, ctypes.byref(handle)))
+                                                0 if mode == "sum" else 1, threads, prefetch, self._STYLES[prefetch_style],
+                                                ctypes.byref(handle)))
         self._handle = handle
+        style = ctypes.c_int()
+        _lib.check(_lib._lib.hostmem_bag_shape(handle, None, None, None, ctypes.byref(style)))
+        self.prefetch_style = "per-lookup" if style.value == 1 else "burst"
         self.rows, self.dim = array.shape
         self.mode, self.dtype, self.threads, self.prefetch = mode, dtype, threads, prefetch
         _lib.track(self)
 
     @classmethod
-    def from_torch(cls, module, dtype="float32", threads=1, prefetch=32):
+    def from_torch(cls, module, dtype="float32", threads=1, prefetch=32, prefetch_style="auto"):
         """The same table and mode as a torch.nn.EmbeddingBag (sum or mean)."""
         mode = getattr(module, "mode", None)
         if mode not in ("sum", "mean"):
             raise HostMemError(f"only sum and mean bags can be taken over, not mode {mode!r}")
-        return cls(module.weight.detach().cpu().numpy(), mode=mode, dtype=dtype, threads=threads, prefetch=prefetch)
+        return cls(module.weight.detach().cpu().numpy(), mode=mode, dtype=dtype, threads=threads, prefetch=prefetch,
+                   prefetch_style=prefetch_style)
 
     def __call__(self, indices, offsets=None, per_sample_weights=None, include_last_offset=False):
         """The pooled rows, a (bags, dim) float32 array. indices: 1-D integers (or 2-D,
@@ -104,7 +115,7 @@ class EmbeddingBag:
             self._handle = None
 
     def __repr__(self):
-        return f"hostmem.EmbeddingBag({self.rows} × {self.dim}, mode={self.mode!r}, dtype={self.dtype!r}, threads={self.threads})"
+        return f"hostmem.EmbeddingBag({self.rows} × {self.dim}, mode={self.mode!r}, dtype={self.dtype!r}, threads={self.threads}, prefetch={self.prefetch} ({self.prefetch_style}))"
 
 
 def _as_numpy(value):

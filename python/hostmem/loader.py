@@ -3,6 +3,7 @@ worker threads into a fixed pool of buffers, handed to Python without copying.""
 import ctypes
 import gc
 import os
+import sys
 import weakref
 
 import numpy as np
@@ -30,6 +31,8 @@ _L.hostmem_loader_open.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_cha
                                    ctypes.POINTER(ctypes.c_void_p)]
 _L.hostmem_loader_shape.restype = ctypes.c_int
 _L.hostmem_loader_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 5 + [ctypes.POINTER(ctypes.c_int32)] * 2
+_L.hostmem_loader_pool.restype = ctypes.c_int
+_L.hostmem_loader_pool.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int64)]
 _L.hostmem_loader_start.restype = ctypes.c_int
 _L.hostmem_loader_start.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_int32), ctypes.c_int32]
 _L.hostmem_loader_next.restype = ctypes.c_int
@@ -53,6 +56,22 @@ def _distributed_default():
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     return 0, 1
+
+
+def _pinning_plan(pin):
+    """Who pins the pool: "torch" (torch is imported and sees a GPU: its own CUDA runtime
+    registers the pool, so the process holds one libcudart), "library" (torch is not
+    imported: the library registers it when it finds libcudart), or None."""
+    if not pin:
+        return None, "pinning not asked for"
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return "library", None
+    try:
+        available = torch.cuda.is_available()
+    except Exception as error:  # a broken CUDA set-up: say so rather than fail the loader
+        return None, f"torch.cuda is unusable ({error}), so not pinned"
+    return ("torch", None) if available else (None, "torch sees no CUDA device, so not pinned")
 
 
 def _record_layout(path, dtype, record_shape, what):
@@ -96,6 +115,7 @@ class Loader:
     def __init__(self, data, labels=None, batch_size=256, shuffle=True, seed=0, drop_last=False, workers=None, gpu=None,
                  numa_node=None, rank=None, world_size=None, prefetch=None, sort_within_batch=False, copy=False,
                  tensors=False, pin=True, dtype=None, record_shape=None, label_dtype=None, label_shape=None):
+        self._registered = None  # the pool's base address while torch's CUDA runtime has it registered
         record_bytes, self.dtype, self.record_shape = _record_layout(data, dtype, record_shape, "data")
         label_bytes, self.label_dtype, self.label_shape = (0, None, None)
         if labels is not None:
@@ -116,9 +136,10 @@ class Loader:
         workers = max(1, min(4, cpus - 1)) if workers is None else workers
         if not isinstance(workers, int) or workers < 1:
             raise HostMemError(f"workers must be a positive integer, not {workers!r}")
+        pinner, self.pinning = _pinning_plan(pin)
         options = _Options(batch_size=batch_size, workers=workers, prefetch=0 if prefetch is None else int(prefetch),
                            shuffle=int(bool(shuffle)), drop_last=int(bool(drop_last)), sort_within_batch=int(bool(sort_within_batch)),
-                           pin=int(bool(pin)), seed=int(seed) & (2**64 - 1), numa_node=-1 if numa_node is None else int(numa_node),
+                           pin=int(pinner == "library"), seed=int(seed) & (2**64 - 1), numa_node=-1 if numa_node is None else int(numa_node),
                            rank=rank, world_size=world_size)
         handle = ctypes.c_void_p()
         _lib.check(_L.hostmem_loader_open(os.fspath(data).encode(), record_bytes,
@@ -130,6 +151,11 @@ class Loader:
         (records, self.record_bytes, self.label_bytes, self.batches_per_epoch, self.samples_per_epoch,
          self.pool_size, pinned) = [value.value for value in shape]
         self.pinned = bool(pinned)
+        if pinner == "library":
+            self.pinning = ("pinned (cudaHostRegister through the library's libcudart)" if self.pinned
+                            else "not pinned (libcudart not found, or it refused)")
+        elif pinner == "torch":
+            self._pin_through_torch()
         self.records, self.batch_size, self.rank, self.world_size = records, batch_size, rank, world_size
         self.seed, self.shuffle, self.copy, self.tensors, self.numa_node = seed, shuffle, copy, tensors, numa_node
         self.epoch = 0
@@ -142,7 +168,27 @@ class Loader:
         self.record_shape = tuple(self.record_shape)
         self.label_shape = None if self.label_shape is None else tuple(self.label_shape)
         self._iterating = False
+        self._copy_waiters = []         # callables that wait for device copies reading the pool
         _lib.track(self)
+
+    def _pin_through_torch(self):
+        import torch
+        base, size = ctypes.c_void_p(), ctypes.c_int64()
+        _lib.check(_L.hostmem_loader_pool(self._handle, ctypes.byref(base), ctypes.byref(size)))
+        status = int(torch.cuda.cudart().cudaHostRegister(base.value, size.value, 0))
+        if status == 0:
+            self._registered = base.value
+            self.pinned = True
+            self.pinning = f"pinned (cudaHostRegister of {size.value >> 20} MiB through torch's CUDA runtime)"
+        else:
+            self.pinning = f"not pinned: cudaHostRegister through torch returned cudaError {status}"
+
+    def to(self, device, depth=2):
+        """This loader's batches as tensors on `device`, each copied ahead of use
+        (non-blocking from the pinned pool on a side stream, `depth` batches ahead); see
+        hostmem.DeviceLoader."""
+        from .device import DeviceLoader
+        return DeviceLoader(self, device, depth)
 
     def __len__(self):
         return self.batches_per_epoch
@@ -170,6 +216,9 @@ class Loader:
             raise HostMemError(f"batches_done={self._resume_batch} is not in 0..{self.batches_per_epoch}")
 
     def __iter__(self):
+        return self._batches(self.tensors)
+
+    def _batches(self, tensors):
         _lib.ensure_not_forked(self, "Loader")
         # Batches still viewed (the loop variable keeps the last one of the epoch before)
         # keep their buffers until their views go.
@@ -188,13 +237,13 @@ class Loader:
                     break
                 _lib.check(status)
                 self._next_batch = batch.index + 1
-                yield self._deliver(batch)
+                yield self._deliver(batch, tensors)
             self.epoch += 1
             self._resume_batch = 0
         finally:
             self._iterating = False
 
-    def _deliver(self, batch):
+    def _deliver(self, batch, tensors):
         count = batch.count
         arrays = []
         buffers = []
@@ -221,7 +270,7 @@ class Loader:
             for raw in buffers:
                 reference = weakref.ref(raw, self._gone)
                 self._references[id(reference)] = (reference, batch.slot)
-        if self.tensors:
+        if tensors:
             import torch
             arrays = [torch.from_numpy(array) for array in arrays]
         return tuple(arrays) if len(arrays) > 1 else arrays[0]
@@ -239,8 +288,13 @@ class Loader:
             _L.hostmem_loader_release(self._handle, slot)
 
     def _wait_for_leases(self, slot):
-        """User code still views the batch whose buffer the next one needs: collect
-        garbage, then refuse with the fix."""
+        """User code still views the batch whose buffer the next one needs: wait for the
+        device copies that may still read buffers, collect garbage, then refuse with the
+        fix."""
+        if slot not in self._held:
+            return
+        for wait in list(self._copy_waiters):
+            wait()
         if slot not in self._held:
             return
         gc.collect()
@@ -255,9 +309,15 @@ class Loader:
         handle = getattr(self, "_handle", None)
         if handle and not getattr(self, "_forked", False):
             self._handle = None
+            if self._registered is not None:
+                try:
+                    import torch
+                    torch.cuda.cudart().cudaHostUnregister(self._registered)
+                except Exception:  # torch torn down at exit: the process's end unregisters it
+                    pass
             _L.hostmem_loader_free(handle)
 
     def __repr__(self):
         return (f"hostmem.Loader({self.records} records of {self.record_bytes} B, batch {self.batch_size}, "
-                f"{self.batches_per_epoch} batches per epoch, rank {self.rank} of {self.world_size}, pool of {self.pool_size}"
-                f"{', pinned' if self.pinned else ''})")
+                f"{self.batches_per_epoch} batches per epoch, rank {self.rank} of {self.world_size}, pool of {self.pool_size}, "
+                f"{self.pinning})")

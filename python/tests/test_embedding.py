@@ -30,13 +30,14 @@ def table():
 
 @pytest.mark.parametrize("mode", ["sum", "mean"])
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("prefetch", [0, 32])
-def test_fp32_equals_reference(table, mode, threads, prefetch):
+@pytest.mark.parametrize("prefetch,style", [(0, "burst"), (32, "burst"), (32, "per-lookup"), (32, "auto")])
+def test_fp32_equals_reference(table, mode, threads, prefetch, style):
     rng = np.random.default_rng(2)
     indices = rng.integers(0, 1000, size=20_000)
     offsets = np.sort(rng.choice(np.arange(1, 20_000), size=499, replace=False))
     offsets = np.concatenate([[0], offsets])
-    bag = EmbeddingBag(table, mode=mode, threads=threads, prefetch=prefetch)
+    bag = EmbeddingBag(table, mode=mode, threads=threads, prefetch=prefetch, prefetch_style=style)
+    assert bag.prefetch_style in ("burst", "per-lookup") and style in ("auto", bag.prefetch_style)
     got = bag(indices, offsets)
     assert got.shape == (500, 48) and got.dtype == np.float32
     np.testing.assert_allclose(got, reference(table, indices, offsets, mode), rtol=1e-4, atol=1e-4)
@@ -95,6 +96,7 @@ def test_bad_lookups_raise_one_clear_error(table, call, message):
     (dict(table=np.zeros((4, 4)), dtype="float16"), "dtype must be"),
     (dict(table=np.zeros((4, 4)), threads=0), "threads must be"),
     (dict(table=np.zeros((4, 4)), prefetch=-1), "prefetch must be"),
+    (dict(table=np.zeros((4, 4)), prefetch_style="eager"), "prefetch_style must be one of"),
 ])
 def test_bad_tables_raise_one_clear_error(kwargs, message):
     with pytest.raises(HostMemError, match=message):

@@ -53,16 +53,23 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
 /// `int8`: rows are 8-bit row-wise (dim uint8 codes, fp32 scale, fp32 bias), else fp32.
 /// `weights` may be NULL. Before each bag, the rows up to `prefetch` lookups past it are
 /// prefetched into L2 (0: none), each once; with `distinct` (NULL: none), the distinct
-/// rows up to `prefetch` first uses past it. Rows the `cache` holds (NULL: none) are read
+/// rows up to `prefetch` first uses past it. `per_lookup` (without `distinct`): instead
+/// of a burst per bag, each lookup prefetches the row `prefetch` lookups after it. Rows the `cache` holds (NULL: none) are read
 /// from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
 void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
                             const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
-                            float *out, long prefetch, const hostmem_row_cache *cache,
+                            float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                             const hostmem_distinct_rows *distinct);
 void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indices, long n_indices,
                           const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
-                          float *out, long prefetch, const hostmem_row_cache *cache,
+                          float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                           const hostmem_distinct_rows *distinct);
+
+/// The random-row gather alone, the limit an embedding bag is measured against: reads
+/// the first 8 bytes of every cache line of row indices[p] for each p (rows of
+/// `row_bytes`, packed), with no arithmetic on them beyond an XOR, and with
+/// `prefetch` > 0 asks for row p + prefetch's lines into L2 first. Returns the XOR.
+uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch);
 
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.
