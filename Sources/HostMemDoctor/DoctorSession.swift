@@ -187,7 +187,9 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     }
 
     private func sampler(_ pid: Int) -> ProcessSampler<C> {
-        ProcessSampler(reader: ProcessReader(root: options.root), rootPID: pid, interval: options.sampleInterval,
+        var reader = ProcessReader(root: options.root)
+        if topology.numaNodes.count == 1 { reader.singleNode = topology.numaNodes[0].os }  // one page walk per process, not two
+        return ProcessSampler(reader: reader, rootPID: pid, interval: options.sampleInterval,
                        duration: .milliseconds(Int(options.windowSeconds * 1000)), clock: clock)
     }
 

@@ -36,13 +36,44 @@ extension ProcParsers {
     /// the Private_Dirty bytes of the mappings that overlap `inherited`. Nil rollup when
     /// the text holds no mapping.
     public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>]) -> (rollup: MemoryRollup?, inherited: UInt64) {
-        let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:"].map { Array($0.utf8) }
+        let summary = smapsSummary(smaps, within: inherited, node: nil)
+        return (summary.rollup, summary.inherited)
+    }
+
+    /// The same, and with `node` (a machine with that one NUMA node) the placement
+    /// numa_maps would give, from the same page walk: each mapping's resident pages on
+    /// that node, file-backed ones split into written (Anonymous:) and page-cache pages,
+    /// and written private file mappings by path, as `numaMaps` reads them.
+    public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>], node: Int?)
+        -> (rollup: MemoryRollup?, inherited: UInt64, placement: NUMAPlacement?) {
+        let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:", "Anonymous:"]
+            .map { Array($0.utf8) }
         var sums = [UInt64](repeating: 0, count: keys.count)
         var copied: UInt64 = 0
         var mappings = 0
         var overlaps = false
+        var anonymous: UInt64 = 0, file: UInt64 = 0
+        var written: [String: UInt64] = [:]
+        var path: String?  // the mapping's file, when it is one numa_maps would call file=
+        var resident: UInt64 = 0, writtenHere: UInt64 = 0
+        func closeMapping() {
+            guard mappings > 0 else { return }
+            if let path {
+                anonymous += min(writtenHere, resident)
+                file += resident - min(writtenHere, resident)
+                if writtenHere > 0 && !path.hasSuffix(".so") && !path.contains(".so.") { written[path, default: 0] += writtenHere }
+            } else {
+                anonymous += resident
+            }
+        }
         for line in smaps.utf8.split(separator: UInt8(ascii: "\n")) {
             if let range = addressRange(line) {
+                if node != nil {
+                    closeMapping()
+                    path = Self.mappedFile(line)
+                    resident = 0
+                    writtenHere = 0
+                }
                 mappings += 1
                 overlaps = Self.overlaps(range, inherited)
                 continue
@@ -54,10 +85,29 @@ extension ProcParsers {
             }
             sums[key] += kilobytes * 1024
             if key == 3 && overlaps { copied += kilobytes * 1024 }
+            if key == 0 { resident = kilobytes * 1024 }
+            if key == 7 { writtenHere = kilobytes * 1024 }
         }
-        guard mappings > 0 else { return (nil, 0) }
-        return (MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
-                             sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6]), copied)
+        guard mappings > 0 else { return (nil, 0, nil) }
+        let rollup = MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
+                                  sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6])
+        guard let node else { return (rollup, copied, nil) }
+        closeMapping()
+        return (rollup, copied, NUMAPlacement(anonymousBytesByNode: [node: anonymous], fileBytesByNode: [node: file], writtenPrivateFileBytes: written))
+    }
+
+    /// The file of a smaps header line ("7f00-7f80 r--p 00000000 08:01 1234  /data/x.npy"):
+    /// an absolute path outside /dev, as numa_maps' file= (nil for anonymous memory,
+    /// [heap], [stack], /dev/shm and device mappings).
+    static func mappedFile(_ line: Substring.UTF8View.SubSequence) -> String? {
+        // The path is the sixth field: a slash after a space (not one inside "[anon:a/b]").
+        guard let slash = line.indices.first(where: { line[$0] == UInt8(ascii: "/") && $0 > line.startIndex && line[line.index(before: $0)] == UInt8(ascii: " ") })
+        else { return nil }
+        let path = line[slash...]
+        if path.starts(with: "/dev/".utf8) { return nil }
+        var name = String(decoding: path, as: UTF8.self)
+        if name.hasSuffix(" (deleted)") { name.removeLast(" (deleted)".count) }
+        return name
     }
 
     /// Whether `range` overlaps any of the sorted `ranges` (binary search).

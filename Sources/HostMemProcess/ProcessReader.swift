@@ -27,7 +27,9 @@ extension ProcessError {
 public enum SampleDetail: Sendable, Hashable {
     /// stat, status, schedstat, io and the threads: cheap, read every interval.
     case light
-    /// Also smaps_rollup (a page-table walk): the memory a window's growth starts from.
+    /// Also smaps_rollup (a page-table walk) of the descendants: the memory a worker's
+    /// growth starts from. The root's is not read (no rule measures its growth, and it is
+    /// usually the largest walk).
     case baseline
     /// Also numa_maps, maps, open descriptors, limits, and for a child with much private
     /// dirty memory its smaps: what the window is judged on, read at its end.
@@ -42,6 +44,10 @@ public struct ProcessReader: Sendable {
     /// smaps_rollup: the same page walk gives its memory and what it copied from its
     /// parent. Smaller workers keep the short smaps_rollup.
     public var inheritedScanMinimumBytes: UInt64 = 32 << 20
+    /// On a machine with one NUMA node (its number here), a full sample reads every
+    /// process's smaps once instead of smaps_rollup and numa_maps: one page walk, not
+    /// two, for the same memory and placement (every page is on that node).
+    public var singleNode: Int?
 
     public init(root: String = "/") {
         tree = SystemTree(root: root)
@@ -105,7 +111,7 @@ public struct ProcessReader: Sendable {
         let root: ProcessSnapshot
         var maps: [Int: String] = [:]
         do {
-            (root, maps[rootPID]) = try read(rootPID, detail: detail)
+            (root, maps[rootPID]) = try read(rootPID, detail: detail == .baseline ? .light : detail)
         } catch .noSuchProcess {
             return nil
         }
@@ -167,9 +173,17 @@ public struct ProcessReader: Sendable {
             memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
             threadTimes: threadTimes(pid), unreadable: [])
         var maps: String?
+        var placementRead = false
+        let large = (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         if detail != .light {
-            if let parentMaps = mapsOfParents[stat.parent], (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes,
-               let smaps = read("smaps") {
+            if detail == .full, let node = singleNode, let smaps = read("smaps") {
+                let parentMaps = mapsOfParents[stat.parent]
+                let summary = ProcParsers.smapsSummary(smaps, within: parentMaps.map(ProcParsers.addressRanges) ?? [], node: node)
+                snapshot.memory = summary.rollup
+                if parentMaps != nil && large { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
+                snapshot.placement = summary.placement.map(droppingPrograms)
+                placementRead = true
+            } else if let parentMaps = mapsOfParents[stat.parent], large, let smaps = read("smaps") {
                 let summary = ProcParsers.smapsSummary(smaps, within: ProcParsers.addressRanges(parentMaps))
                 snapshot.memory = summary.rollup
                 snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited
@@ -178,7 +192,7 @@ public struct ProcessReader: Sendable {
             }
         }
         if detail == .full {
-            snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms)
+            if !placementRead { snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms) }
             maps = read("maps")
             let mappings = maps.map(ProcParsers.maps)
             let descriptors = openDescriptors(pid)

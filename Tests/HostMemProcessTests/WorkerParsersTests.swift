@@ -35,6 +35,34 @@ struct WorkerParsersTests {
         #expect(ProcParsers.addressRanges("not a mapping\nzz-yy rw-p\n").isEmpty)
     }
 
+    @Test("on a one-node machine smaps gives numa_maps' placement: anonymous, page cache, and written private files by path")
+    func smapsPlacement() throws {
+        let smaps = """
+            7f0000000000-7f0000400000 rw-p 00000000 00:00 0
+            Rss:                4096 kB
+            Anonymous:          4096 kB
+            7f0000400000-7f0000800000 rw-p 00000000 fd:01 9   /data/x.npy
+            Rss:                 512 kB
+            Anonymous:           128 kB
+            7f0000800000-7f0000900000 r--p 00000000 fd:01 10   /usr/lib/libc.so.6
+            Rss:                 256 kB
+            Anonymous:            16 kB
+            7f0000900000-7f0000a00000 rw-s 00000000 00:1a 11   /dev/shm/torch_1
+            Rss:                  64 kB
+            Anonymous:             0 kB
+            7f0000a00000-7f0000b00000 rw-p 00000000 00:00 0   [anon:a/b]
+            Rss:                  32 kB
+            Anonymous:            32 kB
+            """
+        let result = ProcParsers.smapsSummary(smaps, within: [], node: 3)
+        let placement = try #require(result.placement)
+        #expect(placement.anonymousBytesByNode == [3: (4096 + 128 + 16 + 64 + 32) * 1024], "/dev/shm counts as anonymous, as numa_maps has it")
+        #expect(placement.fileBytesByNode == [3: (512 - 128 + 256 - 16) * 1024])
+        #expect(placement.writtenPrivateFileBytes == ["/data/x.npy": 128 * 1024], "libraries are left out")
+        #expect(result.rollup?.residentBytes == (4096 + 512 + 256 + 64 + 32) * 1024)
+        #expect(ProcParsers.smapsSummary(smaps, within: [], node: nil).placement == nil)
+    }
+
     @Test("smaps summed like smaps_rollup: one page walk for both the rollup and the copies")
     func smapsSummary() throws {
         let smaps = """
