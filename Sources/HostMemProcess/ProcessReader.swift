@@ -27,9 +27,7 @@ extension ProcessError {
 public enum SampleDetail: Sendable, Hashable {
     /// stat, status, schedstat, io and the threads: cheap, read every interval.
     case light
-    /// Also smaps_rollup (a page-table walk) of the descendants: the memory a worker's
-    /// growth starts from. The root's is not read (no rule measures its growth, and it is
-    /// usually the largest walk).
+    /// Also smaps_rollup (a page-table walk): the memory a window's growth starts from.
     case baseline
     /// Also numa_maps, maps, open descriptors, limits, and for a child with much private
     /// dirty memory its smaps: what the window is judged on, read at its end.
@@ -111,7 +109,7 @@ public struct ProcessReader: Sendable {
         let root: ProcessSnapshot
         var maps: [Int: String] = [:]
         do {
-            (root, maps[rootPID]) = try read(rootPID, detail: detail == .baseline ? .light : detail)
+            (root, maps[rootPID]) = try read(rootPID, detail: detail)
         } catch .noSuchProcess {
             return nil
         }
