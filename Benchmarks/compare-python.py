@@ -30,18 +30,10 @@ import sys
 import tempfile
 import time
 
-try:
-    import numpy as np
-    import torch
-except ImportError as error:
-    sys.exit(f"{error.name} is not installed: pip install torch numpy (from PyPI), then run this again")
-
-root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(root, "python"))
-import hostmem  # noqa: E402
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import Rows, lookup_indices  # noqa: E402
+from torch_common import HOSTMEM, Rows, import_hostmem, lookup_indices, np, torch  # noqa: E402
+
+hostmem = import_hostmem()
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--rows", type=int, default=2_000_000)
@@ -57,7 +49,7 @@ parser.add_argument("--skip-loader", action="store_true")
 parser.add_argument("--skip-embedding", action="store_true")
 args = parser.parse_args()
 
-binary = os.environ.get("HOSTMEM", os.path.join(root, ".build", "release", "hostmem"))
+binary = HOSTMEM
 folder = tempfile.mkdtemp(prefix="hostmem-python-")
 print(f"torch {torch.__version__}, numpy {np.__version__}, {len(os.sched_getaffinity(0))} CPUs, library {hostmem.library_path}")
 

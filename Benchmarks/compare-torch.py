@@ -23,14 +23,8 @@ import sys
 import tempfile
 import time
 
-try:
-    import numpy as np
-    import torch
-except ImportError as error:
-    sys.exit(f"{error.name} is not installed: pip install torch numpy (from PyPI), then run this again")
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import Rows, lookup_indices  # noqa: E402
+from torch_common import HOSTMEM, ROOT, Rows, lookup_indices, np, torch  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--rows", type=int, default=2_000_000)
@@ -46,10 +40,9 @@ parser.add_argument("--skip-loader", action="store_true")
 parser.add_argument("--skip-embedding", action="store_true")
 args = parser.parse_args()
 
-root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-hostmem = os.environ.get("HOSTMEM", os.path.join(root, ".build", "release", "hostmem"))
+hostmem = HOSTMEM
 if not os.access(hostmem, os.X_OK):
-    sys.exit(f"hostmem not built: run 'swift build -c release' in {root}")
+    sys.exit(f"hostmem not built: run 'swift build -c release' in {ROOT}")
 folder = tempfile.mkdtemp(prefix="hostmem-torch-")
 print(f"torch {torch.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs")
 

@@ -19,18 +19,10 @@ import sys
 import tempfile
 import time
 
-try:
-    import numpy as np
-    import torch
-except ImportError as error:
-    sys.exit(f"{error.name} is not installed: pip install torch numpy (from PyPI), then run this again")
-
-root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(root, "python"))
-import hostmem  # noqa: E402  (after torch: the pool is pinned through torch's CUDA runtime)
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import Rows  # noqa: E402
+from torch_common import Rows, import_hostmem, np, torch  # noqa: E402
+
+hostmem = import_hostmem()
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--rows", type=int, default=2_000_000)

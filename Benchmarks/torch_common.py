@@ -1,7 +1,25 @@
-"""Pieces compare-torch.py and compare-python.py share: PyTorch's side of the loader
-comparison and the index batches of the embedding comparison."""
-import numpy as np
-import torch
+"""Pieces the torch comparison scripts share: their imports (torch and numpy, or a clear
+exit; this checkout's paths and Python package), PyTorch's side of the loader comparison
+and the index batches of the embedding comparison."""
+import os
+import sys
+
+try:
+    import numpy as np
+    import torch
+except ImportError as error:
+    sys.exit(f"{error.name} is not installed: pip install torch numpy (from PyPI), then run this again")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOSTMEM = os.environ.get("HOSTMEM", os.path.join(ROOT, ".build", "release", "hostmem"))
+
+
+def import_hostmem():
+    """This checkout's Python package (python/), imported after torch so that the
+    loader's pool is pinned through torch's CUDA runtime."""
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import hostmem
+    return hostmem
 
 
 class Rows(torch.utils.data.Dataset):

@@ -6,7 +6,7 @@
 // 256-bit ones), and written once.
 //
 // Prefetch, two styles; which is faster depends on the CPU, so the bag can measure both
-// on its own table (EmbeddingBag.tunedPrefetch).
+// on its own table (EmbeddingBag.tunedPrefetchStyle).
 // - Burst: before each bag, every cache line of the rows up to `prefetch` lookups past it
 //   is requested, each row once, into L2 rather than L1 (L1 has few miss buffers, and T0
 //   prefetches stalled on them). On a Zen 4 guest one burst per bag was faster than a

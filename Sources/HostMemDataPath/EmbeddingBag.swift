@@ -95,8 +95,8 @@ public struct EmbeddingBag: Sendable {
 
     /// The faster prefetch style for this table, threads and distance on this CPU: both
     /// timed on uniform random lookups (the case prefetch is for), `rounds` alternating
-    /// rounds of a few batches each, the best time of each style compared. Costs about
-    /// 10 batches of 32,768 lookups per round.
+    /// rounds of 4 batches of 32,768 lookups per style, the best time of each style
+    /// compared.
     public func tunedPrefetchStyle(rounds: Int = 3) -> PrefetchStyle {
         guard options.prefetchDistance > 0, !options.deduplicate, kernel != .swift else { return options.prefetchStyle }
         let bags = 1024, pooling = 32
@@ -237,7 +237,7 @@ private struct BagWork: @unchecked Sendable {
         for b in bags {
             let destination = output.baseAddress! + b * dim
             let first = start(b), last = end(b)
-            if distance > 0 {  // a burst in either style: this kernel is the fallback  // up to `distance` past this bag, before summing it
+            if distance > 0 {  // up to `distance` past this bag, before summing it (a burst in either style: this is the fallback kernel)
                 var upto = last + distance
                 if let distinct = distinct?.pointee {
                     for position in first..<last { seen += Int(distinct.first_use[position - distinct.first_position]) }

@@ -35,16 +35,11 @@ extension ProcParsers {
     /// /proc/PID/smaps summed as smaps_rollup sums it (so one page walk gives both), and
     /// the Private_Dirty bytes of the mappings that overlap `inherited`. Nil rollup when
     /// the text holds no mapping.
-    public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>]) -> (rollup: MemoryRollup?, inherited: UInt64) {
-        let summary = smapsSummary(smaps, within: inherited, node: nil)
-        return (summary.rollup, summary.inherited)
-    }
-
-    /// The same, and with `node` (a machine with that one NUMA node) the placement
-    /// numa_maps would give, from the same page walk: each mapping's resident pages on
-    /// that node, file-backed ones split into written (Anonymous:) and page-cache pages,
-    /// and written private file mappings by path, as `numaMaps` reads them.
-    public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>], node: Int?)
+    /// With `node` (a machine with that one NUMA node), also the placement numa_maps
+    /// would give, from the same page walk: each mapping's resident pages on that node,
+    /// file-backed ones split into written (Anonymous:) and page-cache pages, and written
+    /// private file mappings by path, as `numaMaps` reads them.
+    public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>], node: Int? = nil)
         -> (rollup: MemoryRollup?, inherited: UInt64, placement: NUMAPlacement?) {
         let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:", "Anonymous:"]
             .map { Array($0.utf8) }

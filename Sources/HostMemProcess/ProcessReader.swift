@@ -171,26 +171,23 @@ public struct ProcessReader: Sendable {
             memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
             threadTimes: threadTimes(pid), unreadable: [])
         var maps: String?
-        var placementRead = false
-        let large = (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         if detail != .light {
-            if detail == .full, let node = singleNode, let smaps = read("smaps") {
-                let parentMaps = mapsOfParents[stat.parent]
+            // smaps (one walk, more text) where it gives more than smaps_rollup: the copies
+            // of a large child, or the placement on a one-node machine.
+            let parentMaps = mapsOfParents[stat.parent]
+            let copies = parentMaps != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
+            let node = detail == .full ? singleNode : nil
+            if copies || node != nil, let smaps = read("smaps") {
                 let summary = ProcParsers.smapsSummary(smaps, within: parentMaps.map(ProcParsers.addressRanges) ?? [], node: node)
                 snapshot.memory = summary.rollup
-                if parentMaps != nil && large { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
+                if copies { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
                 snapshot.placement = summary.placement.map(droppingPrograms)
-                placementRead = true
-            } else if let parentMaps = mapsOfParents[stat.parent], large, let smaps = read("smaps") {
-                let summary = ProcParsers.smapsSummary(smaps, within: ProcParsers.addressRanges(parentMaps))
-                snapshot.memory = summary.rollup
-                snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited
             } else {
                 snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup)
             }
         }
         if detail == .full {
-            if !placementRead { snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms) }
+            if snapshot.placement == nil { snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms) }
             maps = read("maps")
             let mappings = maps.map(ProcParsers.maps)
             let descriptors = openDescriptors(pid)
