@@ -22,6 +22,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // Only HostMemServe links these (and through it the CLI): the libraries build without NIO.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // zlib, for writing the gzip stream of `hostmem capture`.
@@ -72,11 +75,22 @@ let package = Package(
         // The doctor's pipeline: calibration policy, launch/attach, counters, py-spy,
         // sampling window after window → DoctorReport values.
         .target(name: "HostMemDoctor", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemExport"]),
+        // `hostmem serve`: the HTTP exporter (Hummingbird, service-lifecycle), the only NIO user.
+        .target(
+            name: "HostMemServe",
+            dependencies: [
+                "HostMemPlatform", "HostMemDoctor", "HostMemExport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The CLI: parsing and wiring only.
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport", "HostMemDoctor",
+                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport", "HostMemDoctor", "HostMemServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +108,7 @@ let package = Package(
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemPlotTests", dependencies: ["HostMemPlot"]),
         .testTarget(name: "HostMemDoctorTests", dependencies: ["HostMemDoctor", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemServeTests", dependencies: ["HostMemServe", "HostMemDoctor", "HostMemExport", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemPlatform", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]

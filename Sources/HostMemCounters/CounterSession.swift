@@ -64,8 +64,6 @@ public final class CounterSession {
         var handles: [(CounterEvent, PerfEvent)] = []
         var firstHardwareError: SystemError?
         var hardwareUnavailable: String?
-        var uncoreUnavailable: String?
-        var uncorePMUs: [String] = []
         for event in CounterEvent.software + CounterEvent.hardware {
             if event.group == .hardware && firstHardwareError != nil { continue }
             for tid in threads {
@@ -83,37 +81,46 @@ public final class CounterSession {
             handles.removeAll { $0.0.group == .hardware }
             hardwareUnavailable = Self.reason(for: error, event: "cycles", paranoid: paranoid, systemWide: false)
         }
-        // Uncore: system-wide, one open per PMU instance on its CPU.
-        let (pmus, names) = UncoreDiscovery(root: root).discover()
-        if pmus.isEmpty {
-            let present = names.isEmpty ? "none" : names.joined(separator: ", ")
-            uncoreUnavailable = "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: \(present))"
-        } else if pmus.allSatisfy({ $0.events.isEmpty }) {
-            uncoreUnavailable = "\(pmus.map(\.name).joined(separator: ", ")) present, but without a CAS read/write event hostmem can encode"
-        } else {
-            var opened = false
-            for pmu in pmus {
-                for spec in pmu.events {
-                    let event = CounterEvent(name: spec.isRead ? "dram-read-bytes" : "dram-write-bytes", group: .uncore,
-                                             kind: .init(type: pmu.type, config: spec.config, config1: spec.config1), scale: spec.scale)
-                    for cpu in pmu.cpus {
-                        do throws(SystemError) {
-                            let handle = try PerfEvent(event.kind, pid: -1, cpu: Int32(cpu), inherit: false, excludeKernel: false)
-                            handles.append((event, handle))
-                            opened = true
-                        } catch {
-                            uncoreUnavailable = uncoreUnavailable ?? Self.reason(for: error, event: "\(pmu.name)/\(spec.name)", paranoid: paranoid, systemWide: true)
-                        }
-                    }
-                }
-                if opened { uncorePMUs.append(pmu.name) }
-            }
-            if opened { uncoreUnavailable = nil }
-        }
+        let uncoreOpened = Self.openUncore(root: root, paranoid: paranoid)
+        handles += uncoreOpened.handles.map { ($0.event, $0.handle) }
         events = handles
         let hardwareEvents = Array(Set(handles.filter { $0.0.group == .hardware }.map(\.0.name))).sorted()
         hardware = hardwareUnavailable.map { .unavailable(reason: $0) } ?? .available(hardwareEvents)
-        uncore = uncoreUnavailable.map { .unavailable(reason: $0) } ?? .available(uncorePMUs)
+        uncore = uncoreOpened.unavailable.map { .unavailable(reason: $0) } ?? .available(uncoreOpened.pmus)
+    }
+
+    /// The memory controllers' DRAM read and write events, system-wide: one open per
+    /// PMU instance on its CPU. Returns the handles with that CPU, the PMUs counted, and
+    /// why DRAM traffic cannot be counted when nothing opened.
+    static func openUncore(root: String, paranoid: Int?) -> (handles: [(event: CounterEvent, handle: PerfEvent, cpu: Int)], pmus: [String], unavailable: String?) {
+        let (pmus, names) = UncoreDiscovery(root: root).discover()
+        if pmus.isEmpty {
+            let present = names.isEmpty ? "none" : names.joined(separator: ", ")
+            return ([], [], "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: \(present))")
+        }
+        if pmus.allSatisfy({ $0.events.isEmpty }) {
+            return ([], [], "\(pmus.map(\.name).joined(separator: ", ")) present, but without a CAS read/write event hostmem can encode")
+        }
+        var handles: [(event: CounterEvent, handle: PerfEvent, cpu: Int)] = []
+        var counted: [String] = []
+        var firstFailure: String?
+        for pmu in pmus {
+            var opened = false
+            for spec in pmu.events {
+                let event = CounterEvent(name: spec.isRead ? "dram-read-bytes" : "dram-write-bytes", group: .uncore,
+                                         kind: .init(type: pmu.type, config: spec.config, config1: spec.config1), scale: spec.scale)
+                for cpu in pmu.cpus {
+                    do throws(SystemError) {
+                        handles.append((event, try PerfEvent(event.kind, pid: -1, cpu: Int32(cpu), inherit: false, excludeKernel: false), cpu))
+                        opened = true
+                    } catch {
+                        firstFailure = firstFailure ?? reason(for: error, event: "\(pmu.name)/\(spec.name)", paranoid: paranoid, systemWide: true)
+                    }
+                }
+            }
+            if opened { counted.append(pmu.name) }
+        }
+        return (handles, counted, handles.isEmpty ? firstFailure : nil)
     }
 
     /// One line: why an event could not be opened, and what to do.

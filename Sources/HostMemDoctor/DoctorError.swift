@@ -13,10 +13,12 @@ public enum DoctorError: Error, Sendable, CustomStringConvertible {
     case exitedBeforeSampling
     /// A file the doctor needs belongs to another user.
     case permissionDenied(UnreadableFile)
+    /// A `--match` pattern is not a regular expression.
+    case badPattern(String, reason: String)
 
     public var isBadInput: Bool {
         switch self {
-        case .unreadableRoot, .cannotLaunch, .noSuchProcess: true
+        case .unreadableRoot, .cannotLaunch, .noSuchProcess, .badPattern: true
         case .exitedBeforeSampling, .permissionDenied: false
         }
     }
@@ -27,6 +29,7 @@ public enum DoctorError: Error, Sendable, CustomStringConvertible {
         case .cannotLaunch(let command, let reason): "cannot run '\(command)': \(reason)"
         case .noSuchProcess(let pid): "no process with PID \(pid)"
         case .exitedBeforeSampling: "the command exited before it could be sampled (try a smaller --warmup)"
+        case .badPattern(let pattern, let reason): "--match '\(pattern)' is not a regular expression: \(reason)"
         case .permissionDenied(let file):
             "cannot read \(file.path) of PID \(file.pid): permission denied (run as the process's user, or as root)"
         }

@@ -100,7 +100,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         let first: TreeSample?
         do {
             // Only memory is needed at the start; the rest is judged from the window's end.
-            first = try sampler(pid).sample(detail: .baseline, elapsed: .zero)
+            first = try sampler(pid, seconds: options.windowSeconds).sample(detail: .baseline, elapsed: .zero)
         } catch {
             throw mapped(error)
         }
@@ -125,9 +125,9 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                             gpus: GPUReadings.read(root: options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }
 
-    /// Samples the job for one window (shorter when `stop` turns true or the job
-    /// exits) and judges it. Call `start()` first.
-    public func nextWindow(stop: @escaping @Sendable () -> Bool = { false }) async throws(DoctorError) -> DoctorReport {
+    /// Samples the job for one window of `seconds` (the options' window length when nil;
+    /// shorter when `stop` turns true or the job exits) and judges it. Call `start()` first.
+    public func nextWindow(seconds: Double? = nil, stop: @escaping @Sendable () -> Bool = { false }) async throws(DoctorError) -> DoctorReport {
         guard let pid, var first = boundary else { return machineReport() }
         first.elapsedNanoseconds = 0  // the previous window's last sample starts this one
         windows += 1
@@ -135,7 +135,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         let stacks = startPythonStacks(pid, program: first.process(pid)?.commandLine.first ?? "")
         let recording: ProcessTreeRecording
         do {
-            recording = try await sampler(pid).record(first: first, stop: stop)
+            recording = try await sampler(pid, seconds: seconds ?? options.windowSeconds).record(first: first, stop: stop)
         } catch let error as ProcessError {
             throw mapped(error)
         } catch {
@@ -186,11 +186,11 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         return (try? child.wait())?.shellStatus
     }
 
-    private func sampler(_ pid: Int) -> ProcessSampler<C> {
+    private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {
         var reader = ProcessReader(root: options.root)
         if topology.numaNodes.count == 1 { reader.singleNode = topology.numaNodes[0].os }  // one page walk per process, not two
         return ProcessSampler(reader: reader, rootPID: pid, interval: options.sampleInterval,
-                       duration: .milliseconds(Int(options.windowSeconds * 1000)), clock: clock)
+                       duration: .milliseconds(Int(seconds * 1000)), clock: clock)
     }
 
     private func mapped(_ error: ProcessError) -> DoctorError {

@@ -38,6 +38,13 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// full sample.
     public func record(first given: TreeSample? = nil, stop: @Sendable () -> Bool = { false }) async throws -> ProcessTreeRecording {
         let start = clock.now
+        var fullReadSeconds: Double?
+        func timed(_ detail: SampleDetail, _ elapsed: Duration, _ known: Set<Int>?) throws(ProcessError) -> TreeSample? {
+            guard detail == .full else { return try sample(detail: detail, elapsed: elapsed, known: known) }
+            let before = MonotonicClock.nanoseconds()
+            defer { fullReadSeconds = Double(MonotonicClock.nanoseconds() - before) / 1e9 }
+            return try sample(detail: detail, elapsed: elapsed, known: known)
+        }
         guard let first = try given ?? sample(detail: .baseline, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
         var samples = [first]
         var known = Set(first.processes.map(\.pid))
@@ -51,7 +58,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
             }
             let elapsed = start.duration(to: clock.now)
             let isLast = elapsed + interval / 2 >= duration
-            guard let next = try sample(detail: isLast ? .full : .light, elapsed: elapsed, known: known) else {
+            guard let next = try timed(isLast ? .full : .light, elapsed, known) else {
                 exited = true
                 break
             }
@@ -61,10 +68,10 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         }
         // Make sure the last sample is full (the loop may have ended on time exactly).
         if !exited, samples.last?.full != true, samples.count > 1 {
-            if let last = try sample(detail: .full, elapsed: start.duration(to: clock.now)) { samples.append(last) }
+            if let last = try timed(.full, start.duration(to: clock.now), nil) { samples.append(last) }
         }
         return ProcessTreeRecording(rootPID: rootPID, ticksPerSecond: SystemInfo.clockTicksPerSecond,
-                                    samples: samples, rootExited: exited)
+                                    samples: samples, rootExited: exited, lastFullReadSeconds: fullReadSeconds)
     }
 }
 

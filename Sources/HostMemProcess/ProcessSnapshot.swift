@@ -83,6 +83,9 @@ public struct ProcessTreeRecording: Sendable, Hashable, Codable {
     public var samples: [TreeSample]
     /// True when the root process exited before the sampling ended.
     public var rootExited: Bool
+    /// Wall time the last full sample took to read (smaps, maps, fds of every process):
+    /// what a memory walk costs on this job; nil when the recording has no such sample.
+    public var lastFullReadSeconds: Double?
 
     public var first: TreeSample? { samples.first }
     public var last: TreeSample? { samples.last }

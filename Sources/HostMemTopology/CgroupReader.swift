@@ -176,6 +176,11 @@ public struct CgroupReader: Sendable {
         }
     }
 
+    /// The whole machine's pressure stall information (/proc/pressure/{cpu,memory,io}).
+    public func systemPressure() -> PressureSet {
+        readPressure(directory: "proc/pressure", suffix: "")
+    }
+
     private func readPressure(directory: String, suffix: String) -> PressureSet {
         func one(_ name: String) -> Pressure? {
             guard case .success(let text) = tree.read(directory + "/" + name + suffix) else { return nil }

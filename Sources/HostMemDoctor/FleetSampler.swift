@@ -1,0 +1,270 @@
+import HostMemCounters
+import HostMemDiagnosis
+import HostMemPlatform
+import HostMemProcess
+import HostMemTopology
+import Synchronization
+
+/// How `hostmem serve` samples the node.
+public struct FleetOptions: Sendable {
+    public var root = "/"
+    /// Extra patterns on command lines that make a process a job (besides holding a GPU).
+    public var patterns: [String] = []
+    /// A job's base window length, and the time between searches for new jobs.
+    public var windowSeconds = 15.0
+    /// The longest a window grows to when memory walks are slow (back-off).
+    public var maxWindowSeconds = 240.0
+    /// A window's memory walk (smaps, maps, fds) may take at most this share of it;
+    /// above, the next window is twice as long; below a quarter of it, half as long.
+    public var walkShare = 0.01
+    /// Between two light samples of a job (stat, status, schedstat, io).
+    public var sampleInterval: Duration = .seconds(1)
+    public var calibration: FleetCalibration = .cached
+    public var calibrationStore: CalibrationStore? = CalibrationStore.defaultPath().map(CalibrationStore.init)
+    public var thresholds = Thresholds()
+
+    public init() {}
+}
+
+/// Where the exporter's calibrated limits come from.
+public enum FleetCalibration: String, Sendable, CaseIterable {
+    /// The calibration cache only (`hostmem bench --quick` run by hand).
+    case cached
+    /// The cache, else `bench --quick` measured once, when no job runs and the CPUs are idle.
+    case idle
+    /// None.
+    case never
+}
+
+/// Finds the node's training jobs and runs doctor windows on each in the background,
+/// keeping the last judged window per job; `snapshot()` adds the cheap system-wide
+/// readings at the moment it is called. Scrapes never walk a job's memory.
+public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration {
+    public let options: FleetOptions
+    public let topology: Topology
+    private let clock: C
+    private let dram: DRAMCounters
+    private let staticCapabilities: [Capability]
+    private let state = Mutex(State())
+
+    struct State {
+        var jobs: [JobKey: FleetJob] = [:]
+        var calibration: Availability<CalibrationHighlights> = .unavailable(reason: "not read yet")
+        var errors: [String: UInt64] = [:]
+        var deniedJobs: Set<JobKey> = []
+        /// Jobs with a watching task (their first window may not have ended yet).
+        var watching: Set<JobKey> = []
+        var lastRoundSeconds: Double?
+        var lastDiscoverySeconds: Double?
+        var scrapes: UInt64 = 0
+        var lastRenderSeconds: Double?
+    }
+
+    struct JobKey: Hashable, Sendable {
+        var pid: Int
+        var startTicks: UInt64
+    }
+
+    /// Reads the topology and opens the DRAM counters. A pattern that is not a valid
+    /// regular expression is refused with the reason.
+    public init(options: FleetOptions, clock: C) throws(DoctorError) {
+        self.options = options
+        self.clock = clock
+        do {
+            topology = try TopologyReader(root: options.root).read()
+        } catch {
+            throw .unreadableRoot("\(error)")
+        }
+        for pattern in options.patterns {
+            do {
+                _ = try Regex(pattern)
+            } catch {
+                throw .badPattern(pattern, reason: "\(error)")
+            }
+        }
+        dram = DRAMCounters(topology: topology, root: options.root)
+        var capabilities: [Capability] = []
+        let probe = CounterSession(threads: [Int(FileSystem.processID())], root: options.root).end()
+        capabilities.append(Capability(name: "hardware_counters", state: probe.hardware.map { $0.joined(separator: ",") }))
+        capabilities.append(Capability(name: "dram_counters", state: dram.state.map { $0.joined(separator: ",") }))
+        capabilities.append(Capability(name: "nvml", state: GPUReadings.read(root: options.root).map { "\($0.count) GPUs" }))
+        capabilities.append(Capability(name: "numa", state: .available("\(topology.numaNodes.count) nodes")))
+        capabilities.append(Capability(name: "python_stacks", state: .unavailable(reason: "not sampled by serve: py-spy would stop each job for its stacks; run 'hostmem doctor' on one job")))
+        staticCapabilities = capabilities
+        let (_, highlights) = (options.calibration == .never ? CalibrationPolicy.none(reason: "not used (--calibrate never)") : .cachedOnly)
+            .resolve(topology: topology, store: options.calibrationStore, progress: { _ in })
+        state.withLock { $0.calibration = highlights }
+    }
+
+    /// Searches for jobs every window length and watches each new one until it exits or
+    /// the task is cancelled.
+    public func run() async {
+        // Checked in init; Regex is not Sendable, so each run compiles its own.
+        let patterns = options.patterns.compactMap { try? Regex($0) }
+        await withDiscardingTaskGroup { group in
+            var calibrationTried = options.calibration != .idle
+            while !Task.isCancelled {
+                let started = clock.now
+                let found = ProcessReader(root: options.root).trainingJobs(matching: patterns, exclude: Int(FileSystem.processID()))
+                let discovery = Self.seconds(started.duration(to: clock.now))
+                let fresh = state.withLock { state -> [(DiscoveredJob, JobKey)] in
+                    state.lastDiscoverySeconds = discovery
+                    let keyed = found.map { ($0, JobKey(pid: $0.pid, startTicks: $0.startTicks)) }
+                    let new = keyed.filter { !state.watching.contains($0.1) && !state.deniedJobs.contains($0.1) }
+                    state.watching.formUnion(new.map(\.1))
+                    // A denied job that exited is forgotten; its PID may come back as another job.
+                    state.deniedJobs.formIntersection(keyed.map(\.1))
+                    return new
+                }
+                for (job, key) in fresh {
+                    group.addTask { await self.watch(job, key: key) }
+                }
+                if !calibrationTried, found.isEmpty, nodeIsIdle() {
+                    calibrationTried = true
+                    group.addTask { self.calibrateOnce() }
+                }
+                do {
+                    try await clock.sleep(for: .milliseconds(Int(options.windowSeconds * 1000)))
+                } catch {
+                    break
+                }
+            }
+        }
+    }
+
+    /// The snapshot for one scrape: the jobs' last windows and the node's readings now.
+    public func snapshot(version: String) -> FleetSnapshot {
+        let (jobs, stats, calibration, denied) = state.withLock { state in
+            state.scrapes += 1
+            return (Array(state.jobs.values), ExporterStats(version: version, scrapes: state.scrapes, lastRenderSeconds: state.lastRenderSeconds,
+                                                           lastRoundSeconds: state.lastRoundSeconds, lastDiscoverySeconds: state.lastDiscoverySeconds,
+                                                           errors: state.errors, windowSeconds: options.windowSeconds),
+                    state.calibration, state.deniedJobs.count)
+        }
+        let system = SystemReader(root: options.root)
+        var capabilities = staticCapabilities
+        capabilities.append(Capability(name: "calibration", state: calibration.map(\.source)))
+        capabilities.append(Capability(name: "process_access", state: denied == 0 ? .available("every job's /proc files readable")
+            : .unavailable(reason: "\(denied) job(s) not readable: permission denied (run as root, or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)")))
+        let dramTotals = dram.totals().map { totals in
+            totals.sorted { $0.key < $1.key }.map { DRAMTraffic(socket: $0.key, readBytes: $0.value.readBytes, writeBytes: $0.value.writeBytes) }
+        }
+        let node = NodeReadings(dram: dramTotals, calibration: calibration,
+                                pressure: CgroupReader(root: options.root).systemPressure(),
+                                numastat: system.numastatTexts().compactMapValues(NUMAStatCounters.parse), capabilities: capabilities)
+        return FleetSnapshot(node: node, jobs: jobs, exporter: stats)
+    }
+
+    /// Records how long a render took (shown by the next scrape).
+    public func rendered(seconds: Double) {
+        state.withLock { $0.lastRenderSeconds = seconds }
+    }
+
+    // MARK: Watching one job
+
+    private func watch(_ found: DiscoveredJob, key: JobKey) async {
+        var doctor = DoctorOptions()
+        doctor.root = options.root
+        doctor.calibration = options.calibration == .never ? .none(reason: "not used (--calibrate never)") : .cachedOnly
+        doctor.calibrationStore = options.calibrationStore
+        doctor.pythonStacks = false
+        doctor.windowSeconds = options.windowSeconds
+        doctor.sampleInterval = options.sampleInterval
+        doctor.thresholds = options.thresholds
+        defer {
+            state.withLock { state in
+                state.jobs[key] = nil
+                state.watching.remove(key)
+            }
+        }
+        let session: DoctorSession<C>
+        do {
+            session = try DoctorSession(target: .attach(pid: found.pid), options: doctor, clock: clock)
+            try await session.start()
+        } catch {
+            state.withLock { state in
+                state.errors["attach", default: 0] += 1
+                if case .permissionDenied = error { state.deniedJobs.insert(key) }
+            }
+            return
+        }
+        let cgroupPaths = CgroupReader(root: options.root).read(process: "\(found.pid)").value?.paths ?? [:]
+        let baseIdentity = WorkloadIdentity.from(cgroupPaths: cgroupPaths, processName: found.name)
+        let minors = SystemReader(root: options.root).nvidiaMinors()
+        var window = options.windowSeconds
+        var runDelay = 0.0
+        var majorFaults: UInt64 = 0
+        while !Task.isCancelled {
+            let report: DoctorReport
+            let started = clock.now
+            do {
+                report = try await session.nextWindow(seconds: window, stop: { Task.isCancelled })
+            } catch {
+                if case .noSuchProcess = error { return }  // it exited between windows
+                state.withLock { $0.errors["window", default: 0] += 1 }
+                return
+            }
+            guard let job = report.job, !Task.isCancelled else { return }
+            if job.rootExited { return }
+            if let main = job.main, let delay = main.runDelayPercent { runDelay += delay / 100 * job.seconds }
+            majorFaults += job.processes.map(\.majorFaults).reduce(0, +)
+            let walk = session.lastRecording?.lastFullReadSeconds
+            let gpus = Set(job.processes.flatMap { $0.gpu?.openDevices ?? [] }).sorted().map { minor in
+                JobGPU(minor: minor, pciBusID: minors[minor].map(Self.dcgmBusID),
+                       numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors))
+            }
+            let roundSeconds = Self.seconds(started.duration(to: clock.now))
+            state.withLock { state in
+                let identity = Self.unique(baseIdentity, among: state.jobs.filter { $0.key != key }.map(\.value.identity))
+                state.jobs[key] = FleetJob(identity: state.jobs[key]?.identity ?? identity, report: report,
+                                           windowEndUnixSeconds: Double(FileSystem.currentTime()), gpus: gpus,
+                                           mainRunDelaySecondsTotal: runDelay, majorFaultsTotal: majorFaults, memoryWalkSeconds: walk)
+                state.lastRoundSeconds = roundSeconds
+            }
+            window = Self.nextWindow(after: window, walkSeconds: walk, options: options)
+        }
+    }
+
+    /// Back-off: a walk over `walkShare` of the window doubles the next window (up to the
+    /// maximum); one under a quarter of that share halves it (down to the base).
+    static func nextWindow(after window: Double, walkSeconds: Double?, options: FleetOptions) -> Double {
+        guard let walk = walkSeconds else { return window }
+        if walk > options.walkShare * window { return min(options.maxWindowSeconds, window * 2) }
+        if walk < options.walkShare / 4 * window { return max(options.windowSeconds, window / 2) }
+        return window
+    }
+
+    /// `identity` with the lowest ordinal no other job's label already uses.
+    static func unique(_ identity: WorkloadIdentity, among others: [WorkloadIdentity]) -> WorkloadIdentity {
+        let taken = Set(others.map(\.label))
+        var candidate = identity
+        var ordinal = 1
+        while taken.contains(candidate.label) {
+            ordinal += 1
+            candidate.ordinal = ordinal
+        }
+        return candidate
+    }
+
+    /// "0000:3b:00.0" → "00000000:3B:00.0", as NVML and DCGM exporter write a PCI bus ID.
+    static func dcgmBusID(_ address: String) -> String {
+        let parts = address.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2 else { return address.uppercased() }
+        return String(repeating: "0", count: max(0, 8 - parts[0].count)) + parts[0].uppercased() + ":" + parts[1].uppercased()
+    }
+
+    // MARK: Calibration
+
+    /// Idle: no job, and less than 5% of the last 10 s with a task waiting for a CPU.
+    private func nodeIsIdle() -> Bool {
+        guard let cpu = CgroupReader(root: options.root).systemPressure().cpu else { return false }
+        return cpu.someAverage10 < 5
+    }
+
+    private func calibrateOnce() {
+        let (_, highlights) = CalibrationPolicy.cachedOrMeasure.resolve(topology: topology, store: options.calibrationStore, progress: { _ in })
+        state.withLock { $0.calibration = highlights }
+    }
+
+    static func seconds(_ duration: Duration) -> Double { Double(duration.nanoseconds) / 1e9 }
+}

@@ -1,0 +1,122 @@
+import HostMemDiagnosis
+import HostMemDoctor
+import HostMemExport
+import HostMemPlatform
+import Hummingbird
+import HummingbirdCore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Where and how `hostmem serve` listens.
+public struct ServeConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    /// 9847: not node_exporter's 9100, DCGM exporter's 9400 or Intel PCM's 9738.
+    public var port = ServeConfiguration.defaultPort
+    public static let defaultPort = 9847
+    /// Open connections at most; the next ones wait in the kernel's backlog.
+    public var maxConnections = 64
+    /// A connection with no complete request for this long is closed (slow or idle clients).
+    public var idleTimeout: Duration = .seconds(10)
+    /// Scrapes this close together share one render.
+    public var renderReuse: Duration = .milliseconds(500)
+
+    public init() {}
+}
+
+/// Why the server could not run.
+public struct ServeError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// The exporter: Hummingbird serving /metrics, /healthz and / over a `FleetSampler`
+/// that samples in the background; both run under one ServiceGroup that stops on
+/// SIGTERM or SIGINT.
+public struct MetricsServer: Sendable {
+    public let configuration: ServeConfiguration
+    public let sampler: FleetSampler<ContinuousClock>
+    public let version: String
+
+    public init(configuration: ServeConfiguration, sampler: FleetSampler<ContinuousClock>, version: String) {
+        self.configuration = configuration
+        self.sampler = sampler
+        self.version = version
+    }
+
+    /// Serves until SIGTERM or SIGINT (or the task is cancelled). `onListening` hears
+    /// the bound address ("127.0.0.1:9847"; the real port when 0 was asked for).
+    public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws(ServeError) {
+        var logger = Logger(label: "hostmem.serve")
+        logger.logLevel = .error
+        let sampler = self.sampler
+        let version = self.version
+        let cache = RenderCache(reuse: configuration.renderReuse) {
+            let started = MonotonicClock.nanoseconds()
+            let text = PrometheusText.render(sampler.snapshot(version: version))
+            sampler.rendered(seconds: Double(MonotonicClock.nanoseconds() - started) / 1e9)
+            return text
+        }
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            let body = await cache.body()
+            return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.indexPage(version: version))))
+        }
+        let host = configuration.host
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "hostmem/\(version)",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
+            services: [SamplerService(sampler: sampler)],
+            onServerRunning: { channel in
+                onListening("\(host):\(channel.localAddress?.port ?? 0)")
+            },
+            logger: logger
+        )
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            throw ServeError(description: "cannot serve on \(host):\(configuration.port): \(Self.reason(error))")
+        }
+    }
+
+    /// NIO's "bind(descriptor:ptr:bytes:): Address already in use (errno: 98)" →
+    /// "address already in use (errno 98)".
+    static func reason(_ error: any Error) -> String {
+        var text = "\(error)"
+        if let colon = text.range(of: "): ") { text = String(text[colon.upperBound...]) }
+        if let first = text.first { text = first.lowercased() + text.dropFirst() }
+        return text.replacingOccurrences(of: "(errno: ", with: "(errno ")
+    }
+
+    static func indexPage(version: String) -> String {
+        """
+        <!doctype html>
+        <html><head><meta charset="utf-8"><title>hostmem exporter</title></head>
+        <body><h1>hostmem \(version)</h1>
+        <p>The host-memory view of this node's training jobs, for Prometheus.</p>
+        <ul><li><a href="/metrics">/metrics</a>: Prometheus text format</li>
+        <li><a href="/healthz">/healthz</a>: liveness</li></ul>
+        </body></html>
+
+        """
+    }
+}
+
+/// The sampler as a service: runs until the group shuts down.
+struct SamplerService: Service {
+    let sampler: FleetSampler<ContinuousClock>
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await sampler.run()
+        }
+    }
+}
