@@ -19,6 +19,9 @@ public enum DoctorTarget: Sendable, Hashable {
 public struct DoctorOptions: Sendable {
     /// Read a captured tree instead of "/" (machine findings only).
     public var root = "/"
+    /// `root` is the live machine's /proc and /sys mounted elsewhere (a container that
+    /// mounts the host's), not a capture: calibration and NVML work as on "/".
+    public var liveRoot = false
     public var calibration: CalibrationPolicy = .cachedOrMeasure
     public var calibrationStore: CalibrationStore? = CalibrationStore.defaultPath().map(CalibrationStore.init)
     /// Sample Python stacks with py-spy when the main process is Python and py-spy is on PATH.
@@ -76,7 +79,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
             throw .unreadableRoot("\(error)")
         }
         var policy = options.calibration
-        if options.root != "/" { policy = .none(reason: "not measured: a captured tree has no hardware to measure") }
+        if options.root != "/" && !options.liveRoot { policy = .none(reason: "not measured: a captured tree has no hardware to measure") }
         if target != .machine, policy == .cachedOrMeasure { policy = .cachedOnly }
         (calibration, calibrationSummary) = policy.resolve(topology: topology, store: options.calibrationStore, progress: progress)
     }
@@ -122,7 +125,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes())
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: nil,
                             cgroup: topology.cgroup.map { .available($0) } ?? .unavailable(reason: "no /proc/self/cgroup or no cgroup file system mounted"),
-                            gpus: GPUReadings.read(root: options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
+                            gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }
 
     /// Samples the job for one window of `seconds` (the options' window length when nil;
@@ -176,7 +179,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         }
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
                             window: DoctorReport.Window(index: windows, startSeconds: Double(windowStart.nanoseconds) / 1e9),
-                            cgroup: cgroup, gpus: GPUReadings.read(root: options.root), numastat: input.numastat,
+                            cgroup: cgroup, gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), numastat: input.numastat,
                             diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }
 

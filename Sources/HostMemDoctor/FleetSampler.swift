@@ -7,6 +7,8 @@ import Synchronization
 
 /// How `hostmem serve` samples the node.
 public struct FleetOptions: Sendable {
+    /// Where the live host's /proc and /sys are ("/", or "/host" in a container that
+    /// mounts them there).
     public var root = "/"
     /// Extra patterns on command lines that make a process a job (besides holding a GPU).
     public var patterns: [String] = []
@@ -87,7 +89,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         let probe = CounterSession(threads: [Int(FileSystem.processID())], root: options.root).end()
         capabilities.append(Capability(name: "hardware_counters", state: probe.hardware.map { $0.joined(separator: ",") }))
         capabilities.append(Capability(name: "dram_counters", state: dram.state.map { $0.joined(separator: ",") }))
-        capabilities.append(Capability(name: "nvml", state: GPUReadings.read(root: options.root).map { "\($0.count) GPUs" }))
+        capabilities.append(Capability(name: "nvml", state: GPUReadings.read(root: "/").map { "\($0.count) GPUs" }))
         capabilities.append(Capability(name: "numa", state: .available("\(topology.numaNodes.count) nodes")))
         capabilities.append(Capability(name: "python_stacks", state: .unavailable(reason: "not sampled by serve: py-spy would stop each job for its stacks; run 'hostmem doctor' on one job")))
         staticCapabilities = capabilities
@@ -165,6 +167,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
     private func watch(_ found: DiscoveredJob, key: JobKey) async {
         var doctor = DoctorOptions()
         doctor.root = options.root
+        doctor.liveRoot = true
         doctor.calibration = options.calibration == .never ? .none(reason: "not used (--calibrate never)") : .cachedOnly
         doctor.calibrationStore = options.calibrationStore
         doctor.pythonStacks = false

@@ -71,7 +71,7 @@ public enum PrometheusText {
             let help = "Pages allocated per NUMA node by outcome (numastat: hit, miss, foreign, local, other), since boot; read at scrape time."
             for (outcome, value) in [("hit", counters.hit), ("miss", counters.miss), ("foreign", counters.foreign),
                                      ("local", counters.local), ("other", counters.other)] {
-                out.add("hostmem_numa_allocated_pages_total", .counter, help, ["node": "\(node)", "outcome": outcome], Double(value))
+                out.add("hostmem_numa_allocated_pages_total", .counter, help, ["numa_node": "\(node)", "outcome": outcome], Double(value))
             }
         }
     }
@@ -118,6 +118,12 @@ public enum PrometheusText {
             jobWindow(window, gpus: fleetJob.gpus, labels: workload, fresh: fresh, into: &out)
         }
         if let cgroup = report.cgroup.value { jobCgroup(cgroup, labels: workload, into: &out) }
+        // As the oversubscription rule counts them: the main process's allowed CPUs (affinity within the cpuset).
+        let allowed = report.job?.main?.allowedCPUs?.count ?? report.cgroup.value?.cpusetCPUs?.count ?? report.machine.usableCPUs
+        let usable = usableCPUs(cpuset: allowed, quota: report.cgroup.value?.cpuQuota?.cpus)
+        out.add("hostmem_job_usable_cpus", .gauge,
+                "CPUs the job may keep busy: the CPUs its main process may run on (affinity within the cpuset), capped by the whole CPUs of its quota (at least 1).",
+                workload, Double(usable))
         for finding in report.findings {
             var labels = workload
             labels["rule"] = finding.id
@@ -125,6 +131,12 @@ public enum PrometheusText {
             out.add("hostmem_finding", .gauge, "A doctor finding that holds in the job's last window (rule, severity). 1 per finding; absent when it does not hold.",
                     labels, 1)
         }
+    }
+
+    /// min(cpuset, ⌊quota⌋), at least 1: what the oversubscription rule counts.
+    static func usableCPUs(cpuset: Int, quota: Double?) -> Int {
+        guard let quota else { return cpuset }
+        return max(1, min(cpuset, Int(quota.rounded(.down))))
     }
 
     static func jobWindow(_ job: JobSummary, gpus: [JobGPU], labels: [String: String], fresh: String, into out: inout Exposition) {
@@ -157,7 +169,7 @@ public enum PrometheusText {
         for process in running { for (node, bytes) in process.placement?.anonymousBytesByNode ?? [:] { anonymous[node, default: 0] += bytes } }
         for (node, bytes) in anonymous.sorted(by: { $0.key < $1.key }) {
             var nodeLabels = labels
-            nodeLabels["node"] = "\(node)"
+            nodeLabels["numa_node"] = "\(node)"
             out.add("hostmem_job_anonymous_bytes", .gauge, "Anonymous (heap) bytes of the job per NUMA node (numa_maps, or smaps on one-node machines)." + fresh,
                     nodeLabels, Double(bytes))
         }

@@ -87,13 +87,14 @@ public struct MetricsServer: Sendable {
         }
     }
 
-    /// NIO's "bind(descriptor:ptr:bytes:): Address already in use (errno: 98)" →
-    /// "address already in use (errno 98)".
+    /// NIO's bind and resolver errors in words, with what to do.
     static func reason(_ error: any Error) -> String {
-        var text = "\(error)"
-        if let colon = text.range(of: "): ") { text = String(text[colon.upperBound...]) }
-        if let first = text.first { text = first.lowercased() + text.dropFirst() }
-        return text.replacingOccurrences(of: "(errno: ", with: "(errno ")
+        let text = "\(error)"
+        if text.contains("Address already in use") { return "the address is already in use (another exporter? pick another port with --listen)" }
+        if text.contains("Cannot assign requested address") { return "no interface has that address (use 0.0.0.0, 127.0.0.1 or one of this node's addresses)" }
+        if text.contains("UnknownHost") || text.contains("Name or service not known") { return "unknown host (give an IP address or a name that resolves)" }
+        if text.contains("Permission denied") { return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" }
+        return text
     }
 
     static func indexPage(version: String) -> String {

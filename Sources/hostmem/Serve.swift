@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Close a connection with no complete request for this many seconds.", valueName: "S"))
     var idleTimeout: Double = 10
 
-    @Option(name: .long, help: ArgumentHelp("Read a captured tree instead of / (for tests).", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Where the host's /proc and /sys are mounted (a container: /host).", valueName: "DIR"))
     var root: String = "/"
 
     func validate() throws {
