@@ -249,11 +249,12 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         return candidate
     }
 
-    /// "0000:3b:00.0" → "00000000:3B:00.0", as NVML and DCGM exporter write a PCI bus ID.
+    /// "0000:3b:00.0" → "00000000:3B:00.0", as NVML and DCGM exporter write a PCI bus ID
+    /// (an address without a domain is in domain 0).
     static func dcgmBusID(_ address: String) -> String {
-        let parts = address.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2 else { return address.uppercased() }
-        return String(repeating: "0", count: max(0, 8 - parts[0].count)) + parts[0].uppercased() + ":" + parts[1].uppercased()
+        let parts = address.uppercased().split(separator: ":")
+        let domain = parts.count >= 3 ? String(parts[0]) : "0"
+        return String(repeating: "0", count: max(0, 8 - domain.count)) + domain + ":" + parts.suffix(2).joined(separator: ":")
     }
 
     // MARK: Calibration

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Served, free_port, get, hostmem_binary, series, start_planted, stop_planted, wait_until
+from serve_support import Served, free_port, get, hostmem_binary, series, start_planted, stop_planted, wait_until
 
 
 def run_serve(*arguments, timeout=20):
