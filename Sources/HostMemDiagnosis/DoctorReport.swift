@@ -104,8 +104,11 @@ public struct GPUReading: Sendable, Hashable, Codable {
     public var utilizationPercent: Int
     public var memoryUsedBytes: UInt64
     public var memoryTotalBytes: UInt64
+    /// NVML's "GPU-…" UUID, when it gave one.
+    public var uuid: String?
 
-    public init(index: Int, pciAddress: String?, utilizationPercent: Int, memoryUsedBytes: UInt64, memoryTotalBytes: UInt64) {
+    public init(index: Int, pciAddress: String?, utilizationPercent: Int, memoryUsedBytes: UInt64, memoryTotalBytes: UInt64, uuid: String? = nil) {
+        self.uuid = uuid
         self.index = index
         self.pciAddress = pciAddress
         self.utilizationPercent = utilizationPercent

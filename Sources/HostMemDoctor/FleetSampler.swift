@@ -212,9 +212,11 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
             if let main = job.main, let delay = main.runDelayPercent { runDelay += delay / 100 * job.seconds }
             majorFaults += job.processes.map(\.majorFaults).reduce(0, +)
             let walk = session.lastRecording?.lastFullReadSeconds
+            let uuids = Dictionary((report.gpus.value ?? []).compactMap { gpu in gpu.pciAddress.flatMap { address in gpu.uuid.map { (address, $0) } } },
+                                   uniquingKeysWith: { first, _ in first })
             let gpus = Set(job.processes.flatMap { $0.gpu?.openDevices ?? [] }).sorted().map { minor in
                 JobGPU(minor: minor, pciBusID: minors[minor].map(Self.dcgmBusID),
-                       numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors))
+                       numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors), uuid: minors[minor].flatMap { uuids[$0] })
             }
             let roundSeconds = Self.seconds(started.duration(to: clock.now))
             state.withLock { state in

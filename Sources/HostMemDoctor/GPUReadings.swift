@@ -8,7 +8,7 @@ public enum GPUReadings {
         do {
             let readings = try NVML.read().map {
                 GPUReading(index: $0.index, pciAddress: $0.pciAddress, utilizationPercent: $0.utilizationPercent,
-                           memoryUsedBytes: $0.memoryUsedBytes, memoryTotalBytes: $0.memoryTotalBytes)
+                           memoryUsedBytes: $0.memoryUsedBytes, memoryTotalBytes: $0.memoryTotalBytes, uuid: $0.uuid)
             }
             return readings.isEmpty ? .unavailable(reason: "NVML reports no GPU") : .available(readings)
         } catch {

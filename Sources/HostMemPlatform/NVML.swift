@@ -8,6 +8,8 @@ public enum NVML {
         public var utilizationPercent: Int
         public var memoryUsedBytes: UInt64
         public var memoryTotalBytes: UInt64
+        /// "GPU-…", as DCGM exporter's `UUID` label has it; nil when NVML does not say.
+        public var uuid: String?
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -35,6 +37,7 @@ public enum NVML {
             let pci = library.function("nvmlDeviceGetPciInfo_v3", as: (@convention(c) (Device?, UnsafeMutableRawPointer?) -> Status).self),
             let errorString = library.function("nvmlErrorString", as: (@convention(c) (Status) -> UnsafePointer<CChar>?).self)
         else { throw Failure(description: "\(library.name) lacks an NVML function hostmem needs") }
+        let uuidOf = library.function("nvmlDeviceGetUUID", as: (@convention(c) (Device?, UnsafeMutablePointer<CChar>?, UInt32) -> Status).self)
         func check(_ call: String, _ status: Status) throws(Failure) {
             guard status != 0 else { return }
             throw Failure(description: "\(call): \(errorString(status).map { String(cString: $0) } ?? "error \(status)")")
@@ -61,8 +64,14 @@ public enum NVML {
                 guard pci(device, raw.baseAddress) == 0 else { return nil }
                 return String(decoding: raw[36..<68].prefix { $0 != 0 }, as: UTF8.self).lowercased()
             }
+            var uuidBytes = [CChar](repeating: 0, count: 96)
+            let uuid: String? = uuidOf.flatMap { get in
+                uuidBytes.withUnsafeMutableBufferPointer { buffer in
+                    get(device, buffer.baseAddress, UInt32(buffer.count)) == 0 ? String(cString: buffer.baseAddress!) : nil
+                }
+            }
             readings.append(Reading(index: Int(index), pciAddress: address.map(Self.shortAddress),
-                                    utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0))
+                                    utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0, uuid: uuid))
         }
         return readings
     }
