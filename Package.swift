@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "HostMemServe",
             dependencies: [
-                "HostMemPlatform", "HostMemDoctor", "HostMemExport",
+                "HostMemPlatform", "HostMemDoctor", "HostMemExport", "HostMemPlot",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

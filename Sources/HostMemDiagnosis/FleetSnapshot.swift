@@ -95,9 +95,12 @@ public struct FleetJob: Sendable {
     public var majorFaultsTotal: UInt64
     /// What the last memory walk (smaps, maps, fds) cost, wall seconds.
     public var memoryWalkSeconds: Double?
+    /// The window as `hostmem report` draws it (topology, calibration, timeline).
+    public var reportSnapshot: ReportSnapshot?
 
     public init(identity: WorkloadIdentity, report: DoctorReport, windowEndUnixSeconds: Double, gpus: [JobGPU],
-                mainRunDelaySecondsTotal: Double, majorFaultsTotal: UInt64, memoryWalkSeconds: Double?) {
+                mainRunDelaySecondsTotal: Double, majorFaultsTotal: UInt64, memoryWalkSeconds: Double?, reportSnapshot: ReportSnapshot? = nil) {
+        self.reportSnapshot = reportSnapshot
         self.identity = identity
         self.report = report
         self.windowEndUnixSeconds = windowEndUnixSeconds

@@ -157,6 +157,17 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         return FleetSnapshot(node: node, jobs: jobs, exporter: stats)
     }
 
+    /// The last window of the job named `workload` (its `WorkloadIdentity.label`), as
+    /// `hostmem report` draws it; nil when no such job is watched.
+    public func reportSnapshot(workload: String) -> ReportSnapshot? {
+        state.withLock { state in state.jobs.values.first { $0.identity.label == workload }?.reportSnapshot }
+    }
+
+    /// The labels of the jobs watched now.
+    public func workloads() -> [String] {
+        state.withLock { state in state.jobs.values.map(\.identity.label).sorted() }
+    }
+
     /// Records how long a render took (shown by the next scrape).
     public func rendered(seconds: Double) {
         state.withLock { $0.lastRenderSeconds = seconds }
@@ -219,11 +230,13 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
                        numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors), uuid: minors[minor].flatMap { uuids[$0] })
             }
             let roundSeconds = Self.seconds(started.duration(to: clock.now))
+            let snapshot = ReportSnapshots.take(session, report: report)
             state.withLock { state in
                 let identity = Self.unique(baseIdentity, among: state.jobs.filter { $0.key != key }.map(\.value.identity))
                 state.jobs[key] = FleetJob(identity: state.jobs[key]?.identity ?? identity, report: report,
                                            windowEndUnixSeconds: Double(FileSystem.currentTime()), gpus: gpus,
-                                           mainRunDelaySecondsTotal: runDelay, majorFaultsTotal: majorFaults, memoryWalkSeconds: walk)
+                                           mainRunDelaySecondsTotal: runDelay, majorFaultsTotal: majorFaults, memoryWalkSeconds: walk,
+                                           reportSnapshot: snapshot)
                 state.lastRoundSeconds = roundSeconds
             }
             window = Self.nextWindow(after: window, walkSeconds: walk, options: options)

@@ -2,6 +2,7 @@ import HostMemDiagnosis
 import HostMemDoctor
 import HostMemExport
 import HostMemPlatform
+import HostMemPlot
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -66,7 +67,19 @@ public struct MetricsServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         router.get("/") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.indexPage(version: version))))
+            Self.html(Self.indexPage(version: version, workloads: sampler.workloads()))
+        }
+        // The HTML report of one job's last window (`hostmem report`'s page).
+        router.get("/report") { request, _ -> Response in
+            guard let workload = request.uri.queryParameters.get("workload") else {
+                return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: "give ?workload=NAME (the workload label of /metrics)\n")))
+            }
+            guard let snapshot = sampler.reportSnapshot(workload: workload) else {
+                return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: "no job named \(workload) is watched now\n")))
+            }
+            return Self.html(ReportHTML.render(snapshot))
         }
         let host = configuration.host
         let app = Application(
@@ -97,17 +110,27 @@ public struct MetricsServer: Sendable {
         return text
     }
 
-    static func indexPage(version: String) -> String {
-        """
-        <!doctype html>
-        <html><head><meta charset="utf-8"><title>hostmem exporter</title></head>
-        <body><h1>hostmem \(version)</h1>
-        <p>The host-memory view of this node's training jobs, for Prometheus.</p>
-        <ul><li><a href="/metrics">/metrics</a>: Prometheus text format</li>
-        <li><a href="/healthz">/healthz</a>: liveness</li></ul>
-        </body></html>
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
 
-        """
+    static func indexPage(version: String, workloads: [String]) -> String {
+        let jobs = workloads.map { label in
+            let query = label.addingPercentEscapes()
+            return "<li><a href=\"/report?workload=\(query)\">\(SVG.escape(label))</a>: the last window's report</li>"
+        }.joined(separator: "\n")
+        return """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>hostmem exporter</title></head>
+            <body><h1>hostmem \(version)</h1>
+            <p>The host-memory view of this node's training jobs, for Prometheus.</p>
+            <ul><li><a href="/metrics">/metrics</a>: Prometheus text format</li>
+            <li><a href="/healthz">/healthz</a>: liveness</li></ul>
+            <h2>Jobs watched</h2>
+            <ul>\(jobs.isEmpty ? "<li>none now</li>" : jobs)</ul>
+            </body></html>
+
+            """
     }
 }
 
@@ -120,4 +143,23 @@ struct SamplerService: Service {
             await sampler.run()
         }
     }
+}
+
+extension String {
+    /// Everything but unreserved characters percent-encoded, for a query value.
+    fileprivate func addingPercentEscapes() -> String {
+        var out = ""
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

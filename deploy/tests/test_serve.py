@@ -1,11 +1,13 @@
 """`hostmem serve` under bad input and faults: each a test against the real binary."""
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 
@@ -86,7 +88,15 @@ def test_job_that_exits_loses_its_series_and_the_exporter_lives():
     planted = start_planted(PLANTED_WORKERS=1, PLANTED_ITEMS=100000)
     served = Served("--interval", "2", "--match", "hostmem-planted")
     try:
-        assert wait_until(lambda: series(served.metrics(), "hostmem_job_info"), 30), "the planted job was not found"
+        info = wait_until(lambda: series(served.metrics(), "hostmem_job_info"), 30)
+        assert info, "the planted job was not found"
+        workload = re.search(r'workload="([^"]+)"', info[0]).group(1)
+        # The index links the job's report; the report is hostmem report's page of its last window.
+        assert urllib.parse.quote(workload, safe="") in get(served.url + "/")[2]
+        status, headers, page = get(served.url + "/report?" + urllib.parse.urlencode({"workload": workload}))
+        assert status == 200 and headers["Content-Type"].startswith("text/html") and "<svg" in page
+        assert get(served.url + "/report")[0] == 400
+        assert get(served.url + "/report?workload=process/none")[0] == 404
         stop_planted(planted)
         assert wait_until(lambda: not series(served.metrics(), "hostmem_job_info"), 20), "its series stayed after it exited"
         body = served.metrics()
