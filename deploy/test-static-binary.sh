@@ -4,7 +4,7 @@
 # debootstrap (no Swift, no compiler): `hostmem topo`, and `hostmem serve` answering
 # /metrics and stopping on SIGTERM. Needs root, debootstrap and a Debian mirror.
 #
-#   sh deploy/test-static-binary.sh [ROOTFS_DIR]     (default /tmp/hostmem-debian-root)
+#   bash deploy/test-static-binary.sh [ROOTFS_DIR]     (default /tmp/hostmem-debian-root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rootfs=${1:-/tmp/hostmem-debian-root}

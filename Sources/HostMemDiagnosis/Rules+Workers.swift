@@ -58,9 +58,10 @@ extension Rules {
 
     /// Worker processes starting and exiting within the window: loaders re-created per
     /// epoch, each start paying a fork or an interpreter start and first-touch faults.
+    /// Starts alone are not turnover: a job starting its first loader also starts workers.
     func workersRespawned(_ job: JobSummary) -> Finding? {
         let starts = job.workerStarts
-        guard starts >= 2, job.seconds > 0 else { return nil }
+        guard starts >= 2, job.workerExits >= 1, job.seconds > 0 else { return nil }
         let perMinute = Double(starts) / job.seconds * 60
         guard perMinute >= limits.workerStartsPerMinute else { return nil }
         let methods = Set(job.workers.compactMap(\.startMethod)).map(\.rawValue).sorted().joined(separator: ",")

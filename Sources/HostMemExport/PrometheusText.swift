@@ -183,7 +183,7 @@ public enum PrometheusText {
         }
         out.add("hostmem_job_pinned_bytes", .gauge, "Bytes the job's processes pinned (VmPin: pages the kernel may not move or swap)." + fresh,
                 labels, Double(running.map(\.pinnedBytes).reduce(0, +)))
-        let nvidia = running.compactMap(\.gpu)
+        let nvidia = running.compactMap(\.gpu).filter { !$0.openDevices.isEmpty || $0.nvidiaMappedBytes > 0 }
         if !nvidia.isEmpty {
             out.add("hostmem_job_nvidia_mapped_bytes", .gauge,
                     "Bytes of /dev/nvidia* mappings of the job: an estimate of CUDA pinned host memory plus mapped device memory." + fresh,

@@ -149,7 +149,7 @@ struct ContainerAndWorkerRuleTests {
         #expect(finding.severity == .critical, "2 × 2 GiB projected ≥ the 4 GiB limit")
     }
 
-    @Test("workers re-created: two starts in 10 s is 12/min, a finding; one start is not")
+    @Test("workers re-created: two starts and an exit in 10 s is 12/min, a finding; one start, or starts without an exit (a first loader), is not")
     func respawn() throws {
         var workers = (2...4).map { process($0, .worker) }
         workers[0].appeared = true
@@ -157,6 +157,8 @@ struct ContainerAndWorkerRuleTests {
         var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers))
         #expect(!ids(input).contains("workers-respawned"))
         workers[1].appeared = true
+        input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
+        #expect(!ids(input).contains("workers-respawned"), "two workers starting, none gone: the job's first loader")
         workers[2].vanished = true
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" })
