@@ -56,6 +56,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         var deniedJobs: Set<JobKey> = []
         /// Jobs with a watching task (their first window may not have ended yet).
         var watching: Set<JobKey> = []
+        /// The last job window to end: its length plus reading and judging.
         var lastRoundSeconds: Double?
         var lastDiscoverySeconds: Double?
         var scrapes: UInt64 = 0
@@ -196,6 +197,10 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
             session = try DoctorSession(target: .attach(pid: found.pid), options: doctor, clock: clock)
             try await session.start()
         } catch {
+            switch error {
+            case .noSuchProcess, .exitedBeforeSampling: return  // it exited since the search: not an error
+            default: break
+            }
             state.withLock { state in
                 state.errors["attach", default: 0] += 1
                 if case .permissionDenied = error { state.deniedJobs.insert(key) }

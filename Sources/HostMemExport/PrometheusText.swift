@@ -242,7 +242,7 @@ public enum PrometheusText {
             out.add("hostmem_exporter_render_seconds", .gauge, "How long the previous render of /metrics took.", [:], render)
         }
         if let round = stats.lastRoundSeconds {
-            out.add("hostmem_exporter_sampler_round_seconds", .gauge, "How long the last sampling round (every job's window, in parallel) took.", [:], round)
+            out.add("hostmem_exporter_sampler_round_seconds", .gauge, "How long the last job window to end took: its length plus reading the files and judging (a window much longer than hostmem_exporter_window_seconds has backed off).", [:], round)
         }
         if let discovery = stats.lastDiscoverySeconds {
             out.add("hostmem_exporter_discovery_seconds", .gauge, "How long the last search for training jobs (/proc) took.", [:], discovery)
