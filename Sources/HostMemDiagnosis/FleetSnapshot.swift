@@ -117,7 +117,7 @@ public struct ExporterStats: Sendable {
     public var scrapes: UInt64
     /// The previous render's duration (this one is not over yet), seconds.
     public var lastRenderSeconds: Double?
-    /// The last sampling round (all jobs' windows) and job discovery, seconds.
+    /// The last job window to end (its length plus reading and judging) and the last job search, seconds.
     public var lastRoundSeconds: Double?
     public var lastDiscoverySeconds: Double?
     /// Errors by kind ("attach", "window", "discovery") since the exporter started.

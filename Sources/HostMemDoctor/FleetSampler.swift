@@ -56,6 +56,9 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         var deniedJobs: Set<JobKey> = []
         /// Jobs with a watching task (their first window may not have ended yet).
         var watching: Set<JobKey> = []
+        /// Processes whose descriptors showed no GPU, and the search that listed them.
+        var withoutGPU: [JobKey: Int] = [:]
+        var searches = 0
         /// The last job window to end: its length plus reading and judging.
         var lastRoundSeconds: Double?
         var lastDiscoverySeconds: Double?
@@ -108,7 +111,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
             var calibrationTried = options.calibration != .idle
             while !Task.isCancelled {
                 let started = clock.now
-                let found = ProcessReader(root: options.root).trainingJobs(matching: patterns, exclude: Int(FileSystem.processID()))
+                let found = search(patterns)
                 let discovery = Self.seconds(started.duration(to: clock.now))
                 let fresh = state.withLock { state -> [(DiscoveredJob, JobKey)] in
                     state.lastDiscoverySeconds = discovery
@@ -133,6 +136,28 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
                 }
             }
         }
+    }
+
+    /// One search for jobs. A process found without a GPU has its descriptors listed again
+    /// only every `rescanEvery` searches (a minute at the default window): most of a
+    /// node's processes never open one, and listing them all each time is most of the cost.
+    private func search(_ patterns: [Regex<AnyRegexOutput>]) -> [DiscoveredJob] {
+        let (previous, search) = state.withLock { state in
+            state.searches += 1
+            return (state.withoutGPU, state.searches)
+        }
+        let rescanEvery = max(1, Int((60 / options.windowSeconds).rounded(.up)))
+        var withoutGPU: [JobKey: Int] = [:]
+        let found = ProcessReader(root: options.root).trainingJobs(
+            matching: patterns, exclude: Int(FileSystem.processID()),
+            scanDescriptors: { pid, start in
+                guard let listed = previous[JobKey(pid: pid, startTicks: start)], search - listed < rescanEvery else { return true }
+                withoutGPU[JobKey(pid: pid, startTicks: start)] = listed
+                return false
+            },
+            scanned: { pid, start, gpu in if !gpu { withoutGPU[JobKey(pid: pid, startTicks: start)] = search } })
+        state.withLock { $0.withoutGPU = withoutGPU }  // processes gone are forgotten
+        return found
     }
 
     /// The snapshot for one scrape: the jobs' last windows and the node's readings now.

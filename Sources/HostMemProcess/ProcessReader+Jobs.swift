@@ -31,14 +31,28 @@ extension ProcessReader {
     /// `ignoring` left out) or whose command line matches one of `patterns`, reduced to
     /// the topmost of each tree (a DataLoader worker or a process a launcher started is
     /// part of its ancestor's job). `exclude` (this exporter) and its descendants never count.
-    public func trainingJobs(matching patterns: [Regex<AnyRegexOutput>], ignoring daemons: Set<String> = gpuDaemons, exclude: Int? = nil) -> [DiscoveredJob] {
+    /// `scanDescriptors` says whether a process (PID, start ticks) should have its open
+    /// descriptors listed (a caller can skip those found without a GPU a moment ago: on a
+    /// node with thousands of processes the listing is most of the cost); `scanned` hears
+    /// each process listed and whether it holds a GPU.
+    public func trainingJobs(matching patterns: [Regex<AnyRegexOutput>], ignoring daemons: Set<String> = gpuDaemons, exclude: Int? = nil,
+                             scanDescriptors: (Int, UInt64) -> Bool = { _, _ in true },
+                             scanned: (Int, UInt64, Bool) -> Void = { _, _, _ in }) -> [DiscoveredJob] {
         var parents: [Int: Int] = [:]
         var found: [Int: DiscoveredJob] = [:]
+        var skipped: [Int: ProcessStat] = [:]
         for pid in processIDs() {
             guard case .success(let text) = tree.read("proc/\(pid)/stat"), let stat = ProcParsers.stat(text) else { continue }
             parents[pid] = stat.parent
             guard stat.state != "Z", !daemons.contains(stat.comm) else { continue }
-            if holdsGPU(pid) {
+            var gpu = false
+            if scanDescriptors(pid, stat.startTicks) {
+                gpu = holdsGPU(pid)
+                scanned(pid, stat.startTicks, gpu)
+            } else {
+                skipped[pid] = stat
+            }
+            if gpu {
                 found[pid] = DiscoveredJob(pid: pid, name: stat.comm, startTicks: stat.startTicks, reason: "gpu")
             } else if !patterns.isEmpty, case .success(let raw) = tree.read("proc/\(pid)/cmdline"), !raw.isEmpty {
                 let command = raw.split(separator: "\0").joined(separator: " ")
@@ -55,6 +69,15 @@ extension ProcessReader {
                 current = parents[next]
             }
             return chain
+        }
+        // An ancestor skipped above may have opened a GPU since: its descendant's GPU says look.
+        for job in Array(found.values) {
+            for ancestor in ancestors(job.pid) {
+                guard let stat = skipped.removeValue(forKey: ancestor) else { continue }
+                let gpu = holdsGPU(ancestor)
+                scanned(ancestor, stat.startTicks, gpu)
+                if gpu { found[ancestor] = DiscoveredJob(pid: ancestor, name: stat.comm, startTicks: stat.startTicks, reason: "gpu") }
+            }
         }
         return found.values.filter { job in
             let chain = ancestors(job.pid)

@@ -56,4 +56,17 @@ struct TrainingJobsTests {
         #expect(jobs.map(\.pid) == [100, 150, 300])
         #expect(jobs.map(\.reason) == ["gpu", "match", "match"])
     }
+
+    @Test("processes skipped as GPU-free are listed again when a descendant holds a GPU")
+    func skipping() throws {
+        let root = try Self.tree(Self.node)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var listed: [Int: Bool] = [:]
+        // Everything but the two ranks was found GPU-free a moment ago.
+        let jobs = ProcessReader(root: root).trainingJobs(matching: [], scanDescriptors: { pid, _ in pid == 101 || pid == 151 },
+                                                          scanned: { pid, _, gpu in listed[pid] = gpu })
+        // 101's GPU sends the search to its parent 100, which holds one too: the job is 100.
+        #expect(jobs.map(\.pid) == [100, 151])
+        #expect(listed == [101: true, 151: true, 100: true, 150: false])
+    }
 }
