@@ -91,7 +91,7 @@ def main():
     print(f"machine: {cpu}, {os.cpu_count()} CPUs; exporter: {args.binary}")
 
     planted = start_planted(PLANTED_WORKERS=2, PLANTED_ITEMS=1000000)
-    serve, url = start_serve(args.binary, free_port(), "--match", "hostmem-planted")
+    serve, url = start_serve(args.binary, free_port(), "--match", planted.token)
     try:
         assert wait_until(lambda: b"hostmem_job_info" in scrape(url)[1], 60), "the planted job was not found"
         size = len(scrape(url)[1])

@@ -1,7 +1,7 @@
 """A planted training-like job for the exporter's tests: the main process builds a
 Python list of ~200 MiB, forks WORKERS workers that walk it (reference counting
 copies the parent's pages: copy-on-write) and spin on the CPU, more workers than
-this machine has CPUs. Its command line carries --hostmem-planted for --match."""
+this machine has CPUs. Its command line carries --hostmem-planted-TOKEN for --match."""
 import os
 import sys
 import time
@@ -39,6 +39,6 @@ def main():
 
 
 if __name__ == "__main__":
-    if "--hostmem-planted" not in sys.argv:
-        sys.exit("run with --hostmem-planted")
+    if not any(a.startswith("--hostmem-planted") for a in sys.argv):
+        sys.exit("run with --hostmem-planted (or --hostmem-planted-TOKEN, for one exporter to match only this one)")
     main()

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -86,9 +87,14 @@ class Served:
 
 
 def start_planted(**environment):
-    """The planted job (deploy/tests/planted_job.py), in its own process group."""
+    """The planted job (deploy/tests/planted_job.py), in its own process group. Its
+    command line carries a token of its own (`process.token`): `--match` that, and an
+    exporter sees only this job, whatever else runs on the machine."""
     env = dict(os.environ, **{k: str(v) for k, v in environment.items()})
-    return subprocess.Popen([sys.executable, str(HERE / "planted_job.py"), "--hostmem-planted"], env=env, start_new_session=True)
+    token = "hostmem-planted-" + uuid.uuid4().hex[:12]
+    process = subprocess.Popen([sys.executable, str(HERE / "planted_job.py"), "--" + token], env=env, start_new_session=True)
+    process.token = token
+    return process
 
 
 def stop_planted(process):

@@ -30,7 +30,7 @@ def scraped(tmp_path_factory):
     require("prometheus", "prometheus")
     folder = tmp_path_factory.mktemp("prometheus")
     planted = start_planted()
-    served = Served("--interval", "5", "--match", "hostmem-planted")
+    served = Served("--interval", "5", "--match", planted.token)
     port = free_port()
     shutil.copy(DEPLOY / "prometheus/hostmem-rules.yml", folder / "hostmem-rules.yml")
     (folder / "prometheus.yml").write_text(f"""

@@ -86,7 +86,7 @@ def test_slow_client_is_cut_off_and_others_are_served():
 
 def test_job_that_exits_loses_its_series_and_the_exporter_lives():
     planted = start_planted(PLANTED_WORKERS=1, PLANTED_ITEMS=100000)
-    served = Served("--interval", "2", "--match", "hostmem-planted")
+    served = Served("--interval", "2", "--match", planted.token)
     try:
         info = wait_until(lambda: series(served.metrics(), "hostmem_job_info"), 30)
         assert info, "the planted job was not found"
@@ -111,7 +111,7 @@ def test_job_that_exits_loses_its_series_and_the_exporter_lives():
 def test_process_it_may_not_read_is_a_capability_not_a_crash():
     planted = start_planted(PLANTED_WORKERS=1, PLANTED_ITEMS=100000)  # root's
     nobody = pwd.getpwnam("nobody").pw_uid
-    served = Served("--interval", "2", "--match", "hostmem-planted", "--calibrate", "never", user=nobody)
+    served = Served("--interval", "2", "--match", planted.token, "--calibrate", "never", user=nobody)
     try:
         line = wait_until(lambda: [l for l in series(served.metrics(), "hostmem_capability_info") if 'capability="process_access"' in l and 'available="false"' in l], 30)
         assert line and "permission denied" in line[0]
@@ -126,7 +126,7 @@ def test_process_it_may_not_read_is_a_capability_not_a_crash():
 
 def test_sigterm_stops_within_two_seconds():
     planted = start_planted(PLANTED_WORKERS=1, PLANTED_ITEMS=100000)
-    served = Served("--interval", "5", "--match", "hostmem-planted")
+    served = Served("--interval", "5", "--match", planted.token)
     try:
         assert wait_until(lambda: series(served.metrics(), "hostmem_job_info"), 30)
         keep_alive = socket.create_connection(("127.0.0.1", served.port))  # an open client must not hold it up
