@@ -94,11 +94,11 @@ struct CLITests {
         try Golden.check(result.stdout, named: "topo-dual-socket-8gpu.txt")
     }
 
-    @Test("help text matches its golden file")
-    func goldenHelp() throws {
-        let result = try HostMemBinary.run(["topo", "--help"])
+    @Test("help text matches its golden file", arguments: ["topo", "serve"])
+    func goldenHelp(command: String) throws {
+        let result = try HostMemBinary.run([command, "--help"])
         #expect(result.status == 0)
-        try Golden.check(result.stdout, named: "topo-help.txt")
+        try Golden.check(result.stdout, named: "\(command)-help.txt")
     }
 
     @Test("capture then topo --root shows what topo showed live")
