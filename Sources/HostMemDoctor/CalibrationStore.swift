@@ -30,15 +30,25 @@ public struct CalibrationStore: Sendable {
     /// The cached calibration for `machineKey`, if present, of the current schema, and
     /// as complete as asked (`acceptQuick` accepts a quick or full entry; else full only).
     public func lookup(machineKey: String, acceptQuick: Bool) -> Lookup {
-        let raw: [String: Any]
-        switch readRaw() {
-        case .missing: return Lookup()
-        case .corrupt(let why): return Lookup(note: "calibration cache \(path) is unreadable (\(why)); measure again with hostmem bench --quick")
-        case .entries(let entries): raw = entries
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readBytes(atPath: path, limit: 64 << 20)
+        } catch {
+            if error.isNotFound { return Lookup() }
+            return Lookup(note: "calibration cache \(path) is unreadable (\(error.reason)); measure again with hostmem bench --quick")
         }
-        guard let object = raw[machineKey] else { return Lookup() }
-        guard let data = try? JSONSerialization.data(withJSONObject: object),
-              let entry = try? JSONDecoder().decode(Calibration.self, from: data) else {
+        // JSONDecoder reads only this machine's entry into a Calibration: no bridging of
+        // the whole file through JSONSerialization (most of a doctor's start-up).
+        let decoder = JSONDecoder()
+        decoder.userInfo[OneEntry.key] = machineKey
+        let found: OneEntry
+        do {
+            found = try decoder.decode(OneEntry.self, from: Data(bytes))
+        } catch {
+            return Lookup(note: "calibration cache \(path) is unreadable (not a JSON object); measure again with hostmem bench --quick")
+        }
+        guard let result = found.entry else { return Lookup() }
+        guard case .success(let entry) = result else {
             return Lookup(note: "this machine's entry in \(path) does not decode (written by another hostmem version?); it is measured again")
         }
         guard entry.schema == Calibration.currentSchema else {
@@ -46,6 +56,26 @@ public struct CalibrationStore: Sendable {
         }
         guard acceptQuick || !entry.quick else { return Lookup() }
         return Lookup(calibration: entry)
+    }
+
+    /// The cache file's entry for the machine key in `userInfo[key]`: nil when absent,
+    /// a failure when it is there but does not decode. The file must be a JSON object.
+    private struct OneEntry: Decodable {
+        static let key = CodingUserInfoKey(rawValue: "hostmem.machineKey")!
+        var entry: Result<Calibration, any Error>?
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            guard let machineKey = decoder.userInfo[Self.key] as? String, container.contains(Key(stringValue: machineKey)) else { return }
+            entry = Result { try container.decode(Calibration.self, forKey: Key(stringValue: machineKey)) }
+        }
     }
 
     /// `lookup(…).calibration`.
