@@ -114,7 +114,7 @@ public struct FleetJob: Sendable {
 /// The exporter's own figures.
 public struct ExporterStats: Sendable {
     public var version: String
-    public var scrapes: UInt64
+    public var renders: UInt64
     /// The previous render's duration (this one is not over yet), seconds.
     public var lastRenderSeconds: Double?
     /// The last job window to end (its length plus reading and judging) and the last job search, seconds.
@@ -125,10 +125,10 @@ public struct ExporterStats: Sendable {
     /// The base window length and the interval between discoveries, seconds.
     public var windowSeconds: Double
 
-    public init(version: String, scrapes: UInt64, lastRenderSeconds: Double?, lastRoundSeconds: Double?,
+    public init(version: String, renders: UInt64, lastRenderSeconds: Double?, lastRoundSeconds: Double?,
                 lastDiscoverySeconds: Double?, errors: [String: UInt64], windowSeconds: Double) {
         self.version = version
-        self.scrapes = scrapes
+        self.renders = renders
         self.lastRenderSeconds = lastRenderSeconds
         self.lastRoundSeconds = lastRoundSeconds
         self.lastDiscoverySeconds = lastDiscoverySeconds

@@ -62,7 +62,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         /// The last job window to end: its length plus reading and judging.
         var lastRoundSeconds: Double?
         var lastDiscoverySeconds: Double?
-        var scrapes: UInt64 = 0
+        var renders: UInt64 = 0
         var lastRenderSeconds: Double?
     }
 
@@ -163,8 +163,8 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
     /// The snapshot for one scrape: the jobs' last windows and the node's readings now.
     public func snapshot(version: String) -> FleetSnapshot {
         let (jobs, stats, calibration, denied) = state.withLock { state in
-            state.scrapes += 1
-            return (Array(state.jobs.values), ExporterStats(version: version, scrapes: state.scrapes, lastRenderSeconds: state.lastRenderSeconds,
+            state.renders += 1
+            return (Array(state.jobs.values), ExporterStats(version: version, renders: state.renders, lastRenderSeconds: state.lastRenderSeconds,
                                                            lastRoundSeconds: state.lastRoundSeconds, lastDiscoverySeconds: state.lastDiscoverySeconds,
                                                            errors: state.errors, windowSeconds: options.windowSeconds),
                     state.calibration, state.deniedJobs.count)

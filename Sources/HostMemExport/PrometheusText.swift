@@ -236,7 +236,7 @@ public enum PrometheusText {
         out.add("hostmem_build_info", .gauge, "The hostmem exporter's version. Always 1.", ["version": stats.version], 1)
         out.add("hostmem_exporter_jobs", .gauge, "Training jobs the exporter watches (processes holding /dev/nvidia* open, or matching --match).",
                 [:], Double(jobs))
-        out.add("hostmem_exporter_scrapes_total", .counter, "Renders of /metrics since the exporter started.", [:], Double(stats.scrapes))
+        out.add("hostmem_exporter_renders_total", .counter, "Renders of /metrics since the exporter started (scrapes within 0.5 s share one).", [:], Double(stats.renders))
         out.add("hostmem_exporter_window_seconds", .gauge, "The base length of a job's sampling window (--interval).", [:], stats.windowSeconds)
         if let render = stats.lastRenderSeconds {
             out.add("hostmem_exporter_render_seconds", .gauge, "How long the previous render of /metrics took.", [:], render)

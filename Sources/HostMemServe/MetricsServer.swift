@@ -63,21 +63,17 @@ public struct MetricsServer: Sendable {
             return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
-        router.get("/healthz") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
-        }
+        router.get("/healthz") { _, _ -> Response in Self.text(.ok, "ok\n") }
         router.get("/") { _, _ -> Response in
             Self.html(Self.indexPage(version: version, workloads: sampler.workloads()))
         }
         // The HTML report of one job's last window (`hostmem report`'s page).
         router.get("/report") { request, _ -> Response in
             guard let workload = request.uri.queryParameters.get("workload") else {
-                return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: "give ?workload=NAME (the workload label of /metrics)\n")))
+                return Self.text(.badRequest, "give ?workload=NAME (the workload label of /metrics)\n")
             }
             guard let snapshot = sampler.reportSnapshot(workload: workload) else {
-                return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: "no job named \(workload) is watched now\n")))
+                return Self.text(.notFound, "no job named \(workload) is watched now\n")
             }
             return Self.html(ReportHTML.render(snapshot))
         }
@@ -108,6 +104,10 @@ public struct MetricsServer: Sendable {
         if text.contains("UnknownHost") || text.contains("Name or service not known") { return "unknown host (give an IP address or a name that resolves)" }
         if text.contains("Permission denied") { return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)" }
         return text
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func html(_ text: String) -> Response {

@@ -29,7 +29,7 @@ struct PrometheusTextTests {
                                 numastat: [0: NUMAStatCounters(hit: 10, miss: 1, foreign: 1, local: 9, other: 2)],
                                 capabilities: [Capability(name: "dram_counters", state: dram.map { _ in "uncore_imc_0" }),
                                                Capability(name: "numa", state: .available("2 nodes"))])
-        return FleetSnapshot(node: node, jobs: jobs, exporter: ExporterStats(version: "0.1.0", scrapes: 3, lastRenderSeconds: 0.002,
+        return FleetSnapshot(node: node, jobs: jobs, exporter: ExporterStats(version: "0.1.0", renders: 3, lastRenderSeconds: 0.002,
                                                                              lastRoundSeconds: 15.1, lastDiscoverySeconds: 0.01,
                                                                              errors: ["window": 2], windowSeconds: 15))
     }
