@@ -299,9 +299,8 @@ class Loader:
             return
         gc.collect()
         if slot in self._held:
-            held = sorted(self._held.values())
             raise HostMemError(
-                f"batch {held[0]} of the pool's {self.pool_size} buffers is still referenced by your code, so batch "
+                f"batch {self._held[slot]} (in buffer {slot} of the pool's {self.pool_size}) is still referenced by your code, so batch "
                 f"{self._next_batch} has nowhere to go: keep copies instead (x.copy(), tensor.clone(), or Loader(copy=True)), "
                 f"or give the pool more buffers (prefetch={self.pool_size * 2})")
 

@@ -103,6 +103,21 @@ def test_a_held_batch_keeps_its_data_and_its_buffer(dataset):
     np.testing.assert_array_equal(kept_x, data[:10])
 
 
+def test_the_refusal_names_the_batch_that_holds_the_buffer(dataset):
+    x_path, y_path, _, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=4, workers=1, rank=0, world_size=1)
+    batches = loader.batches_per_epoch
+    for last in loader:  # the loop variable keeps the epoch's last batch
+        pass
+    held = last  # noqa: F841  (kept on purpose, as a notebook cell's variable would be)
+    iterator = iter(loader)
+    slot = (batches - 1) % 4
+    for _ in range(slot):  # batches 0.. slot-1 fit around the held buffer
+        next(iterator)
+    with pytest.raises(HostMemError, match=rf"batch {batches - 1} \(in buffer {slot} of the pool's 4\) is still referenced"):
+        next(iterator)
+
+
 def test_released_buffers_are_reused(dataset):
     x_path, y_path, _, _ = dataset
     loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=4, workers=1, rank=0, world_size=1)
