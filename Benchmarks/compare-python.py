@@ -21,7 +21,6 @@ a share of the machine's random-row gather limit for the same table, indices and
 with prefetch). Needs torch and numpy;
 builds nothing (hostmem's release build and the Python package of this checkout).
 """
-import argparse
 import json
 import os
 import statistics
@@ -31,23 +30,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import HOSTMEM, Rows, import_hostmem, lookup_indices, np, torch  # noqa: E402
+from torch_common import arguments, HOSTMEM, Rows, import_hostmem, lookup_indices, np, torch  # noqa: E402
 
 hostmem = import_hostmem()
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--rows", type=int, default=2_000_000)
-parser.add_argument("--row-bytes", type=int, default=512)
-parser.add_argument("--batch", type=int, default=256)
-parser.add_argument("--table-rows", type=int, default=4 << 20)
-parser.add_argument("--dim", type=int, default=128)
-parser.add_argument("--bags", type=int, default=2048)
-parser.add_argument("--pooling", type=int, default=32)
-parser.add_argument("--seconds", type=float, default=3.0)
-parser.add_argument("--rounds", type=int, default=3)
-parser.add_argument("--skip-loader", action="store_true")
-parser.add_argument("--skip-embedding", action="store_true")
-args = parser.parse_args()
+args = arguments(__doc__).parse_args()
 
 binary = HOSTMEM
 folder = tempfile.mkdtemp(prefix="hostmem-python-")

@@ -14,7 +14,6 @@ same index batches (uniform and zipf:1.05, saved to a .npy that both read). Samp
 lookups per second, after a warm-up, for about 3 s per setting; the embedding figures are
 medians of --rounds rounds that alternate PyTorch and hostmem. Installs nothing.
 """
-import argparse
 import json
 import os
 import statistics
@@ -24,21 +23,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import HOSTMEM, ROOT, Rows, lookup_indices, np, torch  # noqa: E402
+from torch_common import arguments, HOSTMEM, ROOT, Rows, lookup_indices, np, torch  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--rows", type=int, default=2_000_000)
-parser.add_argument("--row-bytes", type=int, default=512)
-parser.add_argument("--batch", type=int, default=256)
-parser.add_argument("--table-rows", type=int, default=4 << 20)
-parser.add_argument("--dim", type=int, default=128)
-parser.add_argument("--bags", type=int, default=2048)
-parser.add_argument("--pooling", type=int, default=32)
-parser.add_argument("--seconds", type=float, default=3.0)
-parser.add_argument("--rounds", type=int, default=3, help="embedding rounds (PyTorch, then hostmem); medians")
-parser.add_argument("--skip-loader", action="store_true")
-parser.add_argument("--skip-embedding", action="store_true")
-args = parser.parse_args()
+args = arguments(__doc__).parse_args()
 
 hostmem = HOSTMEM
 if not os.access(hostmem, os.X_OK):

@@ -12,7 +12,6 @@ compute. Samples per second after 5 warm-up batches, over --seconds, the median 
 --rounds rounds that alternate the three ways; torch.cuda.synchronize() before each clock
 stop. Needs torch with CUDA, numpy, this checkout's libhostmem_c.so (release build).
 """
-import argparse
 import os
 import statistics
 import sys
@@ -20,17 +19,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import Rows, import_hostmem, np, torch  # noqa: E402
+from torch_common import arguments, Rows, import_hostmem, np, torch  # noqa: E402
 
 hostmem = import_hostmem()
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--rows", type=int, default=2_000_000)
-parser.add_argument("--row-bytes", type=int, default=512)
-parser.add_argument("--batch", type=int, default=256)
+parser = arguments(__doc__, embedding=False)
 parser.add_argument("--workers", type=int, default=2)
-parser.add_argument("--seconds", type=float, default=3.0)
-parser.add_argument("--rounds", type=int, default=3)
 parser.add_argument("--device", default="cuda:0")
 args = parser.parse_args()
 

@@ -1,6 +1,7 @@
 """Pieces the torch comparison scripts share: their imports (torch and numpy, or a clear
 exit; this checkout's paths and Python package), PyTorch's side of the loader comparison
 and the index batches of the embedding comparison."""
+import argparse
 import os
 import sys
 
@@ -12,6 +13,26 @@ except ImportError as error:
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOSTMEM = os.environ.get("HOSTMEM", os.path.join(ROOT, ".build", "release", "hostmem"))
+
+
+def arguments(doc, embedding=True):
+    """The comparison scripts' shared options: the loader's dataset (rows, row bytes,
+    batch), the embedding workload (table rows, dim, bags, pooling) when `embedding`,
+    seconds per measurement and rounds (medians of alternating rounds)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--row-bytes", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=256)
+    if embedding:
+        parser.add_argument("--table-rows", type=int, default=4 << 20)
+        parser.add_argument("--dim", type=int, default=128)
+        parser.add_argument("--bags", type=int, default=2048)
+        parser.add_argument("--pooling", type=int, default=32)
+        parser.add_argument("--skip-loader", action="store_true")
+        parser.add_argument("--skip-embedding", action="store_true")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (PyTorch, then hostmem); medians")
+    return parser
 
 
 def import_hostmem():

@@ -57,8 +57,7 @@ public final class CounterSession {
         let forNextCommand = threads.isEmpty
         let threads = forNextCommand ? [0] : threads
         SystemInfo.raiseOpenFileLimit()
-        let paranoid = (try? FileSystem.readText(atPath: root + "/proc/sys/kernel/perf_event_paranoid"))
-            .flatMap { Int($0.trimmingWhitespace()) }
+        let paranoid = Self.paranoid(root: root)
         let isRoot = SystemInfo.effectiveUserID == 0
         let excludeKernel = !isRoot && (paranoid ?? 2) >= 2
         var handles: [(CounterEvent, PerfEvent)] = []
@@ -87,6 +86,11 @@ public final class CounterSession {
         let hardwareEvents = Array(Set(handles.filter { $0.0.group == .hardware }.map(\.0.name))).sorted()
         hardware = hardwareUnavailable.map { .unavailable(reason: $0) } ?? .available(hardwareEvents)
         uncore = uncoreOpened.unavailable.map { .unavailable(reason: $0) } ?? .available(uncoreOpened.pmus)
+    }
+
+    /// /proc/sys/kernel/perf_event_paranoid, or nil when unreadable.
+    static func paranoid(root: String) -> Int? {
+        (try? FileSystem.readText(atPath: root + "/proc/sys/kernel/perf_event_paranoid")).flatMap { Int($0.trimmingWhitespace()) }
     }
 
     /// The memory controllers' DRAM read and write events, system-wide: one open per

@@ -12,9 +12,7 @@ public final class DRAMCounters: @unchecked Sendable {
 
     /// Opens the counters; `topology` maps each PMU instance's CPU to its socket.
     public init(topology: Topology, root: String = "/") {
-        let paranoid = (try? FileSystem.readText(atPath: root + "/proc/sys/kernel/perf_event_paranoid"))
-            .flatMap { Int($0.trimmingWhitespace()) }
-        let opened = CounterSession.openUncore(root: root, paranoid: paranoid)
+        let opened = CounterSession.openUncore(root: root, paranoid: CounterSession.paranoid(root: root))
         let socketOf = Dictionary(topology.pus.map { ($0.os, $0.package ?? 0) }, uniquingKeysWith: { first, _ in first })
         handles = opened.handles.map { ($0.event, $0.handle, socketOf[$0.cpu] ?? 0) }
         state = opened.unavailable.map { .unavailable(reason: $0) } ?? .available(opened.pmus)

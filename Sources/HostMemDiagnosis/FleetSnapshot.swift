@@ -1,4 +1,5 @@
 import HostMemPlatform
+import HostMemProcess
 import HostMemTopology
 
 /// What `hostmem serve` exposes at one scrape: the node's cheap readings (taken at
@@ -95,12 +96,12 @@ public struct FleetJob: Sendable {
     public var majorFaultsTotal: UInt64
     /// What the last memory walk (smaps, maps, fds) cost, wall seconds.
     public var memoryWalkSeconds: Double?
-    /// The window as `hostmem report` draws it (topology, calibration, timeline).
-    public var reportSnapshot: ReportSnapshot?
+    /// The window's samples, for drawing `hostmem report`'s page of it on request.
+    public var recording: ProcessTreeRecording?
 
     public init(identity: WorkloadIdentity, report: DoctorReport, windowEndUnixSeconds: Double, gpus: [JobGPU],
-                mainRunDelaySecondsTotal: Double, majorFaultsTotal: UInt64, memoryWalkSeconds: Double?, reportSnapshot: ReportSnapshot? = nil) {
-        self.reportSnapshot = reportSnapshot
+                mainRunDelaySecondsTotal: Double, majorFaultsTotal: UInt64, memoryWalkSeconds: Double?, recording: ProcessTreeRecording? = nil) {
+        self.recording = recording
         self.identity = identity
         self.report = report
         self.windowEndUnixSeconds = windowEndUnixSeconds

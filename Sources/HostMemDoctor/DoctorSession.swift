@@ -62,17 +62,13 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     private var vmstatAtBoundary: [String: UInt64] = [:]
     private var windows = 0
     private let system: SystemReader
-    /// /dev/nvidiaN → PCI address: fixed while the driver is loaded, read once.
-    private var nvidiaMinors: [Int: String] = [:]
+    /// /dev/nvidiaN → PCI address, read at `start()`.
+    public private(set) var nvidiaMinors: [Int: String] = [:]
 
     /// Reads the topology and resolves the calibration (measuring one only with no
     /// target, as the policy allows); `progress` hears about slow steps.
-    public init(target: DoctorTarget, options: DoctorOptions, clock: C, progress: (String) -> Void = { _ in }) throws(DoctorError) {
-        self.target = target
-        self.options = options
-        self.clock = clock
-        started = clock.now
-        system = SystemReader(root: options.root)
+    public convenience init(target: DoctorTarget, options: DoctorOptions, clock: C, progress: (String) -> Void = { _ in }) throws(DoctorError) {
+        let topology: Topology
         do {
             topology = try TopologyReader(root: options.root).read()
         } catch {
@@ -81,7 +77,22 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         var policy = options.calibration
         if options.root != "/" && !options.liveRoot { policy = .none(reason: "not measured: a captured tree has no hardware to measure") }
         if target != .machine, policy == .cachedOrMeasure { policy = .cachedOnly }
-        (calibration, calibrationSummary) = policy.resolve(topology: topology, store: options.calibrationStore, progress: progress)
+        let (calibration, summary) = policy.resolve(topology: topology, store: options.calibrationStore, progress: progress)
+        self.init(target: target, options: options, clock: clock, topology: topology, calibration: calibration, calibrationSummary: summary)
+    }
+
+    /// A session on a machine already read: the exporter reads the topology and the
+    /// calibration once for all its jobs.
+    public init(target: DoctorTarget, options: DoctorOptions, clock: C, topology: Topology, calibration: Calibration?,
+                calibrationSummary: Availability<CalibrationHighlights>) {
+        self.target = target
+        self.options = options
+        self.clock = clock
+        started = clock.now
+        system = SystemReader(root: options.root)
+        self.topology = topology
+        self.calibration = calibration
+        self.calibrationSummary = calibrationSummary
     }
 
     /// Starts the command (`.launch`) and lets it warm up, or checks the PID

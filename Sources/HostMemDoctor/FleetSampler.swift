@@ -1,3 +1,4 @@
+import HostMemBench
 import HostMemCounters
 import HostMemDiagnosis
 import HostMemPlatform
@@ -51,7 +52,9 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
 
     struct State {
         var jobs: [JobKey: FleetJob] = [:]
-        var calibration: Availability<CalibrationHighlights> = .unavailable(reason: "not read yet")
+        /// The machine's calibration, read once (and measured once with `.idle`), shared by every job's session.
+        var calibration: Calibration?
+        var calibrationSummary: Availability<CalibrationHighlights> = .unavailable(reason: "not read yet")
         var errors: [String: UInt64] = [:]
         var deniedJobs: Set<JobKey> = []
         /// Jobs with a watching task (their first window may not have ended yet).
@@ -97,9 +100,9 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         capabilities.append(Capability(name: "numa", state: .available("\(topology.numaNodes.count) nodes")))
         capabilities.append(Capability(name: "python_stacks", state: .unavailable(reason: "not sampled by serve: py-spy would stop each job for its stacks; run 'hostmem doctor' on one job")))
         staticCapabilities = capabilities
-        let (_, highlights) = (options.calibration == .never ? CalibrationPolicy.none(reason: "not used (--calibrate never)") : .cachedOnly)
+        let resolved = (options.calibration == .never ? CalibrationPolicy.none(reason: "not used (--calibrate never)") : .cachedOnly)
             .resolve(topology: topology, store: options.calibrationStore, progress: { _ in })
-        state.withLock { $0.calibration = highlights }
+        state.withLock { ($0.calibration, $0.calibrationSummary) = resolved }
     }
 
     /// Searches for jobs every window length and watches each new one until it exits or
@@ -167,7 +170,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
             return (Array(state.jobs.values), ExporterStats(version: version, renders: state.renders, lastRenderSeconds: state.lastRenderSeconds,
                                                            lastRoundSeconds: state.lastRoundSeconds, lastDiscoverySeconds: state.lastDiscoverySeconds,
                                                            errors: state.errors, windowSeconds: options.windowSeconds),
-                    state.calibration, state.deniedJobs.count)
+                    state.calibrationSummary, state.deniedJobs.count)
         }
         let system = SystemReader(root: options.root)
         var capabilities = staticCapabilities
@@ -186,7 +189,9 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
     /// The last window of the job named `workload` (its `WorkloadIdentity.label`), as
     /// `hostmem report` draws it; nil when no such job is watched.
     public func reportSnapshot(workload: String) -> ReportSnapshot? {
-        state.withLock { state in state.jobs.values.first { $0.identity.label == workload }?.reportSnapshot }
+        let (found, calibration) = state.withLock { state in (state.jobs.values.first { $0.identity.label == workload }, state.calibration) }
+        guard let found else { return nil }
+        return ReportSnapshots.make(topology: topology, calibration: calibration, report: found.report, recording: found.recording)
     }
 
     /// The labels of the jobs watched now.
@@ -205,8 +210,6 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         var doctor = DoctorOptions()
         doctor.root = options.root
         doctor.liveRoot = true
-        doctor.calibration = options.calibration == .never ? .none(reason: "not used (--calibrate never)") : .cachedOnly
-        doctor.calibrationStore = options.calibrationStore
         doctor.pythonStacks = false
         doctor.windowSeconds = options.windowSeconds
         doctor.sampleInterval = options.sampleInterval
@@ -217,9 +220,10 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
                 state.watching.remove(key)
             }
         }
-        let session: DoctorSession<C>
+        let (calibration, summary) = state.withLock { ($0.calibration, $0.calibrationSummary) }
+        let session = DoctorSession(target: .attach(pid: found.pid), options: doctor, clock: clock, topology: topology,
+                                    calibration: calibration, calibrationSummary: summary)
         do {
-            session = try DoctorSession(target: .attach(pid: found.pid), options: doctor, clock: clock)
             try await session.start()
         } catch {
             switch error {
@@ -232,9 +236,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
             }
             return
         }
-        let cgroupPaths = CgroupReader(root: options.root).read(process: "\(found.pid)").value?.paths ?? [:]
-        let baseIdentity = WorkloadIdentity.from(cgroupPaths: cgroupPaths, processName: found.name)
-        let minors = SystemReader(root: options.root).nvidiaMinors()
+        let minors = session.nvidiaMinors
         var window = options.windowSeconds
         var runDelay = 0.0
         var majorFaults: UInt64 = 0
@@ -260,13 +262,14 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
                        numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors), uuid: minors[minor].flatMap { uuids[$0] })
             }
             let roundSeconds = Self.seconds(started.duration(to: clock.now))
-            let snapshot = ReportSnapshots.take(session, report: report)
             state.withLock { state in
-                let identity = Self.unique(baseIdentity, among: state.jobs.filter { $0.key != key }.map(\.value.identity))
-                state.jobs[key] = FleetJob(identity: state.jobs[key]?.identity ?? identity, report: report,
-                                           windowEndUnixSeconds: Double(FileSystem.currentTime()), gpus: gpus,
-                                           mainRunDelaySecondsTotal: runDelay, majorFaultsTotal: majorFaults, memoryWalkSeconds: walk,
-                                           reportSnapshot: snapshot)
+                // Named once, at its first window (from that window's cgroup), and kept.
+                let identity = state.jobs[key]?.identity
+                    ?? Self.unique(WorkloadIdentity.from(cgroupPaths: report.cgroup.value?.paths ?? [:], processName: found.name),
+                                   among: state.jobs.values.map(\.identity))
+                state.jobs[key] = FleetJob(identity: identity, report: report, windowEndUnixSeconds: Double(FileSystem.currentTime()),
+                                           gpus: gpus, mainRunDelaySecondsTotal: runDelay, majorFaultsTotal: majorFaults,
+                                           memoryWalkSeconds: walk, recording: session.lastRecording)
                 state.lastRoundSeconds = roundSeconds
             }
             window = Self.nextWindow(after: window, walkSeconds: walk, options: options)
@@ -311,8 +314,8 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
     }
 
     private func calibrateOnce() {
-        let (_, highlights) = CalibrationPolicy.cachedOrMeasure.resolve(topology: topology, store: options.calibrationStore, progress: { _ in })
-        state.withLock { $0.calibration = highlights }
+        let resolved = CalibrationPolicy.cachedOrMeasure.resolve(topology: topology, store: options.calibrationStore, progress: { _ in })
+        state.withLock { ($0.calibration, $0.calibrationSummary) = resolved }
     }
 
     static func seconds(_ duration: Duration) -> Double { Double(duration.nanoseconds) / 1e9 }

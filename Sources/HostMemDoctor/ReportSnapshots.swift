@@ -1,6 +1,9 @@
 import Foundation
+import HostMemBench
 import HostMemDiagnosis
 import HostMemPlatform
+import HostMemProcess
+import HostMemTopology
 
 /// Reading and writing the snapshots `hostmem report` draws: its own (`--save`), or a
 /// `hostmem doctor --json` report alone (then the page has no topology or calibration).
@@ -11,10 +14,14 @@ public enum ReportSnapshots {
 
     /// The snapshot of a doctor session's last window (or of the machine alone).
     public static func take<C: Clock>(_ session: DoctorSession<C>, report: DoctorReport) -> ReportSnapshot {
+        make(topology: session.topology, calibration: session.calibration, report: report, recording: session.lastRecording)
+    }
+
+    /// The snapshot of a window judged as `report` from `recording`, on a machine.
+    public static func make(topology: Topology, calibration: Calibration?, report: DoctorReport, recording: ProcessTreeRecording?) -> ReportSnapshot {
         let roles = Dictionary((report.job?.processes ?? []).map { ($0.pid, $0.role) }, uniquingKeysWith: { first, _ in first })
-        let timeline = report.job == nil ? nil : session.lastRecording.map { JobTimeline(recording: $0, roles: roles) }
-        return ReportSnapshot(takenAt: FileSystem.currentTime(), topology: session.topology, calibration: session.calibration,
-                              doctor: report, timeline: timeline)
+        let timeline = report.job == nil ? nil : recording.map { JobTimeline(recording: $0, roles: roles) }
+        return ReportSnapshot(takenAt: FileSystem.currentTime(), topology: topology, calibration: calibration, doctor: report, timeline: timeline)
     }
 
     /// Reads `path`: a report snapshot, or a doctor report. Another schema version, or
