@@ -152,6 +152,10 @@ public struct JobSummary: Sendable, Hashable, Codable {
     public var seconds: Double
     public var rootExited: Bool
     public var processes: [ProcessSummary]
+    /// When the memory figures of the window's end are its start's page walk, carried
+    /// because the tree's faults and resident sizes said they could not have moved by the
+    /// growth threshold: the most they may have moved, in bytes. Nil when walked at the end.
+    public var memoryCarriedChangeBound: UInt64?
 
     public var main: ProcessSummary? { processes.first { $0.role == .main } }
     public var workers: [ProcessSummary] { processes.filter { $0.role == .worker } }
@@ -171,6 +175,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
     public init(recording: ProcessTreeRecording) {
         rootPID = recording.rootPID
         rootExited = recording.rootExited
+        memoryCarriedChangeBound = recording.lastFull?.carriedMemoryChangeBound
         let first = recording.first, last = recording.last
         seconds = Double((last?.elapsedNanoseconds ?? 0) - (first?.elapsedNanoseconds ?? 0)) / 1e9
         let ticksPerSecond = Double(recording.ticksPerSecond)

@@ -203,6 +203,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {
         var reader = ProcessReader(root: options.root)
         if topology.numaNodes.count == 1 { reader.singleNode = topology.numaNodes[0].os }  // one page walk per process, not two
+        // Under the growth threshold's worth of faults since the first walk, walking again changes no finding.
+        reader.rewalkBytes = options.thresholds.copyOnWriteGrowthBytes
         return ProcessSampler(reader: reader, rootPID: pid, interval: options.sampleInterval,
                        duration: .milliseconds(Int(seconds * 1000)), clock: clock)
     }

@@ -118,6 +118,9 @@ public enum DoctorText {
                 "\(thread.name) (PID \(pid), TID \(thread.tid)) \(String(format: "%.0f%%", thread.cpuPercent))"
             }.joined(separator: ", "))
         }
+        if let bound = job.memoryCarriedChangeBound {
+            lines.append("Memory (RSS, PSS, private dirty, pages by node) is the window's first page walk: its faults since move it at most \(ByteFormat.string(bound)), so it was not walked again")
+        }
         if job.workerStarts + job.workerExits > 0 {
             lines.append("Workers started in the window: \(job.workerStarts), exited: \(job.workerExits)")
         }

@@ -28,13 +28,14 @@ public enum FileSystem {
         let fd = try retryingInterrupts("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { _ = close(fd) }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while bytes.count < limit {
-            let count = try retryingInterrupts("read", path: path) {
-                chunk.withUnsafeMutableBytes { buffer in read(fd, buffer.baseAddress, buffer.count) }
+        // An uninitialized scratch buffer (the stack when it fits): no zeroed 64 KiB per
+        // file, where the doctor reads hundreds of small /proc files a second.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { chunk throws(SystemError) in
+            while bytes.count < limit {
+                let count = try retryingInterrupts("read", path: path) { read(fd, chunk.baseAddress, chunk.count) }
+                if count == 0 { break }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<count]))
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
         }
         return bytes
     }

@@ -2,14 +2,29 @@ extension ProcParsers {
     /// The address ranges of /proc/PID/maps (or the header lines of smaps), sorted by start.
     public static func addressRanges(_ maps: String) -> [Range<UInt64>] {
         var ranges: [Range<UInt64>] = []
-        for line in maps.utf8.split(separator: UInt8(ascii: "\n")) {
+        forEachLine(maps) { line in
             if let range = addressRange(line) { ranges.append(range) }
         }
         return ranges.sorted { $0.lowerBound < $1.lowerBound }
     }
 
+    /// Each line of `text` without its newline, as bytes: no array of lines, no Substring
+    /// (smaps of a PyTorch process is ~20,000 lines, read every window).
+    static func forEachLine(_ text: String, _ body: (Slice<UnsafeBufferPointer<UInt8>>) -> Void) {
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                if end > start { body(bytes[start..<end]) }
+                start = end + 1
+            }
+        }
+    }
+
     /// "7f00-7f80 rw-p …" → 0x7f00..<0x7f80; nil for any other line (smaps' "Key: value").
-    static func addressRange(_ line: Substring.UTF8View.SubSequence) -> Range<UInt64>? {
+    static func addressRange<Line: Collection<UInt8>>(_ line: Line) -> Range<UInt64>? {
         var low: UInt64 = 0, high: UInt64 = 0
         var seenDash = false, digits = 0
         for byte in line {
@@ -43,6 +58,7 @@ extension ProcParsers {
         -> (rollup: MemoryRollup?, inherited: UInt64, placement: NUMAPlacement?) {
         let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:", "Anonymous:"]
             .map { Array($0.utf8) }
+        let initials = Set(keys.map { $0[0] })
         var sums = [UInt64](repeating: 0, count: keys.count)
         var copied: UInt64 = 0
         var mappings = 0
@@ -61,27 +77,30 @@ extension ProcParsers {
                 anonymous += resident
             }
         }
-        for line in smaps.utf8.split(separator: UInt8(ascii: "\n")) {
-            if let range = addressRange(line) {
-                if node != nil {
-                    closeMapping()
-                    path = Self.mappedFile(line)
-                    resident = 0
-                    writtenHere = 0
+        forEachLine(smaps) { line in
+            let first = line[line.startIndex]
+            // Keys start with a capital; a mapping's header with a lower-case hex digit.
+            guard !initials.contains(first) else {
+                guard mappings > 0, let key = keys.firstIndex(where: { line.starts(with: $0) }) else { return }
+                var kilobytes: UInt64 = 0
+                for byte in line.dropFirst(keys[key].count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    kilobytes = kilobytes * 10 + UInt64(byte - UInt8(ascii: "0"))
                 }
-                mappings += 1
-                overlaps = Self.overlaps(range, inherited)
-                continue
+                sums[key] += kilobytes * 1024
+                if key == 3 && overlaps { copied += kilobytes * 1024 }
+                if key == 0 { resident = kilobytes * 1024 }
+                if key == 7 { writtenHere = kilobytes * 1024 }
+                return
             }
-            guard mappings > 0, let key = keys.firstIndex(where: { line.starts(with: $0) }) else { continue }
-            var kilobytes: UInt64 = 0
-            for byte in line.dropFirst(keys[key].count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                kilobytes = kilobytes * 10 + UInt64(byte - UInt8(ascii: "0"))
+            guard let range = addressRange(line) else { return }
+            if node != nil {
+                closeMapping()
+                path = Self.mappedFile(line)
+                resident = 0
+                writtenHere = 0
             }
-            sums[key] += kilobytes * 1024
-            if key == 3 && overlaps { copied += kilobytes * 1024 }
-            if key == 0 { resident = kilobytes * 1024 }
-            if key == 7 { writtenHere = kilobytes * 1024 }
+            mappings += 1
+            overlaps = Self.overlaps(range, inherited)
         }
         guard mappings > 0 else { return (nil, 0, nil) }
         let rollup = MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
@@ -94,7 +113,7 @@ extension ProcParsers {
     /// The file of a smaps header line ("7f00-7f80 r--p 00000000 08:01 1234  /data/x.npy"):
     /// an absolute path outside /dev, as numa_maps' file= (nil for anonymous memory,
     /// [heap], [stack], /dev/shm and device mappings).
-    static func mappedFile(_ line: Substring.UTF8View.SubSequence) -> String? {
+    static func mappedFile<Line: BidirectionalCollection<UInt8>>(_ line: Line) -> String? {
         // The path is the sixth field: a slash after a space (not one inside "[anon:a/b]").
         guard let slash = line.indices.first(where: { line[$0] == UInt8(ascii: "/") && $0 > line.startIndex && line[line.index(before: $0)] == UInt8(ascii: " ") })
         else { return nil }
@@ -133,16 +152,16 @@ extension ProcParsers {
     public static func maps(_ text: String) -> MapsSummary {
         var summary = MapsSummary()
         var libraries = Set<String>()
-        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
-            guard let slash = line.firstIndex(of: UInt8(ascii: "/")) else { continue }
+        forEachLine(text) { line in
+            guard let slash = line.firstIndex(of: UInt8(ascii: "/")) else { return }
             let path = line[slash...]
             if path.starts(with: "/dev/".utf8) {
-                guard let range = addressRange(line) else { continue }
+                guard let range = addressRange(line) else { return }
                 if path.starts(with: "/dev/nvidia".utf8) { summary.nvidiaBytes += UInt64(range.count) }
                 else if path.starts(with: "/dev/shm/".utf8) { summary.sharedMemoryBytes += UInt64(range.count) }
-                continue
+                return
             }
-            guard let last = path.lastIndex(of: UInt8(ascii: "/")) else { continue }
+            guard let last = path.lastIndex(of: UInt8(ascii: "/")) else { return }
             if let family = threadPoolFamily(path[path.index(after: last)...]) { libraries.insert(family) }
         }
         summary.threadPoolLibraries = libraries.sorted()
@@ -150,7 +169,7 @@ extension ProcParsers {
     }
 
     /// The family of a library file name, or nil.
-    static func threadPoolFamily(_ name: Substring.UTF8View.SubSequence) -> String? {
+    static func threadPoolFamily<Name: Collection<UInt8>>(_ name: Name) -> String? {
         let families: [(prefix: String, family: String)] = [
             ("libgomp", "libgomp"), ("libiomp5", "libiomp5"), ("libomp.", "libomp"), ("libomp-", "libomp"), ("libmkl_", "mkl"),
             ("libopenblas", "openblas"), ("libscipy_openblas", "openblas"), ("libopencv_core", "opencv"), ("cv2.", "opencv"),

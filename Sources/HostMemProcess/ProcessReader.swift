@@ -27,10 +27,12 @@ extension ProcessError {
 public enum SampleDetail: Sendable, Hashable {
     /// stat, status, schedstat, io and the threads: cheap, read every interval.
     case light
-    /// Also smaps_rollup (a page-table walk): the memory a window's growth starts from.
+    /// Also memory and placement by a page walk (see `ProcessReader.walkMemory`) and
+    /// maps: where a window's growth starts from, and what its end can carry when the
+    /// tree's counters say nothing moved.
     case baseline
-    /// Also numa_maps, maps, open descriptors, limits, and for a child with much private
-    /// dirty memory its smaps: what the window is judged on, read at its end.
+    /// Also open descriptors, limits and what maps says (devices, pools): what the window
+    /// is judged on, read at its end.
     case full
 }
 
@@ -46,6 +48,11 @@ public struct ProcessReader: Sendable {
     /// process's smaps once instead of smaps_rollup and numa_maps: one page walk, not
     /// two, for the same memory and placement (every page is on that node).
     public var singleNode: Int?
+    /// A full sample given the window's walked sample re-walks the page tables only when
+    /// the tree's counters say its memory may have moved by this much since (the doctor
+    /// sets it to the copy-on-write growth threshold: under it, no growth finding can
+    /// change); 0 walks every time.
+    public var rewalkBytes: UInt64 = 0
 
     public init(root: String = "/") {
         tree = SystemTree(root: root)
@@ -101,15 +108,20 @@ public struct ProcessReader: Sendable {
     /// exits between listing and reading is simply left out. Processes not in `known`
     /// get a memory baseline even in a light sample (a new worker's growth starts there).
     public func tree(of rootPID: Int, full: Bool, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
-        try tree(of: rootPID, detail: full ? .full : .light, known: known)
+        try tree(of: rootPID, detail: full ? .full : .light, known: known)?.processes
     }
 
     /// The tree read at `detail`; processes not in `known` get at least a baseline.
-    public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil) throws(ProcessError) -> [ProcessSnapshot]? {
+    ///
+    /// A full sample given `walked` (an earlier sample whose processes' memory was read)
+    /// takes the memory figures from it instead of walking the page tables again when the
+    /// tree is the same processes and, by their counters, its memory cannot have moved by
+    /// `rewalkBytes` since (`MemoryWalk.changeBound`); `carriedChangeBound` then says how far.
+    public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil, walked: [ProcessSnapshot]? = nil)
+        throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?)? {
         let root: ProcessSnapshot
-        var maps: [Int: String] = [:]
         do {
-            (root, maps[rootPID]) = try read(rootPID, detail: detail)
+            root = try light(rootPID)
         } catch .noSuchProcess {
             return nil
         }
@@ -117,30 +129,69 @@ public struct ProcessReader: Sendable {
         if root.stat.state == "Z" { return nil }
         var processes = [root]
         for pid in descendants(of: rootPID).dropFirst() {
-            let level = detail == .light && !(known?.contains(pid) ?? true) ? .baseline : detail
-            // What a child copied from its parent: its smaps against the parent's ranges.
-            guard let (snapshot, text) = try? read(pid, detail: level, mapsOfParents: level == .full ? maps : [:]) else { continue }
-            maps[pid] = text
-            processes.append(snapshot)
+            if let snapshot = try? light(pid) { processes.append(snapshot) }
         }
-        return processes
+        let carried = detail == .full ? walked.flatMap { carriedMemory(from: $0, to: processes, known: known) } : nil
+        var maps: [Int: String] = [:]
+        for index in processes.indices {
+            let pid = processes[index].pid
+            let level = detail == .light && !(known?.contains(pid) ?? true) ? .baseline : detail
+            guard level != .light else { continue }
+            var unreadable: [UnreadableFile] = []
+            defer { processes[index].unreadable += unreadable }
+            // Parents come before their children: a child's copies are judged against its parent's ranges.
+            if let carried, let earlier = carried.snapshots[pid] {
+                processes[index].memory = earlier.memory
+                processes[index].placement = earlier.placement
+                processes[index].inheritedPrivateDirtyBytes = earlier.inheritedPrivateDirtyBytes
+                processes[index].memoryWalk = earlier.memoryWalk
+            } else {
+                walkMemory(&processes[index], parentMaps: maps[processes[index].stat.parent], unreadable: &unreadable)
+            }
+            // Maps: what a full sample reports, and the ranges a walked child is judged against.
+            maps[pid] = read(pid, "maps", &unreadable)
+            if level == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable) }
+        }
+        return (processes, carried?.bound)
     }
 
-    /// Reads one process. `full` adds smaps_rollup, numa_maps, maps and open files,
-    /// which cost more. A vanished process is `.noSuchProcess`; a stat that cannot be
-    /// read for permission is `.permissionDenied`; other parts that cannot be read are
-    /// listed in `unreadable`.
+    /// The memory of `earlier` stands for `processes` when both are the same processes as
+    /// every sample of the window saw (`known`), each read by a walk, and the sum of their
+    /// change bounds is under `rewalkBytes`: a fault anywhere in the tree can turn a shared
+    /// page private in another process, so the bound is the tree's, not each process's.
+    private func carriedMemory(from earlier: [ProcessSnapshot], to processes: [ProcessSnapshot], known: Set<Int>?)
+        -> (snapshots: [Int: ProcessSnapshot], bound: UInt64)? {
+        let pids = Set(processes.map(\.pid))
+        guard rewalkBytes > 0, Set(earlier.map(\.pid)) == pids, known.map({ $0 == pids }) ?? true else { return nil }
+        let earlierByPID = Dictionary(earlier.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
+        var bound: UInt64 = 0
+        for process in processes {
+            guard let walk = earlierByPID[process.pid]?.memoryWalk, earlierByPID[process.pid]?.memory != nil,
+                  let change = walk.changeBound(to: MemoryWalk(stat: process.stat, status: process.status), pageSize: SystemInfo.pageSize)
+            else { return nil }
+            bound += change
+        }
+        return bound < rewalkBytes ? (earlierByPID, bound) : nil
+    }
+
+    /// Reads one process. `full` adds memory, placement, maps and open files, which cost
+    /// more. A vanished process is `.noSuchProcess`; a stat that cannot be read for
+    /// permission is `.permissionDenied`; other parts that cannot be read are listed in
+    /// `unreadable`.
     public func snapshot(_ pid: Int, full: Bool) throws(ProcessError) -> ProcessSnapshot {
-        try read(pid, detail: full ? .full : .light).snapshot
+        var snapshot = try light(pid)
+        guard full else { return snapshot }
+        var unreadable: [UnreadableFile] = []
+        walkMemory(&snapshot, parentMaps: nil, unreadable: &unreadable)
+        addMappings(&snapshot, maps: read(pid, "maps", &unreadable), unreadable: &unreadable)
+        snapshot.unreadable += unreadable
+        return snapshot
     }
 
-    /// One process, and the text of its maps when it was read. When its parent's maps
-    /// are in `mapsOfParents`, a process with much anonymous memory is measured from smaps
-    /// (see `inheritedScanMinimumBytes`).
-    private func read(_ pid: Int, detail: SampleDetail, mapsOfParents: [Int: String] = [:]) throws(ProcessError) -> (snapshot: ProcessSnapshot, maps: String?) {
-        let base = "proc/\(pid)"
+    /// The cheap files of one process: stat, status, cmdline, schedstat, io and its threads.
+    private func light(_ pid: Int) throws(ProcessError) -> ProcessSnapshot {
         let statText: String
-        switch tree.read("\(base)/stat") {
+        switch tree.read("proc/\(pid)/stat") {
         case .success(let text): statText = text
         case .failure(let error):
             if error.isPermissionDenied { throw .permissionDenied(pid, "/proc/\(pid)/stat") }
@@ -148,59 +199,64 @@ public struct ProcessReader: Sendable {
         }
         guard let stat = ProcParsers.stat(statText) else { throw .noSuchProcess(pid) }
         var unreadable: [UnreadableFile] = []
-        func read(_ name: String) -> String? {
-            switch tree.read("\(base)/\(name)") {
-            case .success(let text): return text
-            case .failure(let error):
-                unreadable.append(UnreadableFile(pid: pid, file: name, error: error))
-                return nil
-            }
+        let commandLine = read(pid, "cmdline", &unreadable).map { $0.split(separator: "\0").map(String.init) } ?? []
+        return ProcessSnapshot(
+            pid: pid, commandLine: commandLine, stat: stat,
+            status: read(pid, "status", &unreadable).map(ProcParsers.status),
+            scheduler: parse(pid, "schedstat", ProcParsers.schedstat, &unreadable),
+            memory: nil, placement: nil, io: parse(pid, "io", ProcParsers.io, &unreadable), gpu: nil,
+            threadTimes: threadTimes(pid), unreadable: unreadable)
+    }
+
+    /// Memory and placement by a page walk: smaps (one walk, more text) where it gives
+    /// more than smaps_rollup (the copies of a large child, or the placement on a one-node
+    /// machine), else smaps_rollup and numa_maps.
+    private func walkMemory(_ snapshot: inout ProcessSnapshot, parentMaps: String?, unreadable: inout [UnreadableFile]) {
+        let pid = snapshot.pid
+        let copies = parentMaps != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
+        if copies || singleNode != nil, let smaps = read(pid, "smaps", &unreadable) {
+            let summary = ProcParsers.smapsSummary(smaps, within: parentMaps.map(ProcParsers.addressRanges) ?? [], node: singleNode)
+            snapshot.memory = summary.rollup
+            if copies { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
+            snapshot.placement = summary.placement.map(droppingPrograms)
+        } else {
+            snapshot.memory = parse(pid, "smaps_rollup", ProcParsers.smapsRollup, &unreadable)
         }
-        /// Reads and parses; text the parser rejects is a malformed file.
-        func parse<T>(_ name: String, _ parser: (String) -> T?) -> T? {
-            guard let text = read(name) else { return nil }
-            if let value = parser(text) { return value }
-            unreadable.append(UnreadableFile(pid: pid, file: name, kind: .malformed, reason: "unexpected contents"))
+        if snapshot.placement == nil { snapshot.placement = read(pid, "numa_maps", &unreadable).map(ProcParsers.numaMaps).map(droppingPrograms) }
+        if snapshot.memory != nil { snapshot.memoryWalk = MemoryWalk(stat: snapshot.stat, status: snapshot.status) }
+    }
+
+    /// What a full sample adds from maps and the descriptors: GPU devices and mappings,
+    /// shared memory, thread-pool libraries, open files against the limit.
+    private func addMappings(_ snapshot: inout ProcessSnapshot, maps: String?, unreadable: inout [UnreadableFile]) {
+        let pid = snapshot.pid
+        let mappings = maps.map(ProcParsers.maps)
+        let descriptors = openDescriptors(pid)
+        snapshot.gpu = GPUUse(openDevices: descriptors.nvidia, nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
+                              sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)
+        snapshot.threadPoolLibraries = mappings?.threadPoolLibraries
+        if let open = descriptors.open {
+            snapshot.descriptors = DescriptorUse(open: open, softLimit: read(pid, "limits", &unreadable).flatMap(ProcParsers.openFilesSoftLimit),
+                                                 torchSharedMemory: descriptors.torchSharedMemory)
+        }
+    }
+
+    /// /proc/PID/NAME, or nil with why in `unreadable`.
+    private func read(_ pid: Int, _ name: String, _ unreadable: inout [UnreadableFile]) -> String? {
+        switch tree.read("proc/\(pid)/\(name)") {
+        case .success(let text): return text
+        case .failure(let error):
+            unreadable.append(UnreadableFile(pid: pid, file: name, error: error))
             return nil
         }
-        let commandLine = read("cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
-        var snapshot = ProcessSnapshot(
-            pid: pid, commandLine: commandLine, stat: stat,
-            status: read("status").map(ProcParsers.status),
-            scheduler: parse("schedstat", ProcParsers.schedstat),
-            memory: nil, placement: nil, io: parse("io", ProcParsers.io), gpu: nil,
-            threadTimes: threadTimes(pid), unreadable: [])
-        var maps: String?
-        if detail != .light {
-            // smaps (one walk, more text) where it gives more than smaps_rollup: the copies
-            // of a large child, or the placement on a one-node machine.
-            let parentMaps = mapsOfParents[stat.parent]
-            let copies = parentMaps != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
-            let node = detail == .full ? singleNode : nil
-            if copies || node != nil, let smaps = read("smaps") {
-                let summary = ProcParsers.smapsSummary(smaps, within: parentMaps.map(ProcParsers.addressRanges) ?? [], node: node)
-                snapshot.memory = summary.rollup
-                if copies { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
-                snapshot.placement = summary.placement.map(droppingPrograms)
-            } else {
-                snapshot.memory = parse("smaps_rollup", ProcParsers.smapsRollup)
-            }
-        }
-        if detail == .full {
-            if snapshot.placement == nil { snapshot.placement = read("numa_maps").map(ProcParsers.numaMaps).map(droppingPrograms) }
-            maps = read("maps")
-            let mappings = maps.map(ProcParsers.maps)
-            let descriptors = openDescriptors(pid)
-            snapshot.gpu = GPUUse(openDevices: descriptors.nvidia, nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
-                                  sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)
-            snapshot.threadPoolLibraries = mappings?.threadPoolLibraries
-            if let open = descriptors.open {
-                snapshot.descriptors = DescriptorUse(open: open, softLimit: read("limits").flatMap(ProcParsers.openFilesSoftLimit),
-                                                     torchSharedMemory: descriptors.torchSharedMemory)
-            }
-        }
-        snapshot.unreadable = unreadable
-        return (snapshot, maps)
+    }
+
+    /// Reads and parses; text the parser rejects is a malformed file.
+    private func parse<T>(_ pid: Int, _ name: String, _ parser: (String) -> T?, _ unreadable: inout [UnreadableFile]) -> T? {
+        guard let text = read(pid, name, &unreadable) else { return nil }
+        if let value = parser(text) { return value }
+        unreadable.append(UnreadableFile(pid: pid, file: name, kind: .malformed, reason: "unexpected contents"))
+        return nil
     }
 
     /// Leaves executables and libraries out of the written private files: their data

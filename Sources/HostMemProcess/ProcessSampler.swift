@@ -1,8 +1,9 @@
 import HostMemPlatform
 
 /// Samples a job's process tree at a fixed interval: every sample reads the light files
-/// (stat, status, schedstat, io, threads); the first and the last also read memory,
-/// NUMA placement and mappings. The tree is rediscovered each time, so workers that
+/// (stat, status, schedstat, io, threads); the first also walks memory and placement,
+/// the last reads mappings and walks memory again unless the tree's counters say it
+/// cannot have moved (`ProcessReader.rewalkBytes`). The tree is rediscovered each time, so workers that
 /// start or exit mid-sample are seen.
 public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     public var reader: ProcessReader
@@ -24,9 +25,11 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// `known` are read in full even in a light sample, so a worker that starts mid-window
     /// has a memory baseline.
     /// One sample at `detail` (a baseline reads memory only: where growth is measured from).
-    public func sample(detail: SampleDetail, elapsed: Duration, known: Set<Int>? = nil) throws(ProcessError) -> TreeSample? {
-        guard let processes = try reader.tree(of: rootPID, detail: detail, known: known) else { return nil }
-        return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: processes, full: detail == .full)
+    /// A full sample given `walked` may carry its memory (see `ProcessReader.rewalkBytes`).
+    public func sample(detail: SampleDetail, elapsed: Duration, known: Set<Int>? = nil, walked: TreeSample? = nil) throws(ProcessError) -> TreeSample? {
+        guard let read = try reader.tree(of: rootPID, detail: detail, known: known, walked: walked?.processes) else { return nil }
+        return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: read.processes, full: detail == .full,
+                          carriedMemoryChangeBound: read.carriedChangeBound)
     }
 
     /// Samples until `duration` has passed or the root exits. The first sample is
@@ -39,13 +42,14 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     public func record(first given: TreeSample? = nil, stop: @Sendable () -> Bool = { false }) async throws -> ProcessTreeRecording {
         let start = clock.now
         var fullReadSeconds: Double?
+        guard let first = try given ?? sample(detail: .baseline, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
+        // The last sample walks memory again only when the tree may have moved since `first`.
         func timed(_ detail: SampleDetail, _ elapsed: Duration, _ known: Set<Int>?) throws(ProcessError) -> TreeSample? {
             guard detail == .full else { return try sample(detail: detail, elapsed: elapsed, known: known) }
             let before = MonotonicClock.nanoseconds()
             defer { fullReadSeconds = Double(MonotonicClock.nanoseconds() - before) / 1e9 }
-            return try sample(detail: detail, elapsed: elapsed, known: known)
+            return try sample(detail: detail, elapsed: elapsed, known: known, walked: first)
         }
-        guard let first = try given ?? sample(detail: .baseline, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
         var samples = [first]
         var known = Set(first.processes.map(\.pid))
         var exited = false

@@ -18,6 +18,9 @@ public struct ProcessSnapshot: Sendable, Hashable, Codable {
     /// (/proc/PID/smaps against the parent's maps): what a forked child has copied. Read
     /// in full samples for descendants whose private dirty memory passes the reader's gate.
     public var inheritedPrivateDirtyBytes: UInt64?
+    /// The counters when memory, placement and copies were walked; a sample that carries
+    /// them from an earlier walk carries this too.
+    public var memoryWalk: MemoryWalk?
     /// CPU time and run-queue wait of each thread, by thread ID.
     public var threadTimes: [Int: ThreadTimes]
     /// Parts that could not be read, each with why (permission, gone, malformed).
@@ -68,6 +71,10 @@ public struct TreeSample: Sendable, Hashable, Codable {
     /// Whether placement and mappings were read (a window's last sample); memory is read
     /// in baseline samples too (the first, and a process's first appearance).
     public var full: Bool
+    /// When this full sample's memory figures come from the window's earlier walk (the
+    /// tree's counters said they could not have moved by the reader's `rewalkBytes`): how
+    /// far they may have moved, in bytes. Nil when they were walked now.
+    public var carriedMemoryChangeBound: UInt64?
 
     public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }
 

@@ -2,6 +2,7 @@ import Foundation
 import HostMemTestSupport
 import Testing
 @testable import HostMemProcess
+import HostMemPlatform
 
 /// The /proc parsers on real-shaped text, and the reader and sampler on live processes.
 struct ProcParsersTests {
@@ -140,12 +141,88 @@ struct ProcessReaderTests {
         let recording = try await sampler.record()
         #expect(recording.samples.count == 7)
         let first = try #require(recording.samples.first?.processes.first)
-        #expect(first.memory != nil && first.placement == nil, "the baseline reads smaps_rollup only")
+        #expect(first.memory != nil && first.memoryWalk != nil, "the baseline walks memory")
+        #expect(first.descriptors == nil && first.gpu == nil, "the baseline reads no descriptors or mappings")
         #expect(recording.samples.first?.full == false && recording.samples.last?.full == true)
         #expect(recording.samples.last?.processes.first?.placement != nil)
         #expect(recording.samples.dropFirst().dropLast().allSatisfy { !$0.full })
         #expect(recording.samples.map(\.elapsedNanoseconds) == (0...6).map { UInt64($0) * 500_000_000 })
         #expect(!recording.rootExited)
+    }
+
+    /// A written /proc tree: a parent (10) and a forked worker (11) that copied part of its heap.
+    static func writeTree(_ files: FileWriter, faults: [Int: Int], workerDirtyKB: Int, extraChild: Bool = false) throws {
+        let children = extraChild ? [11, 12] : [11]
+        for pid in [10] + children {
+            let parent = pid == 10 ? 1 : 10
+            try files.write("proc/\(pid)/stat", "\(pid) (python) S \(parent) 0 0 0 0 0 \(faults[pid] ?? 0) 0 0 0 0 0 0 0 20 0 1 0 100 0 0")
+            try files.write("proc/\(pid)/task/\(pid)/stat", "\(pid) (python) S \(parent) 0 0 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0")
+            try files.write("proc/\(pid)/task/\(pid)/children", pid == 10 ? children.map(String.init).joined(separator: " ") + " " : "")
+            try files.write("proc/\(pid)/status", "Name:\tpython\nVmRSS:\t  409600 kB\nRssAnon:\t  409600 kB\nVmSwap:\t       0 kB")
+            try files.write("proc/\(pid)/maps", "7f0000000000-7f0019000000 rw-p 00000000 00:00 0")
+            let dirty = pid == 10 ? 409_600 : workerDirtyKB
+            try files.write("proc/\(pid)/smaps", """
+                7f0000000000-7f0019000000 rw-p 00000000 00:00 0
+                Rss:              409600 kB
+                Pss:              \(dirty + (409_600 - dirty) / 2) kB
+                Private_Dirty:    \(dirty) kB
+                Shared_Dirty:     \(409_600 - dirty) kB
+                Anonymous:        409600 kB
+                """)
+        }
+    }
+
+    @Test("the window's end carries its first walk while the tree's faults stay under rewalkBytes; walks again past it, or when the tree changed")
+    func carriedWalk() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-carry-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let files = FileWriter(root: root)
+        var reader = ProcessReader(root: root)
+        reader.singleNode = 0
+        reader.rewalkBytes = 32 << 20
+        try Self.writeTree(files, faults: [10: 1000, 11: 1000], workerDirtyKB: 102_400)
+        let first = try #require(try reader.tree(of: 10, detail: .baseline))
+        let worker = try #require(first.processes.first { $0.pid == 11 })
+        #expect(worker.inheritedPrivateDirtyBytes == 100 << 20 && worker.memoryWalk?.faults == 1000)
+        #expect(first.carriedChangeBound == nil)
+
+        // The worker copies 50 MiB more, but the counters show 2,000 faults (7.8 MiB): carried, bound named.
+        try Self.writeTree(files, faults: [10: 2000, 11: 2000], workerDirtyKB: 153_600)
+        let page = SystemInfo.pageSize
+        let carried = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes))
+        #expect(carried.carriedChangeBound == 2000 * page)
+        #expect(carried.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 100 << 20, "the first walk's figure")
+        #expect(carried.processes.first { $0.pid == 11 }?.memoryWalk == worker.memoryWalk, "the walk it stands on, not now")
+        #expect(carried.processes.allSatisfy { $0.descriptors != nil || $0.gpu != nil }, "a full sample still reads the rest")
+
+        // 12,000 faults since the walk (47 MiB ≥ 32 MiB): walked again, the new copies seen.
+        try Self.writeTree(files, faults: [10: 7000, 11: 7000], workerDirtyKB: 153_600)
+        let walked = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: carried.processes))
+        #expect(walked.carriedChangeBound == nil)
+        #expect(walked.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
+
+        // Few faults, but a worker the walk did not see: its copies and its exit change the others.
+        try Self.writeTree(files, faults: [10: 1000, 11: 1000, 12: 10], workerDirtyKB: 153_600, extraChild: true)
+        let grown = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11, 12], walked: first.processes))
+        #expect(grown.carriedChangeBound == nil && grown.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
+        reader.rewalkBytes = 0
+        let always = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11, 12], walked: grown.processes))
+        #expect(always.carriedChangeBound == nil, "rewalkBytes 0 walks every time")
+    }
+
+    @Test("a walk's change bound: a page per fault plus each resident size's change; nil for a reused PID")
+    func changeBound() throws {
+        let stat = try #require(ProcParsers.stat("5 (x) S 1 0 0 0 0 0 100 0 5 0 0 0 0 0 20 0 1 0 777 0 0"))
+        let walk = MemoryWalk(stat: stat, status: ProcParsers.status("VmRSS:\t10240 kB\nRssAnon:\t8192 kB\nVmSwap:\t0 kB"))
+        #expect(walk.faults == 105 && walk.residentBytes == 10 << 20 && walk.anonymousResidentBytes == 8 << 20 && walk.startTicks == 777)
+        var later = walk
+        later.faults += 10
+        later.residentBytes -= 1 << 20  // unmapped without a fault
+        later.anonymousResidentBytes -= 1 << 20
+        later.swapBytes += 2 << 20  // swapped out
+        #expect(walk.changeBound(to: later, pageSize: 4096) == 10 * 4096 + (4 << 20))
+        later.startTicks += 1
+        #expect(walk.changeBound(to: later, pageSize: 4096) == nil)
     }
 
     @Test("the sampler refuses a root that does not exist")
