@@ -5,34 +5,64 @@ public enum ProcParsers {
     /// /proc/PID/stat. The command name may hold spaces and parentheses, so the fields
     /// are split after the last ')'.
     public static func stat(_ text: String) -> ProcessStat? {
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"),
-              let pid = Int(text[..<open].trimmingWhitespace()) else { return nil }
-        let comm = String(text[text.index(after: open)..<close])
-        let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // fields[0] is field 3 (state) of proc(5).
-        func field(_ number: Int) -> Substring? { number - 3 < fields.count ? fields[number - 3] : nil }
-        func value(_ number: Int) -> UInt64? { field(number).flatMap { UInt64($0) } }
-        guard let state = field(3), let parent = field(4).flatMap({ Int($0) }), let minor = value(10), let major = value(12),
-              let user = value(14), let system = value(15), let threads = field(20).flatMap({ Int($0) }),
-              let start = value(22) else { return nil }
-        return ProcessStat(pid: pid, comm: comm, state: String(state), parent: parent, minorFaults: minor, majorFaults: major,
-                           userTicks: user, systemTicks: system, threads: threads, startTicks: start,
-                           lastCPU: field(39).flatMap { Int($0) })
+        var text = text
+        return text.withUTF8 { bytes -> ProcessStat? in
+            guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), let close = bytes.lastIndex(of: UInt8(ascii: ")")), open < close,
+                  let pid = decimal(bytes[..<open].filter { $0 != UInt8(ascii: " ") }) else { return nil }
+            // Fields 3 (state) to 39 (processor) of proc(5), after the command name.
+            var fields: [Slice<UnsafeBufferPointer<UInt8>>] = []
+            fields.reserveCapacity(40)
+            var start = close + 1
+            while start < bytes.count && fields.count < 37 {
+                while start < bytes.count && (bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\n")) { start += 1 }
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: " ") && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                if end > start { fields.append(bytes[start..<end]) }
+                start = end
+            }
+            func field(_ number: Int) -> Slice<UnsafeBufferPointer<UInt8>>? { number - 3 < fields.count ? fields[number - 3] : nil }
+            func value(_ number: Int) -> UInt64? { field(number).flatMap { decimal($0) } }
+            guard let state = field(3), let parent = value(4), let minor = value(10), let major = value(12),
+                  let user = value(14), let system = value(15), let threads = value(20), let start = value(22) else { return nil }
+            return ProcessStat(pid: Int(pid), comm: String(decoding: bytes[(open + 1)..<close], as: UTF8.self),
+                               state: String(decoding: state, as: UTF8.self), parent: Int(parent), minorFaults: minor, majorFaults: major,
+                               userTicks: user, systemTicks: system, threads: Int(threads), startTicks: start,
+                               lastCPU: value(39).map { Int($0) })
+        }
     }
 
     /// /proc/PID/status.
     public static func status(_ text: String) -> ProcessStatus {
-        let values = Parsers.keyValues(text)
-        func kib(_ key: String) -> UInt64? {
-            values[key].flatMap { UInt64($0.split(separator: " ").first ?? "") }.map { $0 * 1024 }
+        let keys = ["Uid", "Cpus_allowed_list", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches",
+                    "VmLck", "VmPin", "VmRSS", "VmSwap", "RssAnon"]
+        let values = values(of: keys, in: text)
+        func kib(_ index: Int) -> UInt64? {
+            values[index].flatMap { UInt64($0.split(separator: " ").first ?? "") }.map { $0 * 1024 }
         }
         return ProcessStatus(
-            uid: values["Uid"].flatMap { Int($0.split(whereSeparator: { $0 == "\t" || $0 == " " }).first ?? "") },
-            allowedCPUs: values["Cpus_allowed_list"].flatMap { try? CPUList.parseList($0) },
-            voluntarySwitches: values["voluntary_ctxt_switches"].flatMap { UInt64($0) },
-            involuntarySwitches: values["nonvoluntary_ctxt_switches"].flatMap { UInt64($0) },
-            lockedBytes: kib("VmLck"), pinnedBytes: kib("VmPin"), residentBytes: kib("VmRSS"), swapBytes: kib("VmSwap"),
-            anonymousResidentBytes: kib("RssAnon"))
+            uid: values[0].flatMap { Int($0.split(whereSeparator: { $0 == "\t" || $0 == " " }).first ?? "") },
+            allowedCPUs: values[1].flatMap { try? CPUList.parseList($0) },
+            voluntarySwitches: values[2].flatMap { UInt64($0) },
+            involuntarySwitches: values[3].flatMap { UInt64($0) },
+            lockedBytes: kib(4), pinnedBytes: kib(5), residentBytes: kib(6), swapBytes: kib(7),
+            anonymousResidentBytes: kib(8))
+    }
+
+    /// The values of `keys` in a "Key:<tabs>value" file, trimmed, in the order of `keys`
+    /// (nil where absent): one pass over the bytes, strings made for those keys alone.
+    static func values(of keys: [String], in text: String) -> [String?] {
+        let wanted = keys.map { Array($0.utf8) }
+        var result = [String?](repeating: nil, count: keys.count)
+        forEachLine(text) { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
+                  let index = wanted.firstIndex(where: { $0.count == colon - line.startIndex && $0.elementsEqual(line[..<colon]) })
+            else { return }
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { value = value.dropFirst() }
+            while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { value = value.dropLast() }
+            result[index] = String(decoding: value, as: UTF8.self)
+        }
+        return result
     }
 
     /// /proc/PID/schedstat: "run_ns wait_ns timeslices".
@@ -107,7 +137,7 @@ public enum ProcParsers {
     }
 
     /// An unsigned decimal number spelled in bytes; nil for anything else.
-    static func decimal(_ digits: Substring.UTF8View.SubSequence) -> UInt64? {
+    static func decimal<Digits: Collection<UInt8>>(_ digits: Digits) -> UInt64? {
         guard !digits.isEmpty, digits.count <= 19 else { return nil }
         var value: UInt64 = 0
         for byte in digits {
@@ -119,11 +149,9 @@ public enum ProcParsers {
 
     /// /proc/PID/io.
     public static func io(_ text: String) -> IOCounters? {
-        let values = Parsers.keyValues(text)
-        guard let rchar = values["rchar"].flatMap({ UInt64($0) }),
-              let read = values["read_bytes"].flatMap({ UInt64($0) }) else { return nil }
-        return IOCounters(readCallBytes: rchar, storageReadBytes: read,
-                          storageWriteBytes: values["write_bytes"].flatMap { UInt64($0) } ?? 0)
+        let values = values(of: ["rchar", "read_bytes", "write_bytes"], in: text)
+        guard let rchar = values[0].flatMap({ UInt64($0) }), let read = values[1].flatMap({ UInt64($0) }) else { return nil }
+        return IOCounters(readCallBytes: rchar, storageReadBytes: read, storageWriteBytes: values[2].flatMap { UInt64($0) } ?? 0)
     }
 
     /// "/dev/nvidia3" → 3; control devices (nvidiactl, nvidia-uvm) → nil.

@@ -4,7 +4,6 @@ import ctypes
 import gc
 import os
 import sys
-import weakref
 
 import numpy as np
 
@@ -98,6 +97,29 @@ def _record_layout(path, dtype, record_shape, what):
     return int(dtype.itemsize * int(np.prod(shape, dtype=np.int64))), dtype, shape
 
 
+class _Pool:
+    """Owns the library's loader (its threads and buffer pool) and the pool's CUDA
+    registration. Every batch view refers to it through its slot's array, so the pool
+    outlives every view, even of a Loader already dropped."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.registered = None  # the pool's base address while torch's CUDA runtime has it registered
+        _lib.track(self)
+
+    def __del__(self):
+        handle = getattr(self, "handle", None)
+        if handle and not getattr(self, "_forked", False):
+            self.handle = None
+            if self.registered is not None:
+                try:
+                    import torch
+                    torch.cuda.cudart().cudaHostUnregister(self.registered)
+                except Exception:  # torch torn down at exit: the process's end unregisters it
+                    pass
+            _L.hostmem_loader_free(handle)
+
+
 class Loader:
     """Shuffled batches of a memory-mapped dataset, gathered by hostmem's worker threads.
 
@@ -115,7 +137,6 @@ class Loader:
     def __init__(self, data, labels=None, batch_size=256, shuffle=True, seed=0, drop_last=False, workers=None, gpu=None,
                  numa_node=None, rank=None, world_size=None, prefetch=None, sort_within_batch=False, copy=False,
                  tensors=False, pin=True, dtype=None, record_shape=None, label_dtype=None, label_shape=None):
-        self._registered = None  # the pool's base address while torch's CUDA runtime has it registered
         record_bytes, self.dtype, self.record_shape = _record_layout(data, dtype, record_shape, "data")
         label_bytes, self.label_dtype, self.label_shape = (0, None, None)
         if labels is not None:
@@ -145,6 +166,7 @@ class Loader:
         _lib.check(_L.hostmem_loader_open(os.fspath(data).encode(), record_bytes,
                                           None if labels is None else os.fspath(labels).encode(), label_bytes,
                                           ctypes.byref(options), ctypes.byref(handle)))
+        self._pool = _Pool(handle)
         self._handle = handle
         shape = [ctypes.c_int64() for _ in range(5)] + [ctypes.c_int32(), ctypes.c_int32()]
         _lib.check(_L.hostmem_loader_shape(handle, *[ctypes.byref(value) for value in shape]))
@@ -161,10 +183,10 @@ class Loader:
         self.epoch = 0
         self._resume_batch = 0
         self._next_batch = 0
-        self._held = {}                 # slot → batch index, for batches Python still views
-        self._pending = {}              # slot → views of its batch left
-        self._references = {}           # id → (weak reference to a batch's buffer, slot)
-        self._buffer_types = {}
+        self._held = {}                 # slot → batch index, for batches Python may still view
+        self._slots = {}                # slot → (data pointer, labels pointer, data array, labels array): a full batch's views
+        self._batch = _Batch()          # one reply structure, filled by every call
+        self._batch_pointer = ctypes.byref(self._batch)
         self.record_shape = tuple(self.record_shape)
         self.label_shape = None if self.label_shape is None else tuple(self.label_shape)
         self._iterating = False
@@ -177,7 +199,7 @@ class Loader:
         _lib.check(_L.hostmem_loader_pool(self._handle, ctypes.byref(base), ctypes.byref(size)))
         status = int(torch.cuda.cudart().cudaHostRegister(base.value, size.value, 0))
         if status == 0:
-            self._registered = base.value
+            self._pool.registered = base.value
             self.pinned = True
             self.pinning = f"pinned (cudaHostRegister of {size.value >> 20} MiB through torch's CUDA runtime)"
         else:
@@ -222,20 +244,24 @@ class Loader:
         _lib.ensure_not_forked(self, "Loader")
         # Batches still viewed (the loop variable keeps the last one of the epoch before)
         # keep their buffers until their views go.
+        self._give_back_unviewed()
         busy = sorted(self._held)
         _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch,
                                            (ctypes.c_int32 * max(1, len(busy)))(*busy), len(busy)))
         self._next_batch = self._resume_batch
         self._iterating = True
+        handle, batch, pointer, next_batch = self._handle, self._batch, self._batch_pointer, _L.hostmem_loader_next
         try:
             while True:
-                if self._next_batch < self.batches_per_epoch:  # past the end there is no batch to make room for
-                    self._wait_for_leases(self._next_batch % self.pool_size)
-                batch = _Batch()
-                status = _L.hostmem_loader_next(self._handle, ctypes.byref(batch))
+                if self._held:
+                    self._give_back_unviewed()
+                    if self._next_batch < self.batches_per_epoch:  # past the end there is no batch to make room for
+                        self._wait_for_leases(self._next_batch % self.pool_size)
+                status = next_batch(handle, pointer)
                 if status == _END:
                     break
-                _lib.check(status)
+                if status:
+                    _lib.check(status)
                 self._next_batch = batch.index + 1
                 yield self._deliver(batch, tensors)
             self.epoch += 1
@@ -244,48 +270,55 @@ class Loader:
             self._iterating = False
 
     def _deliver(self, batch, tensors):
+        slot = batch.slot
+        views = self._slots.get(slot)
+        if views is None or views[0] != batch.data or views[1] != batch.labels:
+            views = self._map_slot(batch)
         count = batch.count
+        data = views[2][:count]
+        labels = None if views[3] is None else views[3][:count]
+        if self.copy:
+            data = data.copy()
+            labels = None if labels is None else labels.copy()
+            _L.hostmem_loader_release(self._handle, slot)
+        else:
+            # The buffer goes back once nothing views this batch (`_give_back_unviewed`).
+            self._held[slot] = batch.index
+        if tensors:
+            import torch
+            data = torch.from_numpy(data)
+            labels = None if labels is None else torch.from_numpy(labels)
+        return data if labels is None else (data, labels)
+
+    def _map_slot(self, batch):
+        """Arrays over a pool buffer, a full batch long, made once per buffer: a batch is a
+        slice of them, so every view of it refers to them (and, through them, to the pool)."""
         arrays = []
-        buffers = []
         for pointer, dtype, shape, record_bytes in ((batch.data, self.dtype, self.record_shape, self.record_bytes),
                                                     (batch.labels, self.label_dtype, self.label_shape, self.label_bytes)):
             if dtype is None:
+                arrays.append(None)
                 continue
-            size = count * record_bytes
-            kind = self._buffer_types.get(size)
-            if kind is None:  # one ctypes array type per size (two: full batches and the last)
-                kind = self._buffer_types[size] = ctypes.c_char * size
-            raw = kind.from_address(pointer)
-            raw.loader = self  # the pool's memory lives as long as any view of it
-            buffers.append(raw)
-            arrays.append(np.frombuffer(raw, dtype=dtype).reshape((count,) + shape))
-        if self.copy:
-            arrays = [array.copy() for array in arrays]
-            _L.hostmem_loader_release(self._handle, batch.slot)
-        else:
-            # The buffer goes back when every view of this batch is gone: each array's
-            # ctypes buffer has a weak reference whose callback counts the batch down.
-            self._held[batch.slot] = batch.index
-            self._pending[batch.slot] = len(buffers)
-            for raw in buffers:
-                reference = weakref.ref(raw, self._gone)
-                self._references[id(reference)] = (reference, batch.slot)
-        if tensors:
-            import torch
-            arrays = [torch.from_numpy(array) for array in arrays]
-        return tuple(arrays) if len(arrays) > 1 else arrays[0]
+            raw = (ctypes.c_char * (self.batch_size * record_bytes)).from_address(pointer)
+            raw.pool = self._pool
+            # Made over the buffer directly (not reshaped from another array): numpy gives
+            # every slice of it this array as its base, which is what `_viewed` counts.
+            arrays.append(np.ndarray((self.batch_size,) + shape, dtype=dtype, buffer=raw))
+        views = self._slots[batch.slot] = (batch.data, batch.labels, arrays[0], arrays[1])
+        return views
 
-    def _gone(self, reference):
-        _, slot = self._references.pop(id(reference), (None, None))
-        if slot is None or slot not in self._pending:
-            return
-        if self._pending[slot] > 1:
-            self._pending[slot] -= 1
-            return
-        del self._pending[slot]
-        self._held.pop(slot, None)
-        if getattr(self, "_handle", None) is not None and not self._forked:
-            _L.hostmem_loader_release(self._handle, slot)
+    def _viewed(self, slot):
+        """Whether anything besides the loader refers to the slot's arrays: a slice of
+        them, a tensor over one, a copy still reading one. References to each array: the
+        tuple in _slots, the local name and getrefcount's argument."""
+        _, _, data, labels = self._slots[slot]
+        return sys.getrefcount(data) > 3 or (labels is not None and sys.getrefcount(labels) > 3)
+
+    def _give_back_unviewed(self):
+        for slot in [slot for slot in self._held if not self._viewed(slot)]:
+            del self._held[slot]
+            if not self._forked:
+                _L.hostmem_loader_release(self._handle, slot)
 
     def _wait_for_leases(self, slot):
         """User code still views the batch whose buffer the next one needs: wait for the
@@ -295,26 +328,16 @@ class Loader:
             return
         for wait in list(self._copy_waiters):
             wait()
+        self._give_back_unviewed()
         if slot not in self._held:
             return
         gc.collect()
+        self._give_back_unviewed()
         if slot in self._held:
             raise HostMemError(
                 f"batch {self._held[slot]} (in buffer {slot} of the pool's {self.pool_size}) is still referenced by your code, so batch "
                 f"{self._next_batch} has nowhere to go: keep copies instead (x.copy(), tensor.clone(), or Loader(copy=True)), "
                 f"or give the pool more buffers (prefetch={self.pool_size * 2})")
-
-    def __del__(self):
-        handle = getattr(self, "_handle", None)
-        if handle and not getattr(self, "_forked", False):
-            self._handle = None
-            if self._registered is not None:
-                try:
-                    import torch
-                    torch.cuda.cudart().cudaHostUnregister(self._registered)
-                except Exception:  # torch torn down at exit: the process's end unregisters it
-                    pass
-            _L.hostmem_loader_free(handle)
 
     def __repr__(self):
         return (f"hostmem.Loader({self.records} records of {self.record_bytes} B, batch {self.batch_size}, "

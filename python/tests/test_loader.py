@@ -103,6 +103,23 @@ def test_a_held_batch_keeps_its_data_and_its_buffer(dataset):
     np.testing.assert_array_equal(kept_x, data[:10])
 
 
+def test_a_slice_of_a_batch_holds_its_buffer_as_the_batch_does(dataset):
+    x_path, y_path, data, labels = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=4, workers=1, rank=0, world_size=1)
+    iterator = iter(loader)
+    x, y = next(iterator)
+    tail, label_row = x[5:][::2], y[3:4].reshape(1, -1)  # views of views: the batch itself is dropped
+    del x, y
+    for _ in range(3):
+        next(iterator)
+    with pytest.raises(HostMemError, match="batch 0 .*still referenced"):
+        next(iterator)
+    np.testing.assert_array_equal(tail, data[5:10][::2])
+    np.testing.assert_array_equal(label_row.reshape(-1), labels[3:4].reshape(-1))
+    del tail, label_row
+    assert sum(1 for _ in loader) == loader.batches_per_epoch, "once the slices go, a whole epoch passes"
+
+
 def test_the_refusal_names_the_batch_that_holds_the_buffer(dataset):
     x_path, y_path, _, _ = dataset
     loader = Loader(x_path, labels=y_path, batch_size=10, shuffle=False, prefetch=4, workers=1, rank=0, world_size=1)
