@@ -28,7 +28,7 @@ public struct DoctorOptions: Sendable {
     public var pythonStacks = true
     /// Length of a window, and the time between two light samples within it.
     public var windowSeconds = 10.0
-    public var sampleInterval: Duration = .milliseconds(500)
+    public var sampleInterval: Duration = .seconds(1)
     /// Where py-spy writes its raw output.
     public var temporaryFolder = FileSystem.environment("TMPDIR") ?? "/tmp"
     public var thresholds = Thresholds()

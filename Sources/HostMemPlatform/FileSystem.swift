@@ -32,7 +32,7 @@ public enum FileSystem {
         // file, where the doctor reads hundreds of small /proc files a second.
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { chunk throws(SystemError) in
             while bytes.count < limit {
-                let count = try retryingInterrupts("read", path: path) { read(fd, chunk.baseAddress, chunk.count) }
+                let count = try retryingInterrupts("read", path: path) { read(fd, chunk.baseAddress, min(chunk.count, limit - bytes.count)) }
                 if count == 0 { break }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<count]))
             }

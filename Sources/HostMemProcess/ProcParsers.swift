@@ -34,7 +34,7 @@ public enum ProcParsers {
     /// /proc/PID/status.
     public static func status(_ text: String) -> ProcessStatus {
         let keys = ["Uid", "Cpus_allowed_list", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches",
-                    "VmLck", "VmPin", "VmRSS", "VmSwap", "RssAnon"]
+                    "VmLck", "VmPin", "VmRSS", "VmSwap", "RssAnon", "RssFile", "RssShmem"]
         let values = values(of: keys, in: text)
         func kib(_ index: Int) -> UInt64? {
             values[index].flatMap { UInt64($0.split(separator: " ").first ?? "") }.map { $0 * 1024 }
@@ -45,7 +45,7 @@ public enum ProcParsers {
             voluntarySwitches: values[2].flatMap { UInt64($0) },
             involuntarySwitches: values[3].flatMap { UInt64($0) },
             lockedBytes: kib(4), pinnedBytes: kib(5), residentBytes: kib(6), swapBytes: kib(7),
-            anonymousResidentBytes: kib(8))
+            anonymousResidentBytes: kib(8), fileResidentBytes: kib(9), sharedMemoryResidentBytes: kib(10))
     }
 
     /// The values of `keys` in a "Key:<tabs>value" file, trimmed, in the order of `keys`

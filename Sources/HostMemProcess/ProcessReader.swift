@@ -146,10 +146,11 @@ public struct ProcessReader: Sendable {
                 processes[index].inheritedPrivateDirtyBytes = earlier.inheritedPrivateDirtyBytes
                 processes[index].memoryWalk = earlier.memoryWalk
             } else {
-                walkMemory(&processes[index], parentMaps: maps[processes[index].stat.parent], unreadable: &unreadable)
+                // Maps first: the ranges a child is judged against, and whether smaps must give written files.
+                maps[pid] = read(pid, "maps", &unreadable)
+                walkMemory(&processes[index], maps: maps[pid], parentMaps: maps[processes[index].stat.parent], unreadable: &unreadable)
             }
-            // Maps: what a full sample reports, and the ranges a walked child is judged against.
-            maps[pid] = read(pid, "maps", &unreadable)
+            if maps[pid] == nil { maps[pid] = read(pid, "maps", &unreadable) }
             if level == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable) }
         }
         return (processes, carried?.bound)
@@ -182,8 +183,9 @@ public struct ProcessReader: Sendable {
         var snapshot = try light(pid)
         guard full else { return snapshot }
         var unreadable: [UnreadableFile] = []
-        walkMemory(&snapshot, parentMaps: nil, unreadable: &unreadable)
-        addMappings(&snapshot, maps: read(pid, "maps", &unreadable), unreadable: &unreadable)
+        let maps = read(pid, "maps", &unreadable)
+        walkMemory(&snapshot, maps: maps, parentMaps: nil, unreadable: &unreadable)
+        addMappings(&snapshot, maps: maps, unreadable: &unreadable)
         snapshot.unreadable += unreadable
         return snapshot
     }
@@ -208,22 +210,52 @@ public struct ProcessReader: Sendable {
             threadTimes: threadTimes(pid), unreadable: unreadable)
     }
 
-    /// Memory and placement by a page walk: smaps (one walk, more text) where it gives
-    /// more than smaps_rollup (the copies of a large child, or the placement on a one-node
-    /// machine), else smaps_rollup and numa_maps.
-    private func walkMemory(_ snapshot: inout ProcessSnapshot, parentMaps: String?, unreadable: inout [UnreadableFile]) {
+    /// Memory and placement by a page walk. smaps (one walk, much text) where only it
+    /// tells: the copies of a large child (its mappings against the parent's ranges), or,
+    /// on a one-node machine, a private file mapping the process may have written (a
+    /// writable private mapping of a file that is not a program or library, in `maps`).
+    /// Else smaps_rollup, the same walk without the text, and the placement from status
+    /// on one node (every page is there) or numa_maps on several.
+    private func walkMemory(_ snapshot: inout ProcessSnapshot, maps: String?, parentMaps: String?, unreadable: inout [UnreadableFile]) {
         let pid = snapshot.pid
         let copies = parentMaps != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
-        if copies || singleNode != nil, let smaps = read(pid, "smaps", &unreadable) {
+        let writtenFiles = singleNode != nil && maps.map { !dataFiles(writablePrivate: $0).isEmpty } ?? true
+        if copies || writtenFiles, let smaps = read(pid, "smaps", &unreadable) {
             let summary = ProcParsers.smapsSummary(smaps, within: parentMaps.map(ProcParsers.addressRanges) ?? [], node: singleNode)
             snapshot.memory = summary.rollup
             if copies { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
             snapshot.placement = summary.placement.map(droppingPrograms)
         } else {
             snapshot.memory = parse(pid, "smaps_rollup", ProcParsers.smapsRollup, &unreadable)
+            if let node = singleNode, let status = snapshot.status, let anonymous = status.anonymousResidentBytes,
+               let file = status.fileResidentBytes {
+                // As smaps and numa_maps count them: shared memory (/dev/shm) with the anonymous pages.
+                snapshot.placement = NUMAPlacement(anonymousBytesByNode: [node: anonymous + (status.sharedMemoryResidentBytes ?? 0)],
+                                                   fileBytesByNode: [node: file], writtenPrivateFileBytes: [:])
+            }
         }
         if snapshot.placement == nil { snapshot.placement = read(pid, "numa_maps", &unreadable).map(ProcParsers.numaMaps).map(droppingPrograms) }
         if snapshot.memory != nil { snapshot.memoryWalk = MemoryWalk(stat: snapshot.stat, status: snapshot.status) }
+    }
+
+    /// The files of `maps`' writable private mappings that could hold written data: not
+    /// a library (.so) and not a program (whose data segment is such a mapping by design).
+    func dataFiles(writablePrivate maps: String) -> Set<String> {
+        var candidates = Set<String>()
+        ProcParsers.forEachLine(maps) { line in
+            // "start-end perms offset dev inode path": perms "rw-p".
+            guard let space = line.firstIndex(of: UInt8(ascii: " ")), line.index(space, offsetBy: 4) < line.endIndex,
+                  line[space + 2] == UInt8(ascii: "w"), line[space + 4] == UInt8(ascii: "p"),
+                  let path = ProcParsers.mappedFile(line), !path.hasSuffix(".so"), !path.contains(".so.") else { return }
+            candidates.insert(path)
+        }
+        return candidates.filter { !isProgram($0) }
+    }
+
+    /// Whether the file starts with the ELF magic (an executable or shared object).
+    private func isProgram(_ path: String) -> Bool {
+        let bytes = (try? FileSystem.readBytes(atPath: tree.absolute(String(path.drop { $0 == "/" })), limit: 4)) ?? []
+        return bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46])
     }
 
     /// What a full sample adds from maps and the descriptors: GPU devices and mappings,
@@ -264,10 +296,7 @@ public struct ProcessReader: Sendable {
     /// place. A file that starts with the ELF magic is a program.
     private func droppingPrograms(_ placement: NUMAPlacement) -> NUMAPlacement {
         var result = placement
-        for path in placement.writtenPrivateFileBytes.keys {
-            let bytes = (try? FileSystem.readBytes(atPath: tree.absolute(String(path.drop { $0 == "/" })), limit: 4)) ?? []
-            if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) { result.writtenPrivateFileBytes[path] = nil }
-        }
+        for path in placement.writtenPrivateFileBytes.keys where isProgram(path) { result.writtenPrivateFileBytes[path] = nil }
         return result
     }
 

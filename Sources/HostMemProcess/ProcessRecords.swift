@@ -37,6 +37,10 @@ public struct ProcessStatus: Sendable, Hashable, Codable {
     public var swapBytes: UInt64?
     /// `RssAnon`: resident anonymous memory (shared or not), in bytes; no page walk.
     public var anonymousResidentBytes: UInt64?
+    /// `RssFile` and `RssShmem`: resident file-backed and shared-memory (tmpfs, /dev/shm)
+    /// pages, in bytes.
+    public var fileResidentBytes: UInt64? = nil
+    public var sharedMemoryResidentBytes: UInt64? = nil
 }
 
 /// /proc/PID/schedstat: time on a CPU and time waiting for one.

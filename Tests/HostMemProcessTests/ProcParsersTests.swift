@@ -158,17 +158,18 @@ struct ProcessReaderTests {
             try files.write("proc/\(pid)/stat", "\(pid) (python) S \(parent) 0 0 0 0 0 \(faults[pid] ?? 0) 0 0 0 0 0 0 0 20 0 1 0 100 0 0")
             try files.write("proc/\(pid)/task/\(pid)/stat", "\(pid) (python) S \(parent) 0 0 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0")
             try files.write("proc/\(pid)/task/\(pid)/children", pid == 10 ? children.map(String.init).joined(separator: " ") + " " : "")
-            try files.write("proc/\(pid)/status", "Name:\tpython\nVmRSS:\t  409600 kB\nRssAnon:\t  409600 kB\nVmSwap:\t       0 kB")
+            try files.write("proc/\(pid)/status", "Name:\tpython\nVmRSS:\t  409600 kB\nRssAnon:\t  409600 kB\nRssFile:\t       0 kB\nVmSwap:\t       0 kB")
             try files.write("proc/\(pid)/maps", "7f0000000000-7f0019000000 rw-p 00000000 00:00 0")
             let dirty = pid == 10 ? 409_600 : workerDirtyKB
-            try files.write("proc/\(pid)/smaps", """
-                7f0000000000-7f0019000000 rw-p 00000000 00:00 0
+            let sizes = """
                 Rss:              409600 kB
                 Pss:              \(dirty + (409_600 - dirty) / 2) kB
                 Private_Dirty:    \(dirty) kB
                 Shared_Dirty:     \(409_600 - dirty) kB
                 Anonymous:        409600 kB
-                """)
+                """
+            try files.write("proc/\(pid)/smaps", "7f0000000000-7f0019000000 rw-p 00000000 00:00 0\n" + sizes)
+            try files.write("proc/\(pid)/smaps_rollup", "7f0000000000-7f0019000000 ---p 00000000 00:00 0   [rollup]\n" + sizes)
         }
     }
 
@@ -208,6 +209,38 @@ struct ProcessReaderTests {
         reader.rewalkBytes = 0
         let always = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11, 12], walked: grown.processes))
         #expect(always.carriedChangeBound == nil, "rewalkBytes 0 walks every time")
+    }
+
+    @Test("one NUMA node: smaps_rollup and status where they say it all; smaps where a private file mapping may have been written")
+    func walkChoice() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-walk-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let files = FileWriter(root: root)
+        try files.write("proc/7/stat", "7 (python) S 1 0 0 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0")
+        try files.write("proc/7/status", "VmRSS:\t 3072 kB\nRssAnon:\t 1024 kB\nRssFile:\t 1536 kB\nRssShmem:\t 512 kB")
+        try files.write("proc/7/smaps_rollup", "00400000-7fff00000000 ---p 00000000 00:00 0   [rollup]\nRss: 3072 kB\nPss: 2000 kB\nPrivate_Dirty: 1024 kB")
+        try files.write("proc/7/smaps", """
+            7f0000000000-7f0000100000 rw-p 00000000 08:01 99   /data/train.npy
+            Rss:                1024 kB
+            Pss:                1024 kB
+            Private_Dirty:       768 kB
+            Anonymous:           768 kB
+            """)
+        try files.write("usr/bin/python3", "\u{7f}ELF and the rest of a program")
+        try files.write("data/train.npy", "\u{93}NUMPY")
+        var reader = ProcessReader(root: root)
+        reader.singleNode = 0
+        let program = "7f0000000000-7f0000100000 rw-p 00000000 08:01 12   /usr/bin/python3\n7f0000200000-7f0000300000 rw-p 00000000 08:01 13   /usr/lib/libc.so.6\n"
+        try files.write("proc/7/maps", program + "7f0000400000-7f0000500000 r--p 00000000 08:01 99   /data/train.npy")
+        let plain = try reader.snapshot(7, full: true)
+        #expect(plain.memory?.proportionalBytes == 2000 << 10, "smaps_rollup: no mapping only smaps could tell about")
+        #expect(plain.placement == NUMAPlacement(anonymousBytesByNode: [0: 1536 << 10], fileBytesByNode: [0: 1536 << 10], writtenPrivateFileBytes: [:]),
+                "placement from status: RssAnon + RssShmem, RssFile")
+        try files.write("proc/7/maps", program + "7f0000000000-7f0000100000 rw-p 00000000 08:01 99   /data/train.npy")
+        let written = try reader.snapshot(7, full: true)
+        #expect(written.memory?.proportionalBytes == 1024 << 10, "smaps: a writable private mapping of a data file")
+        #expect(written.placement?.writtenPrivateFileBytes == ["/data/train.npy": 768 << 10])
+        #expect(reader.dataFiles(writablePrivate: program).isEmpty, "programs and libraries are not data")
     }
 
     @Test("a walk's change bound: a page per fault plus each resident size's change; nil for a reused PID")
