@@ -56,6 +56,9 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
     /// last (it exited).
     public var appeared: Bool
     public var vanished: Bool
+    /// VmRSS at its last sample (/proc/PID/status): its size without a page walk, for a
+    /// process the walks left out.
+    public var statusResidentBytes: UInt64? = nil
 
     public init(pid: Int, role: Role, command: String, cpuPercent: Double, runDelayPercent: Double?, busyThreads: Int, threads: Int,
                 involuntarySwitchesPerSecond: Double?, minorFaultsPerSecond: Double, majorFaultsPerSecond: Double,
@@ -156,6 +159,9 @@ public struct JobSummary: Sendable, Hashable, Codable {
     /// because the tree's faults and resident sizes said they could not have moved by the
     /// growth threshold: the most they may have moved, in bytes. Nil when walked at the end.
     public var memoryCarriedChangeBound: UInt64?
+    /// Processes whose memory the window's last walk left out, to keep within the doctor's
+    /// walk budget (`DoctorOptions.walkBudgetPercent`).
+    public var unwalkedPIDs: [Int] = []
 
     public var main: ProcessSummary? { processes.first { $0.role == .main } }
     public var workers: [ProcessSummary] { processes.filter { $0.role == .worker } }
@@ -176,6 +182,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
         rootPID = recording.rootPID
         rootExited = recording.rootExited
         memoryCarriedChangeBound = recording.lastFull?.carriedMemoryChangeBound
+        unwalkedPIDs = recording.lastFull?.unwalkedPIDs ?? []
         let first = recording.first, last = recording.last
         seconds = Double((last?.elapsedNanoseconds ?? 0) - (first?.elapsedNanoseconds ?? 0)) / 1e9
         let ticksPerSecond = Double(recording.ticksPerSecond)
@@ -213,7 +220,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 return b.storageReadBytes &- min(a.storageReadBytes, b.storageReadBytes)
             }()
             let majors = end.stat.majorFaults &- min(start.stat.majorFaults, end.stat.majorFaults)
-            return ProcessSummary(
+            var summary = ProcessSummary(
                 pid: pid, role: role, command: end.commandLine.joined(separator: " ").isEmpty ? end.stat.comm : end.commandLine.joined(separator: " "),
                 cpuPercent: Double(end.ticks &- min(start.ticks, end.ticks)) / ticksPerSecond / span * 100,
                 runDelayPercent: runDelay, busyThreads: busy, threads: end.stat.threads,
@@ -232,6 +239,8 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 descriptors: fulls.last?.1.descriptors, threadPoolLibraries: fulls.last?.1.threadPoolLibraries ?? [],
                 pytorchThreads: named,
                 appeared: first.map { $0.process(pid) == nil } ?? false, vanished: last.map { $0.process(pid) == nil } ?? false)
+            summary.statusResidentBytes = end.status?.residentBytes
+            return summary
         }
     }
 

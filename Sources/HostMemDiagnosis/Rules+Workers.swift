@@ -34,7 +34,7 @@ extension Rules {
             }
         }
         guard !evidence.isEmpty else { return nil }
-        let heap = job.main?.memoryLast?.residentBytes ?? 0
+        let heap = job.main.flatMap { $0.memoryLast?.residentBytes ?? $0.statusResidentBytes } ?? 0
         let processes = UInt64(job.workers.count + 1)
         let projected = Double(processes * heap)
         var context = [Measure("dataloader_workers", Double(job.workers.count), .count), Measure("main_rss_bytes", Double(heap), .bytes)]

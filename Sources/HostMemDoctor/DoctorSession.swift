@@ -32,6 +32,12 @@ public struct DoctorOptions: Sendable {
     /// Where py-spy writes its raw output.
     public var temporaryFolder = FileSystem.environment("TMPDIR") ?? "/tmp"
     public var thresholds = Thresholds()
+    /// The share of one CPU, in percent, a window's page walks may take (nil: no limit),
+    /// turned into resident bytes at `walkSecondsPerGiB`, what walking a GiB of resident
+    /// memory through smaps took on the machine this was written on (2 vCPU KVM guest:
+    /// 18–27 ms; smaps_rollup 9–17 ms).
+    public var walkBudgetPercent: Double? = 0.5
+    public var walkSecondsPerGiB = 0.025
 
     public init() {}
 }
@@ -202,6 +208,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
 
     private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {
         var reader = ProcessReader(root: options.root)
+        reader.walkBudgetBytes = options.walkBudgetPercent.map { UInt64($0 / 100 * seconds / options.walkSecondsPerGiB * Double(1 << 30)) }
         if topology.numaNodes.count == 1 { reader.singleNode = topology.numaNodes[0].os }  // one page walk per process, not two
         // Under the growth threshold's worth of faults since the first walk, walking again changes no finding.
         reader.rewalkBytes = options.thresholds.copyOnWriteGrowthBytes

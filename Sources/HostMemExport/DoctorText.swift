@@ -105,7 +105,7 @@ public enum DoctorText {
             table.rows.append([
                 "\(process.pid)", process.role.rawValue, String(format: "%.0f%%", process.cpuPercent),
                 process.runDelayPercent.map { String(format: "%.0f%%", $0) } ?? "-", "\(process.threads)",
-                memory.map { ByteFormat.string($0.residentBytes) } ?? "-", memory.map { ByteFormat.string($0.proportionalBytes) } ?? "-",
+                (memory?.residentBytes ?? process.statusResidentBytes).map(ByteFormat.string) ?? "-", memory.map { ByteFormat.string($0.proportionalBytes) } ?? "-",
                 memory.map { ByteFormat.string($0.privateDirtyBytes) } ?? "-", nodes.isEmpty ? "-" : nodes,
                 truncate(process.command, 40),
             ])
@@ -117,6 +117,12 @@ public enum DoctorText {
             lines.append("PyTorch's named threads: " + named.map { pid, thread in
                 "\(thread.name) (PID \(pid), TID \(thread.tid)) \(String(format: "%.0f%%", thread.cpuPercent))"
             }.joined(separator: ", "))
+        }
+        if !job.unwalkedPIDs.isEmpty {
+            let sizes = job.unwalkedPIDs.map { pid in
+                "\(pid)" + (job.processes.first { $0.pid == pid }?.statusResidentBytes.map { " (\(ByteFormat.string($0)) resident)" } ?? "")
+            }
+            lines.append("Not walked, to keep the page walks within --walk-budget (PSS and private dirty not read): PID " + sizes.joined(separator: ", "))
         }
         if let bound = job.memoryCarriedChangeBound {
             lines.append("Memory (RSS, PSS, private dirty, pages by node) is the window's first page walk: its faults since move it at most \(ByteFormat.string(bound)), so it was not walked again")

@@ -53,6 +53,11 @@ public struct ProcessReader: Sendable {
     /// sets it to the copy-on-write growth threshold: under it, no growth finding can
     /// change); 0 walks every time.
     public var rewalkBytes: UInt64 = 0
+    /// The most resident memory (status VmRSS) one sample's page walks may cover: a walk
+    /// costs in proportion to it (about 25 ms per GiB for smaps on the machine this was
+    /// written on). Processes past it are left out, the workers' copies first in line;
+    /// nil walks every process.
+    public var walkBudgetBytes: UInt64?
 
     public init(root: String = "/") {
         tree = SystemTree(root: root)
@@ -117,8 +122,9 @@ public struct ProcessReader: Sendable {
     /// takes the memory figures from it instead of walking the page tables again when the
     /// tree is the same processes and, by their counters, its memory cannot have moved by
     /// `rewalkBytes` since (`MemoryWalk.changeBound`); `carriedChangeBound` then says how far.
+    /// Walks stay within `walkBudgetBytes`; `unwalked` lists the processes left out.
     public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil, walked: [ProcessSnapshot]? = nil)
-        throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?)? {
+        throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?, unwalked: [Int])? {
         let root: ProcessSnapshot
         do {
             root = try light(rootPID)
@@ -132,33 +138,73 @@ public struct ProcessReader: Sendable {
             if let snapshot = try? light(pid) { processes.append(snapshot) }
         }
         let carried = detail == .full ? walked.flatMap { carriedMemory(from: $0, to: processes, known: known) } : nil
+        let levels = processes.map { detail == .light && !(known?.contains($0.pid) ?? true) ? SampleDetail.baseline : detail }
+        var unreadable = [[UnreadableFile]](repeating: [], count: processes.count)
         var maps: [Int: String] = [:]
-        for index in processes.indices {
+        var unwalked: [Int] = []
+        var toWalk: [Int] = []
+        for index in processes.indices where levels[index] != .light {
             let pid = processes[index].pid
-            let level = detail == .light && !(known?.contains(pid) ?? true) ? .baseline : detail
-            guard level != .light else { continue }
-            var unreadable: [UnreadableFile] = []
-            defer { processes[index].unreadable += unreadable }
-            // Parents come before their children: a child's copies are judged against its parent's ranges.
             if let carried, let earlier = carried.snapshots[pid] {
                 processes[index].memory = earlier.memory
                 processes[index].placement = earlier.placement
                 processes[index].inheritedPrivateDirtyBytes = earlier.inheritedPrivateDirtyBytes
                 processes[index].memoryWalk = earlier.memoryWalk
+                // No memory, though nothing failed to read: the walk left it out.
+                if earlier.memory == nil && earlier.unreadable("smaps") == nil && earlier.unreadable("smaps_rollup") == nil { unwalked.append(pid) }
             } else {
                 // Maps first: the ranges a child is judged against, and whether smaps must give written files.
-                maps[pid] = read(pid, "maps", &unreadable)
-                walkMemory(&processes[index], maps: maps[pid], parentMaps: maps[processes[index].stat.parent], unreadable: &unreadable)
+                maps[pid] = read(pid, "maps", &unreadable[index])
+                toWalk.append(index)
             }
-            if maps[pid] == nil { maps[pid] = read(pid, "maps", &unreadable) }
-            if level == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable) }
         }
-        return (processes, carried?.bound)
+        // The children whose copies of their parent are measured first (the workers: what
+        // the walks are for), then the others in tree order, while the budget lasts; the
+        // first is walked whatever it costs.
+        func copies(_ index: Int) -> Bool {
+            maps[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
+        }
+        var spent: UInt64 = 0, walkedAny = false
+        for index in toWalk.filter(copies) + toWalk.filter({ !copies($0) }) {
+            let resident = processes[index].status?.residentBytes ?? 0
+            if let budget = walkBudgetBytes, walkedAny, spent + resident > budget {
+                skipWalk(&processes[index])
+                unwalked.append(processes[index].pid)
+                continue
+            }
+            spent += resident
+            walkedAny = true
+            walkMemory(&processes[index], maps: maps[processes[index].pid], parentMaps: maps[processes[index].stat.parent],
+                       unreadable: &unreadable[index])
+        }
+        for index in processes.indices where levels[index] != .light {
+            let pid = processes[index].pid
+            if maps[pid] == nil { maps[pid] = read(pid, "maps", &unreadable[index]) }
+            if levels[index] == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable[index]) }
+            processes[index].unreadable += unreadable[index]
+        }
+        return (processes, carried?.bound, unwalked.sorted())
+    }
+
+    /// A process left out of the walks: the counters as of now (the changes of its memory
+    /// still count towards the tree's, see `carriedMemory`), and on one NUMA node its
+    /// placement from status, which costs no walk.
+    private func skipWalk(_ snapshot: inout ProcessSnapshot) {
+        snapshot.memoryWalk = MemoryWalk(stat: snapshot.stat, status: snapshot.status)
+        snapshot.placement = singleNode.flatMap { statusPlacement(snapshot.status, node: $0) }
+    }
+
+    /// On a one-node machine every page is on that node: anonymous (RssAnon, and RssShmem
+    /// as smaps and numa_maps count /dev/shm) and file-backed (RssFile).
+    private func statusPlacement(_ status: ProcessStatus?, node: Int) -> NUMAPlacement? {
+        guard let status, let anonymous = status.anonymousResidentBytes, let file = status.fileResidentBytes else { return nil }
+        return NUMAPlacement(anonymousBytesByNode: [node: anonymous + (status.sharedMemoryResidentBytes ?? 0)],
+                             fileBytesByNode: [node: file], writtenPrivateFileBytes: [:])
     }
 
     /// The memory of `earlier` stands for `processes` when both are the same processes as
-    /// every sample of the window saw (`known`), each read by a walk, and the sum of their
-    /// change bounds is under `rewalkBytes`: a fault anywhere in the tree can turn a shared
+    /// every sample of the window saw (`known`), each with the counters of that walk (left
+    /// out of it or not), and the sum of their change bounds is under `rewalkBytes`: a fault anywhere in the tree can turn a shared
     /// page private in another process, so the bound is the tree's, not each process's.
     private func carriedMemory(from earlier: [ProcessSnapshot], to processes: [ProcessSnapshot], known: Set<Int>?)
         -> (snapshots: [Int: ProcessSnapshot], bound: UInt64)? {
@@ -167,7 +213,7 @@ public struct ProcessReader: Sendable {
         let earlierByPID = Dictionary(earlier.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
         var bound: UInt64 = 0
         for process in processes {
-            guard let walk = earlierByPID[process.pid]?.memoryWalk, earlierByPID[process.pid]?.memory != nil,
+            guard let walk = earlierByPID[process.pid]?.memoryWalk,
                   let change = walk.changeBound(to: MemoryWalk(stat: process.stat, status: process.status), pageSize: SystemInfo.pageSize)
             else { return nil }
             bound += change
@@ -227,15 +273,10 @@ public struct ProcessReader: Sendable {
             snapshot.placement = summary.placement.map(droppingPrograms)
         } else {
             snapshot.memory = parse(pid, "smaps_rollup", ProcParsers.smapsRollup, &unreadable)
-            if let node = singleNode, let status = snapshot.status, let anonymous = status.anonymousResidentBytes,
-               let file = status.fileResidentBytes {
-                // As smaps and numa_maps count them: shared memory (/dev/shm) with the anonymous pages.
-                snapshot.placement = NUMAPlacement(anonymousBytesByNode: [node: anonymous + (status.sharedMemoryResidentBytes ?? 0)],
-                                                   fileBytesByNode: [node: file], writtenPrivateFileBytes: [:])
-            }
+            snapshot.placement = singleNode.flatMap { statusPlacement(snapshot.status, node: $0) }
         }
         if snapshot.placement == nil { snapshot.placement = read(pid, "numa_maps", &unreadable).map(ProcParsers.numaMaps).map(droppingPrograms) }
-        if snapshot.memory != nil { snapshot.memoryWalk = MemoryWalk(stat: snapshot.stat, status: snapshot.status) }
+        snapshot.memoryWalk = MemoryWalk(stat: snapshot.stat, status: snapshot.status)
     }
 
     /// The files of `maps`' writable private mappings that could hold written data: not

@@ -29,7 +29,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     public func sample(detail: SampleDetail, elapsed: Duration, known: Set<Int>? = nil, walked: TreeSample? = nil) throws(ProcessError) -> TreeSample? {
         guard let read = try reader.tree(of: rootPID, detail: detail, known: known, walked: walked?.processes) else { return nil }
         return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: read.processes, full: detail == .full,
-                          carriedMemoryChangeBound: read.carriedChangeBound)
+                          carriedMemoryChangeBound: read.carriedChangeBound, unwalkedPIDs: read.unwalked)
     }
 
     /// Samples until `duration` has passed or the root exits. The first sample is

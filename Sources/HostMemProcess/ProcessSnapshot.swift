@@ -75,6 +75,9 @@ public struct TreeSample: Sendable, Hashable, Codable {
     /// tree's counters said they could not have moved by the reader's `rewalkBytes`): how
     /// far they may have moved, in bytes. Nil when they were walked now.
     public var carriedMemoryChangeBound: UInt64?
+    /// Processes whose page tables this sample did not walk, to keep within the reader's
+    /// `walkBudgetBytes` (their memory is nil, their placement from status on one node).
+    public var unwalkedPIDs: [Int] = []
 
     public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }
 

@@ -19,6 +19,11 @@ struct TargetOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not sample Python stacks with py-spy (it costs about 1% of a CPU more over 10 s).")
     var noPythonStacks = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Share of one CPU, in percent, the window's page walks (smaps) may take; the workers are walked first, processes past the budget are named and left out (0 walks everything).",
+        valueName: "PERCENT"))
+    var walkBudget: Double = 0.5
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to start and inspect (after --).", valueName: "CMD"))
     var command: [String] = []
 
@@ -27,6 +32,7 @@ struct TargetOptions: ParsableArguments {
         if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
         guard seconds >= 1 && seconds <= 3600 else { throw ValidationError("--seconds must be between 1 and 3600") }
         guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be between 0 and 3600") }
+        guard walkBudget >= 0 && walkBudget <= 100 else { throw ValidationError("--walk-budget must be a percentage between 0 and 100") }
     }
 
     var hasJob: Bool { pid != nil || !command.isEmpty }
@@ -41,6 +47,7 @@ struct TargetOptions: ParsableArguments {
         options.pythonStacks = !noPythonStacks
         options.windowSeconds = windowSeconds
         if noCalibration { options.calibration = .cachedOnly }
+        options.walkBudgetPercent = walkBudget > 0 ? walkBudget : nil
         return options
     }
 }

@@ -211,6 +211,31 @@ struct ProcessReaderTests {
         #expect(always.carriedChangeBound == nil, "rewalkBytes 0 walks every time")
     }
 
+    @Test("a walk budget: the worker's copies first, the main process left out and named, its placement from status; carried as it was")
+    func walkBudget() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-budget-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let files = FileWriter(root: root)
+        var reader = ProcessReader(root: root)
+        reader.singleNode = 0
+        reader.rewalkBytes = 32 << 20
+        reader.walkBudgetBytes = 500 << 20  // the worker's 400 MiB fit, not the parent's 400 MiB more
+        try Self.writeTree(files, faults: [10: 1000, 11: 1000], workerDirtyKB: 102_400)
+        let first = try #require(try reader.tree(of: 10, detail: .baseline))
+        #expect(first.unwalked == [10])
+        let main = try #require(first.processes.first { $0.pid == 10 }), worker = try #require(first.processes.first { $0.pid == 11 })
+        #expect(main.memory == nil && main.placement?.anonymousBytesByNode == [0: 400 << 20] && main.memoryWalk?.faults == 1000)
+        #expect(worker.inheritedPrivateDirtyBytes == 100 << 20, "the worker is walked against the parent's ranges")
+        try Self.writeTree(files, faults: [10: 1500, 11: 1500], workerDirtyKB: 102_400)
+        let end = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes))
+        #expect(end.carriedChangeBound == 1000 * SystemInfo.pageSize, "the left-out parent's faults count too")
+        #expect(end.unwalked == [10] && end.processes.first { $0.pid == 10 }?.memory == nil)
+        reader.walkBudgetBytes = 100 << 20
+        #expect(try reader.tree(of: 10, detail: .baseline)?.unwalked == [10], "the first walk is made whatever it costs")
+        reader.walkBudgetBytes = nil
+        #expect(try reader.tree(of: 10, detail: .baseline)?.unwalked == [], "no budget: every process")
+    }
+
     @Test("one NUMA node: smaps_rollup and status where they say it all; smaps where a private file mapping may have been written")
     func walkChoice() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-walk-\(UUID().uuidString)").path
