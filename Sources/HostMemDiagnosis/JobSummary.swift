@@ -160,8 +160,8 @@ public struct JobSummary: Sendable, Hashable, Codable {
     /// growth threshold: the most they may have moved, in bytes. Nil when walked at the end.
     public var memoryCarriedChangeBound: UInt64?
     /// Processes whose memory the window's last walk left out, to keep within the doctor's
-    /// walk budget (`DoctorOptions.walkBudgetPercent`).
-    public var unwalkedPIDs: [Int] = []
+    /// walk budget (`DoctorOptions.walkBudgetPercent`); nil when none was.
+    public var unwalkedPIDs: [Int]?
 
     public var main: ProcessSummary? { processes.first { $0.role == .main } }
     public var workers: [ProcessSummary] { processes.filter { $0.role == .worker } }
@@ -182,7 +182,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
         rootPID = recording.rootPID
         rootExited = recording.rootExited
         memoryCarriedChangeBound = recording.lastFull?.carriedMemoryChangeBound
-        unwalkedPIDs = recording.lastFull?.unwalkedPIDs ?? []
+        unwalkedPIDs = recording.lastFull?.unwalkedPIDs.flatMap { $0.isEmpty ? nil : $0 }
         let first = recording.first, last = recording.last
         seconds = Double((last?.elapsedNanoseconds ?? 0) - (first?.elapsedNanoseconds ?? 0)) / 1e9
         let ticksPerSecond = Double(recording.ticksPerSecond)

@@ -118,8 +118,8 @@ public enum DoctorText {
                 "\(thread.name) (PID \(pid), TID \(thread.tid)) \(String(format: "%.0f%%", thread.cpuPercent))"
             }.joined(separator: ", "))
         }
-        if !job.unwalkedPIDs.isEmpty {
-            let sizes = job.unwalkedPIDs.map { pid in
+        if let unwalked = job.unwalkedPIDs {
+            let sizes = unwalked.map { pid in
                 "\(pid)" + (job.processes.first { $0.pid == pid }?.statusResidentBytes.map { " (\(ByteFormat.string($0)) resident)" } ?? "")
             }
             lines.append("Not walked, to keep the page walks within --walk-budget (PSS and private dirty not read): PID " + sizes.joined(separator: ", "))

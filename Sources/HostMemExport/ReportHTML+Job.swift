@@ -20,7 +20,7 @@ extension ReportHTML {
             return ["\(process.pid)", process.role.rawValue, String(format: "%.0f%%", process.cpuPercent),
                     process.runDelayPercent.map { String(format: "%.0f%%", $0) } ?? "–", "\(process.threads) (\(process.busyThreads) busy)",
                     (memory?.residentBytes ?? process.statusResidentBytes).map(ByteFormat.string) ?? "–",
-                    memory.map { ByteFormat.string($0.privateDirtyBytes) } ?? (job.unwalkedPIDs.contains(process.pid) ? "not walked" : "–"),
+                    memory.map { ByteFormat.string($0.privateDirtyBytes) } ?? (job.unwalkedPIDs?.contains(process.pid) == true ? "not walked" : "–"),
                     process.inheritedPrivateDirtyBytes.map(ByteFormat.string) ?? "–", DoctorText.truncate(process.command, 60)]
         }
         lines.append(table(caption: "The process tree over the window (CPU: percent of one CPU; run delay: percent of the window runnable but waiting; memory at the window's end, smaps_rollup)",

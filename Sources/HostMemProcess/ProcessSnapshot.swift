@@ -77,7 +77,7 @@ public struct TreeSample: Sendable, Hashable, Codable {
     public var carriedMemoryChangeBound: UInt64?
     /// Processes whose page tables this sample did not walk, to keep within the reader's
     /// `walkBudgetBytes` (their memory is nil, their placement from status on one node).
-    public var unwalkedPIDs: [Int] = []
+    public var unwalkedPIDs: [Int]?
 
     public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }
 
