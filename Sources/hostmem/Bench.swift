@@ -7,6 +7,7 @@ import HostMemTopology
 /// `hostmem bench`: calibrate the machine's memory hierarchy.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measure the machine's memory hierarchy: latency, bandwidth, random access, NUMA, GPU copies.",
         discussion: """
             Every figure names its statistic (best and median over repetitions after a \

@@ -4,6 +4,7 @@ import HostMemTopology
 /// `hostmem capture OUT.tar.gz`: saves what `topo` reads, to analyze a machine elsewhere.
 struct Capture: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "capture",
         abstract: "Save the /sys and /proc files that 'topo' reads into a .tar.gz.",
         discussion: """
             Only those files are saved: no environment, no command lines, no other process. \

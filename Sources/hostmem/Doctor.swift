@@ -7,6 +7,7 @@ import HostMemPlatform
 /// `hostmem doctor`: the main job. Parsing and wiring; the pipeline is `DoctorSession`.
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Find what starves the GPUs: this machine, and a running job with --pid or -- CMD.",
         discussion: """
             No target: checks the topology, kernel settings and a quick calibration (cached in \

@@ -6,6 +6,7 @@ import HostMemPlatform
 /// `hostmem embed`: the embedding bag, measured per dtype and knob.
 struct Embed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "embed",
         abstract: "Measure embedding-bag lookups/s for fp32 and 8-bit tables, plain and with each knob (dedup, sort+dedup, hot-row cache, prefetch per bag or per lookup), as shares of the machine's random-row gather limit.",
         discussion: """
             Builds a random rows × dim fp32 table in memory (or maps --table) and its \

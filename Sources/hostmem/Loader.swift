@@ -18,6 +18,7 @@ extension MappedFile.Advice: ExpressibleByArgument {
 /// `hostmem loader`: the NUMA-aware batch loader, measured knob by knob.
 struct Loader: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "loader",
         abstract: "Measure hostmem's batch loader on your dataset: samples/s for each worker count, in-batch sorting and madvise.",
         discussion: """
             Reads a .npy file (C order; the first axis is the sample axis) or a raw file of \

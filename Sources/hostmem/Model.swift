@@ -7,6 +7,7 @@ import HostMemPlatform
 /// `hostmem model`: the effective-latency formula with this machine's latencies.
 struct Model: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "model",
         abstract: "Effective memory latency from cache hit rates, with this machine's measured latencies.",
         discussion: """
             effective = h1·t1 + (1−h1)·h2·t2 + (1−h1)(1−h2)·h3·t3 + (1−h1)(1−h2)(1−h3)·t_mem, \

@@ -8,6 +8,7 @@ import HostMemPlatform
 /// `ReportHTML`, the snapshot `ReportSnapshots`.
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write one HTML page: the machine, its limits and the job's findings, drawn.",
         discussion: """
             Runs the doctor (no target: this machine; --pid P or -- CMD…: that job for --seconds) \

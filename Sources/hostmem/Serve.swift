@@ -6,6 +6,7 @@ import HostMemServe
 /// `hostmem serve`: the Prometheus exporter. Parsing and wiring only.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve this node's training jobs to Prometheus: /metrics, /healthz.",
         discussion: """
             Finds the node's training jobs (processes holding /dev/nvidiaN open, and those whose \

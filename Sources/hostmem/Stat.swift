@@ -7,6 +7,7 @@ import HostMemProcess
 /// `hostmem stat`: counters for a job.
 struct Stat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stat",
         abstract: "Count a job's page faults, context switches, migrations, and (where exposed) cache misses and DRAM traffic.",
         discussion: """
             --pid P counts P and its descendants (every thread, and those started later) for \

@@ -5,6 +5,7 @@ import HostMemTopology
 /// `hostmem topo`: packages, cores, caches, NUMA nodes, GPUs/NICs/NVMe and kernel settings.
 struct Topo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "topo",
         abstract: "Show the machine's CPU, cache, NUMA, GPU and kernel-setting layout.",
         discussion: """
             Reads /sys and /proc under --root (the live machine by default, or a tree saved \
