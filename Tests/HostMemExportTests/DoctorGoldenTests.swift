@@ -41,6 +41,26 @@ struct DoctorGoldenTests {
         try Self.check(DoctorText.render(report), named: "doctor-\(name).txt")
     }
 
+    @Test("a process the walk budget left out: named with its RSS from status; a carried end says how far it may have moved")
+    func unwalkedAndCarried() throws {
+        var report = try Self.recorded("dual-socket-job")
+        var job = try #require(report.job)
+        let index = try #require(job.processes.firstIndex { $0.role == .main })
+        let pid = job.processes[index].pid
+        job.processes[index].memoryFirst = nil
+        job.processes[index].memoryLast = nil
+        job.processes[index].statusResidentBytes = 3 << 30
+        job.unwalkedPIDs = [pid]
+        job.memoryCarriedChangeBound = 27 << 20
+        report.job = job
+        let text = DoctorText.render(report)
+        #expect(text.contains("Not walked, to keep the page walks within --walk-budget (PSS and private dirty not read): PID \(pid) (3 GiB resident)"))
+        #expect(text.contains("its faults since move it at most 27 MiB, so it was not walked again"))
+        let row = try #require(text.split(separator: "\n").first { $0.hasPrefix("  \(pid) ") || $0.hasPrefix("\(pid) ") || $0.contains(" \(pid)  ") })
+        #expect(row.contains("3 GiB"), "the RSS column falls back to status: \(row)")
+        #expect(try DoctorJSON.render(report).contains("\"unwalkedPIDs\""))
+    }
+
     @Test("doctor JSON of a recorded report: decoded and encoded again, the same bytes", arguments: names)
     func json(name: String) throws {
         guard !Self.updating else { return }

@@ -193,6 +193,7 @@ struct DoctorCLITests {
         (["doctor", "--pid", "1", "--", "true"], Int32(2), "either --pid or -- CMD"),
         (["doctor", "--seconds", "0"], Int32(2), "--seconds"),
         (["doctor", "--fail-on", "sometimes"], Int32(2), "fail-on"),
+        (["doctor", "--walk-budget", "150"], Int32(2), "--walk-budget must be a percentage"),
     ])
     func badTargets(arguments: [String], status: Int32, message: String) throws {
         let result = try HostMemBinary.run(arguments)
