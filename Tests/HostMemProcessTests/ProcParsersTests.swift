@@ -173,15 +173,21 @@ struct ProcessReaderTests {
         }
     }
 
-    @Test("the window's end carries its first walk while the tree's faults stay under rewalkBytes; walks again past it, or when the tree changed")
-    func carriedWalk() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-carry-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let files = FileWriter(root: root)
-        var reader = ProcessReader(root: root)
+    /// `writeTree` in a new folder, and a one-node reader of it that re-walks past 32 MiB.
+    static func oneNodeTree(_ name: String) throws -> (FileWriter, ProcessReader) {
+        let files = FileWriter(root: FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-\(name)-\(UUID().uuidString)").path)
+        try writeTree(files, faults: [10: 1000, 11: 1000], workerDirtyKB: 102_400)
+        var reader = ProcessReader(root: files.root)
         reader.singleNode = 0
         reader.rewalkBytes = 32 << 20
-        try Self.writeTree(files, faults: [10: 1000, 11: 1000], workerDirtyKB: 102_400)
+        return (files, reader)
+    }
+
+    @Test("the window's end carries its first walk while the tree's faults stay under rewalkBytes; walks again past it, or when the tree changed")
+    func carriedWalk() throws {
+        let (files, fixtureReader) = try Self.oneNodeTree("carry")
+        var reader = fixtureReader
+        defer { try? FileManager.default.removeItem(atPath: files.root) }
         let first = try #require(try reader.tree(of: 10, detail: .baseline))
         let worker = try #require(first.processes.first { $0.pid == 11 })
         #expect(worker.inheritedPrivateDirtyBytes == 100 << 20 && worker.memoryWalk?.faults == 1000)
@@ -213,14 +219,10 @@ struct ProcessReaderTests {
 
     @Test("a walk budget: the worker's copies first, the main process left out and named, its placement from status; carried as it was")
     func walkBudget() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-budget-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let files = FileWriter(root: root)
-        var reader = ProcessReader(root: root)
-        reader.singleNode = 0
-        reader.rewalkBytes = 32 << 20
+        let (files, fixtureReader) = try Self.oneNodeTree("budget")
+        var reader = fixtureReader
+        defer { try? FileManager.default.removeItem(atPath: files.root) }
         reader.walkBudgetBytes = 500 << 20  // the worker's 400 MiB fit, not the parent's 400 MiB more
-        try Self.writeTree(files, faults: [10: 1000, 11: 1000], workerDirtyKB: 102_400)
         let first = try #require(try reader.tree(of: 10, detail: .baseline))
         #expect(first.unwalked == [10])
         let main = try #require(first.processes.first { $0.pid == 10 }), worker = try #require(first.processes.first { $0.pid == 11 })
