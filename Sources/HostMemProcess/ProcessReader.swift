@@ -39,14 +39,14 @@ public enum SampleDetail: Sendable, Hashable {
 /// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
 public struct ProcessReader: Sendable {
     public let tree: SystemTree
-    /// At the end of a window a descendant with at least this much resident anonymous
-    /// memory (status RssAnon, no page walk) has its /proc/PID/smaps read instead of
-    /// smaps_rollup: the same page walk gives its memory and what it copied from its
-    /// parent. Smaller workers keep the short smaps_rollup.
+    /// A descendant with at least this much resident anonymous memory (status RssAnon,
+    /// no page walk) has its /proc/PID/smaps read instead of smaps_rollup: the same page
+    /// walk gives its memory and what it copied from its parent. Smaller workers keep the
+    /// short smaps_rollup.
     public var inheritedScanMinimumBytes: UInt64 = 32 << 20
-    /// On a machine with one NUMA node (its number here), a full sample reads every
-    /// process's smaps once instead of smaps_rollup and numa_maps: one page walk, not
-    /// two, for the same memory and placement (every page is on that node).
+    /// On a machine with one NUMA node (its number here), placement needs no numa_maps
+    /// walk: smaps gives it where smaps is read, status otherwise (every page is on that
+    /// node).
     public var singleNode: Int?
     /// A full sample given the window's walked sample re-walks the page tables only when
     /// the tree's counters say its memory may have moved by this much since (the doctor
