@@ -229,7 +229,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 majorFaultsPerSecond: Double(majors) / span,
                 storageReadBytes: storage, majorFaults: majors,
                 memoryFirst: fulls.first?.1.memory, memoryLast: fulls.last?.1.memory,
-                placement: fulls.last?.1.placement,
+                placement: appearances.last { $0.1.placement != nil }?.1.placement,
                 cpusSeen: Array(Set(appearances.compactMap { $0.1.stat.lastCPU })).sorted(),
                 allowedCPUs: end.status?.allowedCPUs,
                 lockedBytes: end.status?.lockedBytes ?? 0, pinnedBytes: end.status?.pinnedBytes ?? 0,

@@ -13,20 +13,21 @@ struct DoctorCLITests {
     static let workloads = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Workloads").path
 
     /// Runs the doctor on a workload and returns its findings by id and the whole report.
-    func diagnose(_ script: String, warmup: String = "1.5", runSeconds: Int = 7) throws -> (ids: [String], report: [String: Any], status: Int32) {
+    func diagnose(_ script: String, warmup: String = "1.5", runSeconds: Int = 7, options: [String] = []) throws
+        -> (ids: [String], report: [String: Any], status: Int32) {
         let python = try #require(python3)
-        return try diagnose(command: [python, "\(Self.workloads)/\(script)", "\(runSeconds)"], warmup: warmup)
+        return try diagnose(command: [python, "\(Self.workloads)/\(script)", "\(runSeconds)"], warmup: warmup, options: options)
     }
 
     /// Runs the doctor on any command for a 4 s window after `warmup` seconds.
-    func diagnose(command: [String], warmup: String) throws -> (ids: [String], report: [String: Any], status: Int32) {
+    func diagnose(command: [String], warmup: String, options: [String] = []) throws -> (ids: [String], report: [String: Any], status: Int32) {
         // The readahead workload needs a disk-backed folder (not tmpfs): the build folder.
         let scratch = FileManager.default.currentDirectoryPath + "/.build/hostmem-workloads"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         setenv("HOSTMEM_WORKLOAD_DIR", scratch, 1)
         let result = try HostMemBinary.run([
-            "doctor", "--json", "--no-calibration", "--warmup", warmup, "--seconds", "4", "--fail-on", "warning", "--",
-        ] + command)
+            "doctor", "--json", "--no-calibration", "--warmup", warmup, "--seconds", "4", "--fail-on", "warning",
+        ] + options + ["--"] + command)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         // Every report of a real workload is valid against the published schema.
         #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: result.stdout) == [])
@@ -138,6 +139,20 @@ struct DoctorCLITests {
         let levels = evidence.filter { $0["metric"] as? String == "inherited_private_dirty_bytes" }
         #expect(levels.count == 2, "both workers, judged by level: \(evidence.map { $0["metric"] ?? "" })")
         for level in levels { #expect((level["value"] as? Double ?? 0) >= Double(64 << 20)) }
+    }
+
+    @Test("(g') the same with a walk budget of one walk: a worker is walked first and found; the main process is named as left out, its memory judged from status",
+          .enabled(if: python3 != nil))
+    func steadyCopyOnWriteOnBudget() throws {
+        let (ids, report, _) = try diagnose("steady_copy.py", warmup: "5", runSeconds: 10, options: ["--walk-budget", "0.001"])
+        #expect(ids.contains("copy-on-write"), "\(ids)")
+        let job = try #require(report["job"] as? [String: Any])
+        let unwalked = try #require(job["unwalkedPIDs"] as? [Int])
+        #expect(unwalked.contains(try #require(job["rootPID"] as? Int)), "the main process is past the budget")
+        let evidence = try #require(finding("copy-on-write", in: report)?["evidence"] as? [[String: Any]])
+        let level = try #require(evidence.first { $0["metric"] as? String == "inherited_private_dirty_bytes" })
+        let parent = (level["context"] as? [[String: Any]])?.first { $0["metric"] as? String == "parent_anonymous_bytes" }
+        #expect((parent?["value"] as? Double ?? 0) >= Double(64 << 20), "the parent's anonymous memory from status, not 0")
     }
 
     @Test("(h) workers re-created every second: workers-respawned with starts per minute", .enabled(if: python3 != nil))
