@@ -204,8 +204,9 @@ public struct ProcessReader: Sendable {
 
     /// The memory of `earlier` stands for `processes` when both are the same processes as
     /// every sample of the window saw (`known`), each with the counters of that walk (left
-    /// out of it or not), and the sum of their change bounds is under `rewalkBytes`: a fault anywhere in the tree can turn a shared
-    /// page private in another process, so the bound is the tree's, not each process's.
+    /// out of it or not), and the sum of their change bounds is under `rewalkBytes`: a
+    /// fault anywhere in the tree can turn a shared page private in another process, so
+    /// the bound is the tree's, not each process's.
     private func carriedMemory(from earlier: [ProcessSnapshot], to processes: [ProcessSnapshot], known: Set<Int>?)
         -> (snapshots: [Int: ProcessSnapshot], bound: UInt64)? {
         let pids = Set(processes.map(\.pid))

@@ -3,8 +3,8 @@ import HostMemPlatform
 /// Samples a job's process tree at a fixed interval: every sample reads the light files
 /// (stat, status, schedstat, io, threads); the first also walks memory and placement,
 /// the last reads mappings and walks memory again unless the tree's counters say it
-/// cannot have moved (`ProcessReader.rewalkBytes`). The tree is rediscovered each time, so workers that
-/// start or exit mid-sample are seen.
+/// cannot have moved (`ProcessReader.rewalkBytes`). The tree is rediscovered each time,
+/// so workers that start or exit mid-sample are seen.
 public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     public var reader: ProcessReader
     public var rootPID: Int
@@ -72,7 +72,7 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         }
         // Make sure the last sample is full (the loop may have ended on time exactly).
         if !exited, samples.last?.full != true, samples.count > 1 {
-            if let last = try timed(.full, start.duration(to: clock.now), nil) { samples.append(last) }
+            if let last = try timed(.full, start.duration(to: clock.now), known) { samples.append(last) }
         }
         return ProcessTreeRecording(rootPID: rootPID, ticksPerSecond: SystemInfo.clockTicksPerSecond,
                                     samples: samples, rootExited: exited, lastFullReadSeconds: fullReadSeconds)
