@@ -195,7 +195,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
             input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
         }
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
-                            window: DoctorReport.Window(index: windows, startSeconds: Double(windowStart.nanoseconds) / 1e9),
+                            window: DoctorReport.Window(index: windows, startSeconds: windowStart.seconds),
                             cgroup: cgroup, gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), numastat: input.numastat,
                             diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
     }

@@ -115,7 +115,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
             while !Task.isCancelled {
                 let started = clock.now
                 let found = search(patterns)
-                let discovery = Self.seconds(started.duration(to: clock.now))
+                let discovery = started.duration(to: clock.now).seconds
                 let fresh = state.withLock { state -> [(DiscoveredJob, JobKey)] in
                     state.lastDiscoverySeconds = discovery
                     let keyed = found.map { ($0, JobKey(pid: $0.pid, startTicks: $0.startTicks)) }
@@ -261,7 +261,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
                 JobGPU(minor: minor, pciBusID: minors[minor].map(Self.dcgmBusID),
                        numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors), uuid: minors[minor].flatMap { uuids[$0] })
             }
-            let roundSeconds = Self.seconds(started.duration(to: clock.now))
+            let roundSeconds = started.duration(to: clock.now).seconds
             state.withLock { state in
                 // Named once, at its first window (from that window's cgroup), and kept.
                 let identity = state.jobs[key]?.identity
@@ -317,6 +317,4 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         let resolved = CalibrationPolicy.cachedOrMeasure.resolve(topology: topology, store: options.calibrationStore, progress: { _ in })
         state.withLock { ($0.calibration, $0.calibrationSummary) = resolved }
     }
-
-    static func seconds(_ duration: Duration) -> Double { Double(duration.nanoseconds) / 1e9 }
 }

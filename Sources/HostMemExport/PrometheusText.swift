@@ -277,20 +277,21 @@ struct Exposition {
         var text = ""
         for name in order {
             let family = families[name]!
-            text += "# HELP \(name) \(family.help.replacingAll("\\", with: "\\\\").replacingAll("\n", with: "\\n"))\n"
+            text += "# HELP \(name) \(Self.escape(family.help, quotes: false))\n"
             text += "# TYPE \(name) \(family.kind.rawValue)\n"
             for line in family.lines { text += line + "\n" }
         }
         return text
     }
 
-    /// A label value: backslash, double quote and newline escaped.
-    static func escape(_ value: String) -> String {
+    /// A label value: backslash, double quote and newline escaped; HELP text
+    /// (`quotes: false`): backslash and newline only, as the text format says.
+    static func escape(_ value: String, quotes: Bool = true) -> String {
         var out = ""
         for character in value {
             switch character {
             case "\\": out += "\\\\"
-            case "\"": out += "\\\""
+            case "\"" where quotes: out += "\\\""
             case "\n": out += "\\n"
             default: out.append(character)
             }
@@ -305,8 +306,3 @@ struct Exposition {
     }
 }
 
-extension String {
-    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}

@@ -147,6 +147,9 @@ extension ProcParsers {
         public var nvidiaBytes: UInt64 = 0
         public var sharedMemoryBytes: UInt64 = 0
         public var threadPoolLibraries: [String] = []
+        /// Files mapped writable and private ("rw-p"), libraries (.so) left out: where a
+        /// process may have written a copy of a file's pages (programs still among them).
+        public var writablePrivateFiles: Set<String> = []
     }
 
     public static func maps(_ text: String) -> MapsSummary {
@@ -154,6 +157,12 @@ extension ProcParsers {
         var libraries = Set<String>()
         forEachLine(text) { line in
             guard let slash = line.firstIndex(of: UInt8(ascii: "/")) else { return }
+            // "start-end perms offset dev inode path": perms "rw-p".
+            if let space = line.firstIndex(of: UInt8(ascii: " ")), space + 4 < line.endIndex,
+               line[space + 2] == UInt8(ascii: "w"), line[space + 4] == UInt8(ascii: "p"),
+               let file = mappedFile(line), !file.hasSuffix(".so"), !file.contains(".so.") {
+                summary.writablePrivateFiles.insert(file)
+            }
             let path = line[slash...]
             if path.starts(with: "/dev/".utf8) {
                 guard let range = addressRange(line) else { return }

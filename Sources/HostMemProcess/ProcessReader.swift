@@ -140,7 +140,8 @@ public struct ProcessReader: Sendable {
         let carried = detail == .full ? walked.flatMap { carriedMemory(from: $0, to: processes, known: known) } : nil
         let levels = processes.map { detail == .light && !(known?.contains($0.pid) ?? true) ? SampleDetail.baseline : detail }
         var unreadable = [[UnreadableFile]](repeating: [], count: processes.count)
-        var maps: [Int: String] = [:]
+        var maps: [Int: ProcParsers.MapsSummary] = [:]
+        var ranges: [Int: [Range<UInt64>]] = [:]  // what a child's copies are judged against, by parent
         var unwalked: [Int] = []
         var toWalk: [Int] = []
         for index in processes.indices where levels[index] != .light {
@@ -154,7 +155,10 @@ public struct ProcessReader: Sendable {
                 if earlier.memory == nil && earlier.unreadable("smaps") == nil && earlier.unreadable("smaps_rollup") == nil { unwalked.append(pid) }
             } else {
                 // Maps first: the ranges a child is judged against, and whether smaps must give written files.
-                maps[pid] = read(pid, "maps", &unreadable[index])
+                if let text = read(pid, "maps", &unreadable[index]) {
+                    maps[pid] = ProcParsers.maps(text)
+                    ranges[pid] = ProcParsers.addressRanges(text)
+                }
                 toWalk.append(index)
             }
         }
@@ -162,7 +166,7 @@ public struct ProcessReader: Sendable {
         // the walks are for), then the others in tree order, while the budget lasts; the
         // first is walked whatever it costs.
         func copies(_ index: Int) -> Bool {
-            maps[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
+            ranges[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         }
         var spent: UInt64 = 0, walkedAny = false
         for index in toWalk.filter(copies) + toWalk.filter({ !copies($0) }) {
@@ -174,12 +178,12 @@ public struct ProcessReader: Sendable {
             }
             spent += resident
             walkedAny = true
-            walkMemory(&processes[index], maps: maps[processes[index].pid], parentMaps: maps[processes[index].stat.parent],
+            walkMemory(&processes[index], maps: maps[processes[index].pid], parentRanges: ranges[processes[index].stat.parent],
                        unreadable: &unreadable[index])
         }
         for index in processes.indices where levels[index] != .light {
             let pid = processes[index].pid
-            if maps[pid] == nil { maps[pid] = read(pid, "maps", &unreadable[index]) }
+            if maps[pid] == nil, levels[index] == .full { maps[pid] = read(pid, "maps", &unreadable[index]).map(ProcParsers.maps) }
             if levels[index] == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable[index]) }
             processes[index].unreadable += unreadable[index]
         }
@@ -230,8 +234,8 @@ public struct ProcessReader: Sendable {
         var snapshot = try light(pid)
         guard full else { return snapshot }
         var unreadable: [UnreadableFile] = []
-        let maps = read(pid, "maps", &unreadable)
-        walkMemory(&snapshot, maps: maps, parentMaps: nil, unreadable: &unreadable)
+        let maps = read(pid, "maps", &unreadable).map(ProcParsers.maps)
+        walkMemory(&snapshot, maps: maps, parentRanges: nil, unreadable: &unreadable)
         addMappings(&snapshot, maps: maps, unreadable: &unreadable)
         snapshot.unreadable += unreadable
         return snapshot
@@ -263,12 +267,13 @@ public struct ProcessReader: Sendable {
     /// writable private mapping of a file that is not a program or library, in `maps`).
     /// Else smaps_rollup, the same walk without the text, and the placement from status
     /// on one node (every page is there) or numa_maps on several.
-    private func walkMemory(_ snapshot: inout ProcessSnapshot, maps: String?, parentMaps: String?, unreadable: inout [UnreadableFile]) {
+    private func walkMemory(_ snapshot: inout ProcessSnapshot, maps: ProcParsers.MapsSummary?, parentRanges: [Range<UInt64>]?,
+                            unreadable: inout [UnreadableFile]) {
         let pid = snapshot.pid
-        let copies = parentMaps != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
-        let writtenFiles = singleNode != nil && maps.map { !dataFiles(writablePrivate: $0).isEmpty } ?? true
+        let copies = parentRanges != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
+        let writtenFiles = singleNode != nil && maps.map { !dataFiles($0).isEmpty } ?? true
         if copies || writtenFiles, let smaps = read(pid, "smaps", &unreadable) {
-            let summary = ProcParsers.smapsSummary(smaps, within: parentMaps.map(ProcParsers.addressRanges) ?? [], node: singleNode)
+            let summary = ProcParsers.smapsSummary(smaps, within: parentRanges ?? [], node: singleNode)
             snapshot.memory = summary.rollup
             if copies { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
             snapshot.placement = summary.placement.map(droppingPrograms)
@@ -282,16 +287,8 @@ public struct ProcessReader: Sendable {
 
     /// The files of `maps`' writable private mappings that could hold written data: not
     /// a library (.so) and not a program (whose data segment is such a mapping by design).
-    func dataFiles(writablePrivate maps: String) -> Set<String> {
-        var candidates = Set<String>()
-        ProcParsers.forEachLine(maps) { line in
-            // "start-end perms offset dev inode path": perms "rw-p".
-            guard let space = line.firstIndex(of: UInt8(ascii: " ")), line.index(space, offsetBy: 4) < line.endIndex,
-                  line[space + 2] == UInt8(ascii: "w"), line[space + 4] == UInt8(ascii: "p"),
-                  let path = ProcParsers.mappedFile(line), !path.hasSuffix(".so"), !path.contains(".so.") else { return }
-            candidates.insert(path)
-        }
-        return candidates.filter { !isProgram($0) }
+    func dataFiles(_ maps: ProcParsers.MapsSummary) -> Set<String> {
+        maps.writablePrivateFiles.filter { !isProgram($0) }
     }
 
     /// Whether the file starts with the ELF magic (an executable or shared object).
@@ -302,9 +299,8 @@ public struct ProcessReader: Sendable {
 
     /// What a full sample adds from maps and the descriptors: GPU devices and mappings,
     /// shared memory, thread-pool libraries, open files against the limit.
-    private func addMappings(_ snapshot: inout ProcessSnapshot, maps: String?, unreadable: inout [UnreadableFile]) {
+    private func addMappings(_ snapshot: inout ProcessSnapshot, maps mappings: ProcParsers.MapsSummary?, unreadable: inout [UnreadableFile]) {
         let pid = snapshot.pid
-        let mappings = maps.map(ProcParsers.maps)
         let descriptors = openDescriptors(pid)
         snapshot.gpu = GPUUse(openDevices: descriptors.nvidia, nvidiaMappedBytes: mappings?.nvidiaBytes ?? 0,
                               sharedMemoryMappedBytes: mappings?.sharedMemoryBytes ?? 0)

@@ -85,4 +85,7 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+
+    /// The duration in seconds.
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
 }
