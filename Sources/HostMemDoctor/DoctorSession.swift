@@ -32,10 +32,10 @@ public struct DoctorOptions: Sendable {
     /// Where py-spy writes its raw output.
     public var temporaryFolder = FileSystem.environment("TMPDIR") ?? "/tmp"
     public var thresholds = Thresholds()
-    /// The share of one CPU, in percent, a window's page walks may take (nil: no limit),
-    /// turned into resident bytes at `walkSecondsPerGiB`, what walking a GiB of resident
-    /// memory through smaps took on the machine this was written on (2 vCPU KVM guest:
-    /// 18–27 ms; smaps_rollup 9–17 ms).
+    /// The share of one CPU, in percent, a window's page walks may take (nil: no limit).
+    /// Walks are priced by what they cost here (`WalkCostMeter`), at `walkSecondsPerGiB`
+    /// of resident memory until the first is measured (smaps on the 2 vCPU KVM guests
+    /// this was written on: 18–27 ms per GiB on an Emerald Rapids, ~55 on a Zen 3).
     public var walkBudgetPercent: Double? = 0.5
     public var walkSecondsPerGiB = 0.025
 
@@ -58,6 +58,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     public private(set) var pid: Int?
     /// The last window's samples, for drawing its timeline.
     public private(set) var lastRecording: ProcessTreeRecording?
+    /// What page walks cost on this machine, measured window after window.
+    private lazy var walkCost = WalkCostMeter(priorSecondsPerGiB: options.walkSecondsPerGiB)
     private var child: ChildProcess?
     private let clock: C
     private let started: C.Instant
@@ -178,7 +180,10 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         var vmstatDelta: [String: UInt64] = [:]
         for (key, after) in vmstat { if let before = vmstatAtBoundary[key] { vmstatDelta[key] = after.counterDelta(since: before) } }
         vmstatAtBoundary = vmstat
-        if let last = recording.last, last.full, !recording.rootExited { boundary = last }
+        if let last = recording.last, last.full, !recording.rootExited {
+            boundary = last
+            boundary?.walkSeconds = 0  // its walks were this window's: the next window's budget starts whole
+        }
 
         let job = JobSummary(recording: recording)
         var input = DiagnosisInput(topology: topology, calibration: calibration, job: job,
@@ -208,7 +213,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
 
     private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {
         var reader = ProcessReader(root: options.root)
-        reader.walkBudgetBytes = options.walkBudgetPercent.map { UInt64($0 / 100 * seconds / options.walkSecondsPerGiB * Double(1 << 30)) }
+        reader.walkBudget = options.walkBudgetPercent.map { WalkBudget(windowSeconds: $0 / 100 * seconds, meter: walkCost) }
         if topology.numaNodes.count == 1 { reader.singleNode = topology.numaNodes[0].os }  // one page walk per process, not two
         // Under the growth threshold's worth of faults since the first walk, walking again changes no finding.
         reader.rewalkBytes = options.thresholds.copyOnWriteGrowthBytes

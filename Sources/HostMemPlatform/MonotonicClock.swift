@@ -14,3 +14,14 @@ public enum MonotonicClock {
         return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
     }
 }
+
+/// CPU time the calling thread has used, user and system, in seconds: what a piece of
+/// work cost the machine, whatever else ran meanwhile. The corresponding C function is
+/// `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`.
+public enum ThreadCPUClock {
+    public static func seconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

@@ -53,11 +53,13 @@ public struct ProcessReader: Sendable {
     /// sets it to the copy-on-write growth threshold: under it, no growth finding can
     /// change); 0 walks every time.
     public var rewalkBytes: UInt64 = 0
-    /// The most resident memory (status VmRSS) one sample's page walks may cover: a walk
-    /// costs in proportion to it (about 25 ms per GiB for smaps on the machine this was
-    /// written on). Processes past it are left out, the workers' copies first in line;
-    /// nil walks every process.
-    public var walkBudgetBytes: UInt64?
+    /// What a window's page walks may cost (nil walks every process). The window's first
+    /// walk is made whatever it costs; the workers' copies come first in line; processes
+    /// past the budget are left out and named. A window's end walks again, whatever the
+    /// budget, the processes its first sample walked (when their counters say they may
+    /// have moved): growth is measured on the same processes, so a window's walks cost at
+    /// most twice its first sample's.
+    public var walkBudget: WalkBudget?
 
     public init(root: String = "/") {
         tree = SystemTree(root: root)
@@ -122,9 +124,11 @@ public struct ProcessReader: Sendable {
     /// takes the memory figures from it instead of walking the page tables again when the
     /// tree is the same processes and, by their counters, its memory cannot have moved by
     /// `rewalkBytes` since (`MemoryWalk.changeBound`); `carriedChangeBound` then says how far.
-    /// Walks stay within `walkBudgetBytes`; `unwalked` lists the processes left out.
-    public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil, walked: [ProcessSnapshot]? = nil)
-        throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?, unwalked: [Int])? {
+    /// Walks stay within `walkBudget` (`walkedSeconds`: what the earlier sample's walks
+    /// cost); `unwalked` lists the processes left out; `walkSeconds` is what this sample's
+    /// walks count against the budget.
+    public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil, walked: [ProcessSnapshot]? = nil, walkedSeconds: Double = 0)
+        throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?, unwalked: [Int], walkSeconds: Double)? {
         let root: ProcessSnapshot
         do {
             root = try light(rootPID)
@@ -144,6 +148,7 @@ public struct ProcessReader: Sendable {
         var ranges: [Int: [Range<UInt64>]] = [:]  // what a child's copies are judged against, by parent
         var unwalked: [Int] = []
         var toWalk: [Int] = []
+        let parents = Set(processes.map(\.stat.parent))
         for index in processes.indices where levels[index] != .light {
             let pid = processes[index].pid
             if let carried, let earlier = carried.snapshots[pid] {
@@ -154,32 +159,46 @@ public struct ProcessReader: Sendable {
                 // No memory, though nothing failed to read: the walk left it out.
                 if earlier.memory == nil && earlier.unreadable("smaps") == nil && earlier.unreadable("smaps_rollup") == nil { unwalked.append(pid) }
             } else {
-                // Maps first: the ranges a child is judged against, and whether smaps must give written files.
-                if let text = read(pid, "maps", &unreadable[index]) {
+                // Maps first where they are needed whoever is walked: a parent's ranges (what
+                // its children are judged against), and a full sample's mappings. Others are
+                // read only if walked (whether smaps must give written files).
+                if levels[index] == .full || parents.contains(pid), let text = read(pid, "maps", &unreadable[index]) {
                     maps[pid] = ProcParsers.maps(text)
                     ranges[pid] = ProcParsers.addressRanges(text)
                 }
                 toWalk.append(index)
             }
         }
-        // The children whose copies of their parent are measured first (the workers: what
-        // the walks are for), then the others in tree order, while the budget lasts; the
-        // first is walked whatever it costs.
+        // At a window's end, the processes its first sample walked come first and are
+        // walked again whatever they cost (their growth is measured); then the children
+        // whose copies of their parent are measured (the workers: what the walks are for),
+        // then the others in tree order, while the budget lasts.
+        let walkedBefore = Set((walked ?? []).filter { $0.memory != nil }.map(\.pid))
         func copies(_ index: Int) -> Bool {
             ranges[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         }
-        var spent: UInt64 = 0, walkedAny = false
-        for index in toWalk.filter(copies) + toWalk.filter({ !copies($0) }) {
+        let allowance = walkBudget.map { $0.windowSeconds - walkedSeconds }
+        var spent = 0.0, walkedAny = walkedSeconds > 0
+        let again = toWalk.filter { walkedBefore.contains(processes[$0].pid) }
+        let order = again + toWalk.filter { !walkedBefore.contains(processes[$0].pid) && copies($0) }
+            + toWalk.filter { !walkedBefore.contains(processes[$0].pid) && !copies($0) }
+        for index in order {
             let resident = processes[index].status?.residentBytes ?? 0
-            if let budget = walkBudgetBytes, walkedAny, spent + resident > budget {
+            let price = walkBudget?.predictedSeconds(residentBytes: resident) ?? 0
+            if let allowance, walkedAny, !again.contains(index), spent + price > allowance {
                 skipWalk(&processes[index])
                 unwalked.append(processes[index].pid)
                 continue
             }
-            spent += resident
-            walkedAny = true
-            walkMemory(&processes[index], maps: maps[processes[index].pid], parentRanges: ranges[processes[index].stat.parent],
+            let pid = processes[index].pid
+            if maps[pid] == nil, !copies(index) { maps[pid] = read(pid, "maps", &unreadable[index]).map(ProcParsers.maps) }
+            let before = ThreadCPUClock.seconds()
+            walkMemory(&processes[index], maps: maps[pid], parentRanges: ranges[processes[index].stat.parent],
                        unreadable: &unreadable[index])
+            let cost = ThreadCPUClock.seconds() - before
+            walkBudget?.meter.record(seconds: cost, residentBytes: resident)
+            spent += max(cost, price)  // what it cost, or its price when that was more
+            walkedAny = true
         }
         for index in processes.indices where levels[index] != .light {
             let pid = processes[index].pid
@@ -187,7 +206,7 @@ public struct ProcessReader: Sendable {
             if levels[index] == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable[index]) }
             processes[index].unreadable += unreadable[index]
         }
-        return (processes, carried?.bound, unwalked.sorted())
+        return (processes, carried?.bound, unwalked.sorted(), spent)
     }
 
     /// A process left out of the walks: the counters as of now (the changes of its memory

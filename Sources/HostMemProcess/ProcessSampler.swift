@@ -27,9 +27,10 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     /// One sample at `detail` (a baseline reads memory only: where growth is measured from).
     /// A full sample given `walked` may carry its memory (see `ProcessReader.rewalkBytes`).
     public func sample(detail: SampleDetail, elapsed: Duration, known: Set<Int>? = nil, walked: TreeSample? = nil) throws(ProcessError) -> TreeSample? {
-        guard let read = try reader.tree(of: rootPID, detail: detail, known: known, walked: walked?.processes) else { return nil }
+        guard let read = try reader.tree(of: rootPID, detail: detail, known: known, walked: walked?.processes,
+                                         walkedSeconds: walked?.walkSeconds ?? 0) else { return nil }
         return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: read.processes, full: detail == .full,
-                          carriedMemoryChangeBound: read.carriedChangeBound, unwalkedPIDs: read.unwalked)
+                          carriedMemoryChangeBound: read.carriedChangeBound, unwalkedPIDs: read.unwalked, walkSeconds: read.walkSeconds)
     }
 
     /// Samples until `duration` has passed or the root exits. The first sample is
@@ -43,7 +44,8 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         let start = clock.now
         var fullReadSeconds: Double?
         guard let first = try given ?? sample(detail: .baseline, elapsed: .zero) else { throw ProcessError.noSuchProcess(rootPID) }
-        // The last sample walks memory again only when the tree may have moved since `first`.
+        // The last sample walks memory again only when the tree may have moved since `first`
+        // (whose `walkSeconds` count against this window's budget).
         func timed(_ detail: SampleDetail, _ elapsed: Duration, _ known: Set<Int>?) throws(ProcessError) -> TreeSample? {
             guard detail == .full else { return try sample(detail: detail, elapsed: elapsed, known: known) }
             let before = MonotonicClock.nanoseconds()

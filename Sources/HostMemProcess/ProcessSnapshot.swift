@@ -76,8 +76,11 @@ public struct TreeSample: Sendable, Hashable, Codable {
     /// far they may have moved, in bytes. Nil when they were walked now.
     public var carriedMemoryChangeBound: UInt64?
     /// Processes whose page tables this sample did not walk, to keep within the reader's
-    /// `walkBudgetBytes` (their memory is nil, their placement from status on one node).
+    /// `walkBudget` (their memory is nil, their placement from status on one node).
     public var unwalkedPIDs: [Int]?
+    /// What this sample's page walks count against the walk budget, in CPU seconds: each
+    /// walk's thread CPU time, or its price when that was more.
+    public var walkSeconds: Double?
 
     public func process(_ pid: Int) -> ProcessSnapshot? { processes.first { $0.pid == pid } }
 

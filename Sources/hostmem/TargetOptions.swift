@@ -20,7 +20,7 @@ struct TargetOptions: ParsableArguments {
     var noPythonStacks = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Share of one CPU, in percent, the window's page walks (smaps) may take; the workers are walked first, processes past the budget are named and left out (0 walks everything).",
+        "Share of one CPU, in percent, the window's page walks (smaps) may take, priced at what walks cost on this machine; the workers are walked first, processes past the budget are named and left out (0 walks everything).",
         valueName: "PERCENT"))
     var walkBudget: Double = 0.5
 

@@ -217,24 +217,63 @@ struct ProcessReaderTests {
         #expect(always.carriedChangeBound == nil, "rewalkBytes 0 walks every time")
     }
 
-    @Test("a walk budget: the worker's copies first, the main process left out and named, its placement from status; carried as it was")
+    /// A budget whose meter prices a walk at `secondsPerGiB`, as if measured on a TiB of
+    /// walks (the fixture's own walks, microseconds, barely move it).
+    static func budget(windowSeconds: Double, secondsPerGiB: Double) -> WalkBudget {
+        let meter = WalkCostMeter(priorSecondsPerGiB: 1)
+        meter.record(seconds: secondsPerGiB * 1024, residentBytes: 1 << 40)
+        return WalkBudget(windowSeconds: windowSeconds, meter: meter)
+    }
+
+    @Test("the walk meter: the prior until a walk is measured, then the measured rate; a walk records its own cost")
+    func walkMeter() throws {
+        let meter = WalkCostMeter(priorSecondsPerGiB: 0.025)
+        let budget = WalkBudget(windowSeconds: 0.05, meter: meter)
+        #expect(budget.predictedSeconds(residentBytes: 2 << 30) == 0.05)
+        meter.record(seconds: 0.03, residentBytes: 512 << 20)
+        meter.record(seconds: 0.03, residentBytes: 512 << 20)
+        #expect(abs(budget.predictedSeconds(residentBytes: 2 << 30) - 0.12) < 1e-12, "60 ms per GiB, as measured")
+        let (files, fixtureReader) = try Self.oneNodeTree("meter")
+        defer { try? FileManager.default.removeItem(atPath: files.root) }
+        var reader = fixtureReader
+        let fresh = WalkCostMeter(priorSecondsPerGiB: 1000)
+        reader.walkBudget = WalkBudget(windowSeconds: 1000, meter: fresh)
+        let walked = try #require(try reader.tree(of: 10, detail: .baseline))
+        #expect(walked.unwalked.isEmpty && walked.walkSeconds > 0)
+        #expect(fresh.secondsPerByte < 1000 / Double(1 << 30), "the fixture's walks, measured, replace the prior")
+    }
+
+    @Test("a walk budget: the worker's copies first, the main process left out and named, its placement from status; the end walks the same again, others as the budget allows")
     func walkBudget() throws {
         let (files, fixtureReader) = try Self.oneNodeTree("budget")
         var reader = fixtureReader
         defer { try? FileManager.default.removeItem(atPath: files.root) }
-        reader.walkBudgetBytes = 500 << 20  // the worker's 400 MiB fit, not the parent's 400 MiB more
-        let first = try #require(try reader.tree(of: 10, detail: .baseline))
-        #expect(first.unwalked == [10])
+        // 400 MiB at 100 ms per GiB: a walk is priced ~39 ms; two do not fit in 60 ms.
+        reader.walkBudget = Self.budget(windowSeconds: 0.06, secondsPerGiB: 0.1)
+        var first = try #require(try reader.tree(of: 10, detail: .baseline))
+        #expect(first.unwalked == [10] && first.walkSeconds >= 0.039)
         let main = try #require(first.processes.first { $0.pid == 10 }), worker = try #require(first.processes.first { $0.pid == 11 })
         #expect(main.memory == nil && main.placement?.anonymousBytesByNode == [0: 400 << 20] && main.memoryWalk?.faults == 1000)
         #expect(worker.inheritedPrivateDirtyBytes == 100 << 20, "the worker is walked against the parent's ranges")
         try Self.writeTree(files, faults: [10: 1500, 11: 1500], workerDirtyKB: 102_400)
-        let end = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes))
+        let end = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: first.walkSeconds))
         #expect(end.carriedChangeBound == 1000 * SystemInfo.pageSize, "the left-out parent's faults count too")
-        #expect(end.unwalked == [10] && end.processes.first { $0.pid == 10 }?.memory == nil)
-        reader.walkBudgetBytes = 100 << 20
-        #expect(try reader.tree(of: 10, detail: .baseline)?.unwalked == [10], "the first walk is made whatever it costs")
-        reader.walkBudgetBytes = nil
+        #expect(end.unwalked == [10] && end.processes.first { $0.pid == 10 }?.memory == nil && end.walkSeconds == 0)
+
+        // Faults past rewalkBytes, the budget spent: the worker is walked again all the same (its growth), the parent is not.
+        try Self.writeTree(files, faults: [10: 1500, 11: 20_000], workerDirtyKB: 153_600)
+        let rewalked = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.06))
+        #expect(rewalked.carriedChangeBound == nil && rewalked.unwalked == [10])
+        #expect(rewalked.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
+        // With room left, the end also walks a process the start left out.
+        reader.walkBudget = Self.budget(windowSeconds: 0.1, secondsPerGiB: 0.1)
+        let roomy = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.0))
+        #expect(roomy.unwalked.isEmpty && roomy.processes.first { $0.pid == 10 }?.memory != nil)
+
+        reader.walkBudget = Self.budget(windowSeconds: 0.001, secondsPerGiB: 0.1)
+        first = try #require(try reader.tree(of: 10, detail: .baseline))
+        #expect(first.unwalked == [10], "the first walk is made whatever it costs")
+        reader.walkBudget = nil
         #expect(try reader.tree(of: 10, detail: .baseline)?.unwalked == [], "no budget: every process")
     }
 

@@ -56,7 +56,8 @@ struct DoctorCLITests {
     @Test("(b) forked workers touching the parent's Python objects: copy-on-write with per-worker private dirty",
           .enabled(if: python3 != nil))
     func copyOnWrite() throws {
-        let (ids, report, _) = try diagnose("copy_on_write.py")
+        // Every process walked (the default budget may leave a worker out of a 4 s window; (g') tests it).
+        let (ids, report, _) = try diagnose("copy_on_write.py", options: ["--walk-budget", "0"])
         #expect(ids.contains("copy-on-write"))
         let evidence = try #require(finding("copy-on-write", in: report)?["evidence"] as? [[String: Any]])
         let workers = evidence.filter { $0["metric"] as? String == "private_dirty_growth_bytes" }
@@ -133,7 +134,7 @@ struct DoctorCLITests {
           .enabled(if: python3 != nil))
     func steadyCopyOnWrite() throws {
         // 5 s of warm-up: the one pass that copies is long over even when the other core is busy.
-        let (ids, report, _) = try diagnose("steady_copy.py", warmup: "5", runSeconds: 10)
+        let (ids, report, _) = try diagnose("steady_copy.py", warmup: "5", runSeconds: 10, options: ["--walk-budget", "0"])
         #expect(ids.contains("copy-on-write"), "\(ids)")
         let evidence = try #require(finding("copy-on-write", in: report)?["evidence"] as? [[String: Any]])
         let levels = evidence.filter { $0["metric"] as? String == "inherited_private_dirty_bytes" }
