@@ -5,6 +5,8 @@
 # Usage: Benchmarks/doctor-cost.sh SECONDS REPEAT WARMUP -- JOB…   (HOSTMEM=… to choose the binary)
 # WATCH=1: instead, one `doctor --watch` of REPEAT windows of SECONDS (stopped with SIGINT
 # after them): the cost of watching, start-up included once.
+# BEFORE=OTHER_BINARY: each window runs that binary, then HOSTMEM, on the same job (an
+# A/B in one run: this shared VM's speed drifts by tens of percent within an hour).
 set -eu
 SECONDS_=${1:?usage}; REPEAT=${2:?usage}; WARMUP=${3:?usage}; shift 3
 [ "${1:-}" = "--" ] && shift
@@ -27,17 +29,17 @@ reports = [r for r in (json.loads(line) for line in child.stdout.read().splitlin
 _, _, usage = os.wait4(child.pid, 0)
 wall = time.monotonic() - start
 jobs = [r.get("job") or {} for r in reports]
-carried = sum("memoryCarriedChangeBound" in j and "budgetCarriedPIDs" not in j for j in jobs)
-budget = sum("budgetCarriedPIDs" in j for j in jobs)
+carried = sum("memoryCarriedChangeBound" in j for j in jobs)
 print(f"watch, {len(reports)} windows of {window:g} s: user {usage.ru_utime:.3f} s + system {usage.ru_stime:.3f} s over {wall:.1f} s wall = "
-      f"{(usage.ru_utime + usage.ru_stime) / wall * 100:.2f}% of one CPU ({carried} ends carried their first walk, {budget} kept some for the budget)")
+      f"{(usage.ru_utime + usage.ru_stime) / wall * 100:.2f}% of one CPU ({carried} ends carried their first walk; the last window is cut short by the stop)")
 PY
     exit 0
 fi
 i=0
 while [ $i -lt "$REPEAT" ]; do
     i=$((i + 1))
-    python3 - "$i" "$HOSTMEM" doctor --pid $JOB --seconds "$SECONDS_" --no-python-stacks --no-calibration <<'PY'
+    for BINARY in ${BEFORE:-} "$HOSTMEM"; do
+    python3 - "$i ($BINARY)" "$BINARY" doctor --pid $JOB --seconds "$SECONDS_" --no-python-stacks --no-calibration <<'PY'
 import os, subprocess, sys, time
 window, command = sys.argv[1], sys.argv[2:]
 start = time.monotonic()
@@ -45,9 +47,9 @@ child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVN
 output = child.stdout.read()
 _, _, usage = os.wait4(child.pid, 0)
 wall = time.monotonic() - start
-end = ("carried its first walk" if "was not walked again" in output else
-       "kept its first walk for the budget" if "Not walked again, to keep" in output else "walked again")
+end = "carried its first walk" if "was not walked again" in output else "walked again"
 print(f"window {window}: user {usage.ru_utime:.3f} s + system {usage.ru_stime:.3f} s over {wall:.2f} s wall = "
       f"{(usage.ru_utime + usage.ru_stime) / wall * 100:.2f}% of one CPU (memory at the end: {end})")
 PY
+    done
 done

@@ -13,7 +13,7 @@ struct Doctor: AsyncParsableCommand {
             No target: checks the topology, kernel settings and a quick calibration (cached in \
             ~/.cache/hostmem, measured in about 10 s when absent) and prints findings. \
             --pid P: samples that process and all its descendants (DataLoader workers) for \
-            --seconds at 2 Hz from /proc and ranks findings with evidence and the fix. \
+            --seconds at 1 Hz from /proc and ranks findings with evidence and the fix. \
             --pid P --watch: windows of --interval seconds back to back until Ctrl-C or the job \
             ends, then a summary (the job is never signalled). \
             -- CMD…: starts the command, waits --warmup seconds, samples it, lets it finish and \
