@@ -35,7 +35,7 @@ public struct DoctorOptions: Sendable {
     /// The share of one CPU, in percent, a window's page walks may take (nil: no limit).
     /// Walks are priced by what they cost here (`WalkCostMeter`), at `walkSecondsPerGiB`
     /// of resident memory until the first is measured (smaps on the 2 vCPU KVM guests
-    /// this was written on: 18–27 ms per GiB on an Emerald Rapids, ~55 on a Zen 3).
+    /// this was written on: 18–27 ms per GiB on an Emerald Rapids, ~50–60 on a Zen 3).
     public var walkBudgetPercent: Double? = 0.5
     public var walkSecondsPerGiB = 0.025
 

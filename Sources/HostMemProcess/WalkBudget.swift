@@ -4,7 +4,7 @@ import Synchronization
 /// What page walks (smaps, smaps_rollup, numa_maps) cost on this machine: each walk's
 /// thread CPU time (user and system: mostly the kernel walking page tables) per byte of
 /// the process's resident memory (status VmRSS). A walk costs in proportion to it, and
-/// the rate differs several-fold between CPUs (smaps on a Zen 3 guest here: ~55 ms per
+/// the rate differs between CPUs (smaps on a Zen 3 guest here: ~50–60 ms per
 /// GiB; on an Emerald Rapids one: ~25), so it is measured from the walks themselves;
 /// `priorSecondsPerGiB` stands for it until the first. One meter serves a session.
 public final class WalkCostMeter: Sendable {
