@@ -59,7 +59,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     /// The last window's samples, for drawing its timeline.
     public private(set) var lastRecording: ProcessTreeRecording?
     /// What page walks cost on this machine, measured window after window.
-    private lazy var walkCost = WalkCostMeter(priorSecondsPerGiB: options.walkSecondsPerGiB)
+    private let walkCost: WalkCostMeter
     private var child: ChildProcess?
     private let clock: C
     private let started: C.Instant
@@ -95,6 +95,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                 calibrationSummary: Availability<CalibrationHighlights>) {
         self.target = target
         self.options = options
+        walkCost = WalkCostMeter(priorSecondsPerGiB: options.walkSecondsPerGiB)
         self.clock = clock
         started = clock.now
         system = SystemReader(root: options.root)

@@ -58,7 +58,7 @@ public struct ProcessReader: Sendable {
     /// past the budget are left out and named. A window's end walks again, whatever the
     /// budget, the processes its first sample walked (when their counters say they may
     /// have moved): growth is measured on the same processes, so a window's walks cost at
-    /// most twice its first sample's.
+    /// most the budget, or twice its first sample's walks when that is more.
     public var walkBudget: WalkBudget?
 
     public init(root: String = "/") {
@@ -177,20 +177,18 @@ public struct ProcessReader: Sendable {
         func copies(_ index: Int) -> Bool {
             ranges[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         }
+        func rank(_ index: Int) -> Int { walkedBefore.contains(processes[index].pid) ? 0 : copies(index) ? 1 : 2 }
         let allowance = walkBudget.map { $0.windowSeconds - walkedSeconds }
         var spent = 0.0, walkedAny = walkedSeconds > 0
-        let again = toWalk.filter { walkedBefore.contains(processes[$0].pid) }
-        let order = again + toWalk.filter { !walkedBefore.contains(processes[$0].pid) && copies($0) }
-            + toWalk.filter { !walkedBefore.contains(processes[$0].pid) && !copies($0) }
-        for index in order {
+        for index in (0...2).flatMap({ level in toWalk.filter { rank($0) == level } }) {
+            let pid = processes[index].pid
             let resident = processes[index].status?.residentBytes ?? 0
             let price = walkBudget?.predictedSeconds(residentBytes: resident) ?? 0
-            if let allowance, walkedAny, !again.contains(index), spent + price > allowance {
+            if let allowance, walkedAny, !walkedBefore.contains(pid), spent + price > allowance {
                 skipWalk(&processes[index])
-                unwalked.append(processes[index].pid)
+                unwalked.append(pid)
                 continue
             }
-            let pid = processes[index].pid
             if maps[pid] == nil, !copies(index) { maps[pid] = read(pid, "maps", &unreadable[index]).map(ProcParsers.maps) }
             let before = ThreadCPUClock.seconds()
             walkMemory(&processes[index], maps: maps[pid], parentRanges: ranges[processes[index].stat.parent],
