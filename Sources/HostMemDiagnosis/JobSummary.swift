@@ -195,17 +195,26 @@ public struct JobSummary: Sendable, Hashable, Codable {
             let span = max(1e-3, Double(lastSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
             // Memory is read in full samples and when a process first appears.
             let fulls = appearances.filter { $0.1.memory != nil }
-            let parent = recording.first.flatMap { $0.process(end.stat.parent) } ?? lastSample.process(end.stat.parent)
-            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(end, parent: parent, rootProgram: rootProgram)
+            // Light samples of a known process read neither its command line nor its threads:
+            // those come from the last sample that read them.
+            let described = appearances.last { !$0.1.commandLine.isEmpty }?.1 ?? end
+            let parentPID = end.stat.parent
+            let parent = recording.samples.compactMap { $0.process(parentPID) }.last { !$0.commandLine.isEmpty }
+                ?? lastSample.process(parentPID)
+            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(described, parent: parent, rootProgram: rootProgram)
             var busy = 0
             var named: [ThreadUse] = []
-            for (tid, times) in end.threadTimes.sorted(by: { $0.key < $1.key }) {
+            let (threadSample, threadEnd) = appearances.last { !$0.1.threadTimes.isEmpty } ?? (lastSample, end)
+            let threadSpan = max(1e-3, Double(threadSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
+            for (tid, times) in threadEnd.threadTimes.sorted(by: { $0.key < $1.key }) {
                 let before = start.threadTimes[tid]
                 let running = Double(times.ticks &- min(times.ticks, before?.ticks ?? 0)) / ticksPerSecond
                 let waiting = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 } ?? 0
-                if (running + waiting) / span >= 0.5 { busy += 1 }
+                if (running + waiting) / threadSpan >= 0.5 { busy += 1 }
                 // Threads inherit their creator's name: only a name of their own says what they are.
-                if let name = times.name, name.hasPrefix("pt_"), name != end.stat.comm { named.append(ThreadUse(tid: tid, name: name, cpuPercent: running / span * 100)) }
+                if let name = times.name, name.hasPrefix("pt_"), name != end.stat.comm {
+                    named.append(ThreadUse(tid: tid, name: name, cpuPercent: running / threadSpan * 100))
+                }
             }
             let runDelay: Double? = {
                 guard let a = start.scheduler, let b = end.scheduler, appearances.count > 1 else { return nil }
@@ -221,7 +230,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
             }()
             let majors = end.stat.majorFaults &- min(start.stat.majorFaults, end.stat.majorFaults)
             var summary = ProcessSummary(
-                pid: pid, role: role, command: end.commandLine.joined(separator: " ").isEmpty ? end.stat.comm : end.commandLine.joined(separator: " "),
+                pid: pid, role: role, command: described.commandLine.isEmpty ? end.stat.comm : described.commandLine.joined(separator: " "),
                 cpuPercent: Double(end.ticks &- min(start.ticks, end.ticks)) / ticksPerSecond / span * 100,
                 runDelayPercent: runDelay, busyThreads: busy, threads: end.stat.threads,
                 involuntarySwitchesPerSecond: involuntary,
@@ -234,7 +243,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 allowedCPUs: end.status?.allowedCPUs,
                 lockedBytes: end.status?.lockedBytes ?? 0, pinnedBytes: end.status?.pinnedBytes ?? 0,
                 swapBytes: end.status?.swapBytes ?? 0, gpu: fulls.last?.1.gpu,
-                startMethod: role == .worker ? Self.startMethod(end, parent: parent) : nil,
+                startMethod: role == .worker ? Self.startMethod(described, parent: parent) : nil,
                 inheritedPrivateDirtyBytes: fulls.last?.1.inheritedPrivateDirtyBytes,
                 descriptors: fulls.last?.1.descriptors, threadPoolLibraries: fulls.last?.1.threadPoolLibraries ?? [],
                 pytorchThreads: named,

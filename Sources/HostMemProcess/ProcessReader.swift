@@ -25,7 +25,11 @@ extension ProcessError {
 
 /// How much of a process a sample reads.
 public enum SampleDetail: Sendable, Hashable {
-    /// stat, status, schedstat, io and the threads: cheap, read every interval.
+    /// stat, status, schedstat and io: cheap, read every interval. The command line and
+    /// each thread's times are read too, except for a process the sampler already knows
+    /// (`known`): a window judges threads between its first and last samples, and a
+    /// process's command line does not change, so the intervals between read neither
+    /// (two files per thread, each interval, on a job of dozens of threads).
     case light
     /// Also memory and placement by a page walk (see `ProcessReader.walkMemory`) and
     /// maps: where a window's growth starts from, and what its end can carry when the
@@ -130,8 +134,10 @@ public struct ProcessReader: Sendable {
     public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil, walked: [ProcessSnapshot]? = nil, walkedSeconds: Double = 0)
         throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?, unwalked: [Int], walkSeconds: Double)? {
         let root: ProcessSnapshot
+        // Known processes in a light sample: counters only (see `SampleDetail.light`).
+        func counters(_ pid: Int) -> Bool { detail == .light && known?.contains(pid) == true }
         do {
-            root = try light(rootPID)
+            root = try light(rootPID, counters: counters(rootPID))
         } catch .noSuchProcess {
             return nil
         }
@@ -139,7 +145,7 @@ public struct ProcessReader: Sendable {
         if root.stat.state == "Z" { return nil }
         var processes = [root]
         for pid in descendants(of: rootPID).dropFirst() {
-            if let snapshot = try? light(pid) { processes.append(snapshot) }
+            if let snapshot = try? light(pid, counters: counters(pid)) { processes.append(snapshot) }
         }
         let carried = detail == .full ? walked.flatMap { carriedMemory(from: $0, to: processes, known: known) } : nil
         let levels = processes.map { detail == .light && !(known?.contains($0.pid) ?? true) ? SampleDetail.baseline : detail }
@@ -258,8 +264,9 @@ public struct ProcessReader: Sendable {
         return snapshot
     }
 
-    /// The cheap files of one process: stat, status, cmdline, schedstat, io and its threads.
-    private func light(_ pid: Int) throws(ProcessError) -> ProcessSnapshot {
+    /// The cheap files of one process: stat, status, cmdline, schedstat, io and its threads
+    /// (`counters`: not cmdline and the threads).
+    private func light(_ pid: Int, counters: Bool = false) throws(ProcessError) -> ProcessSnapshot {
         let statText: String
         switch tree.read("proc/\(pid)/stat") {
         case .success(let text): statText = text
@@ -269,13 +276,13 @@ public struct ProcessReader: Sendable {
         }
         guard let stat = ProcParsers.stat(statText) else { throw .noSuchProcess(pid) }
         var unreadable: [UnreadableFile] = []
-        let commandLine = read(pid, "cmdline", &unreadable).map { $0.split(separator: "\0").map(String.init) } ?? []
+        let commandLine = counters ? [] : read(pid, "cmdline", &unreadable).map { $0.split(separator: "\0").map(String.init) } ?? []
         return ProcessSnapshot(
             pid: pid, commandLine: commandLine, stat: stat,
             status: read(pid, "status", &unreadable).map(ProcParsers.status),
             scheduler: parse(pid, "schedstat", ProcParsers.schedstat, &unreadable),
             memory: nil, placement: nil, io: parse(pid, "io", ProcParsers.io, &unreadable), gpu: nil,
-            threadTimes: threadTimes(pid), unreadable: unreadable)
+            threadTimes: counters ? [:] : threadTimes(pid), unreadable: unreadable)
     }
 
     /// Memory and placement by a page walk. smaps (one walk, much text) where only it

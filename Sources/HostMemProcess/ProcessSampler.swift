@@ -1,10 +1,10 @@
 import HostMemPlatform
 
 /// Samples a job's process tree at a fixed interval: every sample reads the light files
-/// (stat, status, schedstat, io, threads); the first also walks memory and placement,
-/// the last reads mappings and walks memory again unless the tree's counters say it
-/// cannot have moved (`ProcessReader.rewalkBytes`). The tree is rediscovered each time,
-/// so workers that start or exit mid-sample are seen.
+/// (stat, status, schedstat, io; threads and command lines of new processes); the first
+/// also walks memory and placement, the last reads mappings and walks memory again unless
+/// the tree's counters say it cannot have moved (`ProcessReader.rewalkBytes`). The tree
+/// is rediscovered each time, so workers that start or exit mid-sample are seen.
 public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
     public var reader: ProcessReader
     public var rootPID: Int

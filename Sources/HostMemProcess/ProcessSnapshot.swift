@@ -1,6 +1,7 @@
 /// One process at one instant.
 public struct ProcessSnapshot: Sendable, Hashable, Codable {
     public var pid: Int
+    /// Empty in a sampler's light samples of a process it knows (`SampleDetail.light`).
     public var commandLine: [String]
     public var stat: ProcessStat
     public var status: ProcessStatus?
@@ -21,7 +22,8 @@ public struct ProcessSnapshot: Sendable, Hashable, Codable {
     /// The counters when memory, placement and copies were walked; a sample that carries
     /// them from an earlier walk carries this too.
     public var memoryWalk: MemoryWalk?
-    /// CPU time and run-queue wait of each thread, by thread ID.
+    /// CPU time and run-queue wait of each thread, by thread ID; empty in a sampler's
+    /// light samples of a process it knows (`SampleDetail.light`).
     public var threadTimes: [Int: ThreadTimes]
     /// Parts that could not be read, each with why (permission, gone, malformed).
     public var unreadable: [UnreadableFile]
