@@ -115,6 +115,6 @@ let package = Package(
         .testTarget(name: "HostMemDoctorTests", dependencies: ["HostMemDoctor", "HostMemTestSupport"]),
         .testTarget(name: "HostMemServeTests", dependencies: ["HostMemServe", "HostMemDoctor", "HostMemExport", "HostMemTestSupport"]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "hostmemTests", dependencies: ["hostmem", "HostMemPlatform", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
+        .testTarget(name: "hostmemTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]
 )

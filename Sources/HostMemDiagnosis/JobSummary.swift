@@ -162,6 +162,11 @@ public struct JobSummary: Sendable, Hashable, Codable {
     /// Processes whose memory the window's last walk left out, to keep within the doctor's
     /// walk budget (`DoctorOptions.walkBudgetPercent`); nil when none was.
     public var unwalkedPIDs: [Int]?
+    /// Processes whose memory at the window's end is its first walk because walking them
+    /// again would pass the walk budget, and how far the tree's counters say it may have
+    /// moved since (growth within the window is not measured for them).
+    public var overBudgetPIDs: [Int]?
+    public var overBudgetChangeBound: UInt64?
 
     public var main: ProcessSummary? { processes.first { $0.role == .main } }
     public var workers: [ProcessSummary] { processes.filter { $0.role == .worker } }
@@ -183,6 +188,8 @@ public struct JobSummary: Sendable, Hashable, Codable {
         rootExited = recording.rootExited
         memoryCarriedChangeBound = recording.lastFull?.carriedMemoryChangeBound
         unwalkedPIDs = recording.lastFull?.unwalkedPIDs.flatMap { $0.isEmpty ? nil : $0 }
+        overBudgetPIDs = recording.lastFull?.overBudgetPIDs
+        overBudgetChangeBound = recording.lastFull?.overBudgetChangeBound
         let first = recording.first, last = recording.last
         seconds = Double((last?.elapsedNanoseconds ?? 0) - (first?.elapsedNanoseconds ?? 0)) / 1e9
         let ticksPerSecond = Double(recording.ticksPerSecond)

@@ -124,6 +124,11 @@ public enum DoctorText {
             }
             lines.append("Not walked, to keep the page walks within --walk-budget (PSS and private dirty not read): PID " + sizes.joined(separator: ", "))
         }
+        if let pids = job.overBudgetPIDs, let bound = job.overBudgetChangeBound {
+            lines.append("Memory of PID " + pids.map(String.init).joined(separator: ", ")
+                + " is the window's first page walk: its faults since could move it by up to \(ByteFormat.string(bound)), but walking it again"
+                + " would pass --walk-budget, so its growth in the window is not measured (--walk-budget 0 measures it)")
+        }
         if let bound = job.memoryCarriedChangeBound {
             lines.append("Memory (RSS, PSS, private dirty, pages by node) is the window's first page walk: its faults since move it at most \(ByteFormat.string(bound)), so it was not walked again")
         }

@@ -40,6 +40,21 @@ public enum SampleDetail: Sendable, Hashable {
     case full
 }
 
+/// One reading of a job's tree (`ProcessReader.tree(of:detail:known:walked:walkedSeconds:)`).
+public struct TreeRead: Sendable {
+    public var processes: [ProcessSnapshot]
+    /// When every process's memory was carried from the earlier walk (the tree's counters
+    /// said it could not have moved by `rewalkBytes`): how far it may have moved, in bytes.
+    public var carriedChangeBound: UInt64?
+    /// Processes the walk budget left out (no memory read).
+    public var unwalked: [Int]
+    /// What this reading's walks count against the budget, in CPU seconds.
+    public var walkSeconds: Double
+    /// Processes the earlier walk read that the budget could not walk again: they keep
+    /// its figures, which the tree's counters say may have moved by up to `changeBound`.
+    public var overBudget: (pids: [Int], changeBound: UInt64)?
+}
+
 /// Reads /proc/PID files under a root directory (the live "/" or a captured tree).
 public struct ProcessReader: Sendable {
     public let tree: SystemTree
@@ -59,10 +74,12 @@ public struct ProcessReader: Sendable {
     public var rewalkBytes: UInt64 = 0
     /// What a window's page walks may cost (nil walks every process). The window's first
     /// walk is made whatever it costs; the workers' copies come first in line; processes
-    /// past the budget are left out and named. A window's end walks again, whatever the
-    /// budget, the processes its first sample walked (when their counters say they may
-    /// have moved): growth is measured on the same processes, so a window's walks cost at
-    /// most the budget, or twice its first sample's walks when that is more.
+    /// past the budget are left out and named. A window's end walks again first the
+    /// processes its first sample walked (when their counters say they may have moved:
+    /// growth is measured on the same processes); one the budget cannot walk again keeps
+    /// its first walk, named with how far it may have moved. So a window's walks cost at
+    /// most the budget, or its first walk when that is more (or, when the tree changed in
+    /// the window, twice its first sample's walks: no bound can be named then).
     public var walkBudget: WalkBudget?
 
     public init(root: String = "/") {
@@ -130,9 +147,11 @@ public struct ProcessReader: Sendable {
     /// `rewalkBytes` since (`MemoryWalk.changeBound`); `carriedChangeBound` then says how far.
     /// Walks stay within `walkBudget` (`walkedSeconds`: what the earlier sample's walks
     /// cost); `unwalked` lists the processes left out; `walkSeconds` is what this sample's
-    /// walks count against the budget.
+    /// walks count against the budget. A process `walked` walked that the budget cannot
+    /// walk again keeps that walk's figures: `overBudget` lists them with the tree's
+    /// change bound since (over `rewalkBytes`, or the whole tree would have been carried).
     public func tree(of rootPID: Int, detail: SampleDetail, known: Set<Int>? = nil, walked: [ProcessSnapshot]? = nil, walkedSeconds: Double = 0)
-        throws(ProcessError) -> (processes: [ProcessSnapshot], carriedChangeBound: UInt64?, unwalked: [Int], walkSeconds: Double)? {
+        throws(ProcessError) -> TreeRead? {
         let root: ProcessSnapshot
         // Known processes in a light sample: counters only (see `SampleDetail.light`).
         func counters(_ pid: Int) -> Bool { detail == .light && known?.contains(pid) == true }
@@ -147,7 +166,8 @@ public struct ProcessReader: Sendable {
         for pid in descendants(of: rootPID).dropFirst() {
             if let snapshot = try? light(pid, counters: counters(pid)) { processes.append(snapshot) }
         }
-        let carried = detail == .full ? walked.flatMap { carriedMemory(from: $0, to: processes, known: known) } : nil
+        let since = detail == .full ? walked.flatMap { changeBound(from: $0, to: processes, known: known) } : nil
+        let carried = since.flatMap { rewalkBytes > 0 && $0.bound < rewalkBytes ? $0 : nil }
         let levels = processes.map { detail == .light && !(known?.contains($0.pid) ?? true) ? SampleDetail.baseline : detail }
         var unreadable = [[UnreadableFile]](repeating: [], count: processes.count)
         var maps: [Int: ProcParsers.MapsSummary] = [:]
@@ -158,10 +178,7 @@ public struct ProcessReader: Sendable {
         for index in processes.indices where levels[index] != .light {
             let pid = processes[index].pid
             if let carried, let earlier = carried.snapshots[pid] {
-                processes[index].memory = earlier.memory
-                processes[index].placement = earlier.placement
-                processes[index].inheritedPrivateDirtyBytes = earlier.inheritedPrivateDirtyBytes
-                processes[index].memoryWalk = earlier.memoryWalk
+                carryWalk(from: earlier, to: &processes[index])
                 // No memory, though nothing failed to read: the walk left it out.
                 if earlier.memory == nil && earlier.unreadable("smaps") == nil && earlier.unreadable("smaps_rollup") == nil { unwalked.append(pid) }
             } else {
@@ -175,11 +192,13 @@ public struct ProcessReader: Sendable {
                 toWalk.append(index)
             }
         }
-        // At a window's end, the processes its first sample walked come first and are
-        // walked again whatever they cost (their growth is measured); then the children
-        // whose copies of their parent are measured (the workers: what the walks are for),
-        // then the others in tree order, while the budget lasts.
+        // At a window's end, the processes its first sample walked come first (their
+        // growth is measured); then the children whose copies of their parent are measured
+        // (the workers: what the walks are for), then the others in tree order, while the
+        // budget lasts. One the start walked and the budget cannot walk again keeps the
+        // start's figures, named with the tree's change bound since.
         let walkedBefore = Set((walked ?? []).filter { $0.memory != nil }.map(\.pid))
+        var overBudget: [Int] = []
         func copies(_ index: Int) -> Bool {
             ranges[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         }
@@ -190,10 +209,18 @@ public struct ProcessReader: Sendable {
             let pid = processes[index].pid
             let resident = processes[index].status?.residentBytes ?? 0
             let price = walkBudget?.predictedSeconds(residentBytes: resident) ?? 0
-            if let allowance, walkedAny, !walkedBefore.contains(pid), spent + price > allowance {
-                skipWalk(&processes[index])
-                unwalked.append(pid)
-                continue
+            if let allowance, walkedAny, spent + price > allowance {
+                if !walkedBefore.contains(pid) {
+                    skipWalk(&processes[index])
+                    unwalked.append(pid)
+                    continue
+                }
+                // When the tree changed there is no bound to name: walked again.
+                if let earlier = since?.snapshots[pid] {
+                    carryWalk(from: earlier, to: &processes[index])
+                    overBudget.append(pid)
+                    continue
+                }
             }
             if maps[pid] == nil, !copies(index) { maps[pid] = read(pid, "maps", &unreadable[index]).map(ProcParsers.maps) }
             let before = ThreadCPUClock.seconds()
@@ -210,7 +237,16 @@ public struct ProcessReader: Sendable {
             if levels[index] == .full { addMappings(&processes[index], maps: maps[pid], unreadable: &unreadable[index]) }
             processes[index].unreadable += unreadable[index]
         }
-        return (processes, carried?.bound, unwalked.sorted(), spent)
+        return TreeRead(processes: processes, carriedChangeBound: carried?.bound, unwalked: unwalked.sorted(), walkSeconds: spent,
+                        overBudget: overBudget.isEmpty ? nil : (overBudget.sorted(), since?.bound ?? 0))
+    }
+
+    /// A process's memory figures taken from an earlier walk of it.
+    private func carryWalk(from earlier: ProcessSnapshot, to snapshot: inout ProcessSnapshot) {
+        snapshot.memory = earlier.memory
+        snapshot.placement = earlier.placement
+        snapshot.inheritedPrivateDirtyBytes = earlier.inheritedPrivateDirtyBytes
+        snapshot.memoryWalk = earlier.memoryWalk
     }
 
     /// A process left out of the walks: the counters as of now (the changes of its memory
@@ -229,15 +265,16 @@ public struct ProcessReader: Sendable {
                              fileBytesByNode: [node: file], writtenPrivateFileBytes: [:])
     }
 
-    /// The memory of `earlier` stands for `processes` when both are the same processes as
-    /// every sample of the window saw (`known`), each with the counters of that walk (left
-    /// out of it or not), and the sum of their change bounds is under `rewalkBytes`: a
+    /// How far the memory of `earlier` can have moved by `processes`' counters, when both
+    /// are the same processes as every sample of the window saw (`known`), each with the
+    /// counters of that walk (left out of it or not): the sum of their change bounds. A
     /// fault anywhere in the tree can turn a shared page private in another process, so
-    /// the bound is the tree's, not each process's.
-    private func carriedMemory(from earlier: [ProcessSnapshot], to processes: [ProcessSnapshot], known: Set<Int>?)
+    /// the bound is the tree's, not each process's. Under `rewalkBytes`, `earlier` stands
+    /// for `processes`.
+    private func changeBound(from earlier: [ProcessSnapshot], to processes: [ProcessSnapshot], known: Set<Int>?)
         -> (snapshots: [Int: ProcessSnapshot], bound: UInt64)? {
         let pids = Set(processes.map(\.pid))
-        guard rewalkBytes > 0, Set(earlier.map(\.pid)) == pids, known.map({ $0 == pids }) ?? true else { return nil }
+        guard Set(earlier.map(\.pid)) == pids, known.map({ $0 == pids }) ?? true else { return nil }
         let earlierByPID = Dictionary(earlier.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
         var bound: UInt64 = 0
         for process in processes {
@@ -246,7 +283,7 @@ public struct ProcessReader: Sendable {
             else { return nil }
             bound += change
         }
-        return bound < rewalkBytes ? (earlierByPID, bound) : nil
+        return (earlierByPID, bound)
     }
 
     /// Reads one process. `full` adds memory, placement, maps and open files, which cost

@@ -30,7 +30,8 @@ public struct ProcessSampler<C: Clock>: Sendable where C.Duration == Duration {
         guard let read = try reader.tree(of: rootPID, detail: detail, known: known, walked: walked?.processes,
                                          walkedSeconds: walked?.walkSeconds ?? 0) else { return nil }
         return TreeSample(elapsedNanoseconds: UInt64(max(0, elapsed.nanoseconds)), processes: read.processes, full: detail == .full,
-                          carriedMemoryChangeBound: read.carriedChangeBound, unwalkedPIDs: read.unwalked, walkSeconds: read.walkSeconds)
+                          carriedMemoryChangeBound: read.carriedChangeBound, unwalkedPIDs: read.unwalked,
+                          overBudgetPIDs: read.overBudget?.pids, overBudgetChangeBound: read.overBudget?.changeBound, walkSeconds: read.walkSeconds)
     }
 
     /// Samples until `duration` has passed or the root exits. The first sample is

@@ -80,6 +80,11 @@ public struct TreeSample: Sendable, Hashable, Codable {
     /// Processes whose page tables this sample did not walk, to keep within the reader's
     /// `walkBudget` (their memory is nil, their placement from status on one node).
     public var unwalkedPIDs: [Int]?
+    /// Processes the window's first walk read that the walk budget could not walk again
+    /// here: their memory figures are that walk's, which the tree's counters say may have
+    /// moved by up to `overBudgetChangeBound` bytes since.
+    public var overBudgetPIDs: [Int]?
+    public var overBudgetChangeBound: UInt64?
     /// What this sample's page walks count against the walk budget, in CPU seconds: each
     /// walk's thread CPU time, or its price when that was more.
     public var walkSeconds: Double?

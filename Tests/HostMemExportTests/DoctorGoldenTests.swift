@@ -59,6 +59,19 @@ struct DoctorGoldenTests {
         let row = try #require(text.split(separator: "\n").first { $0.hasPrefix("  \(pid) ") || $0.hasPrefix("\(pid) ") || $0.contains(" \(pid)  ") })
         #expect(row.contains("3 GiB"), "the RSS column falls back to status: \(row)")
         #expect(try DoctorJSON.render(report).contains("\"unwalkedPIDs\""))
+
+        // A worker the budget could not walk again: its first walk, the bound, and that growth is not measured.
+        job.memoryCarriedChangeBound = nil
+        let worker = try #require(job.processes.first { $0.role == .worker }).pid
+        job.overBudgetPIDs = [worker]
+        job.overBudgetChangeBound = 80 << 20
+        report.job = job
+        let overBudget = DoctorText.render(report)
+        #expect(overBudget.contains("Memory of PID \(worker) is the window's first page walk: its faults since could move it by up to 80 MiB, "
+            + "but walking it again would pass --walk-budget, so its growth in the window is not measured"))
+        #expect(!overBudget.contains("so it was not walked again"))
+        let json = try DoctorJSON.render(report)
+        #expect(json.contains("\"overBudgetPIDs\"") && json.contains("\"overBudgetChangeBound\" : \(80 << 20)"))
     }
 
     @Test("doctor JSON of a recorded report: decoded and encoded again, the same bytes", arguments: names)

@@ -243,7 +243,7 @@ struct ProcessReaderTests {
         #expect(fresh.secondsPerByte < 1000 / Double(1 << 30), "the fixture's walks, measured, replace the prior")
     }
 
-    @Test("a walk budget: the worker's copies first, the main process left out and named, its placement from status; the end walks the same again, others as the budget allows")
+    @Test("a walk budget: the worker's copies first, the main process left out and named, its placement from status; the end walks the same again as the budget allows, else keeps the first walk and names the bound")
     func walkBudget() throws {
         let (files, fixtureReader) = try Self.oneNodeTree("budget")
         var reader = fixtureReader
@@ -260,13 +260,24 @@ struct ProcessReaderTests {
         #expect(end.carriedChangeBound == 1000 * SystemInfo.pageSize, "the left-out parent's faults count too")
         #expect(end.unwalked == [10] && end.processes.first { $0.pid == 10 }?.memory == nil && end.walkSeconds == 0)
 
-        // Faults past rewalkBytes, the budget spent: the worker is walked again all the same (its growth), the parent is not.
+        // Faults past rewalkBytes, the budget spent: the worker keeps its first walk, named
+        // with the tree's bound; the parent stays left out.
         try Self.writeTree(files, faults: [10: 1500, 11: 20_000], workerDirtyKB: 153_600)
-        let rewalked = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.06))
-        #expect(rewalked.carriedChangeBound == nil && rewalked.unwalked == [10])
-        #expect(rewalked.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
-        // With room left, the end also walks a process the start left out.
+        let spent = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.06))
+        #expect(spent.carriedChangeBound == nil && spent.unwalked == [10] && spent.walkSeconds == 0)
+        #expect(spent.overBudget?.pids == [11] && spent.overBudget?.changeBound == (500 + 19_000) * SystemInfo.pageSize)
+        #expect(spent.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 100 << 20, "the first walk's copies")
+        // Budget enough for one more walk: the worker is walked again (its growth), the parent is not.
         reader.walkBudget = Self.budget(windowSeconds: 0.1, secondsPerGiB: 0.1)
+        let rewalked = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.045))
+        #expect(rewalked.carriedChangeBound == nil && rewalked.unwalked == [10] && rewalked.overBudget == nil)
+        #expect(rewalked.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
+        // When the tree changed since (a new process), no bound can be named: walked again whatever the budget.
+        try Self.writeTree(files, faults: [10: 1500, 11: 20_000], workerDirtyKB: 153_600, extraChild: true)
+        let changed = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11, 12], walked: first.processes, walkedSeconds: 0.1))
+        #expect(changed.overBudget == nil && changed.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
+        try Self.writeTree(files, faults: [10: 1500, 11: 20_000], workerDirtyKB: 153_600)
+        // With room left, the end also walks a process the start left out.
         let roomy = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.0))
         #expect(roomy.unwalked.isEmpty && roomy.processes.first { $0.pid == 10 }?.memory != nil)
 
