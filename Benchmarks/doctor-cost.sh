@@ -47,7 +47,8 @@ child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVN
 output = child.stdout.read()
 _, _, usage = os.wait4(child.pid, 0)
 wall = time.monotonic() - start
-end = "carried its first walk" if "was not walked again" in output else "walked again"
+end = ("carried its first walk" if "was not walked again" in output
+       else "kept its first walk, over the walk budget" if "would pass --walk-budget" in output else "walked again")
 print(f"window {window}: user {usage.ru_utime:.3f} s + system {usage.ru_stime:.3f} s over {wall:.2f} s wall = "
       f"{(usage.ru_utime + usage.ru_stime) / wall * 100:.2f}% of one CPU (memory at the end: {end})")
 PY

@@ -75,11 +75,13 @@ public struct ProcessReader: Sendable {
     /// What a window's page walks may cost (nil walks every process). The window's first
     /// walk is made whatever it costs; the workers' copies come first in line; processes
     /// past the budget are left out and named. A window's end walks again first the
-    /// processes its first sample walked (when their counters say they may have moved:
-    /// growth is measured on the same processes); one the budget cannot walk again keeps
-    /// its first walk, named with how far it may have moved. So a window's walks cost at
-    /// most the budget, or its first walk when that is more (or, when the tree changed in
-    /// the window, twice its first sample's walks: no bound can be named then).
+    /// processes its first sample walked (when the tree's counters say they may have
+    /// moved: growth is measured on the same processes). One the budget cannot walk again
+    /// keeps its first walk, named with how far it may have moved, unless its own faults
+    /// and resident sizes say it may have grown by `rewalkBytes` (a growth finding is
+    /// possible: walked again whatever the budget), or the tree changed (no bound to name).
+    /// So a quiet job's window walks at most the budget, or its first walk when that is
+    /// more; a growing one's, at most twice its first sample's walks.
     public var walkBudget: WalkBudget?
 
     public init(root: String = "/") {
@@ -215,8 +217,12 @@ public struct ProcessReader: Sendable {
                     unwalked.append(pid)
                     continue
                 }
-                // When the tree changed there is no bound to name: walked again.
-                if let earlier = since?.snapshots[pid] {
+                // Walked again all the same when its own counters say it may have grown by
+                // rewalkBytes (its growth may be a finding), or when the tree changed (no
+                // bound to name); else it keeps its first walk.
+                if let earlier = since?.snapshots[pid], let own = earlier.memoryWalk.flatMap({
+                    $0.changeBound(to: MemoryWalk(stat: processes[index].stat, status: processes[index].status), pageSize: SystemInfo.pageSize)
+                }), own < rewalkBytes {
                     carryWalk(from: earlier, to: &processes[index])
                     overBudget.append(pid)
                     continue

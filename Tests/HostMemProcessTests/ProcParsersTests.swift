@@ -260,14 +260,21 @@ struct ProcessReaderTests {
         #expect(end.carriedChangeBound == 1000 * SystemInfo.pageSize, "the left-out parent's faults count too")
         #expect(end.unwalked == [10] && end.processes.first { $0.pid == 10 }?.memory == nil && end.walkSeconds == 0)
 
-        // Faults past rewalkBytes, the budget spent: the worker keeps its first walk, named
-        // with the tree's bound; the parent stays left out.
-        try Self.writeTree(files, faults: [10: 1500, 11: 20_000], workerDirtyKB: 153_600)
+        // The parent's faults take the tree past rewalkBytes, the worker's own stay under it,
+        // the budget is spent: the worker keeps its first walk, named with the tree's bound;
+        // the parent stays left out.
+        try Self.writeTree(files, faults: [10: 20_000, 11: 1500], workerDirtyKB: 102_400)
         let spent = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.06))
         #expect(spent.carriedChangeBound == nil && spent.unwalked == [10] && spent.walkSeconds == 0)
-        #expect(spent.overBudget?.pids == [11] && spent.overBudget?.changeBound == (500 + 19_000) * SystemInfo.pageSize)
+        #expect(spent.overBudget?.pids == [11] && spent.overBudget?.changeBound == (19_000 + 500) * SystemInfo.pageSize)
         #expect(spent.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 100 << 20, "the first walk's copies")
-        // Budget enough for one more walk: the worker is walked again (its growth), the parent is not.
+        // The worker's own faults past rewalkBytes: it may have grown, so it is walked again whatever the budget.
+        try Self.writeTree(files, faults: [10: 1500, 11: 20_000], workerDirtyKB: 153_600)
+        let growing = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.06))
+        #expect(growing.overBudget == nil && growing.unwalked == [10])
+        #expect(growing.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
+        try Self.writeTree(files, faults: [10: 20_000, 11: 1500], workerDirtyKB: 153_600)
+        // Budget enough for one more walk: the worker is walked again, the parent is not.
         reader.walkBudget = Self.budget(windowSeconds: 0.1, secondsPerGiB: 0.1)
         let rewalked = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.045))
         #expect(rewalked.carriedChangeBound == nil && rewalked.unwalked == [10] && rewalked.overBudget == nil)
