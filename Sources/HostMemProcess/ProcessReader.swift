@@ -380,7 +380,8 @@ public struct ProcessReader: Sendable {
 
     /// /proc/PID/NAME, or nil with why in `unreadable`.
     private func read(_ pid: Int, _ name: String, _ unreadable: inout [UnreadableFile]) -> String? {
-        switch tree.read("proc/\(pid)/\(name)") {
+        let pageWalks = name == "smaps" || name == "numa_maps"  // a page walk per record
+        switch tree.read("proc/\(pid)/\(name)", chunk: pageWalks ? FileSystem.seqFileRecordChunk : 65536) {
         case .success(let text): return text
         case .failure(let error):
             unreadable.append(UnreadableFile(pid: pid, file: name, error: error))

@@ -27,10 +27,10 @@ public struct SystemTree: Sendable {
         root + "/" + relative
     }
 
-    /// Reads a text file.
-    public func read(_ relative: String) -> Result<String, SystemError> {
+    /// Reads a text file, `chunk` bytes per read(2) (`FileSystem.seqFileRecordChunk`).
+    public func read(_ relative: String, chunk: Int = 65536) -> Result<String, SystemError> {
         do {
-            let bytes = try FileSystem.readBytes(atPath: absolute(relative))
+            let bytes = try FileSystem.readBytes(atPath: absolute(relative), chunk: chunk)
             log?.recordFile(relative, bytes)
             return .success(String(decoding: bytes, as: UTF8.self))
         } catch {

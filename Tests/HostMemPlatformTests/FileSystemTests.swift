@@ -12,6 +12,23 @@ struct FileSystemTests {
         #expect(big.count > 100)
     }
 
+    @Test("a file read in small chunks is the whole file, and the limit still holds")
+    func chunkedReads() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-chunks-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let content = (0..<3000).map { "line \($0)\n" }.joined()
+        try content.write(toFile: path, atomically: false, encoding: .utf8)
+        for chunk in [1, 7, FileSystem.seqFileRecordChunk, 65536] {
+            #expect(try FileSystem.readBytes(atPath: path, chunk: chunk) == Array(content.utf8), "chunk \(chunk)")
+        }
+        #expect(try FileSystem.readBytes(atPath: path, limit: 5000, chunk: FileSystem.seqFileRecordChunk) == Array(content.utf8.prefix(5000)))
+        // A page-walking seq_file read 2 KiB at a time: every mapping's record, as maps lists them.
+        let records = String(decoding: try FileSystem.readBytes(atPath: "/proc/self/smaps", chunk: FileSystem.seqFileRecordChunk), as: UTF8.self)
+            .split(separator: "\n").filter { $0.hasPrefix("Rss:") }.count
+        let mappings = try FileSystem.readText(atPath: "/proc/self/maps").split(separator: "\n").count
+        #expect(records > 10 && abs(records - mappings) <= 2, "smaps records \(records), maps lines \(mappings)")
+    }
+
     @Test func missingFileIsATypedErrorNamingThePath() {
         do {
             _ = try FileSystem.readBytes(atPath: "/nonexistent/hostmem")
