@@ -64,7 +64,7 @@ public enum EvidenceText {
         case "busy_threads":
             let busy = int(item.number), main = int(item.context("main_busy_threads") ?? 0)
             let bound = item.context("cpu_quota_cpus").map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""
-            return "\(busy) threads want a CPU at least half the time (running or queued; \(item.source)): \(busy - main) in workers and other children, \(main) in the main process (its intra-op and pin-memory threads count too), on \(int(item.context("allowed_cpus") ?? 0)) CPUs allowed (\(item.labels["allowed_cpu_list"] ?? "?")\(bound))"
+            return "\(busy) threads want a CPU at least half the time (running or queued; \(item.source)): \(busy - main) in workers and other children, \(main) in the main process (its intra-op and pin-memory threads count too), on \(int(item.context("allowed_cpus") ?? 0)) CPU\(item.context("allowed_cpus") == 1 ? "" : "s") allowed (\(item.labels["allowed_cpu_list"] ?? "?")\(bound))"
         case "run_delay_percent":
             return "main process (PID \(pid)) waited \(pct(item.number)) of the window for a CPU (\(item.source); threshold \(pct(limit)))"
         case "cpu_percent":
