@@ -1,12 +1,16 @@
 extension TopologyReader {
     /// Cache instances from every online CPU's `cache/index*`, one entry per distinct
-    /// (level, kind, sharing CPUs).
+    /// (level, kind, sharing CPUs). A CPU's `indexN` is not read when a lower CPU's
+    /// `indexN` already listed it among its sharers (the hyperthread sibling's L1 and L2,
+    /// the rest of an L3): a 2-socket server has thousands of these files, and the doctor
+    /// reads them on every start.
     func readCaches(online: [Int], usable: Set<Int>, cores: [Core], notes: inout Notes) -> [Cache] {
         let coreOf = Dictionary(cores.flatMap { core in core.pus.map { ($0, core.pus) } }, uniquingKeysWith: { first, _ in first })
         let onlineSet = Set(online)
         var caches: [Cache] = []
         var seen = Set<String>()
         var withoutCaches: [Int] = []
+        var covered: [String: Set<Int>] = [:]  // index name → CPUs a read index of that name is shared by
         for cpu in online {
             let directory = "\(Self.cpuDirectory)/cpu\(cpu)/cache"
             let indices: [(name: String, number: Int)]
@@ -18,7 +22,7 @@ extension TopologyReader {
                 indices = []
             }
             if indices.isEmpty { withoutCaches.append(cpu) }
-            for index in indices {
+            for index in indices where covered[index.name]?.contains(cpu) != true {
                 let path = directory + "/" + index.name
                 guard let level = tree.text(path + "/level", notes: &notes).flatMap(Parsers.integer) else {
                     notes.add("\(path)/level: absent or malformed; this cache is left out")
@@ -40,6 +44,7 @@ extension TopologyReader {
                     .filter(onlineSet.contains) ?? []
                 if shared.isEmpty { shared = coreOf[cpu] ?? [cpu] }
                 if !shared.contains(cpu) { shared = ([cpu] + shared).sorted() }
+                covered[index.name, default: []].formUnion(shared)
                 guard shared.first == cpu, seen.insert("\(level)/\(kind)/\(shared)").inserted else { continue }
                 let size = tree.text(path + "/size", notes: &notes).flatMap(Parsers.cacheSize)
                 let line = tree.text(path + "/coherency_line_size", notes: &notes).flatMap(Parsers.integer)
