@@ -44,16 +44,34 @@ public enum CPUList {
         return result.sorted()
     }
 
-    /// Parses the mask form.
+    /// Parses the mask form. Read over UTF-8 bytes: sysfs has one per CPU and cache (core,
+    /// package and sharing masks), each 64 hex words long on a 2048-CPU kernel, thousands
+    /// per topology read on a large server.
     public static func parseMask(_ text: String) throws(ParseError) -> [Int] {
-        let trimmed = text.trimmingWhitespace()
-        if trimmed.isEmpty { return [] }
-        let words = trimmed.split(separator: ",", omittingEmptySubsequences: false)
+        var utf8 = text.utf8[...]
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D || byte == 0 }
+        while let first = utf8.first, isSpace(first) { utf8 = utf8.dropFirst() }
+        while let last = utf8.last, isSpace(last) { utf8 = utf8.dropLast() }
+        if utf8.isEmpty { return [] }
+        let words = utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
         var result: [Int] = []
         for (position, word) in words.reversed().enumerated() {
-            let digits = word.hasPrefix("0x") ? word.dropFirst(2) : word[...]
-            guard !digits.isEmpty, digits.count <= 8, let value = UInt32(digits, radix: 16) else {
-                throw ParseError(text: text, reason: "\"\(word)\" is not a 32-bit hex word")
+            var digits = word
+            if digits.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "x")]) { digits = digits.dropFirst(2) }
+            var value: UInt32 = 0
+            var valid = !digits.isEmpty && digits.count <= 8
+            for byte in digits where valid {
+                let nibble: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+                default: valid = false; nibble = 0
+                }
+                value = value << 4 | UInt32(nibble)
+            }
+            guard valid else {
+                throw ParseError(text: text, reason: "\"\(String(decoding: word, as: UTF8.self))\" is not a 32-bit hex word")
             }
             var bits = value
             while bits != 0 {

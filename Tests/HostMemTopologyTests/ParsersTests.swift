@@ -12,6 +12,7 @@ struct CPUListTests {
     @Test("mask form: 32-bit words, most significant first", arguments: [
         ("00000000,0000ff0f", [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15]),
         ("00000001,00000000", [32]), ("1", [0]), ("0000,00000000,000000ff,ff000000,00000000,00000000", Array(88...103)),
+        ("000000FF\n", Array(0...7)), (" 0x3 ", [0, 1]), ("", []),
     ])
     func parsesMasks(text: String, expected: [Int]) throws {
         #expect(try CPUList.parseMask(text) == expected)
@@ -25,6 +26,8 @@ struct CPUListTests {
     @Test func rejectsMalformedMasks() {
         #expect(throws: CPUList.ParseError.self) { try CPUList.parseMask("zz,00") }
         #expect(throws: CPUList.ParseError.self) { try CPUList.parseMask("123456789") }
+        #expect(throws: CPUList.ParseError.self) { try CPUList.parseMask("ff,,00") }
+        #expect(throws: CPUList.ParseError.self) { try CPUList.parseMask("0x") }
     }
 
     @Test func formatsRanges() {
