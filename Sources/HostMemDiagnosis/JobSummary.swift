@@ -196,19 +196,19 @@ public struct JobSummary: Sendable, Hashable, Codable {
         var order: [Int] = []
         for sample in recording.samples { for process in sample.processes where !order.contains(process.pid) { order.append(process.pid) } }
         let rootProgram = recording.first?.process(recording.rootPID).map(Self.program)
+        // Light samples of a known process read neither its command line nor its threads:
+        // each process as last seen with its command line.
+        var described: [Int: ProcessSnapshot] = [:]
+        for sample in recording.samples { for process in sample.processes where !process.commandLine.isEmpty { described[process.pid] = process } }
         processes = order.compactMap { pid -> ProcessSummary? in
             let appearances = recording.samples.compactMap { sample in sample.process(pid).map { (sample, $0) } }
             guard let (firstSample, start) = appearances.first, let (lastSample, end) = appearances.last else { return nil }
             let span = max(1e-3, Double(lastSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
             // Memory is read in full samples and when a process first appears.
             let fulls = appearances.filter { $0.1.memory != nil }
-            // Light samples of a known process read neither its command line nor its threads:
-            // those come from the last sample that read them.
-            let described = appearances.last { !$0.1.commandLine.isEmpty }?.1 ?? end
-            let parentPID = end.stat.parent
-            let parent = recording.samples.compactMap { $0.process(parentPID) }.last { !$0.commandLine.isEmpty }
-                ?? lastSample.process(parentPID)
-            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(described, parent: parent, rootProgram: rootProgram)
+            let seen = described[pid] ?? end
+            let parent = described[end.stat.parent] ?? lastSample.process(end.stat.parent)
+            let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(seen, parent: parent, rootProgram: rootProgram)
             var busy = 0
             var named: [ThreadUse] = []
             let (threadSample, threadEnd) = appearances.last { !$0.1.threadTimes.isEmpty } ?? (lastSample, end)
@@ -237,7 +237,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
             }()
             let majors = end.stat.majorFaults &- min(start.stat.majorFaults, end.stat.majorFaults)
             var summary = ProcessSummary(
-                pid: pid, role: role, command: described.commandLine.isEmpty ? end.stat.comm : described.commandLine.joined(separator: " "),
+                pid: pid, role: role, command: seen.commandLine.isEmpty ? end.stat.comm : seen.commandLine.joined(separator: " "),
                 cpuPercent: Double(end.ticks &- min(start.ticks, end.ticks)) / ticksPerSecond / span * 100,
                 runDelayPercent: runDelay, busyThreads: busy, threads: end.stat.threads,
                 involuntarySwitchesPerSecond: involuntary,
@@ -250,7 +250,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 allowedCPUs: end.status?.allowedCPUs,
                 lockedBytes: end.status?.lockedBytes ?? 0, pinnedBytes: end.status?.pinnedBytes ?? 0,
                 swapBytes: end.status?.swapBytes ?? 0, gpu: fulls.last?.1.gpu,
-                startMethod: role == .worker ? Self.startMethod(described, parent: parent) : nil,
+                startMethod: role == .worker ? Self.startMethod(seen, parent: parent) : nil,
                 inheritedPrivateDirtyBytes: fulls.last?.1.inheritedPrivateDirtyBytes,
                 descriptors: fulls.last?.1.descriptors, threadPoolLibraries: fulls.last?.1.threadPoolLibraries ?? [],
                 pytorchThreads: named,

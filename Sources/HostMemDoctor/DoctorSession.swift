@@ -214,7 +214,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
 
     private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {
         var reader = ProcessReader(root: options.root)
-        reader.walkBudget = options.walkBudgetPercent.map { WalkBudget(windowSeconds: $0 / 100 * seconds, meter: walkCost) }
+        reader.walkBudget = options.walkBudgetPercent.map { WalkBudget(cpuSeconds: $0 / 100 * seconds, meter: walkCost) }
         if topology.numaNodes.count == 1 { reader.singleNode = topology.numaNodes[0].os }  // one page walk per process, not two
         // Under the growth threshold's worth of faults since the first walk, walking again changes no finding.
         reader.rewalkBytes = options.thresholds.copyOnWriteGrowthBytes

@@ -1,3 +1,5 @@
+import HostMemTopology
+
 extension ProcParsers {
     /// The address ranges of /proc/PID/maps (or the header lines of smaps), sorted by start.
     public static func addressRanges(_ maps: String) -> [Range<UInt64>] {
@@ -28,18 +30,14 @@ extension ProcParsers {
         var low: UInt64 = 0, high: UInt64 = 0
         var seenDash = false, digits = 0
         for byte in line {
-            let value: UInt64
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "-") where !seenDash && digits > 0:
+            if byte == UInt8(ascii: "-") && !seenDash && digits > 0 {
                 seenDash = true
                 digits = 0
                 continue
-            case UInt8(ascii: " ") where seenDash && digits > 0:
-                return high > low ? low..<high : nil
-            default: return nil
             }
+            if byte == UInt8(ascii: " ") && seenDash && digits > 0 { return high > low ? low..<high : nil }
+            guard let digit = Parsers.hexDigit(byte) else { return nil }
+            let value = UInt64(digit)
             if seenDash { high = high << 4 | value } else { low = low << 4 | value }
             digits += 1
             if digits > 16 { return nil }

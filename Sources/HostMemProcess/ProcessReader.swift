@@ -205,7 +205,7 @@ public struct ProcessReader: Sendable {
             ranges[processes[index].stat.parent] != nil && (processes[index].status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         }
         func rank(_ index: Int) -> Int { walkedBefore.contains(processes[index].pid) ? 0 : copies(index) ? 1 : 2 }
-        let allowance = walkBudget.map { $0.windowSeconds - walkedSeconds }
+        let allowance = walkBudget.map { $0.cpuSeconds - walkedSeconds }
         var spent = 0.0, walkedAny = walkedSeconds > 0
         for index in (0...2).flatMap({ level in toWalk.filter { rank($0) == level } }) {
             let pid = processes[index].pid

@@ -29,11 +29,12 @@ public final class WalkCostMeter: Sendable {
 
 /// The CPU seconds one window's page walks may take, priced by the session's meter.
 public struct WalkBudget: Sendable {
-    public var windowSeconds: Double
+    /// The CPU seconds a window's walks may take.
+    public var cpuSeconds: Double
     public let meter: WalkCostMeter
 
-    public init(windowSeconds: Double, meter: WalkCostMeter) {
-        self.windowSeconds = windowSeconds
+    public init(cpuSeconds: Double, meter: WalkCostMeter) {
+        self.cpuSeconds = cpuSeconds
         self.meter = meter
     }
 

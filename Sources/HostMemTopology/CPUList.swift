@@ -58,21 +58,11 @@ public enum CPUList {
         for (position, word) in words.reversed().enumerated() {
             var digits = word
             if digits.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "x")]) { digits = digits.dropFirst(2) }
-            var value: UInt32 = 0
-            var valid = !digits.isEmpty && digits.count <= 8
-            for byte in digits where valid {
-                let nibble: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
-                default: valid = false; nibble = 0
-                }
-                value = value << 4 | UInt32(nibble)
-            }
-            guard valid else {
+            let nibbles = digits.map(Parsers.hexDigit)
+            guard !nibbles.isEmpty, nibbles.count <= 8, !nibbles.contains(nil) else {
                 throw ParseError(text: text, reason: "\"\(String(decoding: word, as: UTF8.self))\" is not a 32-bit hex word")
             }
+            let value = nibbles.reduce(UInt32(0)) { $0 << 4 | UInt32($1!) }
             var bits = value
             while bits != 0 {
                 let bit = bits.trailingZeroBitCount

@@ -1,6 +1,16 @@
 /// Pure parsers for the text formats of /proc and /sys that topology reading needs.
 /// Each takes the file's text and returns values; none touches the file system.
 public enum Parsers {
+    /// The value of one hex digit's byte ("0"–"9", "a"–"f", "A"–"F"); nil for any other.
+    public static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// A file whose text is not in the expected format.
     public struct FormatError: Error, Sendable, Hashable, CustomStringConvertible {
         public var reason: String

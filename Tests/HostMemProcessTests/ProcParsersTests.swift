@@ -219,16 +219,16 @@ struct ProcessReaderTests {
 
     /// A budget whose meter prices a walk at `secondsPerGiB`, as if measured on a TiB of
     /// walks (the fixture's own walks, microseconds, barely move it).
-    static func budget(windowSeconds: Double, secondsPerGiB: Double) -> WalkBudget {
+    static func budget(cpuSeconds: Double, secondsPerGiB: Double) -> WalkBudget {
         let meter = WalkCostMeter(priorSecondsPerGiB: 1)
         meter.record(seconds: secondsPerGiB * 1024, residentBytes: 1 << 40)
-        return WalkBudget(windowSeconds: windowSeconds, meter: meter)
+        return WalkBudget(cpuSeconds: cpuSeconds, meter: meter)
     }
 
     @Test("the walk meter: the prior until a walk is measured, then the measured rate; a walk records its own cost")
     func walkMeter() throws {
         let meter = WalkCostMeter(priorSecondsPerGiB: 0.025)
-        let budget = WalkBudget(windowSeconds: 0.05, meter: meter)
+        let budget = WalkBudget(cpuSeconds: 0.05, meter: meter)
         #expect(budget.predictedSeconds(residentBytes: 2 << 30) == 0.05)
         meter.record(seconds: 0.03, residentBytes: 512 << 20)
         meter.record(seconds: 0.03, residentBytes: 512 << 20)
@@ -237,7 +237,7 @@ struct ProcessReaderTests {
         defer { try? FileManager.default.removeItem(atPath: files.root) }
         var reader = fixtureReader
         let fresh = WalkCostMeter(priorSecondsPerGiB: 1000)
-        reader.walkBudget = WalkBudget(windowSeconds: 1000, meter: fresh)
+        reader.walkBudget = WalkBudget(cpuSeconds: 1000, meter: fresh)
         let walked = try #require(try reader.tree(of: 10, detail: .baseline))
         #expect(walked.unwalked.isEmpty && walked.walkSeconds > 0)
         #expect(fresh.secondsPerByte < 1000 / Double(1 << 30), "the fixture's walks, measured, replace the prior")
@@ -249,7 +249,7 @@ struct ProcessReaderTests {
         var reader = fixtureReader
         defer { try? FileManager.default.removeItem(atPath: files.root) }
         // 400 MiB at 100 ms per GiB: a walk is priced ~39 ms; two do not fit in 60 ms.
-        reader.walkBudget = Self.budget(windowSeconds: 0.06, secondsPerGiB: 0.1)
+        reader.walkBudget = Self.budget(cpuSeconds: 0.06, secondsPerGiB: 0.1)
         var first = try #require(try reader.tree(of: 10, detail: .baseline))
         #expect(first.unwalked == [10] && first.walkSeconds >= 0.039)
         let main = try #require(first.processes.first { $0.pid == 10 }), worker = try #require(first.processes.first { $0.pid == 11 })
@@ -275,7 +275,7 @@ struct ProcessReaderTests {
         #expect(growing.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
         try Self.writeTree(files, faults: [10: 20_000, 11: 1500], workerDirtyKB: 153_600)
         // Budget enough for one more walk: the worker is walked again, the parent is not.
-        reader.walkBudget = Self.budget(windowSeconds: 0.1, secondsPerGiB: 0.1)
+        reader.walkBudget = Self.budget(cpuSeconds: 0.1, secondsPerGiB: 0.1)
         let rewalked = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.045))
         #expect(rewalked.carriedChangeBound == nil && rewalked.unwalked == [10] && rewalked.overBudget == nil)
         #expect(rewalked.processes.first { $0.pid == 11 }?.inheritedPrivateDirtyBytes == 150 << 20)
@@ -288,7 +288,7 @@ struct ProcessReaderTests {
         let roomy = try #require(try reader.tree(of: 10, detail: .full, known: [10, 11], walked: first.processes, walkedSeconds: 0.0))
         #expect(roomy.unwalked.isEmpty && roomy.processes.first { $0.pid == 10 }?.memory != nil)
 
-        reader.walkBudget = Self.budget(windowSeconds: 0.001, secondsPerGiB: 0.1)
+        reader.walkBudget = Self.budget(cpuSeconds: 0.001, secondsPerGiB: 0.1)
         first = try #require(try reader.tree(of: 10, detail: .baseline))
         #expect(first.unwalked == [10], "the first walk is made whatever it costs")
         reader.walkBudget = nil
