@@ -50,6 +50,37 @@ public enum FileSystem {
     /// stops the filling before the buffer overflows, for records up to ~2 KiB.
     public static let seqFileRecordChunk = 2048
 
+    /// Reads a file `chunk` bytes per read(2) and hands `body` each non-empty line without
+    /// its newline, in one reused buffer: nothing the size of the file is held. For large
+    /// /proc files read every window (smaps of a PyTorch worker is ~550 KB), where growing
+    /// an array and decoding it to a String cost more page faults than the parse.
+    /// A line longer than the buffer grows it; the last line needs no newline.
+    public static func forEachLine(atPath path: String, chunk chunkBytes: Int = 65536,
+                                   _ body: (Slice<UnsafeBufferPointer<UInt8>>) -> Void) throws(SystemError) {
+        let fd = try retryingInterrupts("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { _ = close(fd) }
+        let chunkBytes = max(1, chunkBytes)
+        var buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(65536, 2 * chunkBytes))
+        defer { buffer.deallocate() }
+        var filled = 0
+        while true {
+            if buffer.count - filled < chunkBytes {  // a line longer than the buffer: grow it
+                let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count * 2)
+                _ = larger.initialize(fromContentsOf: buffer[0..<filled])
+                buffer.deallocate()
+                buffer = larger
+            }
+            let base = buffer.baseAddress! + filled
+            let count = try retryingInterrupts("read", path: path) { read(fd, base, chunkBytes) }
+            let end = filled + count
+            let lines = UnsafeBufferPointer(rebasing: buffer[0..<end])
+            if count == 0 { return ByteLines.forEach(in: lines, body) }  // at end of file the rest is a line
+            let start = ByteLines.forEachTerminated(in: lines, newFrom: filled, body)
+            filled = end - start
+            if start > 0 && filled > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + start, filled) }
+        }
+    }
+
     /// Reads a whole file as UTF-8 text (invalid bytes are replaced).
     public static func readText(atPath path: String) throws(SystemError) -> String {
         let bytes = try readBytes(atPath: path)

@@ -1,3 +1,4 @@
+import HostMemPlatform
 import HostMemTopology
 
 extension ProcParsers {
@@ -14,15 +15,7 @@ extension ProcParsers {
     /// (smaps of a PyTorch process is ~20,000 lines, read every window).
     static func forEachLine(_ text: String, _ body: (Slice<UnsafeBufferPointer<UInt8>>) -> Void) {
         var text = text
-        text.withUTF8 { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
-                if end > start { body(bytes[start..<end]) }
-                start = end + 1
-            }
-        }
+        text.withUTF8 { ByteLines.forEach(in: $0, body) }
     }
 
     /// "7f00-7f80 rw-p …" → 0x7f00..<0x7f80; nil for any other line (smaps' "Key: value").
@@ -54,18 +47,60 @@ extension ProcParsers {
     /// private file mappings by path, as `numaMaps` reads them.
     public static func smapsSummary(_ smaps: String, within inherited: [Range<UInt64>], node: Int? = nil)
         -> (rollup: MemoryRollup?, inherited: UInt64, placement: NUMAPlacement?) {
-        let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:", "Anonymous:"]
-            .map { Array($0.utf8) }
-        let initials = Set(keys.map { $0[0] })
-        var sums = [UInt64](repeating: 0, count: keys.count)
-        var copied: UInt64 = 0
-        var mappings = 0
-        var overlaps = false
-        var anonymous: UInt64 = 0, file: UInt64 = 0
-        var written: [String: UInt64] = [:]
-        var path: String?  // the mapping's file, when it is one numa_maps would call file=
-        var resident: UInt64 = 0, writtenHere: UInt64 = 0
-        func closeMapping() {
+        var summary = SmapsSummary(within: inherited, node: node)
+        forEachLine(smaps) { summary.add($0) }
+        return summary.result
+    }
+
+    /// `smapsSummary` fed one line at a time, so that smaps can be parsed as it is read.
+    public struct SmapsSummary {
+        private static let keys: [[UInt8]] = ["Rss:", "Pss:", "Private_Clean:", "Private_Dirty:", "Shared_Clean:", "Shared_Dirty:", "Swap:",
+                                              "Anonymous:"].map { Array($0.utf8) }
+        private static let initials = Set(keys.map { $0[0] })
+        private let inherited: [Range<UInt64>]
+        private let node: Int?
+        private var sums = [UInt64](repeating: 0, count: keys.count)
+        private var copied: UInt64 = 0
+        private var mappings = 0
+        private var overlaps = false
+        private var anonymous: UInt64 = 0, file: UInt64 = 0
+        private var written: [String: UInt64] = [:]
+        private var path: String?  // the mapping's file, when it is one numa_maps would call file=
+        private var resident: UInt64 = 0, writtenHere: UInt64 = 0
+
+        public init(within inherited: [Range<UInt64>], node: Int?) {
+            self.inherited = inherited
+            self.node = node
+        }
+
+        /// One line of smaps, without its newline.
+        public mutating func add(_ line: Slice<UnsafeBufferPointer<UInt8>>) {
+            guard let first = line.first else { return }
+            // Keys start with a capital; a mapping's header with a lower-case hex digit.
+            guard !Self.initials.contains(first) else {
+                guard mappings > 0, let key = Self.keys.firstIndex(where: { line.starts(with: $0) }) else { return }
+                var kilobytes: UInt64 = 0
+                for byte in line.dropFirst(Self.keys[key].count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    kilobytes = kilobytes * 10 + UInt64(byte - UInt8(ascii: "0"))
+                }
+                sums[key] += kilobytes * 1024
+                if key == 3 && overlaps { copied += kilobytes * 1024 }
+                if key == 0 { resident = kilobytes * 1024 }
+                if key == 7 { writtenHere = kilobytes * 1024 }
+                return
+            }
+            guard let range = ProcParsers.addressRange(line) else { return }
+            if node != nil {
+                closeMapping()
+                path = ProcParsers.mappedFile(line)
+                resident = 0
+                writtenHere = 0
+            }
+            mappings += 1
+            overlaps = ProcParsers.overlaps(range, inherited)
+        }
+
+        private mutating func closeMapping() {
             guard mappings > 0 else { return }
             if let path {
                 anonymous += min(writtenHere, resident)
@@ -75,37 +110,19 @@ extension ProcParsers {
                 anonymous += resident
             }
         }
-        forEachLine(smaps) { line in
-            let first = line[line.startIndex]
-            // Keys start with a capital; a mapping's header with a lower-case hex digit.
-            guard !initials.contains(first) else {
-                guard mappings > 0, let key = keys.firstIndex(where: { line.starts(with: $0) }) else { return }
-                var kilobytes: UInt64 = 0
-                for byte in line.dropFirst(keys[key].count) where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                    kilobytes = kilobytes * 10 + UInt64(byte - UInt8(ascii: "0"))
-                }
-                sums[key] += kilobytes * 1024
-                if key == 3 && overlaps { copied += kilobytes * 1024 }
-                if key == 0 { resident = kilobytes * 1024 }
-                if key == 7 { writtenHere = kilobytes * 1024 }
-                return
-            }
-            guard let range = addressRange(line) else { return }
-            if node != nil {
-                closeMapping()
-                path = Self.mappedFile(line)
-                resident = 0
-                writtenHere = 0
-            }
-            mappings += 1
-            overlaps = Self.overlaps(range, inherited)
+
+        /// The rollup (nil when no mapping was seen), the inherited Private_Dirty bytes, and
+        /// the placement when a node was given.
+        public var result: (rollup: MemoryRollup?, inherited: UInt64, placement: NUMAPlacement?) {
+            guard mappings > 0 else { return (nil, 0, nil) }
+            let rollup = MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
+                                      sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6])
+            guard let node else { return (rollup, copied, nil) }
+            var closed = self
+            closed.closeMapping()
+            return (rollup, copied, NUMAPlacement(anonymousBytesByNode: [node: closed.anonymous], fileBytesByNode: [node: closed.file],
+                                                  writtenPrivateFileBytes: closed.written))
         }
-        guard mappings > 0 else { return (nil, 0, nil) }
-        let rollup = MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
-                                  sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6])
-        guard let node else { return (rollup, copied, nil) }
-        closeMapping()
-        return (rollup, copied, NUMAPlacement(anonymousBytesByNode: [node: anonymous], fileBytesByNode: [node: file], writtenPrivateFileBytes: written))
     }
 
     /// The file of a smaps header line ("7f00-7f80 r--p 00000000 08:01 1234  /data/x.npy"):

@@ -339,8 +339,9 @@ public struct ProcessReader: Sendable {
         let pid = snapshot.pid
         let copies = parentRanges != nil && (snapshot.status?.anonymousResidentBytes ?? 0) >= inheritedScanMinimumBytes
         let writtenFiles = singleNode != nil && maps.map { !dataFiles($0).isEmpty } ?? true
-        if copies || writtenFiles, let smaps = read(pid, "smaps", &unreadable) {
-            let summary = ProcParsers.smapsSummary(smaps, within: parentRanges ?? [], node: singleNode)
+        var smaps = ProcParsers.SmapsSummary(within: parentRanges ?? [], node: singleNode)
+        if copies || writtenFiles, forEachLine(pid, "smaps", &unreadable, { smaps.add($0) }) {
+            let summary = smaps.result
             snapshot.memory = summary.rollup
             if copies { snapshot.inheritedPrivateDirtyBytes = summary.rollup == nil ? nil : summary.inherited }
             snapshot.placement = summary.placement.map(droppingPrograms)
@@ -386,6 +387,18 @@ public struct ProcessReader: Sendable {
         case .failure(let error):
             unreadable.append(UnreadableFile(pid: pid, file: name, error: error))
             return nil
+        }
+    }
+
+    /// Streams /proc/PID/NAME line by line (a page walk per record: read 2 KiB at a time);
+    /// false, with why in `unreadable`, when it cannot be read.
+    private func forEachLine(_ pid: Int, _ name: String, _ unreadable: inout [UnreadableFile],
+                             _ body: (Slice<UnsafeBufferPointer<UInt8>>) -> Void) -> Bool {
+        switch tree.forEachLine("proc/\(pid)/\(name)", chunk: FileSystem.seqFileRecordChunk, body) {
+        case .success: return true
+        case .failure(let error):
+            unreadable.append(UnreadableFile(pid: pid, file: name, error: error))
+            return false
         }
     }
 

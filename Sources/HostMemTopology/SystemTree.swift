@@ -38,6 +38,22 @@ public struct SystemTree: Sendable {
         }
     }
 
+    /// Hands `body` each non-empty line of a file, read `chunk` bytes per read(2), without
+    /// holding the whole file (`FileSystem.forEachLine`); when recording for `capture`,
+    /// the file is read whole so that it can be saved.
+    public func forEachLine(_ relative: String, chunk: Int = 65536,
+                            _ body: (Slice<UnsafeBufferPointer<UInt8>>) -> Void) -> Result<Void, SystemError> {
+        do {
+            guard let log else { return .success(try FileSystem.forEachLine(atPath: absolute(relative), chunk: chunk, body)) }
+            let bytes = try FileSystem.readBytes(atPath: absolute(relative), chunk: chunk)
+            log.recordFile(relative, bytes)
+            bytes.withUnsafeBufferPointer { ByteLines.forEach(in: $0, body) }
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// Lists a directory, sorted by name.
     public func entries(_ relative: String) -> Result<[DirectoryEntry], SystemError> {
         do {

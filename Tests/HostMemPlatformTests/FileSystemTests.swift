@@ -29,6 +29,27 @@ struct FileSystemTests {
         #expect(records > 10 && abs(records - mappings) <= 2, "smaps records \(records), maps lines \(mappings)")
     }
 
+    @Test("streamed lines equal the file's non-empty lines, whatever the read size, long lines and no final newline included")
+    func streamedLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-lines-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let long = String(repeating: "x", count: 140_000)  // longer than the reader's buffer
+        let lines = (0..<2000).map { $0 % 1000 == 7 ? long + "\($0)" : "line \($0)" }
+        let content = lines.joined(separator: "\n") + "\n\n" + "last, unterminated"
+        try content.write(toFile: path, atomically: false, encoding: .utf8)
+        for chunk in [1, 7, FileSystem.seqFileRecordChunk, 65536] {
+            var seen: [String] = []
+            try FileSystem.forEachLine(atPath: path, chunk: chunk) { seen.append(String(decoding: $0, as: UTF8.self)) }
+            #expect(seen == lines + ["last, unterminated"], "chunk \(chunk)")
+        }
+        // smaps streamed 2 KiB at a time: one record per mapping, as when read whole.
+        var records = 0
+        try FileSystem.forEachLine(atPath: "/proc/self/smaps", chunk: FileSystem.seqFileRecordChunk) { if $0.starts(with: "Rss:".utf8) { records += 1 } }
+        let mappings = try FileSystem.readText(atPath: "/proc/self/maps").split(separator: "\n").count
+        #expect(records > 10 && abs(records - mappings) <= 2, "smaps records \(records), maps lines \(mappings)")
+        #expect(throws: SystemError.self) { try FileSystem.forEachLine(atPath: "/nonexistent/hostmem") { _ in } }
+    }
+
     @Test func missingFileIsATypedErrorNamingThePath() {
         do {
             _ = try FileSystem.readBytes(atPath: "/nonexistent/hostmem")
