@@ -227,14 +227,18 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 guard let a = start.scheduler, let b = end.scheduler, appearances.count > 1 else { return nil }
                 return Double(b.waitNanoseconds &- min(b.waitNanoseconds, a.waitNanoseconds)) / 1e9 / span * 100
             }()
+            // Light samples of a known process read neither status nor io: those counters
+            // run from its first to its last appearance that read them.
+            let status = appearances.last { $0.1.status != nil }
             let involuntary: Double? = {
-                guard let a = start.status?.involuntarySwitches, let b = end.status?.involuntarySwitches else { return nil }
-                return Double(b &- min(a, b)) / span
+                guard let a = start.status?.involuntarySwitches, let (sample, last) = status, let b = last.status?.involuntarySwitches else { return nil }
+                return Double(b &- min(a, b)) / max(1e-3, Double(sample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
             }()
             let storage: UInt64? = {
-                guard let a = start.io, let b = end.io else { return nil }
+                guard let a = start.io, let b = appearances.last(where: { $0.1.io != nil })?.1.io else { return nil }
                 return b.storageReadBytes &- min(a.storageReadBytes, b.storageReadBytes)
             }()
+            let endStatus = status?.1.status
             let majors = end.stat.majorFaults &- min(start.stat.majorFaults, end.stat.majorFaults)
             var summary = ProcessSummary(
                 pid: pid, role: role, command: seen.commandLine.isEmpty ? end.stat.comm : seen.commandLine.joined(separator: " "),
@@ -247,15 +251,15 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 memoryFirst: fulls.first?.1.memory, memoryLast: fulls.last?.1.memory,
                 placement: appearances.last { $0.1.placement != nil }?.1.placement,
                 cpusSeen: Array(Set(appearances.compactMap { $0.1.stat.lastCPU })).sorted(),
-                allowedCPUs: end.status?.allowedCPUs,
-                lockedBytes: end.status?.lockedBytes ?? 0, pinnedBytes: end.status?.pinnedBytes ?? 0,
-                swapBytes: end.status?.swapBytes ?? 0, gpu: fulls.last?.1.gpu,
+                allowedCPUs: endStatus?.allowedCPUs,
+                lockedBytes: endStatus?.lockedBytes ?? 0, pinnedBytes: endStatus?.pinnedBytes ?? 0,
+                swapBytes: endStatus?.swapBytes ?? 0, gpu: fulls.last?.1.gpu,
                 startMethod: role == .worker ? Self.startMethod(seen, parent: parent) : nil,
                 inheritedPrivateDirtyBytes: fulls.last?.1.inheritedPrivateDirtyBytes,
                 descriptors: fulls.last?.1.descriptors, threadPoolLibraries: fulls.last?.1.threadPoolLibraries ?? [],
                 pytorchThreads: named,
                 appeared: first.map { $0.process(pid) == nil } ?? false, vanished: last.map { $0.process(pid) == nil } ?? false)
-            summary.statusResidentBytes = end.status?.residentBytes
+            summary.statusResidentBytes = endStatus?.residentBytes
             return summary
         }
     }

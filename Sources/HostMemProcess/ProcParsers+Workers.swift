@@ -105,7 +105,7 @@ extension ProcParsers {
             if let path {
                 anonymous += min(writtenHere, resident)
                 file += resident - min(writtenHere, resident)
-                if writtenHere > 0 && !path.hasSuffix(".so") && !path.contains(".so.") { written[path, default: 0] += writtenHere }
+                if writtenHere > 0 && !ProcParsers.isLibrary(path.utf8) { written[path, default: 0] += writtenHere }
             } else {
                 anonymous += resident
             }
@@ -172,13 +172,13 @@ extension ProcParsers {
         var libraries = Set<String>()
         forEachLine(text) { line in
             guard let slash = line.firstIndex(of: UInt8(ascii: "/")) else { return }
+            let path = line[slash...]
             // "start-end perms offset dev inode path": perms "rw-p".
             if let space = line.firstIndex(of: UInt8(ascii: " ")), space + 4 < line.endIndex,
-               line[space + 2] == UInt8(ascii: "w"), line[space + 4] == UInt8(ascii: "p"),
-               let file = mappedFile(line), !file.hasSuffix(".so"), !file.contains(".so.") {
+               line[space + 2] == UInt8(ascii: "w"), line[space + 4] == UInt8(ascii: "p"), !isLibrary(path),
+               let file = mappedFile(line) {
                 summary.writablePrivateFiles.insert(file)
             }
-            let path = line[slash...]
             if path.starts(with: "/dev/".utf8) {
                 guard let range = addressRange(line) else { return }
                 if path.starts(with: "/dev/nvidia".utf8) { summary.nvidiaBytes += UInt64(range.count) }
@@ -192,15 +192,32 @@ extension ProcParsers {
         return summary
     }
 
+    /// Whether a mapped path names a shared library: ends in ".so" or holds ".so." (a
+    /// version), " (deleted)" aside.
+    static func isLibrary<Path: BidirectionalCollection<UInt8>>(_ path: Path) -> Bool {
+        var name = path[...]
+        let deleted = " (deleted)".utf8
+        if name.count > deleted.count, name.suffix(deleted.count).elementsEqual(deleted) { name = name.dropLast(deleted.count) }
+        if name.count >= 3, name.suffix(3).elementsEqual(".so".utf8) { return true }
+        let marker = Array(".so.".utf8)
+        var index = name.startIndex
+        while index != name.endIndex {
+            if name[index] == marker[0], name[index...].starts(with: marker) { return true }
+            index = name.index(after: index)
+        }
+        return false
+    }
+
+    private static let threadPoolFamilies: [(prefix: [UInt8], family: String)] = [
+        ("libgomp", "libgomp"), ("libiomp5", "libiomp5"), ("libomp.", "libomp"), ("libomp-", "libomp"), ("libmkl_", "mkl"),
+        ("libopenblas", "openblas"), ("libscipy_openblas", "openblas"), ("libopencv_core", "opencv"), ("cv2.", "opencv"),
+        ("tokenizers.", "tokenizers"), ("libtbb.", "tbb"), ("libtbb12", "tbb"),
+    ].map { (Array($0.0.utf8), $0.1) }
+
     /// The family of a library file name, or nil.
     static func threadPoolFamily<Name: Collection<UInt8>>(_ name: Name) -> String? {
-        let families: [(prefix: String, family: String)] = [
-            ("libgomp", "libgomp"), ("libiomp5", "libiomp5"), ("libomp.", "libomp"), ("libomp-", "libomp"), ("libmkl_", "mkl"),
-            ("libopenblas", "openblas"), ("libscipy_openblas", "openblas"), ("libopencv_core", "opencv"), ("cv2.", "opencv"),
-            ("tokenizers.", "tokenizers"), ("libtbb.", "tbb"), ("libtbb12", "tbb"),
-        ]
         guard let first = name.first, first == UInt8(ascii: "l") || first == UInt8(ascii: "c") || first == UInt8(ascii: "t") else { return nil }
-        return families.first { name.starts(with: $0.prefix.utf8) }?.family
+        return threadPoolFamilies.first { name.starts(with: $0.prefix) }?.family
     }
 
     /// /proc/PID/limits: the soft limit of "Max open files"; nil when unlimited or absent.

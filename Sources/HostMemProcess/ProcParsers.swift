@@ -8,7 +8,7 @@ public enum ProcParsers {
         var text = text
         return text.withUTF8 { bytes -> ProcessStat? in
             guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), let close = bytes.lastIndex(of: UInt8(ascii: ")")), open < close,
-                  let pid = decimal(bytes[..<open].filter { $0 != UInt8(ascii: " ") }) else { return nil }
+                  let pid = Parsers.decimal(bytes[..<open].filter { $0 != UInt8(ascii: " ") }) else { return nil }
             // Fields 3 (state) to 39 (processor) of proc(5), after the command name.
             var fields: [Slice<UnsafeBufferPointer<UInt8>>] = []
             fields.reserveCapacity(40)
@@ -21,7 +21,7 @@ public enum ProcParsers {
                 start = end
             }
             func field(_ number: Int) -> Slice<UnsafeBufferPointer<UInt8>>? { number - 3 < fields.count ? fields[number - 3] : nil }
-            func value(_ number: Int) -> UInt64? { field(number).flatMap { decimal($0) } }
+            func value(_ number: Int) -> UInt64? { field(number).flatMap { Parsers.decimal($0) } }
             guard let state = field(3), let parent = value(4), let minor = value(10), let major = value(12),
                   let user = value(14), let system = value(15), let threads = value(20), let start = value(22) else { return nil }
             return ProcessStat(pid: Int(pid), comm: String(decoding: bytes[(open + 1)..<close], as: UTF8.self),
@@ -106,13 +106,13 @@ public enum ProcParsers {
             var nodes: [(Int, UInt64)] = []
             var isHeapOrStack = false
             for token in line.split(separator: space) {
-                if let value = token.value(after: "kernelpagesize_kB=") { pageSize = (decimal(value) ?? 4) * 1024 }
+                if let value = token.value(after: "kernelpagesize_kB=") { pageSize = (Parsers.decimal(value) ?? 4) * 1024 }
                 else if let value = token.value(after: "file=") { path = value }
-                else if let value = token.value(after: "anon=") { anonPages = decimal(value) ?? 0 }
+                else if let value = token.value(after: "anon=") { anonPages = Parsers.decimal(value) ?? 0 }
                 else if token.elementsEqual("heap".utf8) || token.elementsEqual("stack".utf8) { isHeapOrStack = true }
                 else if token.first == UInt8(ascii: "N"), let equals = token.firstIndex(of: UInt8(ascii: "=")),
-                        let node = decimal(token[token.index(after: token.startIndex)..<equals]),
-                        let pages = decimal(token[token.index(after: equals)...]) {
+                        let node = Parsers.decimal(token[token.index(after: token.startIndex)..<equals]),
+                        let pages = Parsers.decimal(token[token.index(after: equals)...]) {
                     nodes.append((Int(node), pages))
                 }
             }
@@ -126,7 +126,7 @@ public enum ProcParsers {
                     file[node, default: 0] += (pages - min(pages, anon)) * pageSize
                 }
                 let name = String(decoding: path, as: UTF8.self)
-                if anonPages > 0 && !name.hasSuffix(".so") && !name.contains(".so.") {
+                if anonPages > 0 && !isLibrary(name.utf8) {
                     written[name, default: 0] += anonPages * pageSize
                 }
             } else {
@@ -136,16 +136,6 @@ public enum ProcParsers {
         return NUMAPlacement(anonymousBytesByNode: anonymous, fileBytesByNode: file, writtenPrivateFileBytes: written)
     }
 
-    /// An unsigned decimal number spelled in bytes; nil for anything else.
-    static func decimal<Digits: Collection<UInt8>>(_ digits: Digits) -> UInt64? {
-        guard !digits.isEmpty, digits.count <= 19 else { return nil }
-        var value: UInt64 = 0
-        for byte in digits {
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
 
     /// /proc/PID/io.
     public static func io(_ text: String) -> IOCounters? {

@@ -27,9 +27,10 @@ extension ProcessError {
 public enum SampleDetail: Sendable, Hashable {
     /// stat, status, schedstat and io: cheap, read every interval. The command line and
     /// each thread's times are read too, except for a process the sampler already knows
-    /// (`known`): a window judges threads between its first and last samples, and a
-    /// process's command line does not change, so the intervals between read neither
-    /// (two files per thread, each interval, on a job of dozens of threads).
+    /// (`known`), of which only stat and schedstat are read (what the window's timeline
+    /// plots): a window judges threads, status and io between its first and last samples,
+    /// and a process's command line does not change (two files per thread, each interval,
+    /// on a job of dozens of threads).
     case light
     /// Also memory and placement by a page walk (see `ProcessReader.walkMemory`) and
     /// maps: where a window's growth starts from, and what its end can carry when the
@@ -308,7 +309,8 @@ public struct ProcessReader: Sendable {
     }
 
     /// The cheap files of one process: stat, status, cmdline, schedstat, io and its threads
-    /// (`counters`: not cmdline and the threads).
+    /// (`counters`: stat and schedstat only, what a window's timeline needs between its
+    /// first and last samples).
     private func light(_ pid: Int, counters: Bool = false) throws(ProcessError) -> ProcessSnapshot {
         let statText: String
         switch tree.read("proc/\(pid)/stat") {
@@ -322,9 +324,9 @@ public struct ProcessReader: Sendable {
         let commandLine = counters ? [] : read(pid, "cmdline", &unreadable).map { $0.split(separator: "\0").map(String.init) } ?? []
         return ProcessSnapshot(
             pid: pid, commandLine: commandLine, stat: stat,
-            status: read(pid, "status", &unreadable).map(ProcParsers.status),
+            status: counters ? nil : read(pid, "status", &unreadable).map(ProcParsers.status),
             scheduler: parse(pid, "schedstat", ProcParsers.schedstat, &unreadable),
-            memory: nil, placement: nil, io: parse(pid, "io", ProcParsers.io, &unreadable), gpu: nil,
+            memory: nil, placement: nil, io: counters ? nil : parse(pid, "io", ProcParsers.io, &unreadable), gpu: nil,
             threadTimes: counters ? [:] : threadTimes(pid), unreadable: unreadable)
     }
 

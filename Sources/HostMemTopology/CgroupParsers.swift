@@ -1,3 +1,4 @@
+import HostMemPlatform
 /// Pure parsers for the cgroup and PSI file formats (the kernel's
 /// Documentation/admin-guide/cgroup-v2.rst, cgroup-v1/memory.rst, accounting/psi.rst).
 public enum CgroupParsers {
@@ -34,11 +35,15 @@ public enum CgroupParsers {
     /// "key value" lines (`cpu.stat`, `memory.stat`, `memory.events`, v1
     /// `memory.oom_control`). Lines that do not hold a number are skipped.
     public static func flatKeyed(_ text: String) -> [String: UInt64] {
+        // Bytes, not Characters: /proc/vmstat is ~180 lines, read at each window's ends.
         var result: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count == 2, let value = UInt64(fields[1]) else { continue }
-            result[String(fields[0])] = value
+        var text = text
+        text.withUTF8 { bytes in
+            ByteLines.forEach(in: bytes) { line in
+                guard let space = line.firstIndex(of: UInt8(ascii: " ")), space > line.startIndex,
+                      let value = Parsers.decimal(line[(space + 1)...]) else { return }
+                result[String(decoding: line[..<space], as: UTF8.self)] = value
+            }
         }
         return result
     }

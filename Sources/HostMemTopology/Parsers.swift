@@ -61,6 +61,16 @@ public enum Parsers {
         return String(text[text.index(after: open)..<close])
     }
 
+    /// An unsigned decimal number spelled in bytes; nil for anything else.
+    public static func decimal<Digits: Collection<UInt8>>(_ digits: Digits) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 19 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
     /// A file holding one integer ("0\n").
     public static func integer(_ text: String) -> Int? {
         Int(text.trimmingWhitespace())

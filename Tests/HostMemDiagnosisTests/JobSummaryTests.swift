@@ -13,8 +13,9 @@ struct JobSummaryTests {
         var recording = try await sampler.record()
         let snapshots = recording.samples.compactMap { $0.process(pid) }
         #expect(snapshots.count == 5)
-        #expect(snapshots.dropFirst().dropLast().allSatisfy { $0.threadTimes.isEmpty && $0.commandLine.isEmpty },
-                "the samples between the first and the last read no threads and no command line")
+        #expect(snapshots.dropFirst().dropLast().allSatisfy { $0.threadTimes.isEmpty && $0.commandLine.isEmpty && $0.status == nil && $0.io == nil },
+                "the samples between the first and the last read no threads, command line, status or io")
+        #expect(snapshots.allSatisfy { $0.scheduler != nil }, "every sample reads schedstat (the timeline's run delay)")
         let first = try #require(snapshots.first), last = try #require(snapshots.last)
         #expect(first.threadTimes[pid] != nil && !first.commandLine.isEmpty && last.threadTimes[pid] != nil && !last.commandLine.isEmpty)
 
@@ -34,5 +35,8 @@ struct JobSummaryTests {
         recording.samples.removeLast()
         let cut = try #require(JobSummary(recording: recording).processes.first { $0.pid == pid })
         #expect(cut.command == first.commandLine.joined(separator: " ") && cut.role == .main)
+        // … and status figures from the last sample that read status (the first here).
+        #expect(cut.statusResidentBytes != nil && cut.statusResidentBytes == first.status?.residentBytes)
+        #expect(cut.allowedCPUs == first.status?.allowedCPUs && cut.allowedCPUs != nil)
     }
 }
