@@ -98,8 +98,11 @@ let package = Package(
             // of CPU), which the doctor pays on the job's machine every window; and the
             // binary runs where no Swift is installed (containers, the GPU hosts). The -l
             // flags are static Foundation's own archives, in link order (what
-            // --static-swift-stdlib adds for every product).
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU", "-lstdc++"], .when(platforms: [.linux]))]
+            // --static-swift-stdlib adds for every product). -no-pie: a fixed load address, so
+            // the loader applies none of the ~108,000 relative relocations a position-
+            // independent binary of this size carries (`--version`: 10.4 → 8.5 ms of CPU).
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU", "-lstdc++",
+                                           "-Xclang-linker", "-no-pie"], .when(platforms: [.linux]))]
         ),
         .target(
             name: "HostMemTestSupport",

@@ -53,7 +53,10 @@ public final class CounterSession {
     /// events of the memory controllers system-wide. With `threads` empty the events
     /// are opened on the calling thread to count only the next command it spawns
     /// (enable-on-exec); read them after that command has been waited for.
-    public init(threads: [Int], root: String = "/") {
+    /// `software: false` leaves out the software events (task-clock, faults, switches):
+    /// for a caller that judges only hardware ratios and DRAM traffic (the doctor), they
+    /// would cost an open per event and thread, and the job bookkeeping at every switch.
+    public init(threads: [Int], root: String = "/", software: Bool = true) {
         let forNextCommand = threads.isEmpty
         let threads = forNextCommand ? [0] : threads
         SystemInfo.raiseOpenFileLimit()
@@ -63,7 +66,7 @@ public final class CounterSession {
         var handles: [(CounterEvent, PerfEvent)] = []
         var firstHardwareError: SystemError?
         var hardwareUnavailable: String?
-        for event in CounterEvent.software + CounterEvent.hardware {
+        for event in (software ? CounterEvent.software : []) + CounterEvent.hardware {
             if event.group == .hardware && firstHardwareError != nil { continue }
             for tid in threads {
                 do throws(SystemError) {

@@ -130,7 +130,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         guard let first, let root = first.process(pid) else { throw child != nil ? .exitedBeforeSampling : .noSuchProcess(pid) }
         // smaps_rollup needs the process's user or root: without it nothing about memory can be said.
         if let denied = root.unreadable("smaps_rollup"), denied.kind == .permissionDenied { throw .permissionDenied(denied) }
-        let session = CounterSession(threads: first.threadIDs, root: options.root)
+        let session = CounterSession(threads: first.threadIDs, root: options.root, software: false)
         session.begin()
         counters = session
         boundary = first

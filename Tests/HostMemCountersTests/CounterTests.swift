@@ -58,6 +58,13 @@ struct SessionTests {
         #expect((sample.counts["task-clock"] ?? 0) > 0)
         #expect((sample.counts["page-faults"] ?? 0) > 0)
         #expect(sample.cpusUsed != nil)
+
+        // Without software events (the doctor's session): none of them is opened or read.
+        let hardwareOnly = CounterSession(threads: [SystemInfo.currentThreadID], software: false)
+        hardwareOnly.begin()
+        let counted = hardwareOnly.end()
+        #expect(CounterEvent.software.allSatisfy { counted.counts[$0.name] == nil })
+        #expect(counted.hardware.reason != nil || counted.counts["cycles"] != nil)
     }
 
     @Test("absent hardware counters are said, with the reason, never invented")
