@@ -1,4 +1,5 @@
 import HostMemBench
+import HostMemProcess
 import HostMemPlatform
 import HostMemTopology
 
@@ -23,6 +24,8 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     public var gpus: Availability<[GPUReading]>
     /// System-wide numastat deltas over the window, by node (pages).
     public var numastat: [Int: NUMAStatCounters]?
+    /// The window's Python stacks and what py-spy cost; nil when none were taken.
+    public var pythonStacks: PythonStacksUse?
     public var findings: [Finding]
     public var notJudged: [NotJudged]
 
@@ -41,7 +44,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, findings, notJudged
+        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, pythonStacks, findings, notJudged
     }
 
     /// Every key is written, absent parts as null, so scripts see the whole contract.
@@ -55,8 +58,30 @@ public struct DoctorReport: Sendable, Hashable, Codable {
         try container.encode(cgroup, forKey: .cgroup)
         try container.encode(gpus, forKey: .gpus)
         try container.encode(numastat, forKey: .numastat)
+        try container.encode(pythonStacks, forKey: .pythonStacks)
         try container.encode(findings, forKey: .findings)
         try container.encode(notJudged, forKey: .notJudged)
+    }
+
+    /// What the window's Python stacks were: py-spy's rate, the samples it took, and its
+    /// own CPU time (user + system), which the doctor's other figures do not include.
+    public struct PythonStacksUse: Sendable, Hashable, Codable {
+        public var hz: Int
+        public var mainSamples: Int
+        public var workerSamples: Int
+        public var cpuSeconds: Double?
+
+        public init(hz: Int, mainSamples: Int, workerSamples: Int, cpuSeconds: Double?) {
+            self.hz = hz
+            self.mainSamples = mainSamples
+            self.workerSamples = workerSamples
+            self.cpuSeconds = cpuSeconds
+        }
+
+        public init?(_ analysis: PythonStacks.Analysis) {
+            guard let hz = analysis.hz else { return nil }
+            self.init(hz: hz, mainSamples: analysis.mainSamples, workerSamples: analysis.workerSamples, cpuSeconds: analysis.pySpyCPUSeconds)
+        }
     }
 
     /// The most severe finding, if any.

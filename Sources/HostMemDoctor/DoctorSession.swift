@@ -200,10 +200,12 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         if let space = try? FileSystem.space(atPath: "/dev/shm") {  // a job is only inspected on the live machine
             input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
         }
-        return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
-                            window: DoctorReport.Window(index: windows, startSeconds: windowStart.seconds),
-                            cgroup: cgroup, gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), numastat: input.numastat,
-                            diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
+        var report = DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
+                                  window: DoctorReport.Window(index: windows, startSeconds: windowStart.seconds),
+                                  cgroup: cgroup, gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), numastat: input.numastat,
+                                  diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
+        report.pythonStacks = input.pythonStacks.value.flatMap(DoctorReport.PythonStacksUse.init)
+        return report
     }
 
     /// Waits for a launched command and returns its shell status; nil when attached.

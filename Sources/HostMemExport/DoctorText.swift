@@ -7,12 +7,22 @@ import HostMemTopology
 /// `hostmem doctor` for a terminal: findings first (ranked), then what was not judged,
 /// then the job's tree. Every sentence is drawn from the report's values.
 public enum DoctorText {
+    /// "Python stacks: py-spy at 10 Hz, 98 samples of the main thread, 196 of the workers;
+    /// py-spy used 0.41 s of CPU (4.1% of one CPU over the window; --no-python-stacks skips it)".
+    static func pythonStacksLine(_ stacks: DoctorReport.PythonStacksUse, seconds: Double) -> String {
+        let cost = stacks.cpuSeconds.map {
+            String(format: "py-spy used %.2f s of CPU (%.1f%% of one CPU over the window; --no-python-stacks skips it)", $0, $0 / max(seconds, 1e-3) * 100)
+        } ?? "py-spy's CPU time unknown"
+        return "Python stacks: py-spy at \(stacks.hz) Hz, \(stacks.mainSamples) samples of the main thread, \(stacks.workerSamples) of the workers; \(cost)"
+    }
+
     public static func render(_ report: DoctorReport) -> String {
         var lines = ["hostmem doctor — \(TopologyText.summary(report.machine))"]
         lines.append(calibrationLine(report.calibration))
         if let job = report.job, let main = job.main {
             let exited = job.rootExited ? "; it exited during the window, findings are from what was gathered" : ""
             lines.append("Job: PID \(main.pid) (\(truncate(main.command, 60))), \(job.processes.count) process\(job.processes.count == 1 ? "" : "es"), sampled \(String(format: "%.1f", job.seconds)) s\(exited)")
+            if let stacks = report.pythonStacks { lines.append(pythonStacksLine(stacks, seconds: job.seconds)) }
         }
         if case .available(let cgroup) = report.cgroup, cgroup.cpuQuota != nil || cgroup.memoryLimit != nil {
             let allowed = report.job?.main?.allowedCPUs?.count ?? report.machine.usableCPUs

@@ -5,7 +5,7 @@ import Musl
 #endif
 
 /// A command started by hostmem (`hostmem doctor -- CMD…`), which inherits stdin,
-/// stdout and stderr. The corresponding C functions are `posix_spawnp` and `waitpid`.
+/// stdout and stderr. The corresponding C functions are `posix_spawnp` and `wait4`.
 public struct ChildProcess: Sendable {
     public let pid: Int32
 
@@ -72,12 +72,21 @@ public struct ChildProcess: Sendable {
 
     /// Waits for the child to end (reaping it).
     public func wait() throws(SystemError) -> Exit {
+        try waitWithUsage().exit
+    }
+
+    /// Waits for the child to end (reaping it), with the CPU time (user + system, seconds)
+    /// it and the children it waited for used. The corresponding C function is `wait4`.
+    public func waitWithUsage() throws(SystemError) -> (exit: Exit, cpuSeconds: Double) {
         var status: Int32 = 0
-        _ = try retryingInterrupts("waitpid", path: nil) { waitpid(pid, &status, 0) }
+        var usage = rusage()
+        _ = try retryingInterrupts("wait4", path: nil) { wait4(pid, &status, 0, &usage) }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        let cpuSeconds = seconds(usage.ru_utime) + seconds(usage.ru_stime)
         // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out: they are macros.
         let signal = status & 0x7f
-        if signal == 0 { return .exited((status >> 8) & 0xff) }
-        return .signaled(signal)
+        if signal == 0 { return (.exited((status >> 8) & 0xff), cpuSeconds) }
+        return (.signaled(signal), cpuSeconds)
     }
 }
 

@@ -74,6 +74,22 @@ struct DoctorGoldenTests {
         #expect(json.contains("\"overBudgetPIDs\"") && json.contains("\"overBudgetChangeBound\" : \(80 << 20)"))
     }
 
+    @Test("what the Python stacks cost: py-spy's rate, samples and CPU time in the text and the JSON, valid against the schema")
+    func pythonStacksCost() throws {
+        var report = try Self.recorded("quiet-job")
+        #expect(!DoctorText.render(report).contains("Python stacks:"))
+        let seconds = try #require(report.job?.seconds)
+        report.pythonStacks = DoctorReport.PythonStacksUse(hz: 10, mainSamples: 98, workerSamples: 196, cpuSeconds: seconds * 0.041)
+        #expect(DoctorText.render(report).contains(
+            "Python stacks: py-spy at 10 Hz, 98 samples of the main thread, 196 of the workers; py-spy used "
+            + String(format: "%.2f", seconds * 0.041) + " s of CPU (4.1% of one CPU over the window; --no-python-stacks skips it)"))
+        let json = try DoctorJSON.render(report)
+        #expect(json.contains("\"cpuSeconds\"") && json.contains("\"hz\" : 10"))
+        #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: json) == [])
+        report.pythonStacks?.cpuSeconds = nil
+        #expect(DoctorText.render(report).contains("196 of the workers; py-spy's CPU time unknown"))
+    }
+
     @Test("doctor JSON of a recorded report: decoded and encoded again, the same bytes", arguments: names)
     func json(name: String) throws {
         guard !Self.updating else { return }

@@ -31,4 +31,13 @@ struct ChildProcessTests {
         #expect(try ChildProcess.spawn(["sh", "-c", "exit 3"]).wait() == .exited(3))
         #expect(throws: SystemError.self) { try ChildProcess.spawn(["hostmem-no-such-command"]) }
     }
+
+    @Test("the CPU time a child used comes back with its exit: a busy child's, and a sleeping one's near none")
+    func usage() throws {
+        let busy = try ChildProcess.spawn(["sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exit 4"]).waitWithUsage()
+        #expect(busy.exit == .exited(4))
+        #expect(busy.cpuSeconds > 0.05, "a 300,000-step shell loop used \(busy.cpuSeconds) s")
+        let idle = try ChildProcess.spawn(["sleep", "0.3"]).waitWithUsage()
+        #expect(idle.exit == .exited(0) && idle.cpuSeconds < busy.cpuSeconds)
+    }
 }

@@ -351,6 +351,13 @@ struct ProcessReaderTests {
 }
 
 struct PythonStacksTests {
+    @Test("py-spy's rate: about 100 main-thread samples a window, between 5 and 20 Hz")
+    func rate() {
+        #expect(PythonStacks.rate(seconds: 1) == 20 && PythonStacks.rate(seconds: 5) == 20)
+        #expect(PythonStacks.rate(seconds: 10) == 10 && PythonStacks.rate(seconds: 15) == 7)
+        #expect(PythonStacks.rate(seconds: 60) == 5 && PythonStacks.rate(seconds: 0) == 20)
+    }
+
     @Test("waiting share: main-thread stacks in _next_data or Queue.get over all main-thread samples")
     func share() throws {
         let raw = """

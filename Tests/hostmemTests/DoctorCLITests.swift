@@ -49,7 +49,7 @@ struct DoctorCLITests {
         #expect(status == 3, "--fail-on warning with a finding exits 3")
         let job = try #require(report["job"] as? [String: Any])
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
-        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "findings", "notJudged"]
+        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "findings", "notJudged"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
     }
 
@@ -103,6 +103,10 @@ struct DoctorCLITests {
     func inputBound() throws {
         let (ids, report, _) = try diagnose("input_bound.py")
         #expect(ids.contains("input-bound"), "\(report["notJudged"] ?? "")")
+        // What the stacks cost is in the report: py-spy's rate, samples and its own CPU time.
+        let stacks = try #require(report["pythonStacks"] as? [String: Any])
+        #expect((stacks["hz"] as? Int ?? 0) >= 5 && (stacks["mainSamples"] as? Int ?? 0) > 0)
+        #expect((stacks["cpuSeconds"] as? Double ?? 0) > 0)
     }
 
     @Test("workers that fetch one sample at a time, seen by py-spy: the per-sample-fetching finding",
