@@ -128,6 +128,18 @@ public enum DoctorText {
                 "\(thread.name) (PID \(pid), TID \(thread.tid)) \(String(format: "%.0f%%", thread.cpuPercent))"
             }.joined(separator: ", "))
         }
+        lines += walkNotes(job)
+        if job.workerStarts + job.workerExits > 0 {
+            lines.append("Workers started in the window: \(job.workerStarts), exited: \(job.workerExits)")
+        }
+        return lines
+    }
+
+    /// What the window's memory figures are when not a fresh walk of every process: the
+    /// processes the walk budget left out, those that kept their first walk over it, and
+    /// an end that carried its first walk (the text and the HTML report say the same).
+    public static func walkNotes(_ job: JobSummary) -> [String] {
+        var lines: [String] = []
         if let unwalked = job.unwalkedPIDs {
             let sizes = unwalked.map { pid in
                 "\(pid)" + (job.processes.first { $0.pid == pid }?.statusResidentBytes.map { " (\(ByteFormat.string($0)) resident)" } ?? "")
@@ -141,9 +153,6 @@ public enum DoctorText {
         }
         if let bound = job.memoryCarriedChangeBound {
             lines.append("Memory (RSS, PSS, private dirty, pages by node) is the window's first page walk: its faults since move it at most \(ByteFormat.string(bound)), so it was not walked again")
-        }
-        if job.workerStarts + job.workerExits > 0 {
-            lines.append("Workers started in the window: \(job.workerStarts), exited: \(job.workerExits)")
         }
         return lines
     }

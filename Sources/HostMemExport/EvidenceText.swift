@@ -80,7 +80,7 @@ public enum EvidenceText {
                           item.number / 1e9, item.source, peak / 1e9, peak > 0 ? limit / peak * 100 : 0)
         case "private_dirty_growth_bytes":
             func pair(_ name: String) -> String { "\(mib(item.context(name + "_first_bytes") ?? 0)) → \(mib(item.context(name + "_last_bytes") ?? 0))" }
-            return "worker \(pid): Private_Dirty \(pair("private_dirty")), PSS \(pair("pss")), RSS \(pair("rss")) (smaps_rollup)"
+            return "worker \(pid): Private_Dirty \(pair("private_dirty")), PSS \(pair("pss")), RSS \(pair("rss")) (\(item.source.split(separator: "/").last ?? "smaps_rollup"))"
         case "projected_private_bytes_per_rank":
             let workers = int(item.context("dataloader_workers") ?? 0)
             let limit = item.context("memory_limit_bytes").map { limit in

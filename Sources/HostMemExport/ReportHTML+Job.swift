@@ -25,6 +25,7 @@ extension ReportHTML {
         }
         lines.append(table(caption: "The process tree over the window (CPU: percent of one CPU; run delay: percent of the window runnable but waiting; memory at the window's end, smaps_rollup)",
                            header: ["PID", "role", "CPU", "run delay", "threads", "RSS", "private dirty", "copied from parent", "command"], rows: rows))
+        lines += DoctorText.walkNotes(job).map { "<p class=\"meta\">\(escape($0))</p>" }
         if let timeline, !timeline.points.isEmpty {
             lines.append("<h3>Over the window, by role</h3><div class=\"columns\">")
             lines += timelineCharts(timeline)

@@ -154,6 +154,12 @@ struct JobRuleTests {
         #expect(finding.pids == [2, 3])
         #expect(finding.evidence[0].number == Double(331 << 20) && finding.evidence[0].context("private_dirty_first_bytes") == Double(18 << 20))
         #expect(finding.evidence[0].context("rss_first_bytes") == Double(666 << 20) && finding.evidence[0].context("rss_last_bytes") == Double(666 << 20))
+        // The file the figures came from: smaps_rollup, or smaps where the copies were measured.
+        #expect(finding.evidence[0].source == "/proc/2/smaps_rollup")
+        workers[0].inheritedPrivateDirtyBytes = 40 << 20
+        let measured = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        let fromSmaps = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: measured)).findings.first)
+        #expect(fromSmaps.evidence[0].source == "/proc/2/smaps" && fromSmaps.evidence[1].source == "/proc/3/smaps_rollup")
         // Growth below the threshold: nothing.
         for index in workers.indices { workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 30 << 20) }
         let steady = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)

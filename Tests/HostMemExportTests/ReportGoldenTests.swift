@@ -116,4 +116,18 @@ struct ReportGoldenTests {
         #expect(page.contains("No calibration"))
         #expect(page.contains("Taken at an unknown time"))
     }
+
+    @Test("the page says what the doctor's text says of the walks: left out, kept over the budget, carried")
+    func walkNotes() throws {
+        var report = try DoctorScenarios.report("quiet-job")
+        var job = try #require(report.job)
+        let pid = try #require(job.processes.first).pid
+        #expect(!ReportHTML.render(ReportSnapshot(takenAt: 0, topology: nil, calibration: nil, doctor: report, timeline: nil)).contains("--walk-budget"))
+        job.overBudgetPIDs = [pid]
+        job.overBudgetChangeBound = 80 << 20
+        report.job = job
+        let page = ReportHTML.render(ReportSnapshot(takenAt: 0, topology: nil, calibration: nil, doctor: report, timeline: nil))
+        #expect(page.contains("<p class=\"meta\">Memory of PID \(pid) is the window&#39;s first page walk: its faults since could move it by up to 80 MiB")
+                || page.contains("<p class=\"meta\">Memory of PID \(pid) is the window's first page walk: its faults since could move it by up to 80 MiB"))
+    }
 }
