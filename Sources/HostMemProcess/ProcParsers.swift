@@ -94,18 +94,27 @@ public enum ProcParsers {
     /// Pages on a `file=` line count as file-backed, except its `anon=` pages, which are
     /// private copies the process wrote.
     public static func numaMaps(_ text: String) -> NUMAPlacement {
-        var anonymous: [Int: UInt64] = [:]
-        var file: [Int: UInt64] = [:]
-        var written: [String: UInt64] = [:]
-        // Bytes, not Characters: numa_maps of a large process is thousands of lines.
-        let space = UInt8(ascii: " ")
-        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+        var summary = NUMAMapsSummary()
+        forEachLine(text) { summary.add($0) }
+        return summary.placement
+    }
+
+    /// `numaMaps` fed one line at a time, so that numa_maps can be parsed as it is read.
+    public struct NUMAMapsSummary {
+        private var anonymous: [Int: UInt64] = [:]
+        private var file: [Int: UInt64] = [:]
+        private var written: [String: UInt64] = [:]
+
+        public init() {}
+
+        /// One line of numa_maps, without its newline.
+        public mutating func add(_ line: Slice<UnsafeBufferPointer<UInt8>>) {
             var pageSize: UInt64 = 4096
-            var path: Substring.UTF8View.SubSequence?
+            var path: Slice<UnsafeBufferPointer<UInt8>>?
             var anonPages: UInt64 = 0
             var nodes: [(Int, UInt64)] = []
             var isHeapOrStack = false
-            for token in line.split(separator: space) {
+            for token in line.split(separator: UInt8(ascii: " ")) {
                 if let value = token.value(after: "kernelpagesize_kB=") { pageSize = (Parsers.decimal(value) ?? 4) * 1024 }
                 else if let value = token.value(after: "file=") { path = value }
                 else if let value = token.value(after: "anon=") { anonPages = Parsers.decimal(value) ?? 0 }
@@ -125,17 +134,18 @@ public enum ProcParsers {
                     anonymous[node, default: 0] += anon * pageSize
                     file[node, default: 0] += (pages - min(pages, anon)) * pageSize
                 }
-                let name = String(decoding: path, as: UTF8.self)
-                if anonPages > 0 && !isLibrary(name.utf8) {
-                    written[name, default: 0] += anonPages * pageSize
+                if anonPages > 0 && !ProcParsers.isLibrary(path) {
+                    written[String(decoding: path, as: UTF8.self), default: 0] += anonPages * pageSize
                 }
             } else {
                 for (node, pages) in nodes { anonymous[node, default: 0] += pages * pageSize }
             }
         }
-        return NUMAPlacement(anonymousBytesByNode: anonymous, fileBytesByNode: file, writtenPrivateFileBytes: written)
-    }
 
+        public var placement: NUMAPlacement {
+            NUMAPlacement(anonymousBytesByNode: anonymous, fileBytesByNode: file, writtenPrivateFileBytes: written)
+        }
+    }
 
     /// /proc/PID/io.
     public static func io(_ text: String) -> IOCounters? {
@@ -151,9 +161,9 @@ public enum ProcParsers {
     }
 }
 
-extension Substring.UTF8View.SubSequence {
+extension Collection<UInt8> {
     /// The bytes after `prefix` when the token starts with it ("anon=3" after "anon=" → "3").
-    func value(after prefix: StaticString) -> Substring.UTF8View.SubSequence? {
+    func value(after prefix: StaticString) -> SubSequence? {
         let count = prefix.utf8CodeUnitCount
         guard self.count >= count else { return nil }
         var index = startIndex

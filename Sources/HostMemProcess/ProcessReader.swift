@@ -351,7 +351,10 @@ public struct ProcessReader: Sendable {
             snapshot.memory = parse(pid, "smaps_rollup", ProcParsers.smapsRollup, &unreadable)
             snapshot.placement = singleNode.flatMap { statusPlacement(snapshot.status, node: $0) }
         }
-        if snapshot.placement == nil { snapshot.placement = read(pid, "numa_maps", &unreadable).map(ProcParsers.numaMaps).map(droppingPrograms) }
+        var numaMaps = ProcParsers.NUMAMapsSummary()
+        if snapshot.placement == nil, forEachLine(pid, "numa_maps", &unreadable, { numaMaps.add($0) }) {
+            snapshot.placement = droppingPrograms(numaMaps.placement)
+        }
         snapshot.memoryWalk = MemoryWalk(stat: snapshot.stat, status: snapshot.status)
     }
 
@@ -383,8 +386,7 @@ public struct ProcessReader: Sendable {
 
     /// /proc/PID/NAME, or nil with why in `unreadable`.
     private func read(_ pid: Int, _ name: String, _ unreadable: inout [UnreadableFile]) -> String? {
-        let pageWalks = name == "smaps" || name == "numa_maps"  // a page walk per record
-        switch tree.read("proc/\(pid)/\(name)", chunk: pageWalks ? FileSystem.seqFileRecordChunk : 65536) {
+        switch tree.read("proc/\(pid)/\(name)") {
         case .success(let text): return text
         case .failure(let error):
             unreadable.append(UnreadableFile(pid: pid, file: name, error: error))

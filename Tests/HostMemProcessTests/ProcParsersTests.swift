@@ -326,6 +326,18 @@ struct ProcessReaderTests {
         #expect(written.placement?.writtenPrivateFileBytes == ["/data/train.npy": 768 << 10])
         #expect(ProcParsers.maps(program).writablePrivateFiles == ["/usr/bin/python3"], "libraries are left out by name")
         #expect(reader.dataFiles(ProcParsers.maps(program)).isEmpty, "programs and libraries are not data")
+
+        // Several nodes: the placement is numa_maps', streamed line by line, the last line unterminated.
+        reader.singleNode = nil
+        try files.write("proc/7/numa_maps", """
+            7f0000000000 default file=/data/train.npy mapped=256 anon=192 dirty=192 N0=128 N1=128 kernelpagesize_kB=4
+            7f0000400000 default heap anon=300 dirty=300 N1=300 kernelpagesize_kB=4
+            """)
+        let nodes = try reader.snapshot(7, full: true)
+        #expect(nodes.placement == NUMAPlacement(anonymousBytesByNode: [0: 96 * 4096, 1: (96 + 300) * 4096], fileBytesByNode: [0: 32 * 4096, 1: 32 * 4096],
+                                                 writtenPrivateFileBytes: ["/data/train.npy": 192 * 4096]))
+        try FileManager.default.removeItem(atPath: root + "/proc/7/numa_maps")
+        #expect(try reader.snapshot(7, full: true).unreadable("numa_maps") != nil, "an unreadable numa_maps is named")
     }
 
     @Test("a walk's change bound: a page per fault plus each resident size's change; nil for a reused PID")
