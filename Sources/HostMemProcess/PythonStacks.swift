@@ -192,8 +192,8 @@ public enum PythonStacks {
         return Recording(child: child, output: output, log: log, hz: hz)
     }
 
-    /// The sampling rate for a window: about 100 samples of the main thread (each share
-    /// then within ±5 points), between 5 and 20 Hz. py-spy costs about 1 ms of CPU per
+    /// The sampling rate for a window: about 100 samples of the main thread (a share's
+    /// standard error then at most 5 points), between 5 and 20 Hz. py-spy costs about 1 ms of CPU per
     /// sample of each process (3 processes, Zen 3 guest: 0.35–0.42 s per 10 s at 5 Hz,
     /// 0.68–0.79 s at 20 Hz), so fewer samples on long windows keep its cost down.
     public static func rate(seconds: Int) -> Int {
