@@ -22,11 +22,9 @@ extension Rules {
                           Measure("rss_first_bytes", Double(first.residentBytes), .bytes), Measure("rss_last_bytes", Double(last.residentBytes), .bytes),
                           Measure("window_seconds", job.seconds, .seconds)]
             if last.privateDirtyBytes > first.privateDirtyBytes + limits.copyOnWriteGrowthBytes {
-                // A worker whose copies were measured was read from smaps (the same sums).
-                let file = worker.inheritedPrivateDirtyBytes == nil ? "smaps_rollup" : "smaps"
                 evidence.append(Evidence(
                     "private_dirty_growth_bytes", Double(last.privateDirtyBytes - first.privateDirtyBytes), .bytes,
-                    threshold: .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes)), source: "/proc/\(worker.pid)/\(file)", pid: worker.pid,
+                    threshold: .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes)), source: "/proc/\(worker.pid)/\(last.file ?? "smaps_rollup")", pid: worker.pid,
                     context: memory, labels: ["role": "worker"]))
             } else if let inherited = worker.inheritedPrivateDirtyBytes, Double(inherited) >= levelLimit {
                 evidence.append(Evidence(

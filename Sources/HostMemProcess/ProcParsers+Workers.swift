@@ -116,7 +116,7 @@ extension ProcParsers {
         public var result: (rollup: MemoryRollup?, inherited: UInt64, placement: NUMAPlacement?) {
             guard mappings > 0 else { return (nil, 0, nil) }
             let rollup = MemoryRollup(residentBytes: sums[0], proportionalBytes: sums[1], privateCleanBytes: sums[2], privateDirtyBytes: sums[3],
-                                      sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6])
+                                      sharedCleanBytes: sums[4], sharedDirtyBytes: sums[5], swapBytes: sums[6], file: "smaps")
             guard let node else { return (rollup, copied, nil) }
             var closed = self
             closed.closeMapping()

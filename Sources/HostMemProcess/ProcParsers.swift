@@ -86,7 +86,7 @@ public enum ProcParsers {
             residentBytes: rss, proportionalBytes: values["Pss"] ?? 0,
             privateCleanBytes: values["Private_Clean"] ?? 0, privateDirtyBytes: values["Private_Dirty"] ?? 0,
             sharedCleanBytes: values["Shared_Clean"] ?? 0, sharedDirtyBytes: values["Shared_Dirty"] ?? 0,
-            swapBytes: values["Swap"] ?? 0)
+            swapBytes: values["Swap"] ?? 0, file: "smaps_rollup")
     }
 
     /// /proc/PID/numa_maps: one line per mapping, e.g.

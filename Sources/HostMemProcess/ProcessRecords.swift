@@ -61,8 +61,11 @@ public struct MemoryRollup: Sendable, Hashable, Codable {
     public var sharedCleanBytes: UInt64
     public var sharedDirtyBytes: UInt64
     public var swapBytes: UInt64
+    /// The /proc/PID file the figures were summed from: "smaps" or "smaps_rollup" (the
+    /// same sums); nil for figures made otherwise.
+    public var file: String?
     public init(residentBytes: UInt64, proportionalBytes: UInt64, privateCleanBytes: UInt64, privateDirtyBytes: UInt64,
-                sharedCleanBytes: UInt64, sharedDirtyBytes: UInt64, swapBytes: UInt64) {
+                sharedCleanBytes: UInt64, sharedDirtyBytes: UInt64, swapBytes: UInt64, file: String? = nil) {
         self.residentBytes = residentBytes
         self.proportionalBytes = proportionalBytes
         self.privateCleanBytes = privateCleanBytes
@@ -70,6 +73,7 @@ public struct MemoryRollup: Sendable, Hashable, Codable {
         self.sharedCleanBytes = sharedCleanBytes
         self.sharedDirtyBytes = sharedDirtyBytes
         self.swapBytes = swapBytes
+        self.file = file
     }
 
     /// Private pages: what this process alone holds (USS).

@@ -27,10 +27,10 @@ public struct SystemTree: Sendable {
         root + "/" + relative
     }
 
-    /// Reads a text file, `chunk` bytes per read(2) (`FileSystem.seqFileRecordChunk`).
-    public func read(_ relative: String, chunk: Int = 65536) -> Result<String, SystemError> {
+    /// Reads a text file (a file made one page walk per record: `forEachLine`).
+    public func read(_ relative: String) -> Result<String, SystemError> {
         do {
-            let bytes = try FileSystem.readBytes(atPath: absolute(relative), chunk: chunk)
+            let bytes = try FileSystem.readBytes(atPath: absolute(relative))
             log?.recordFile(relative, bytes)
             return .success(String(decoding: bytes, as: UTF8.self))
         } catch {

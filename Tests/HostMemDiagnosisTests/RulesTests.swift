@@ -156,7 +156,7 @@ struct JobRuleTests {
         #expect(finding.evidence[0].context("rss_first_bytes") == Double(666 << 20) && finding.evidence[0].context("rss_last_bytes") == Double(666 << 20))
         // The file the figures came from: smaps_rollup, or smaps where the copies were measured.
         #expect(finding.evidence[0].source == "/proc/2/smaps_rollup")
-        workers[0].inheritedPrivateDirtyBytes = 40 << 20
+        workers[0].memoryLast?.file = "smaps"
         let measured = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         let fromSmaps = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: measured)).findings.first)
         #expect(fromSmaps.evidence[0].source == "/proc/2/smaps" && fromSmaps.evidence[1].source == "/proc/3/smaps_rollup")

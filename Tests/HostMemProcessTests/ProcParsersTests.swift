@@ -52,6 +52,7 @@ struct ProcParsersTests {
         #expect(rollup.proportionalBytes == 357_480 * 1024)
         #expect(rollup.privateDirtyBytes == 356_864 * 1024)
         #expect(rollup.uniqueBytes == (356_864 + 1024) * 1024)
+        #expect(rollup.file == "smaps_rollup")
         let io = try #require(ProcParsers.io("rchar: 1000\nwchar: 10\nsyscr: 1\nsyscw: 1\nread_bytes: 904396800\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"))
         #expect(io.storageReadBytes == 904_396_800 && io.readCallBytes == 1000)
         #expect(ProcParsers.smapsRollup("") == nil)

@@ -83,7 +83,7 @@ struct WorkerParsersTests {
         let summary = ProcParsers.smapsSummary(smaps, within: [0x7f00_0000_0000..<0x7f00_0010_0000])
         let rollup = try #require(summary.rollup)
         #expect(rollup == MemoryRollup(residentBytes: 4608 << 10, proportionalBytes: 2304 << 10, privateCleanBytes: 0, privateDirtyBytes: 3072 << 10,
-                                       sharedCleanBytes: 512 << 10, sharedDirtyBytes: 1024 << 10, swapBytes: 8 << 10))
+                                       sharedCleanBytes: 512 << 10, sharedDirtyBytes: 1024 << 10, swapBytes: 8 << 10, file: "smaps"))
         #expect(summary.inherited == 3072 << 10)
         #expect(ProcParsers.smapsSummary("", within: []).rollup == nil)
     }
