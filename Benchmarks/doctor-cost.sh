@@ -7,6 +7,8 @@
 # after them): the cost of watching, start-up included once.
 # BEFORE=OTHER_BINARY: each window runs that binary, then HOSTMEM, on the same job (an
 # A/B in one run: this shared VM's speed drifts by tens of percent within an hour).
+# DOCTOR_OPTIONS="…": more doctor options for every run (e.g. --python-stacks, which runs
+# py-spy when it is on PATH; without it the doctor's defaults are measured).
 set -eu
 SECONDS_=${1:?usage}; REPEAT=${2:?usage}; WARMUP=${3:?usage}; shift 3
 [ "${1:-}" = "--" ] && shift
@@ -21,7 +23,7 @@ if [ "${WATCH:-0}" = 1 ]; then
 import json, os, signal, subprocess, sys, time
 binary, job, window, windows = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 start = time.monotonic()
-child = subprocess.Popen([binary, "doctor", "--pid", job, "--watch", "--interval", str(window), "--no-python-stacks", "--no-calibration", "--json"],
+child = subprocess.Popen([binary, "doctor", "--pid", job, "--watch", "--interval", str(window), "--no-calibration", "--json"] + os.environ.get("DOCTOR_OPTIONS", "").split(),
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 time.sleep(window * windows + 1)
 child.send_signal(signal.SIGINT)
@@ -39,7 +41,7 @@ i=0
 while [ $i -lt "$REPEAT" ]; do
     i=$((i + 1))
     for BINARY in ${BEFORE:-} "$HOSTMEM"; do
-    python3 - "$i ($BINARY)" "$BINARY" doctor --pid $JOB --seconds "$SECONDS_" --no-python-stacks --no-calibration <<'PY'
+    python3 - "$i ($BINARY)" "$BINARY" doctor --pid $JOB --seconds "$SECONDS_" --no-calibration ${DOCTOR_OPTIONS:-} <<'PY'
 import os, subprocess, sys, time
 window, command = sys.argv[1], sys.argv[2:]
 start = time.monotonic()

@@ -24,8 +24,11 @@ public struct DoctorOptions: Sendable {
     public var liveRoot = false
     public var calibration: CalibrationPolicy = .cachedOrMeasure
     public var calibrationStore: CalibrationStore? = CalibrationStore.defaultPath().map(CalibrationStore.init)
-    /// Sample Python stacks with py-spy when the main process is Python and py-spy is on PATH.
-    public var pythonStacks = true
+    /// Sample Python stacks with py-spy when the main process is Python and py-spy is on
+    /// PATH. Off by default: py-spy costs the machine about 4–5% of one CPU per 10 s
+    /// window (with --subprocesses, about 1 ms per sample per process), the rest of the
+    /// doctor under 1%.
+    public var pythonStacks = false
     /// Length of a window, and the time between two light samples within it.
     public var windowSeconds = 10.0
     public var sampleInterval: Duration = .seconds(1)
@@ -240,11 +243,15 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     /// Starts py-spy on a Python main process (`program`, its argv[0]) for one window,
     /// or says why not.
     private func startPythonStacks(_ pid: Int, program: String) -> Availability<PythonStacks.Recording> {
-        guard options.pythonStacks else { return .unavailable(reason: "skipped (--no-python-stacks)") }
         guard program.split(separator: "/").last?.hasPrefix("python") == true else {
             return .unavailable(reason: "the main process is not a Python interpreter (\(program.isEmpty ? "unknown" : program))")
         }
-        guard let pySpy = PythonStacks.locate() else { return .unavailable(reason: "py-spy not found on PATH (pip install py-spy)") }
+        let pySpy = PythonStacks.locate()
+        guard options.pythonStacks else {
+            return .unavailable(reason: "Python stacks not sampled: --python-stacks samples them with py-spy (about 4–5% of one CPU over a 10 s window)"
+                                + (pySpy == nil ? "; py-spy is not on PATH (pip install py-spy)" : ""))
+        }
+        guard let pySpy else { return .unavailable(reason: "py-spy not found on PATH (pip install py-spy)") }
         do {
             return .available(try PythonStacks.start(pySpy: pySpy, pid: pid, seconds: Int(options.windowSeconds.rounded(.up)),
                                                      folder: options.temporaryFolder))

@@ -8,10 +8,10 @@ import HostMemTopology
 /// then the job's tree. Every sentence is drawn from the report's values.
 public enum DoctorText {
     /// "Python stacks: py-spy at 10 Hz, 98 samples of the main thread, 196 of the workers;
-    /// py-spy used 0.41 s of CPU (4.1% of one CPU over the window; --no-python-stacks skips it)".
+    /// py-spy used 0.41 s of CPU (4.1% of one CPU over the window)".
     static func pythonStacksLine(_ stacks: DoctorReport.PythonStacksUse, seconds: Double) -> String {
         let cost = stacks.cpuSeconds.map {
-            String(format: "py-spy used %.2f s of CPU (%.1f%% of one CPU over the window; --no-python-stacks skips it)", $0, $0 / max(seconds, 1e-3) * 100)
+            String(format: "py-spy used %.2f s of CPU (%.1f%% of one CPU over the window)", $0, $0 / max(seconds, 1e-3) * 100)
         } ?? "py-spy's CPU time unknown"
         return "Python stacks: py-spy at \(stacks.hz) Hz, \(stacks.mainSamples) samples of the main thread, \(stacks.workerSamples) of the workers; \(cost)"
     }

@@ -16,8 +16,9 @@ struct TargetOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not measure a calibration when none is cached (machine findings only).")
     var noCalibration = false
 
-    @Flag(name: .long, help: "Do not sample Python stacks with py-spy (it costs about 1% of a CPU more over 10 s).")
-    var noPythonStacks = false
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Sample the job's Python stacks with py-spy: they judge input-bound and per-sample fetching and name where the workers' time goes. Off by default: py-spy costs about 4–5% of one CPU over a 10 s window, the rest of the doctor under 1%."))
+    var pythonStacks = false
 
     @Option(name: .long, help: ArgumentHelp(
         "Share of one CPU, in percent, the window's page walks (smaps) may take, priced at what walks cost on this machine; the workers are walked first, processes past the budget are named and left out (0 walks everything).",
@@ -44,7 +45,7 @@ struct TargetOptions: ParsableArguments {
     /// The doctor's options these switches ask for, with windows of `windowSeconds`.
     func doctorOptions(windowSeconds: Double) -> DoctorOptions {
         var options = DoctorOptions()
-        options.pythonStacks = !noPythonStacks
+        options.pythonStacks = pythonStacks
         options.windowSeconds = windowSeconds
         if noCalibration { options.calibration = .cachedOnly }
         options.walkBudgetPercent = walkBudget > 0 ? walkBudget : nil

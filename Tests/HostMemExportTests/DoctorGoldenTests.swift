@@ -82,7 +82,7 @@ struct DoctorGoldenTests {
         report.pythonStacks = DoctorReport.PythonStacksUse(hz: 10, mainSamples: 98, workerSamples: 196, cpuSeconds: seconds * 0.041)
         #expect(DoctorText.render(report).contains(
             "Python stacks: py-spy at 10 Hz, 98 samples of the main thread, 196 of the workers; py-spy used "
-            + String(format: "%.2f", seconds * 0.041) + " s of CPU (4.1% of one CPU over the window; --no-python-stacks skips it)"))
+            + String(format: "%.2f", seconds * 0.041) + " s of CPU (4.1% of one CPU over the window)"))
         let json = try DoctorJSON.render(report)
         #expect(json.contains("\"cpuSeconds\"") && json.contains("\"hz\" : 10"))
         #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: json) == [])

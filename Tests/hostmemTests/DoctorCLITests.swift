@@ -51,6 +51,10 @@ struct DoctorCLITests {
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
         let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "findings", "notJudged"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
+        // Python stacks are opt-in: without --python-stacks py-spy never runs, and what that leaves unjudged says how to get it.
+        #expect(report["pythonStacks"] is NSNull)
+        let unjudged = (report["notJudged"] as? [[String: Any]] ?? []).first { ($0["checks"] as? [String])?.contains("input-bound") == true }
+        #expect((unjudged?["reason"] as? String)?.contains("--python-stacks samples them with py-spy") == true, "\(report["notJudged"] ?? "")")
     }
 
     @Test("(b) forked workers touching the parent's Python objects: copy-on-write with per-worker private dirty",
@@ -101,7 +105,7 @@ struct DoctorCLITests {
     @Test("a loop blocked on its next batch, seen by py-spy: the input-bound finding",
           .enabled(if: python3 != nil && ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/py-spy") } == true))
     func inputBound() throws {
-        let (ids, report, _) = try diagnose("input_bound.py")
+        let (ids, report, _) = try diagnose("input_bound.py", options: ["--python-stacks"])
         #expect(ids.contains("input-bound"), "\(report["notJudged"] ?? "")")
         // What the stacks cost is in the report: py-spy's rate, samples and its own CPU time.
         let stacks = try #require(report["pythonStacks"] as? [String: Any])
@@ -112,7 +116,7 @@ struct DoctorCLITests {
     @Test("workers that fetch one sample at a time, seen by py-spy: the per-sample-fetching finding",
           .enabled(if: python3 != nil && ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/py-spy") } == true))
     func perSample() throws {
-        let (ids, report, _) = try diagnose("per_sample.py")
+        let (ids, report, _) = try diagnose("per_sample.py", options: ["--python-stacks"])
         #expect(ids.contains("per-sample-fetching"), "\(report["notJudged"] ?? "")")
     }
 
