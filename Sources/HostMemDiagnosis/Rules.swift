@@ -70,7 +70,7 @@ struct Rules {
         guard let job = input.job else { return [] }
         return [oversubscription(job), cacheThrashing(job), dramSaturated(job), memmapWrites(job), readahead(job), randomIO(job),
                 firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
-                jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job)].compactMap { $0 }
+                jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job), workersSaturated(job)].compactMap { $0 }
             + containerFindings(job) + workerFindings(job)
     }
 
@@ -391,6 +391,35 @@ struct Rules {
             evidence: evidence, fix: fix,
             concept: "When the loop is blocked on the next batch, the GPU is idle for exactly that share of time.",
             pids: job.main.map { [$0.pid] } ?? [])
+    }
+
+    /// Without Python stacks, what /proc alone says of a loop waiting for data: every
+    /// worker busy all the window while the main process, not starved of CPU, is mostly
+    /// idle. The loader runs at its limit and the loop does not use the time it saves,
+    /// so batches are probably what it waits for; stacks confirm and say where the time goes.
+    func workersSaturated(_ job: JobSummary) -> Finding? {
+        guard input.pythonStacks.value == nil, let main = job.main else { return nil }
+        let workers = job.workers.filter { !$0.appeared && !$0.vanished }
+        guard !workers.isEmpty, workers.allSatisfy({ $0.cpuPercent >= limits.workerSaturatedPercent }),
+              main.cpuPercent <= limits.mainIdlePercent, (main.runDelayPercent ?? 0) < limits.starvedRunDelayPercent else { return nil }
+        let cpus = usableCPUs(job).count
+        var evidence = workers.map {
+            Evidence("worker_cpu_percent", $0.cpuPercent, .percent, threshold: .init(.atLeast, limits.workerSaturatedPercent),
+                     source: "/proc/\($0.pid)/stat utime + stime", pid: $0.pid, labels: ["role": "worker"])
+        }
+        evidence.append(Evidence("main_cpu_percent", main.cpuPercent, .percent, threshold: .init(.atMost, limits.mainIdlePercent),
+                                 source: "/proc/\(main.pid)/stat utime + stime", pid: main.pid,
+                                 context: [Measure("run_delay_percent", main.runDelayPercent ?? 0, .percent),
+                                           Measure("dataloader_workers", Double(workers.count), .count), Measure("allowed_cpus", Double(cpus), .cpus)],
+                                 labels: ["role": "main"]))
+        let spare = cpus - workers.count - 1
+        let more = spare > 0 ? "num_workers=\(workers.count + spare) uses the \(spare) idle CPU\(spare == 1 ? "" : "s") this job may use; " : ""
+        return Finding(
+            id: "workers-saturated", severity: .info, title: "Every worker is busy all the time while the main process idles: the loop probably waits for data",
+            evidence: evidence,
+            fix: "confirm it and see where the workers' time goes with --python-stacks (py-spy); then \(more)make each batch cheaper: batched fetching (__getitems__), transforms on uint8 or on the GPU",
+            concept: "Workers that never rest are the pipeline's slowest stage; a training loop that uses little CPU meanwhile is, on a GPU job, usually blocked on the next batch.",
+            pids: workers.map(\.pid) + [main.pid])
     }
 
     /// Workers building batches one `__getitem__` at a time.

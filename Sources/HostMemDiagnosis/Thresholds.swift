@@ -44,6 +44,11 @@ public struct Thresholds: Sendable, Hashable, Codable {
     public var inputWaitPercent = 30.0
     /// Share of worker samples in per-sample `__getitem__` (percent) → batch the fetch.
     public var perSampleFetchPercent = 30.0
+    /// Without Python stacks: every worker busy at least this much (percent of one CPU)
+    /// while the main process uses at most `mainIdlePercent` and is not starved → the
+    /// loader is the limit, so the loop probably waits for data.
+    public var workerSaturatedPercent = 90.0
+    public var mainIdlePercent = 50.0
 
     /// Swap used as a share of RAM above which swap in use is a warning, not info.
     public var swapWarningShareOfRAM = 0.01

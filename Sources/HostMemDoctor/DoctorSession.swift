@@ -248,7 +248,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         }
         let pySpy = PythonStacks.locate()
         guard options.pythonStacks else {
-            return .unavailable(reason: "Python stacks not sampled: --python-stacks samples them with py-spy (about 4–5% of one CPU over a 10 s window)"
+            return .unavailable(reason: "not sampled (opt-in): --python-stacks samples them with py-spy (about 4–5% of one CPU over a 10 s window)"
                                 + (pySpy == nil ? "; py-spy is not on PATH (pip install py-spy)" : ""))
         }
         guard let pySpy else { return .unavailable(reason: "py-spy not found on PATH (pip install py-spy)") }

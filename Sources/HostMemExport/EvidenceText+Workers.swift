@@ -18,6 +18,10 @@ extension EvidenceText {
             return "PID \(pid) (\(item.labels["role"] ?? "process")): \(int(item.context("open_descriptors") ?? 0)) open descriptors of a soft limit of \(int(item.context("soft_limit") ?? 0)) (\(pct(item.number)); threshold \(pct(limit))), \(int(item.context("torch_shared_memory_descriptors") ?? 0)) of them /dev/shm/torch_*"
         case "pin_thread_cpu_percent":
             return "the pin-memory thread (\(item.labels["thread"] ?? "pt_data_pin") in PID \(pid)) used \(pct(item.number)) of a CPU (threshold \(pct(limit)))"
+        case "worker_cpu_percent":
+            return "worker \(pid) used \(pct(item.number)) of a CPU over the window (\(item.source); threshold \(pct(limit)))"
+        case "main_cpu_percent":
+            return "the main process (PID \(pid)) used \(pct(item.number)) of a CPU (at most \(pct(limit))) and waited \(pct(item.context("run_delay_percent") ?? 0)) of the window for one: it is idle, not starved; \(int(item.context("dataloader_workers") ?? 0)) worker\(int(item.context("dataloader_workers") ?? 0) == 1 ? "" : "s") on \(int(item.context("allowed_cpus") ?? 0)) usable CPUs"
         case "main_fetch_percent":
             return "\(pct(item.number)) of the main thread's py-spy samples build the batch itself (fetch/__getitem__ with num_workers=0)"
         case "worker_top_function_percent", "main_top_function_percent":

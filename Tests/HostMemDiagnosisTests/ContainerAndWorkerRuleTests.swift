@@ -193,6 +193,35 @@ struct ContainerAndWorkerRuleTests {
         #expect(Diagnosis.run(input).findings.first { $0.id == "pin-thread-pegged" }?.severity == .warning)
     }
 
+    @Test("without Python stacks: every worker busy ≥ 90% while the main process idles, not starved → workers-saturated (info); each condition short of it, or stacks taken → none")
+    func workersSaturated() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        func input(main: Double = 20, mainDelay: Double = 1, workers: [Double] = [97], appeared: Bool = false) -> DiagnosisInput {
+            var root = process(1, .main, cpuPercent: main)
+            root.runDelayPercent = mainDelay
+            let children = workers.enumerated().map { index, cpu in
+                var worker = process(2 + index, .worker, cpuPercent: cpu)
+                worker.appeared = appeared
+                return worker
+            }
+            return DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [root] + children))
+        }
+        let finding = try #require(Diagnosis.run(input()).findings.first { $0.id == "workers-saturated" })
+        #expect(finding.severity == .info)
+        #expect(finding.evidence.first { $0.metric == "worker_cpu_percent" }?.number == 97)
+        let main = try #require(finding.evidence.first { $0.metric == "main_cpu_percent" })
+        #expect(main.number == 20 && main.threshold == .init(.atMost, 50) && main.context("allowed_cpus") == 2)
+        #expect(finding.fix.hasPrefix("confirm it and see where the workers' time goes with --python-stacks"))
+        #expect(!finding.fix.contains("num_workers="), "one worker and the main process already fill the 2 CPUs")
+        #expect(!ids(input(workers: [97, 85])).contains("workers-saturated"), "one worker with time to spare: the loader keeps up")
+        #expect(!ids(input(main: 60)).contains("workers-saturated"), "a busy main process is doing its own work")
+        #expect(!ids(input(mainDelay: 15)).contains("workers-saturated"), "a starved main process is oversubscription's finding")
+        #expect(!ids(input(appeared: true)).contains("workers-saturated"), "workers that started in the window were not busy all of it")
+        var stacks = input()
+        stacks.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.1, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
+        #expect(!ids(stacks).contains("workers-saturated"), "with stacks, input-bound judges from what the loop was doing")
+    }
+
     @Test("input-bound with num_workers=0 names the main thread's own fetch and a fix that fits; alone, it names no other finding")
     func inputBoundWithoutWorkers() throws {
         let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()

@@ -120,6 +120,20 @@ struct DoctorCLITests {
         #expect(ids.contains("per-sample-fetching"), "\(report["notJudged"] ?? "")")
     }
 
+    @Test("a loop idling while its one worker never rests, no Python stacks: workers-saturated exactly when the measured CPU says so",
+          .enabled(if: python3 != nil))
+    func saturatedWorker() throws {
+        let (ids, report, _) = try diagnose("saturated_worker.py")
+        let processes = try #require((report["job"] as? [String: Any])?["processes"] as? [[String: Any]])
+        let figure = { (role: String, key: String) in processes.first { $0["role"] as? String == role }?[key] as? Double }
+        let worker = try #require(figure("worker", "cpuPercent")), main = try #require(figure("main", "cpuPercent"))
+        let delay = try #require(figure("main", "runDelayPercent"))
+        #expect(main < 50, "the main loop only takes batches")
+        // The worker gets a CPU of its own unless other tests' jobs share this machine's CPUs: the finding follows the figures.
+        #expect(ids.contains("workers-saturated") == (worker >= 90 && delay < 10), "worker \(worker)%, main \(main)% waiting \(delay)%: \(ids)")
+        #expect(worker > main, "the worker never rests, the loop mostly waits")
+    }
+
     @Test("(f) a CPU quota of half a CPU on a cgroup the test creates, two busy processes: cpu-quota-throttled with the quota",
           .enabled(if: python3 != nil && PlantedCgroup.parent != nil, "needs root and a writable cpu controller (cgroup v1 cpu, or cgroup2 delegating cpu)"))
     func quotaThrottled() throws {
