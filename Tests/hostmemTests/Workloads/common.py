@@ -33,3 +33,26 @@ def run_forked_workers(target, count=2, between=None):
         time.sleep(0.05 if between else 0.2)
     for w in workers:
         w.join()
+
+
+def _produce_into(produce, batches):
+    batches.cancel_join_thread()  # exit even if the last batches were never read
+    produce(batches)
+
+
+def take_batches_from_worker(produce, maxsize=2):
+    """Starts one forked worker running produce(batches), a queue of `maxsize`, and takes
+    its batches in the main loop until the run time is over: the training step is short,
+    so the loop waits for data."""
+    import multiprocessing as mp
+    import queue
+    mp.set_start_method("fork")
+    batches = mp.Queue(maxsize=maxsize)
+    worker = mp.Process(target=_produce_into, args=(produce, batches), daemon=True)
+    worker.start()
+    while remaining() > 0.5:
+        try:
+            batches.get(timeout=1)
+        except queue.Empty:
+            break
+    worker.terminate()

@@ -1,9 +1,7 @@
 """Per-sample fetching: a forked worker builds each batch with one __getitem__ call per
 sample (as DataLoader's fetcher does without __getitems__) and hands it over a queue to
 a main loop that waits for it."""
-import multiprocessing as mp
-import queue
-from common import remaining
+from common import remaining, take_batches_from_worker
 
 
 class Rows:
@@ -19,7 +17,6 @@ def fetch(dataset, indices):
 
 
 def worker(batches):
-    batches.cancel_join_thread()  # exit even if the last batches were never read
     dataset = Rows()
     position = 0
     while remaining() > 0.3:
@@ -28,14 +25,4 @@ def worker(batches):
 
 
 if __name__ == "__main__":
-    mp.set_start_method("fork")
-    batches = mp.Queue(maxsize=2)
-    w = mp.Process(target=worker, args=(batches,), daemon=True)
-    w.start()
-    while remaining() > 0.5:
-        try:
-            batches.get(timeout=1)  # the training step is short: the loop waits for data
-        except queue.Empty:
-            break
-    w.terminate()
-    w.join()
+    take_batches_from_worker(worker)
