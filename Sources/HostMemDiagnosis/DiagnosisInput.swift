@@ -24,6 +24,9 @@ public struct DiagnosisInput: Sendable {
     public var pythonStacks: Availability<PythonStacks.Analysis>
     /// The job's control groups over the window, or why they could not be read.
     public var cgroup: Availability<CgroupWindow>
+    /// The machine's GPUs as NVML read them at the window's end (with the window's mean
+    /// utilization where NVML kept samples), or why not.
+    public var gpus: Availability<[GPUReading]> = .unavailable(reason: "not read")
     /// System-wide /proc/vmstat counters' increase over the window (workingset_refault_file, …).
     public var vmstat: [String: UInt64]?
 

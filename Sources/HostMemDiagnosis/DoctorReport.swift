@@ -131,9 +131,20 @@ public struct GPUReading: Sendable, Hashable, Codable {
     public var memoryTotalBytes: UInt64
     /// NVML's "GPU-…" UUID, when it gave one.
     public var uuid: String?
+    /// Over the doctor's window: the mean of NVML's utilization samples
+    /// (`nvmlDeviceGetSamples`, about six a second), and how many there were; nil when
+    /// NVML kept none for the window.
+    public var windowUtilizationPercent: Double?
+    public var windowSamples: Int?
 
-    public init(index: Int, pciAddress: String?, utilizationPercent: Int, memoryUsedBytes: UInt64, memoryTotalBytes: UInt64, uuid: String? = nil) {
+    /// Utilization over the window where NVML kept samples, else the last reading.
+    public var busyPercent: Double { windowUtilizationPercent ?? Double(utilizationPercent) }
+
+    public init(index: Int, pciAddress: String?, utilizationPercent: Int, memoryUsedBytes: UInt64, memoryTotalBytes: UInt64, uuid: String? = nil,
+                windowUtilizationPercent: Double? = nil, windowSamples: Int? = nil) {
         self.uuid = uuid
+        self.windowUtilizationPercent = windowUtilizationPercent
+        self.windowSamples = windowSamples
         self.index = index
         self.pciAddress = pciAddress
         self.utilizationPercent = utilizationPercent

@@ -402,6 +402,9 @@ struct Rules {
         let workers = job.workers.filter { !$0.appeared && !$0.vanished }
         guard !workers.isEmpty, workers.allSatisfy({ $0.cpuPercent >= limits.workerSaturatedPercent }),
               main.cpuPercent <= limits.mainIdlePercent, (main.runDelayPercent ?? 0) < limits.starvedRunDelayPercent else { return nil }
+        let gpus = jobGPUs(job)
+        let gpuBusy = gpus.isEmpty ? nil : gpus.reduce(0) { $0 + $1.busyPercent } / Double(gpus.count)
+        if let gpuBusy, gpuBusy >= limits.gpuKeptBusyPercent { return nil }  // the GPU is kept busy: the loader keeps pace
         let cpus = usableCPUs(job).count
         var evidence = workers.map {
             Evidence("worker_cpu_percent", $0.cpuPercent, .percent, threshold: .init(.atLeast, limits.workerSaturatedPercent),
@@ -412,10 +415,17 @@ struct Rules {
                                  context: [Measure("run_delay_percent", main.runDelayPercent ?? 0, .percent),
                                            Measure("dataloader_workers", Double(workers.count), .count), Measure("allowed_cpus", Double(cpus), .cpus)],
                                  labels: ["role": "main"]))
+        if let gpuBusy {
+            let windowed = gpus.allSatisfy { $0.windowUtilizationPercent != nil }
+            evidence.append(Evidence("gpu_busy_percent", gpuBusy, .percent, threshold: .init(.lessThan, limits.gpuStarvedPercent),
+                                     source: windowed ? "NVML nvmlDeviceGetSamples, the mean over the window" : "NVML nvmlDeviceGetUtilizationRates at the window's end",
+                                     context: [Measure("gpus", Double(gpus.count), .count)],
+                                     labels: ["gpus": gpus.map { String($0.index) }.joined(separator: ",")]))
+        }
         let spare = cpus - workers.count - 1
         let more = spare > 0 ? "num_workers=\(workers.count + spare) uses the \(spare) idle CPU\(spare == 1 ? "" : "s") this job may use; " : ""
         return Finding(
-            id: "workers-saturated", severity: .info, title: "Every worker is busy all the time while the main process idles: the loop probably waits for data",
+            id: "workers-saturated", severity: (gpuBusy ?? 100) < limits.gpuStarvedPercent ? .warning : .info, title: "Every worker is busy all the time while the main process idles: the loop probably waits for data",
             evidence: evidence,
             fix: "confirm it and see where the workers' time goes with --python-stacks (py-spy); then \(more)make each batch cheaper: batched fetching (__getitems__), transforms on uint8 or on the GPU",
             concept: "Workers that never rest are the pipeline's slowest stage; a training loop that uses little CPU meanwhile is, on a GPU job, usually blocked on the next batch.",
@@ -434,6 +444,19 @@ struct Rules {
             fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",
             concept: "A Python call, a tensor and a pickle per sample cost far more than the bytes they move; one gather per batch moves the same bytes at memory speed.",
             pids: job.workers.map(\.pid))
+    }
+
+    /// NVML's readings of the GPUs the job has open (/dev/nvidiaN → PCI address, from
+    /// the driver or else sysfs order), in the order first opened.
+    func jobGPUs(_ job: JobSummary) -> [GPUReading] {
+        guard let readings = input.gpus.value else { return [] }
+        var seen = Set<String>()
+        return job.processes.flatMap { $0.gpu?.openDevices ?? [] }.compactMap { minor -> GPUReading? in
+            let ordered = topology.nvidiaGPUs
+            guard let address = (input.nvidiaMinors[minor] ?? (minor < ordered.count ? ordered[minor].pciAddress : nil))?.lowercased(),
+                  seen.insert(address).inserted else { return nil }
+            return readings.first { $0.pciAddress?.lowercased() == address }
+        }
     }
 
     /// The node of the first GPU the job has open (the main process comes first).

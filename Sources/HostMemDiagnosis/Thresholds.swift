@@ -49,6 +49,10 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// loader is the limit, so the loop probably waits for data.
     public var workerSaturatedPercent = 90.0
     public var mainIdlePercent = 50.0
+    /// The job's GPUs busy less than this over the window (NVML) while the workers
+    /// saturate → a warning; at least `gpuKeptBusyPercent` → the loader keeps pace, no finding.
+    public var gpuStarvedPercent = 50.0
+    public var gpuKeptBusyPercent = 90.0
 
     /// Swap used as a share of RAM above which swap in use is a warning, not info.
     public var swapWarningShareOfRAM = 0.01

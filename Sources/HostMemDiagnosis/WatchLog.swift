@@ -49,7 +49,7 @@ public struct WatchLog: Sendable, Hashable, Codable {
                 remoteSharePercent = total > 0 ? Double(remote) / Double(total) * 100 : nil
             }
             if let gpus = report.gpus.value, !gpus.isEmpty {
-                gpuUtilizationPercent = Double(gpus.reduce(0) { $0 + $1.utilizationPercent }) / Double(gpus.count)
+                gpuUtilizationPercent = gpus.reduce(0) { $0 + $1.busyPercent } / Double(gpus.count)
             }
             findings = report.findings.map(\.id)
         }

@@ -158,6 +158,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         first.elapsedNanoseconds = 0  // the previous window's last sample starts this one
         windows += 1
         let windowStart = started.duration(to: clock.now)
+        let windowStartWall = WallClock.microseconds()
         let stacks = startPythonStacks(pid, program: first.process(pid)?.commandLine.first ?? "")
         let recording: ProcessTreeRecording
         do {
@@ -203,9 +204,10 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         if let space = try? FileSystem.space(atPath: "/dev/shm") {  // a job is only inspected on the live machine
             input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
         }
+        input.gpus = GPUReadings.read(root: options.liveRoot ? "/" : options.root, sinceMicroseconds: windowStartWall)
         var report = DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
                                   window: DoctorReport.Window(index: windows, startSeconds: windowStart.seconds),
-                                  cgroup: cgroup, gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), numastat: input.numastat,
+                                  cgroup: cgroup, gpus: input.gpus, numastat: input.numastat,
                                   diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
         report.pythonStacks = input.pythonStacks.value.flatMap(DoctorReport.PythonStacksUse.init)
         return report

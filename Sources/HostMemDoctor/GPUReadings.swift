@@ -3,12 +3,15 @@ import HostMemPlatform
 
 /// GPU utilization for the doctor: NVML's readings on the live machine, or why none.
 public enum GPUReadings {
-    public static func read(root: String) -> Availability<[GPUReading]> {
+    /// Every GPU's reading; with `sinceMicroseconds` (wall clock) also its mean
+    /// utilization since then, from NVML's samples.
+    public static func read(root: String, sinceMicroseconds: UInt64? = nil) -> Availability<[GPUReading]> {
         guard root == "/" else { return .unavailable(reason: "not read: \(root) is a captured tree, NVML reads the live machine") }
         do {
-            let readings = try NVML.read().map {
+            let readings = try NVML.read(sinceMicroseconds: sinceMicroseconds).map {
                 GPUReading(index: $0.index, pciAddress: $0.pciAddress, utilizationPercent: $0.utilizationPercent,
-                           memoryUsedBytes: $0.memoryUsedBytes, memoryTotalBytes: $0.memoryTotalBytes, uuid: $0.uuid)
+                           memoryUsedBytes: $0.memoryUsedBytes, memoryTotalBytes: $0.memoryTotalBytes, uuid: $0.uuid,
+                           windowUtilizationPercent: $0.since?.meanPercent, windowSamples: $0.since?.samples)
             }
             return readings.isEmpty ? .unavailable(reason: "NVML reports no GPU") : .available(readings)
         } catch {

@@ -32,7 +32,9 @@ public enum DoctorText {
         switch report.gpus {
         case .available(let gpus):
             for gpu in gpus {
-                lines.append("GPU \(gpu.index)\(gpu.pciAddress.map { " (\($0))" } ?? ""): \(gpu.utilizationPercent)% busy, \(ByteFormat.wholeMebibytes(gpu.memoryUsedBytes)) of \(ByteFormat.wholeMebibytes(gpu.memoryTotalBytes)) MiB (NVML)")
+                let busy = gpu.windowUtilizationPercent.map { String(format: "%.0f%% busy over the window (mean of %d NVML samples)", $0, gpu.windowSamples ?? 0) }
+                    ?? "\(gpu.utilizationPercent)% busy"
+                lines.append("GPU \(gpu.index)\(gpu.pciAddress.map { " (\($0))" } ?? ""): \(busy), \(ByteFormat.wholeMebibytes(gpu.memoryUsedBytes)) of \(ByteFormat.wholeMebibytes(gpu.memoryTotalBytes)) MiB (NVML)")
             }
         case .unavailable(let reason):
             lines.append("GPU utilization: unavailable (\(reason))")

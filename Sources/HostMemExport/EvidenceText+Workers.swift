@@ -22,6 +22,8 @@ extension EvidenceText {
             return "worker \(pid) used \(pct(item.number)) of a CPU over the window (\(item.source); threshold \(pct(limit)))"
         case "main_cpu_percent":
             return "the main process (PID \(pid)) used \(pct(item.number)) of a CPU (at most \(pct(limit))) and waited \(pct(item.context("run_delay_percent") ?? 0)) of the window for one: it is idle, not starved; \(int(item.context("dataloader_workers") ?? 0)) worker\(int(item.context("dataloader_workers") ?? 0) == 1 ? "" : "s") on \(int(item.context("allowed_cpus") ?? 0)) usable CPUs"
+        case "gpu_busy_percent":
+            return "the job's GPU\(int(item.context("gpus") ?? 1) == 1 ? "" : "s") (\(item.labels["gpus"] ?? "?")) busy \(pct(item.number)) of the window (\(item.source); threshold < \(pct(limit)))"
         case "main_fetch_percent":
             return "\(pct(item.number)) of the main thread's py-spy samples build the batch itself (fetch/__getitem__ with num_workers=0)"
         case "worker_top_function_percent", "main_top_function_percent":

@@ -25,3 +25,13 @@ public enum ThreadCPUClock {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
+
+/// Wall-clock time in microseconds since the Unix epoch: the time base NVML stamps its
+/// samples with. The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
+public enum WallClock {
+    public static func microseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return UInt64(time.tv_sec) &* 1_000_000 &+ UInt64(time.tv_nsec) / 1000
+    }
+}

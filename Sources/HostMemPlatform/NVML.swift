@@ -10,6 +10,16 @@ public enum NVML {
         public var memoryTotalBytes: UInt64
         /// "GPU-…", as DCGM exporter's `UUID` label has it; nil when NVML does not say.
         public var uuid: String?
+        /// The mean of the utilization samples NVML kept since the time asked for
+        /// (`nvmlDeviceGetSamples`, GPU utilization, about six a second), and how many;
+        /// nil when none was asked for or NVML has none.
+        public var since: Utilization?
+    }
+
+    /// Utilization over a span: the mean of NVML's samples in it.
+    public struct Utilization: Sendable, Hashable {
+        public var meanPercent: Double
+        public var samples: Int
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -19,8 +29,10 @@ public enum NVML {
     private typealias Status = Int32
     private typealias Device = OpaquePointer
 
-    /// Reads every GPU once. The error says why not (library absent, no GPU, driver).
-    public static func read() throws(Failure) -> [Reading] {
+    /// Reads every GPU once, and with `sinceMicroseconds` (wall clock, `WallClock`) the
+    /// mean of its utilization samples since then. The error says why not (library
+    /// absent, no GPU, driver).
+    public static func read(sinceMicroseconds: UInt64? = nil) throws(Failure) -> [Reading] {
         let library: DynamicLibrary
         do {
             library = try DynamicLibrary.open(firstOf: ["libnvidia-ml.so.1", "libnvidia-ml.so"])
@@ -38,6 +50,7 @@ public enum NVML {
             let errorString = library.function("nvmlErrorString", as: (@convention(c) (Status) -> UnsafePointer<CChar>?).self)
         else { throw Failure(description: "\(library.name) lacks an NVML function hostmem needs") }
         let uuidOf = library.function("nvmlDeviceGetUUID", as: (@convention(c) (Device?, UnsafeMutablePointer<CChar>?, UInt32) -> Status).self)
+        let samplesOf = library.function("nvmlDeviceGetSamples", as: SamplesFunction.self)
         func check(_ call: String, _ status: Status) throws(Failure) {
             guard status != 0 else { return }
             throw Failure(description: "\(call): \(errorString(status).map { String(cString: $0) } ?? "error \(status)")")
@@ -70,10 +83,53 @@ public enum NVML {
                     get(device, buffer.baseAddress, UInt32(buffer.count)) == 0 ? String(cString: buffer.baseAddress!) : nil
                 }
             }
+            let since = sinceMicroseconds.flatMap { start in samplesOf.flatMap { meanUtilization(device, since: start, $0) } }
             readings.append(Reading(index: Int(index), pciAddress: address.map(Self.shortAddress),
-                                    utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0, uuid: uuid))
+                                    utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0, uuid: uuid, since: since))
         }
         return readings
+    }
+
+    /// nvmlDeviceGetSamples(device, type, lastSeenTimeStamp, *valueType, *count, *samples).
+    private typealias SamplesFunction = @convention(c) (Device?, UInt32, UInt64, UnsafeMutablePointer<UInt32>?, UnsafeMutablePointer<UInt32>?,
+                                                        UnsafeMutableRawPointer?) -> Status
+    /// nvmlSamplingType_t NVML_GPU_UTILIZATION_SAMPLES.
+    private static let gpuUtilizationSamples: UInt32 = 1
+    /// sizeof(nvmlSample_t): an unsigned long long time stamp, then an 8-byte nvmlValue_t union.
+    private static let sampleBytes = 16
+
+    /// The mean of the device's GPU utilization samples stamped after `start`, or nil.
+    private static func meanUtilization(_ device: Device?, since start: UInt64, _ samples: SamplesFunction) -> Utilization? {
+        var valueType: UInt32 = 0
+        var count: UInt32 = 0
+        // A first call with no buffer says how many samples NVML holds.
+        guard samples(device, gpuUtilizationSamples, start, &valueType, &count, nil) == 0, count > 0, count < 100_000 else { return nil }
+        // Twice the bytes NVML needs: a larger nvmlSample_t in some driver could not write past the buffer.
+        var buffer = [UInt8](repeating: 0, count: Int(count) * sampleBytes * 2)
+        let values: [Double] = buffer.withUnsafeMutableBytes { raw in
+            guard samples(device, gpuUtilizationSamples, start, &valueType, &count, raw.baseAddress) == 0 else { return [] }
+            return (0..<Int(count)).compactMap { index in
+                let sample = raw.baseAddress! + index * sampleBytes
+                guard sample.loadUnaligned(as: UInt64.self) > start else { return nil }
+                return sampleValue(sample + 8, type: valueType)
+            }
+        }
+        guard !values.isEmpty else { return nil }
+        return Utilization(meanPercent: values.reduce(0, +) / Double(values.count), samples: values.count)
+    }
+
+    /// One nvmlValue_t as a number, by nvmlValueType_t: double, unsigned int, unsigned
+    /// long, unsigned long long, signed long long, signed int, unsigned short.
+    static func sampleValue(_ value: UnsafeRawPointer, type: UInt32) -> Double? {
+        switch type {
+        case 0: value.loadUnaligned(as: Double.self)
+        case 1: Double(value.loadUnaligned(as: UInt32.self))
+        case 2, 3: Double(value.loadUnaligned(as: UInt64.self))
+        case 4: Double(value.loadUnaligned(as: Int64.self))
+        case 5: Double(value.loadUnaligned(as: Int32.self))
+        case 6: Double(value.loadUnaligned(as: UInt16.self))
+        default: nil
+        }
     }
 
     /// NVML writes "00000000:17:00.0"; sysfs says "0000:17:00.0".

@@ -222,6 +222,32 @@ struct ContainerAndWorkerRuleTests {
         #expect(!ids(stacks).contains("workers-saturated"), "with stacks, input-bound judges from what the loop was doing")
     }
 
+    @Test("workers-saturated with the job's GPU from NVML: busy 34% of the window → a warning with the GPU's figure; 70% → info; 95% → none (the loader keeps pace); a GPU the job did not open does not count")
+    func workersSaturatedWithGPU() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        func findings(busy: Double?, opened: Int = 0) -> [Finding] {
+            var main = process(1, .main, cpuPercent: 20)
+            main.gpu = GPUUse(openDevices: [opened], nvidiaMappedBytes: 1 << 30, sharedMemoryMappedBytes: 0)
+            let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, process(2, .worker, cpuPercent: 98)])
+            var input = DiagnosisInput(topology: topology, job: job, nvidiaMinors: [0: "0000:18:00.0", 1: "0000:3B:00.0"])
+            input.gpus = .available([
+                GPUReading(index: 0, pciAddress: "0000:18:00.0", utilizationPercent: 100, memoryUsedBytes: 1 << 30, memoryTotalBytes: 80 << 30,
+                           windowUtilizationPercent: busy, windowSamples: 60),
+                GPUReading(index: 1, pciAddress: "0000:3b:00.0", utilizationPercent: 3, memoryUsedBytes: 0, memoryTotalBytes: 80 << 30),
+            ])
+            return Diagnosis.run(input).findings.filter { $0.id == "workers-saturated" }
+        }
+        let starved = try #require(findings(busy: 34).first)
+        #expect(starved.severity == .warning)
+        let gpu = try #require(starved.evidence.first { $0.metric == "gpu_busy_percent" })
+        #expect(gpu.number == 34 && gpu.labels["gpus"] == "0" && gpu.source.contains("over the window"), "the window's mean, not the last reading (100%)")
+        #expect(findings(busy: 70).first?.severity == .info)
+        #expect(findings(busy: 95).isEmpty)
+        // GPU 1 (minor 1, the driver's 0000:3B:00.0) was at 3% at the end and kept no samples: its last reading counts.
+        let other = try #require(findings(busy: 95, opened: 1).first)
+        #expect(other.severity == .warning && other.evidence.first { $0.metric == "gpu_busy_percent" }?.source.contains("window's end") == true)
+    }
+
     @Test("input-bound with num_workers=0 names the main thread's own fetch and a fix that fits; alone, it names no other finding")
     func inputBoundWithoutWorkers() throws {
         let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()

@@ -90,6 +90,18 @@ struct DoctorGoldenTests {
         #expect(DoctorText.render(report).contains("196 of the workers; py-spy's CPU time unknown"))
     }
 
+    @Test("a GPU with NVML samples over the window: the text gives their mean and count, the JSON carries them within the schema")
+    func gpuWindowUtilization() throws {
+        var report = try Self.recorded("dual-socket-job")
+        report.gpus = .available([GPUReading(index: 0, pciAddress: "0000:18:00.0", utilizationPercent: 90, memoryUsedBytes: 40 << 30,
+                                             memoryTotalBytes: 80 << 30, windowUtilizationPercent: 34.4, windowSamples: 57)])
+        #expect(DoctorText.render(report).contains("GPU 0 (0000:18:00.0): 34% busy over the window (mean of 57 NVML samples), 40960 of 81920 MiB (NVML)"))
+        let json = try DoctorJSON.render(report)
+        #expect(json.contains("\"windowUtilizationPercent\" : 34.4") && json.contains("\"windowSamples\" : 57"))
+        #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: json) == [])
+        #expect(try JSONDecoder().decode(DoctorReport.self, from: Data(json.utf8)).gpus.value?.first?.busyPercent == 34.4)
+    }
+
     @Test("doctor JSON of a recorded report: decoded and encoded again, the same bytes", arguments: names)
     func json(name: String) throws {
         guard !Self.updating else { return }
