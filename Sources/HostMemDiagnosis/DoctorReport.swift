@@ -132,8 +132,8 @@ public struct GPUReading: Sendable, Hashable, Codable {
     /// NVML's "GPU-…" UUID, when it gave one.
     public var uuid: String?
     /// Over the doctor's window: the mean of NVML's utilization samples
-    /// (`nvmlDeviceGetSamples`, about six a second), and how many there were; nil when
-    /// NVML kept none for the window.
+    /// (`nvmlDeviceGetSamples`, about six a second, as far back as NVML's buffer
+    /// reaches), and how many there were; nil when NVML kept none for the window.
     public var windowUtilizationPercent: Double?
     public var windowSamples: Int?
 
