@@ -108,13 +108,14 @@ public enum NVML {
         var buffer = [UInt8](repeating: 0, count: Int(count) * sampleBytes * 2)
         let values: [Double] = buffer.withUnsafeMutableBytes { raw in
             guard samples(device, gpuUtilizationSamples, start, &valueType, &count, raw.baseAddress) == 0 else { return [] }
-            return (0..<Int(count)).compactMap { index in
+            return (0..<min(Int(count), raw.count / sampleBytes)).compactMap { index in
                 let sample = raw.baseAddress! + index * sampleBytes
                 guard sample.loadUnaligned(as: UInt64.self) > start else { return nil }
                 return sampleValue(sample + 8, type: valueType)
             }
         }
-        guard !values.isEmpty else { return nil }
+        // A share outside 0–100 would mean the samples were not laid out as read: none is said.
+        guard !values.isEmpty, values.allSatisfy({ (0...100).contains($0) }) else { return nil }
         return Utilization(meanPercent: values.reduce(0, +) / Double(values.count), samples: values.count)
     }
 
