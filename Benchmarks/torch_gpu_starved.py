@@ -1,0 +1,41 @@
+"""A GPU training loop starved by its input: WORKERS (second argument, default 1)
+DataLoader workers run a costly Python transform per sample, and the GPU step is one
+small matmul, so the GPU idles most of the time while every worker is busy. Runs for
+SECONDS (first argument, default 40) on cuda:0. For `hostmem doctor` on a GPU machine:
+Benchmarks/gpu-checks.sh."""
+import math
+import sys
+import time
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 40.0
+WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+
+
+class Slow(Dataset):
+    def __len__(self):
+        return 1 << 20
+
+    def __getitem__(self, index):
+        values = [math.sin(index + i) for i in range(2000)]  # a transform written in Python
+        return torch.tensor(values[:512], dtype=torch.float32)
+
+
+def main():
+    device = torch.device("cuda:0")
+    weight = torch.randn(512, 512, device=device)
+    loader = DataLoader(Slow(), batch_size=64, num_workers=WORKERS, pin_memory=True, persistent_workers=WORKERS > 0)
+    start, batches = time.monotonic(), 0
+    while time.monotonic() - start < SECONDS:
+        for x in loader:
+            (x.to(device, non_blocking=True) @ weight).sum().item()
+            batches += 1
+            if time.monotonic() - start >= SECONDS:
+                break
+    print(f"{batches} batches in {time.monotonic() - start:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
