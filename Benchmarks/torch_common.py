@@ -68,3 +68,17 @@ def lookup_indices(dist, rows, count, rng):
     cumulative = np.cumsum(1 / np.arange(1, rows + 1) ** 1.05)
     ranks = np.searchsorted(cumulative, rng.random(count) * cumulative[-1])
     return rng.permutation(rows)[np.minimum(ranks, rows - 1)].astype(np.int64)
+
+
+def train_for(seconds, loader, step):
+    """Runs `step(batch)` over `loader`, epoch after epoch, until `seconds` have passed
+    (the jobs the doctor is tried on); says how many batches it took on stderr."""
+    import time
+    start, batches = time.monotonic(), 0
+    while time.monotonic() - start < seconds:
+        for batch in loader:
+            step(batch)
+            batches += 1
+            if time.monotonic() - start >= seconds:
+                break
+    print(f"{batches} batches in {time.monotonic() - start:.1f} s", file=sys.stderr)

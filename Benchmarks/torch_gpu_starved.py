@@ -4,11 +4,14 @@ small matmul, so the GPU idles most of the time while every worker is busy. Runs
 SECONDS (first argument, default 40) on cuda:0. For `hostmem doctor` on a GPU machine:
 Benchmarks/gpu-checks.sh."""
 import math
+import os
 import sys
-import time
 
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import train_for  # noqa: E402
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 40.0
 WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -27,14 +30,7 @@ def main():
     device = torch.device("cuda:0")
     weight = torch.randn(512, 512, device=device)
     loader = DataLoader(Slow(), batch_size=64, num_workers=WORKERS, pin_memory=True, persistent_workers=WORKERS > 0)
-    start, batches = time.monotonic(), 0
-    while time.monotonic() - start < SECONDS:
-        for x in loader:
-            (x.to(device, non_blocking=True) @ weight).sum().item()
-            batches += 1
-            if time.monotonic() - start >= SECONDS:
-                break
-    print(f"{batches} batches in {time.monotonic() - start:.1f} s", file=sys.stderr)
+    train_for(SECONDS, loader, lambda x: (x.to(device, non_blocking=True) @ weight).sum().item())
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """A real PyTorch job whose Dataset holds a Python list of tuples (the field's
 copy-on-read case): 2 forked DataLoader workers, persistent, a small model on the CPU.
 Runs for SECONDS (first argument, default 60). Used by doctor-container.sh."""
+import os
 import sys
 import time
 
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import train_for  # noqa: E402
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
 ROWS = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000_000
@@ -30,17 +34,15 @@ def main():
                         multiprocessing_context="fork")
     model = torch.nn.Sequential(torch.nn.Linear(3, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    batches = 0
-    while time.monotonic() - start < SECONDS:
-        for x, y in loader:
-            loss = torch.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            batches += 1
-            if time.monotonic() - start >= SECONDS:
-                break
-    print(f"{batches} batches in {time.monotonic() - start:.1f} s", file=sys.stderr)
+
+    def step(batch):
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    train_for(SECONDS - (time.monotonic() - start), loader, step)
 
 
 if __name__ == "__main__":

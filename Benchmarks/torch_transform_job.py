@@ -2,11 +2,15 @@
 the doctor's "where the workers' time goes". WORKERS (second argument) DataLoader
 workers, 0 for fetching in the main process. Runs for SECONDS (first argument)."""
 import math
+import os
 import sys
 import time
 
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_common import train_for  # noqa: E402
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
 WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
@@ -30,11 +34,7 @@ def main():
     start = time.monotonic()
     loader = DataLoader(Samples(), batch_size=64, shuffle=True, num_workers=WORKERS, persistent_workers=WORKERS > 0)
     model = torch.nn.Linear(256, 10)
-    while time.monotonic() - start < SECONDS:
-        for x, y in loader:
-            model(x).sum().backward()
-            if time.monotonic() - start >= SECONDS:
-                break
+    train_for(SECONDS - (time.monotonic() - start), loader, lambda batch: model(batch[0]).sum().backward())
 
 
 if __name__ == "__main__":
