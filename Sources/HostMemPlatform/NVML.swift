@@ -1,3 +1,5 @@
+import Synchronization
+
 /// NVIDIA's management library (`libnvidia-ml.so.1`), opened at run time: GPU
 /// utilization and memory, the first symptom a user sees. No build dependency.
 public enum NVML {
@@ -29,34 +31,69 @@ public enum NVML {
     private typealias Status = Int32
     private typealias Device = OpaquePointer
 
-    /// Reads every GPU once, and with `sinceMicroseconds` (wall clock, `WallClock`) the
-    /// mean of its utilization samples since then. The error says why not (library
-    /// absent, no GPU, driver).
-    public static func read(sinceMicroseconds: UInt64? = nil) throws(Failure) -> [Reading] {
-        let library: DynamicLibrary
-        do {
-            library = try DynamicLibrary.open(firstOf: ["libnvidia-ml.so.1", "libnvidia-ml.so"])
-        } catch {
-            throw Failure(description: "libnvidia-ml.so.1 not found (the NVIDIA driver is not installed here)")
+    /// The library's functions, opened and initialized once for the process: `nvmlInit`
+    /// can take tens of milliseconds (far more where the driver is not persistent), and
+    /// `--watch` and `serve` read NVML every window. NVML is thread-safe; it is never
+    /// shut down (the process's exit does that).
+    private final class Library: @unchecked Sendable {
+        let name: String
+        let count: @convention(c) (UnsafeMutablePointer<UInt32>?) -> Status
+        let handle: @convention(c) (UInt32, UnsafeMutablePointer<Device?>?) -> Status
+        let utilization: @convention(c) (Device?, UnsafeMutablePointer<UInt32>?) -> Status
+        let memory: @convention(c) (Device?, UnsafeMutablePointer<UInt64>?) -> Status
+        let pci: @convention(c) (Device?, UnsafeMutableRawPointer?) -> Status
+        let errorString: @convention(c) (Status) -> UnsafePointer<CChar>?
+        let uuid: (@convention(c) (Device?, UnsafeMutablePointer<CChar>?, UInt32) -> Status)?
+        let samples: SamplesFunction?
+
+        init() throws(Failure) {
+            let library: DynamicLibrary
+            do {
+                library = try DynamicLibrary.open(firstOf: ["libnvidia-ml.so.1", "libnvidia-ml.so"])
+            } catch {
+                throw Failure(description: "libnvidia-ml.so.1 not found (the NVIDIA driver is not installed here)")
+            }
+            guard
+                let initialize = library.function("nvmlInit_v2", as: (@convention(c) () -> Status).self),
+                let count = library.function("nvmlDeviceGetCount_v2", as: (@convention(c) (UnsafeMutablePointer<UInt32>?) -> Status).self),
+                let handle = library.function("nvmlDeviceGetHandleByIndex_v2", as: (@convention(c) (UInt32, UnsafeMutablePointer<Device?>?) -> Status).self),
+                let utilization = library.function("nvmlDeviceGetUtilizationRates", as: (@convention(c) (Device?, UnsafeMutablePointer<UInt32>?) -> Status).self),
+                let memory = library.function("nvmlDeviceGetMemoryInfo", as: (@convention(c) (Device?, UnsafeMutablePointer<UInt64>?) -> Status).self),
+                let pci = library.function("nvmlDeviceGetPciInfo_v3", as: (@convention(c) (Device?, UnsafeMutableRawPointer?) -> Status).self),
+                let errorString = library.function("nvmlErrorString", as: (@convention(c) (Status) -> UnsafePointer<CChar>?).self)
+            else { throw Failure(description: "\(library.name) lacks an NVML function hostmem needs") }
+            (name, self.count, self.handle, self.utilization, self.memory, self.pci, self.errorString) =
+                (library.name, count, handle, utilization, memory, pci, errorString)
+            uuid = library.function("nvmlDeviceGetUUID", as: (@convention(c) (Device?, UnsafeMutablePointer<CChar>?, UInt32) -> Status).self)
+            samples = library.function("nvmlDeviceGetSamples", as: SamplesFunction.self)
+            try check("nvmlInit", initialize())
         }
-        guard
-            let initialize = library.function("nvmlInit_v2", as: (@convention(c) () -> Status).self),
-            let shutdown = library.function("nvmlShutdown", as: (@convention(c) () -> Status).self),
-            let count = library.function("nvmlDeviceGetCount_v2", as: (@convention(c) (UnsafeMutablePointer<UInt32>?) -> Status).self),
-            let handle = library.function("nvmlDeviceGetHandleByIndex_v2", as: (@convention(c) (UInt32, UnsafeMutablePointer<Device?>?) -> Status).self),
-            let utilization = library.function("nvmlDeviceGetUtilizationRates", as: (@convention(c) (Device?, UnsafeMutablePointer<UInt32>?) -> Status).self),
-            let memory = library.function("nvmlDeviceGetMemoryInfo", as: (@convention(c) (Device?, UnsafeMutablePointer<UInt64>?) -> Status).self),
-            let pci = library.function("nvmlDeviceGetPciInfo_v3", as: (@convention(c) (Device?, UnsafeMutableRawPointer?) -> Status).self),
-            let errorString = library.function("nvmlErrorString", as: (@convention(c) (Status) -> UnsafePointer<CChar>?).self)
-        else { throw Failure(description: "\(library.name) lacks an NVML function hostmem needs") }
-        let uuidOf = library.function("nvmlDeviceGetUUID", as: (@convention(c) (Device?, UnsafeMutablePointer<CChar>?, UInt32) -> Status).self)
-        let samplesOf = library.function("nvmlDeviceGetSamples", as: SamplesFunction.self)
+
         func check(_ call: String, _ status: Status) throws(Failure) {
             guard status != 0 else { return }
             throw Failure(description: "\(call): \(errorString(status).map { String(cString: $0) } ?? "error \(status)")")
         }
-        try check("nvmlInit", initialize())
-        defer { _ = shutdown() }
+    }
+
+    /// The library once it opened and initialized; a failure is tried again at the next read.
+    private static let opened = Mutex<Library?>(nil)
+
+    private static func library() throws(Failure) -> Library {
+        try opened.withLock { (library: inout Library?) throws(Failure) -> Library in
+            if let library { return library }
+            let fresh = try Library()
+            library = fresh
+            return fresh
+        }
+    }
+
+    /// Reads every GPU once, and with `sinceMicroseconds` (wall clock, `WallClock`) the
+    /// mean of its utilization samples since then. The error says why not (library
+    /// absent, no GPU, driver).
+    public static func read(sinceMicroseconds: UInt64? = nil) throws(Failure) -> [Reading] {
+        let nvml = try library()
+        let (check, count, handle, utilization, memory, pci, uuidOf, samplesOf) =
+            (nvml.check, nvml.count, nvml.handle, nvml.utilization, nvml.memory, nvml.pci, nvml.uuid, nvml.samples)
         var devices: UInt32 = 0
         try check("nvmlDeviceGetCount", count(&devices))
         var readings: [Reading] = []
