@@ -446,15 +446,13 @@ struct Rules {
             pids: job.workers.map(\.pid))
     }
 
-    /// NVML's readings of the GPUs the job has open (/dev/nvidiaN → PCI address, from
-    /// the driver or else sysfs order), in the order first opened.
+    /// NVML's readings of the GPUs the job has open (/dev/nvidiaN → PCI address), in the
+    /// order first opened.
     func jobGPUs(_ job: JobSummary) -> [GPUReading] {
         guard let readings = input.gpus.value else { return [] }
         var seen = Set<String>()
         return job.processes.flatMap { $0.gpu?.openDevices ?? [] }.compactMap { minor -> GPUReading? in
-            let ordered = topology.nvidiaGPUs
-            guard let address = (input.nvidiaMinors[minor] ?? (minor < ordered.count ? ordered[minor].pciAddress : nil))?.lowercased(),
-                  seen.insert(address).inserted else { return nil }
+            guard let address = topology.nvidiaAddress(ofMinor: minor, driverAddresses: input.nvidiaMinors), seen.insert(address).inserted else { return nil }
             return readings.first { $0.pciAddress?.lowercased() == address }
         }
     }

@@ -36,7 +36,6 @@ public enum NVML {
     /// `--watch` and `serve` read NVML every window. NVML is thread-safe; it is never
     /// shut down (the process's exit does that).
     private final class Library: @unchecked Sendable {
-        let name: String
         let count: @convention(c) (UnsafeMutablePointer<UInt32>?) -> Status
         let handle: @convention(c) (UInt32, UnsafeMutablePointer<Device?>?) -> Status
         let utilization: @convention(c) (Device?, UnsafeMutablePointer<UInt32>?) -> Status
@@ -62,8 +61,7 @@ public enum NVML {
                 let pci = library.function("nvmlDeviceGetPciInfo_v3", as: (@convention(c) (Device?, UnsafeMutableRawPointer?) -> Status).self),
                 let errorString = library.function("nvmlErrorString", as: (@convention(c) (Status) -> UnsafePointer<CChar>?).self)
             else { throw Failure(description: "\(library.name) lacks an NVML function hostmem needs") }
-            (name, self.count, self.handle, self.utilization, self.memory, self.pci, self.errorString) =
-                (library.name, count, handle, utilization, memory, pci, errorString)
+            (self.count, self.handle, self.utilization, self.memory, self.pci, self.errorString) = (count, handle, utilization, memory, pci, errorString)
             uuid = library.function("nvmlDeviceGetUUID", as: (@convention(c) (Device?, UnsafeMutablePointer<CChar>?, UInt32) -> Status).self)
             samples = library.function("nvmlDeviceGetSamples", as: SamplesFunction.self)
             try check("nvmlInit", initialize())
@@ -92,35 +90,33 @@ public enum NVML {
     /// absent, no GPU, driver).
     public static func read(sinceMicroseconds: UInt64? = nil) throws(Failure) -> [Reading] {
         let nvml = try library()
-        let (check, count, handle, utilization, memory, pci, uuidOf, samplesOf) =
-            (nvml.check, nvml.count, nvml.handle, nvml.utilization, nvml.memory, nvml.pci, nvml.uuid, nvml.samples)
         var devices: UInt32 = 0
-        try check("nvmlDeviceGetCount", count(&devices))
+        try nvml.check("nvmlDeviceGetCount", nvml.count(&devices))
         var readings: [Reading] = []
         for index in 0..<devices {
             var device: Device?
-            try check("nvmlDeviceGetHandleByIndex", handle(index, &device))
+            try nvml.check("nvmlDeviceGetHandleByIndex", nvml.handle(index, &device))
             var rates: (UInt32, UInt32) = (0, 0)  // nvmlUtilization_t: gpu, memory
             try withUnsafeMutableBytes(of: &rates) { raw throws(Failure) in
-                try check("nvmlDeviceGetUtilizationRates", utilization(device, raw.baseAddress!.assumingMemoryBound(to: UInt32.self)))
+                try nvml.check("nvmlDeviceGetUtilizationRates", nvml.utilization(device, raw.baseAddress!.assumingMemoryBound(to: UInt32.self)))
             }
             var info: (UInt64, UInt64, UInt64) = (0, 0, 0)  // nvmlMemory_t: total, free, used
             try withUnsafeMutableBytes(of: &info) { raw throws(Failure) in
-                try check("nvmlDeviceGetMemoryInfo", memory(device, raw.baseAddress!.assumingMemoryBound(to: UInt64.self)))
+                try nvml.check("nvmlDeviceGetMemoryInfo", nvml.memory(device, raw.baseAddress!.assumingMemoryBound(to: UInt64.self)))
             }
             // nvmlPciInfo_t: busIdLegacy[16], five unsigned ints, busId[32].
             var pciInfo = [UInt8](repeating: 0, count: 128)
             let address: String? = pciInfo.withUnsafeMutableBytes { raw in
-                guard pci(device, raw.baseAddress) == 0 else { return nil }
+                guard nvml.pci(device, raw.baseAddress) == 0 else { return nil }
                 return String(decoding: raw[36..<68].prefix { $0 != 0 }, as: UTF8.self).lowercased()
             }
             var uuidBytes = [CChar](repeating: 0, count: 96)
-            let uuid: String? = uuidOf.flatMap { get in
+            let uuid: String? = nvml.uuid.flatMap { get in
                 uuidBytes.withUnsafeMutableBufferPointer { buffer in
                     get(device, buffer.baseAddress, UInt32(buffer.count)) == 0 ? String(cString: buffer.baseAddress!) : nil
                 }
             }
-            let since = sinceMicroseconds.flatMap { start in samplesOf.flatMap { meanUtilization(device, since: start, $0) } }
+            let since = sinceMicroseconds.flatMap { start in nvml.samples.flatMap { meanUtilization(device, since: start, $0) } }
             readings.append(Reading(index: Int(index), pciAddress: address.map(Self.shortAddress),
                                     utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0, uuid: uuid, since: since))
         }

@@ -26,16 +26,17 @@ extension Topology {
         attachment(of: device)?.node
     }
 
-    /// The NUMA node of /dev/nvidiaN: by its PCI address when the driver says it
+    /// The PCI address of /dev/nvidiaN, lowercase: the driver's when it says it
     /// (`driverAddresses`, from /proc/driver/nvidia/gpus/*/information), else by PCI order.
-    public func node(ofNVIDIAMinor minor: Int, driverAddresses: [Int: String] = [:]) -> Int? {
+    public func nvidiaAddress(ofMinor minor: Int, driverAddresses: [Int: String] = [:]) -> String? {
+        if let address = driverAddresses[minor] { return address.lowercased() }
         let ordered = nvidiaGPUs
-        let device: PCIDevice?
-        if let address = driverAddresses[minor] {
-            device = ordered.first { $0.pciAddress.lowercased() == address.lowercased() }
-        } else {
-            device = minor < ordered.count ? ordered[minor] : nil
-        }
-        return device.flatMap(node(ofGPU:))
+        return minor < ordered.count ? ordered[minor].pciAddress.lowercased() : nil
+    }
+
+    /// The NUMA node of /dev/nvidiaN (its device found by `nvidiaAddress(ofMinor:)`).
+    public func node(ofNVIDIAMinor minor: Int, driverAddresses: [Int: String] = [:]) -> Int? {
+        guard let address = nvidiaAddress(ofMinor: minor, driverAddresses: driverAddresses) else { return nil }
+        return nvidiaGPUs.first { $0.pciAddress.lowercased() == address }.flatMap(node(ofGPU:))
     }
 }
