@@ -64,8 +64,9 @@ struct EmbeddingBagTests {
           arguments: EmbeddingBag.Mode.allCases, [false, true])
     func fp32(mode: EmbeddingBag.Mode, weighted: Bool) throws {
       // 44: a Swift 32-column block and a tail (no C kernel: not a multiple of 8);
-      // 136: two AVX2 blocks of 64 and one of 8 (not a multiple of 16: no AVX-512);
-      // 144: an AVX-512 block of 128 and a tail of 16; 48: only an AVX-512 tail.
+      // 136 (not a multiple of 16: no AVX-512): AVX2 blocks of 128 (all 16 registers)
+      // and 8, or weighted 64, 64 and 8; 144: AVX2 128 and 16, one AVX-512 block of 9
+      // vectors; 48: an AVX-512 block of 3 vectors.
       for dim in [44, 136, 144, 48] {
         let table = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 3)
         let input = Self.batch(seed: 11)
@@ -205,15 +206,21 @@ struct EmbeddingBagTests {
         for dim in [44, 136, 144, 48] {
             let wide = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 6).quantized()
             for mode in EmbeddingBag.Mode.allCases {
-                let expected = Self.reference(wide, input.indices, input.offsets, input.weights, mode)
-                for dedup in Self.dedups {
-                    for kernel in EmbeddingBag.Kernel.allCases {
-                        var options = EmbeddingBag.Options()
-                        dedup.apply(to: &options)
-                        options.widestKernel = kernel
-                        options.prefetchDistance = 4
-                        let got = try run(EmbeddingBag(table: wide, mode: mode, options: options), input, weighted: true)
-                        #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 }, "dim \(dim) \(dedup) kernel \(kernel)")
+                for weighted in [false, true] {
+                    let expected = Self.reference(wide, input.indices, input.offsets, weighted ? input.weights : nil, mode)
+                    for dedup in Self.dedups {
+                        for style in EmbeddingBag.PrefetchStyle.allCases {
+                            for kernel in EmbeddingBag.Kernel.allCases {
+                                var options = EmbeddingBag.Options()
+                                dedup.apply(to: &options)
+                                options.widestKernel = kernel
+                                options.prefetchDistance = 4
+                                options.prefetchStyle = style
+                                let got = try run(EmbeddingBag(table: wide, mode: mode, options: options), input, weighted: weighted)
+                                #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-3 },
+                                        "dim \(dim) weighted \(weighted) \(dedup) \(style) kernel \(kernel)")
+                            }
+                        }
                     }
                 }
             }
