@@ -2,7 +2,7 @@
 // Swift side (the rest of hostmem is built for the x86-64 baseline).
 //
 // Each bag is summed a block of columns at a time in registers (up to 16 accumulators:
-// AVX-512 256 columns; AVX2 128 columns of fp32 without weights, else 64), and written
+// AVX-512 256 columns; AVX2 128 columns of fp32 without weights, else 112), and written
 // once.
 //
 // Prefetch, two styles; which is faster depends on the CPU, so the bag can measure both
@@ -126,19 +126,50 @@ static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
     }
 }
 
+// Line `k` of a row read (its first 8 bytes into `folded`), and with `prefetching` the
+// line 64 × k bytes into the row ahead asked for right after (never a fault, even past
+// the table's end).
+#define GATHER_LINE(k)                                                                                         \
+    do {                                                                                                       \
+        uint64_t word;                                                                                         \
+        __builtin_memcpy(&word, (const void *)(line + 64 * (k)), 8);                                           \
+        folded ^= word;                                                                                        \
+        if (prefetching) hostmem_prefetch(ahead + 64 * (k));                                                   \
+    } while (0)
+
+/// Every line of a row read once, straight-line for rows of up to eight lines (a loop per
+/// line costs more instructions than the loads, and fewer lines then fit the CPU's
+/// window: the embedding kernel, two adds per line, outran a looped probe by 30%).
+__attribute__((always_inline)) static inline uint64_t gather_row(const unsigned char *row, long bytes,
+                                                                  const unsigned char *ahead, const int prefetching) {
+    uintptr_t line = (uintptr_t)row & ~(uintptr_t)63, last = ((uintptr_t)row + (uintptr_t)bytes - 1) & ~(uintptr_t)63;
+    uint64_t folded = 0;
+    long lines = (long)((last - line) / 64) + 1;
+    switch (lines) {
+    case 8: GATHER_LINE(7); __attribute__((fallthrough));
+    case 7: GATHER_LINE(6); __attribute__((fallthrough));
+    case 6: GATHER_LINE(5); __attribute__((fallthrough));
+    case 5: GATHER_LINE(4); __attribute__((fallthrough));
+    case 4: GATHER_LINE(3); __attribute__((fallthrough));
+    case 3: GATHER_LINE(2); __attribute__((fallthrough));
+    case 2: GATHER_LINE(1); __attribute__((fallthrough));
+    case 1: GATHER_LINE(0); break;
+    default:
+        for (long k = 0; k < lines; k++) GATHER_LINE(k);
+    }
+    // The row ahead's last line, which the ones above miss when it starts later in its line.
+    if (prefetching && bytes % 64) hostmem_prefetch(ahead + bytes - 1);
+    return folded;
+}
+
 uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
     const unsigned char *base = table;
     uint64_t folded = 0;
-    for (long p = 0; p < count; p++) {
-        if (prefetch > 0 && p + prefetch < count) prefetch_row_l2(base + (long)indices[p + prefetch] * row_bytes, row_bytes);
-        const unsigned char *row = base + (long)indices[p] * row_bytes;
-        uintptr_t line = (uintptr_t)row & ~(uintptr_t)63, last = ((uintptr_t)row + (uintptr_t)row_bytes - 1) & ~(uintptr_t)63;
-        for (; line <= last; line += 64) {
-            uint64_t word;
-            __builtin_memcpy(&word, (const void *)line, 8);
-            folded ^= word;
-        }
-    }
+    long p = 0;
+    if (prefetch > 0)
+        for (; p + prefetch < count; p++)
+            folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base + (long)indices[p + prefetch] * row_bytes, 1);
+    for (; p < count; p++) folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base, 0);
     return folded;
 }
 
@@ -205,32 +236,57 @@ static inline __m256 load_u8_256(const unsigned char *at) {
         }                                                                                                      \
     } while (0)
 
-// Adds each of the block's vectors (loaded by `load` from `at`, `step` bytes apart) to
-// `sum`: `scale` × it with `fma`, or plain (`scale` unused) when `fma` is 0. With
-// `prefetching`, the line of `ahead` that each cache line of the block starts at is
+// Adds the first `count` of the block's vectors (loaded by `load` from `at`, `step` bytes
+// apart) to `sum`: `scale` × each with `fma`, or plain (`scale` unused) when `fma` is 0.
+// With `prefetching`, the line of `ahead` that each cache line of the block starts at is
 // prefetched right after that line's load, so requests go out evenly through the loop
 // rather than in a cluster per lookup (fp32 4 M × 128, uniform, Zen 3: 12.1 → 15.3 M
-// lookups/s). Each count is a constant the compiler unrolls, keeping `sum` in registers
-// (a variable count puts it on the stack).
-// Every loop over a block's vectors is unrolled in full, so `sum` is indexed by constants
-// only and stays in registers: one loop left rolled (a block of fewer vectors than 16)
-// put all 16 accumulators on the stack, for every block size.
+// lookups/s). The loop is unrolled in full and bounded by the constant `max_vectors`, so
+// `sum` is indexed by constants only and stays in registers (one loop left rolled put
+// all 16 accumulators on the stack).
 #define UNROLLED _Pragma("clang loop unroll(full)")
-#define ADD_VECTORS(fma, fmadd, add, load, scale, at, step, prefetching, ahead)                                             \
+#define ADD_VECTORS(count, fma, fmadd, add, load, scale, at, step, prefetching, ahead)                         \
     do {                                                                                                       \
-        if (vectors == 16) {                                                                                   \
-            UNROLLED for (int k = 0; k < 16; k++) ADD_VECTOR(fma, fmadd, add, load, scale, at, step, prefetching, ahead, k);         \
-        } else if (vectors == 8) {                                                                             \
-            UNROLLED for (int k = 0; k < 8; k++) ADD_VECTOR(fma, fmadd, add, load, scale, at, step, prefetching, ahead, k);          \
-        } else {                                                                                               \
-            UNROLLED for (int k = 0; k < 16; k++)                                                              \
-                if (k < vectors) ADD_VECTOR(fma, fmadd, add, load, scale, at, step, prefetching, ahead, k);                 \
+        UNROLLED for (int k = 0; k < 16; k++) {                                                                \
+            if (k < max_vectors && k < (count)) {                                                              \
+                sum[k] = (fma) ? fmadd(scale, load((at) + (step) * k), sum[k]) : add(sum[k], load((at) + (step) * k));\
+                if ((prefetching) && (step) * k % 64 == 0) hostmem_prefetch((ahead) + (step) * k);             \
+            }                                                                                                  \
         }                                                                                                      \
     } while (0)
-#define ADD_VECTOR(fma, fmadd, add, load, scale, at, step, prefetching, ahead, k)                                           \
+
+// Bag `b`'s sums for the block at column `block`, its first `count` vectors, stored to
+// `destination`. Called with a constant `count` for the usual block sizes (blocks are cut
+// so that the last is one of them), so that each size gets its own loop and registers:
+// with one loop for every size, the accumulators of all of them were live at once and an
+// 8-bit block spilled.
+#define SUM_BLOCK(count, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8)                         \
     do {                                                                                                       \
-        sum[k] = (fma) ? fmadd(scale, load((at) + (step) * (k)), sum[k]) : add(sum[k], load((at) + (step) * (k)));\
-        if ((prefetching) && (step) * (k) % 64 == 0) hostmem_prefetch((ahead) + (step) * (k));                       \
+        vec sum[16];                                                                                           \
+        UNROLLED for (int k = 0; k < 16; k++) if (k < max_vectors && k < (count)) sum[k] = zero();             \
+        float bias_sum = 0;                                                                                    \
+        if (int8) {                                                                                            \
+            FOR_EACH_LOOKUP({                                                                                  \
+                /* An 8-bit row is a few lines, not on line boundaries: all at once. */                        \
+                if (streamed && block == 0) prefetch_row_l2(ahead, stride);                                    \
+                float scale;                                                                                   \
+                float bias;                                                                                    \
+                __builtin_memcpy(&scale, row + dim, 4);                                                        \
+                __builtin_memcpy(&bias, row + dim + 4, 4);                                                     \
+                vec a = set1(weight * scale);                                                                  \
+                bias_sum += weight * bias;                                                                     \
+                ADD_VECTORS(count, 1, fmadd, add, load_u8, a, row + block, lanes, 0, row);                     \
+            });                                                                                                \
+        } else {                                                                                               \
+            FOR_EACH_LOOKUP({                                                                                  \
+                vec w = set1(weight);                                                                          \
+                ADD_VECTORS(count, weighted, fmadd, add, load_f32, w, row + 4 * block, 4 * (lanes), streamed,  \
+                            ahead + 4 * block);                                                                \
+            });                                                                                                \
+        }                                                                                                      \
+        vec c = set1(bias_sum);                                                                                \
+        UNROLLED for (int k = 0; k < 16; k++)                                                                  \
+            if (k < max_vectors && k < (count)) store(destination + block + (lanes) * k, int8 ? add(sum[k], c) : sum[k]);\
     } while (0)
 
 // Calls `body` with each combination of the five flags as constants, so that the
@@ -263,20 +319,22 @@ static inline __m256 load_u8_256(const unsigned char *at) {
 // A block is up to 16 vectors of columns, summed in registers over the bag's rows and
 // stored once: AVX-512 has 32 registers, so 16 always fit (256 columns); AVX2 has 16,
 // so an unweighted fp32 block takes all 16 (128 columns; each add reads its row from
-// memory and needs no other register), and an 8-bit or weighted one 8, which leaves
-// room for the scale or weight and a widened load. One pass over a 128-wide row beat
-// two of 64 columns on Zen 3 (fp32 uniform, with per-lookup prefetch: 15.3 vs 8.9 M
-// lookups/s, one process): the loop keeps asking for rows instead of rereading a bag
-// from L1. An 8-bit row adds weight × scale × code to each column and weight × bias to
-// a scalar that is added to every column at the end. The fp32 and 8-bit loops are
-// separate so that neither carries the other's branch.
+// memory and needs no other register), and an 8-bit or weighted one 14, which leaves
+// room for the scale or weight and a widened load. Few passes over a row matter more
+// than anything else here: the loop keeps asking for rows instead of rereading a bag
+// from L1. On Zen 3, with per-lookup prefetch, fp32 4 M × 128 uniform went 8.9 → 15.3 M
+// lookups/s with one pass instead of two of 64 columns; int8 29.0 → 33.2 M with passes
+// of 112 and 16 columns instead of two of 64 (one process, alternating). An 8-bit row
+// adds weight × scale × code to each column and weight × bias to a scalar that is added
+// to every column at the end. The fp32 and 8-bit loops are separate so that neither
+// carries the other's branch.
 #define BAG_SUM(name, isa, vec, lanes, registers, zero, set1, fmadd, add, store, load_f32, load_u8)            \
     __attribute__((target(isa), always_inline)) static inline void name##_body(                                \
         const unsigned char *table, long dim, const int *indices, long n_indices, const int *offsets,          \
         long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch,         \
         const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct, const int weighted,             \
         const int int8, const int cached, const int deduped, const int streamed) {                             \
-        const long block_width = ((registers) == 32 || (!int8 && !weighted) ? 16 : 8) * (lanes);               \
+        const int max_vectors = (registers) == 32 || (!int8 && !weighted) ? 16 : !int8 ? 14 : weighted ? 12 : 13;\
         long stride = int8 ? dim + 8 : dim * 4;                                                                \
         /* What is prefetched: the lookups' rows, or the distinct rows in first-use order. */                  \
         const int *stream = deduped ? distinct->rows : indices;                                                \
@@ -296,34 +354,23 @@ static inline __m256 load_u8_256(const unsigned char *at) {
                 for (; prefetched < upto && prefetched < stream_end; prefetched++)                             \
                     prefetch_row_l2(row_address(table, stream[prefetched], stride, cached ? cache : 0), stride);\
             }                                                                                                  \
-            for (long block = 0; block < dim; block += block_width) {                                          \
-                long width = dim - block < block_width ? dim - block : block_width;                            \
-                long vectors = width / (lanes);                                                                \
-                vec sum[16];                                                                                   \
-                UNROLLED for (int k = 0; k < 16; k++) sum[k] = zero();                                                  \
-                float bias_sum = 0;                                                                            \
-                if (int8) {                                                                                    \
-                    FOR_EACH_LOOKUP({                                                                          \
-                        /* An 8-bit row is a few lines, not on line boundaries: all at once. */                \
-                        if (streamed && block == 0) prefetch_row_l2(ahead, stride);                            \
-                        float scale;                                                                           \
-                        float bias;                                                                            \
-                        __builtin_memcpy(&scale, row + dim, 4);                                                \
-                        __builtin_memcpy(&bias, row + dim + 4, 4);                                             \
-                        vec a = set1(weight * scale);                                                          \
-                        bias_sum += weight * bias;                                                             \
-                        ADD_VECTORS(1, fmadd, add, load_u8, a, row + block, lanes, 0, row);  \
-                    });                                                                                        \
-                } else {                                                                                       \
-                    FOR_EACH_LOOKUP({                                                                          \
-                        vec w = set1(weight);                                                                  \
-                        ADD_VECTORS(weighted, fmadd, add, load_f32, w, row + 4 * block, 4 * (lanes), streamed, \
-                                    ahead + 4 * block);                                                        \
-                    });                                                                                        \
-                }                                                                                              \
-                vec c = set1(bias_sum);                                                                        \
-                UNROLLED for (int k = 0; k < 16; k++)                                                          \
-                    if (k < vectors) store(destination + block + (lanes) * k, int8 ? add(sum[k], c) : sum[k]); \
+            for (long block = 0, vectors; block < dim; block += vectors * (lanes)) {                               \
+                long remaining = (dim - block) / (lanes);                                                      \
+                vectors = remaining < max_vectors ? remaining : max_vectors;                                   \
+                /* A block of 16 vectors at most 13 at a time: 12 and 4, whose sizes have loops below. */      \
+                for (long tail = remaining - vectors; tail > 0 && tail < 8 && (tail & (tail - 1)); tail++) vectors--;\
+                if (vectors == max_vectors)                                                                    \
+                    SUM_BLOCK(max_vectors, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);      \
+                else if (vectors == 12)                                                                        \
+                    SUM_BLOCK(12, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);               \
+                else if (vectors == 8)                                                                         \
+                    SUM_BLOCK(8, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);                \
+                else if (vectors == 4)                                                                         \
+                    SUM_BLOCK(4, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);                \
+                else if (vectors == 2)                                                                         \
+                    SUM_BLOCK(2, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);                \
+                else                                                                                           \
+                    SUM_BLOCK(vectors, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);          \
             }                                                                                                  \
         }                                                                                                      \
     }                                                                                                          \

@@ -64,10 +64,11 @@ struct EmbeddingBagTests {
           arguments: EmbeddingBag.Mode.allCases, [false, true])
     func fp32(mode: EmbeddingBag.Mode, weighted: Bool) throws {
       // 44: a Swift 32-column block and a tail (no C kernel: not a multiple of 8);
-      // 136 (not a multiple of 16: no AVX-512): AVX2 blocks of 128 (all 16 registers)
-      // and 8, or weighted 64, 64 and 8; 144: AVX2 128 and 16, one AVX-512 block of 9
-      // vectors; 48: an AVX-512 block of 3 vectors.
-      for dim in [44, 136, 144, 48] {
+      // 128: one AVX2 block of 16 vectors (all 16 registers), or weighted 14 and 2;
+      // 136 (not a multiple of 16: no AVX-512): AVX2 16 and 1, or weighted 13 and 4;
+      // 144: AVX2 16 and 2 (weighted 14 and 4), one AVX-512 block of 9 vectors; 48:
+      // AVX-512 3 vectors.
+      for dim in [44, 128, 136, 144, 48] {
         let table = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 3)
         let input = Self.batch(seed: 11)
         let expected = Self.reference(table, input.indices, input.offsets, weighted ? input.weights : nil, mode)
@@ -203,7 +204,9 @@ struct EmbeddingBagTests {
             for (a, b) in zip(original, restored) { #expect(abs(a - b) <= scale / 2 + 1e-6) }
         }
         let input = Self.batch(seed: 13)
-        for dim in [44, 136, 144, 48] {
+        // AVX2 blocks of 8-bit rows: 128 → 12 and 4 (weighted too); 136 → 13 and 4
+        // (weighted 9 and 8); 144 → 10 and 8.
+        for dim in [44, 128, 136, 144, 48] {
             let wide = try EmbeddingTable.random(rows: Self.rows, dim: dim, seed: 6).quantized()
             for mode in EmbeddingBag.Mode.allCases {
                 for weighted in [false, true] {

@@ -68,8 +68,10 @@ void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indi
 
 /// The random-row gather alone, the limit an embedding bag is measured against: reads
 /// the first 8 bytes of every cache line of row indices[p] for each p (rows of
-/// `row_bytes`, packed), with no arithmetic on them beyond an XOR, and with
-/// `prefetch` > 0 asks for row p + prefetch's lines into L2 first. Returns the XOR.
+/// `row_bytes`, packed), straight-line code for rows of up to 8 lines, with no
+/// arithmetic on them beyond an XOR; with `prefetch` > 0, each line read is followed by
+/// a request for the same line of row p + prefetch (into L2), and its last line when it
+/// spans one more. Returns the XOR.
 uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch);
 
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
