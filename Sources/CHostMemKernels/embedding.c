@@ -319,12 +319,14 @@ static inline __m256 load_u8_256(const unsigned char *at) {
 // A block is up to 16 vectors of columns, summed in registers over the bag's rows and
 // stored once: AVX-512 has 32 registers, so 16 always fit (256 columns); AVX2 has 16,
 // so an unweighted fp32 block takes all 16 (128 columns; each add reads its row from
-// memory and needs no other register), and an 8-bit or weighted one 14, which leaves
-// room for the scale or weight and a widened load. Few passes over a row matter more
+// memory and needs no other register), a weighted one 14 (beside the weight), an 8-bit
+// one 13, or 12 weighted (beside the scale, the widened codes and the bias sum; one
+// more spilled). Blocks are cut so the last is a size with its own loop: 128 8-bit
+// columns are 12 and 4 vectors, not 13 and 3. Few passes over a row matter more
 // than anything else here: the loop keeps asking for rows instead of rereading a bag
 // from L1. On Zen 3, with per-lookup prefetch, fp32 4 M × 128 uniform went 8.9 → 15.3 M
-// lookups/s with one pass instead of two of 64 columns; int8 29.0 → 33.2 M with passes
-// of 112 and 16 columns instead of two of 64 (one process, alternating). An 8-bit row
+// lookups/s with one pass instead of two of 64 columns; int8 26.0 → 28.8 M with passes
+// of 96 and 32 columns instead of two of 64 (one process, alternating). An 8-bit row
 // adds weight × scale × code to each column and weight × bias to a scalar that is added
 // to every column at the end. The fp32 and 8-bit loops are separate so that neither
 // carries the other's branch.

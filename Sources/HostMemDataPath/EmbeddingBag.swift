@@ -50,7 +50,8 @@ public struct EmbeddingBag: Sendable {
     public enum PrefetchStyle: String, Sendable, Hashable, Codable, CaseIterable {
         /// Before each bag, the rows up to the distance past it, in one burst.
         case burst
-        /// Each lookup asks for the row `prefetchDistance` lookups after it.
+        /// Each lookup asks for the row `prefetchDistance` lookups after it (fp32: a line
+        /// at a time, each right after the same line of its own row is loaded).
         case perLookup = "per-lookup"
     }
 

@@ -22,7 +22,7 @@ public enum EmbedText {
             lines.append("  prefetch: before each bag, the rows up to \(report.prefetchDistance) lookups past it, into L2")
         }
         if knobs.contains(.prefetchEach) {
-            lines.append("  prefetch-each: each lookup first asks for the row \(report.prefetchDistance) lookups after it, into L2")
+            lines.append("  prefetch-each: each lookup asks for the row \(report.prefetchDistance) lookups after it, into L2, line by line as it loads its own (8-bit: the whole row first)")
         }
         lines.append("  kernel: \(report.kernel)")
         for limit in report.gatherLimits {

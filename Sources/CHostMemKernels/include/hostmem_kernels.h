@@ -54,7 +54,8 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
 /// `weights` may be NULL. Before each bag, the rows up to `prefetch` lookups past it are
 /// prefetched into L2 (0: none), each once; with `distinct` (NULL: none), the distinct
 /// rows up to `prefetch` first uses past it. `per_lookup` (without `distinct`): instead
-/// of a burst per bag, each lookup prefetches the row `prefetch` lookups after it.
+/// of a burst per bag, each lookup prefetches the row `prefetch` lookups after it (fp32:
+/// each line right after loading the same line of its own row).
 /// Rows the `cache` holds (NULL: none) are read
 /// from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
 void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
