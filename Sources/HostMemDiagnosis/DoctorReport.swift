@@ -140,6 +140,11 @@ public struct GPUReading: Sendable, Hashable, Codable {
     /// Utilization over the window where NVML kept samples, else the last reading.
     public var busyPercent: Double { windowUtilizationPercent ?? Double(utilizationPercent) }
 
+    /// The mean of `busyPercent` over `gpus`, nil for none.
+    public static func meanBusyPercent(_ gpus: [GPUReading]) -> Double? {
+        gpus.isEmpty ? nil : gpus.reduce(0) { $0 + $1.busyPercent } / Double(gpus.count)
+    }
+
     public init(index: Int, pciAddress: String?, utilizationPercent: Int, memoryUsedBytes: UInt64, memoryTotalBytes: UInt64, uuid: String? = nil,
                 windowUtilizationPercent: Double? = nil, windowSamples: Int? = nil) {
         self.uuid = uuid

@@ -403,7 +403,7 @@ struct Rules {
         guard !workers.isEmpty, workers.allSatisfy({ $0.cpuPercent >= limits.workerSaturatedPercent }),
               main.cpuPercent <= limits.mainIdlePercent, (main.runDelayPercent ?? 0) < limits.starvedRunDelayPercent else { return nil }
         let gpus = jobGPUs(job)
-        let gpuBusy = gpus.isEmpty ? nil : gpus.reduce(0) { $0 + $1.busyPercent } / Double(gpus.count)
+        let gpuBusy = GPUReading.meanBusyPercent(gpus)
         if let gpuBusy, gpuBusy >= limits.gpuKeptBusyPercent { return nil }  // the GPU is kept busy: the loader keeps pace
         let cpus = usableCPUs(job).count
         var evidence = workers.map {

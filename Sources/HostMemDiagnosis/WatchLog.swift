@@ -48,9 +48,7 @@ public struct WatchLog: Sendable, Hashable, Codable {
                 let remote = placed.reduce(UInt64(0)) { $0 + $1.remoteBytes }, total = placed.reduce(UInt64(0)) { $0 + $1.totalBytes }
                 remoteSharePercent = total > 0 ? Double(remote) / Double(total) * 100 : nil
             }
-            if let gpus = report.gpus.value, !gpus.isEmpty {
-                gpuUtilizationPercent = gpus.reduce(0) { $0 + $1.busyPercent } / Double(gpus.count)
-            }
+            gpuUtilizationPercent = report.gpus.value.flatMap(GPUReading.meanBusyPercent)
             findings = report.findings.map(\.id)
         }
     }

@@ -56,3 +56,4 @@ def take_batches_from_worker(produce, maxsize=2):
         except queue.Empty:
             break
     worker.terminate()
+    worker.join()
