@@ -19,7 +19,7 @@ struct UncoreTests {
 
     @Test("an Intel IMC in a captured sysfs: CAS read/write events, scale to bytes, one CPU per socket")
     func intelIMC() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-uncore-\(getpid())").path
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-uncore-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let files = FileWriter(root: root)
         let imc = "sys/bus/event_source/devices/uncore_imc_0"

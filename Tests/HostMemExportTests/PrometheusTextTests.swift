@@ -138,7 +138,7 @@ struct PrometheusTextTests {
     @Test("promtool accepts the text", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
     func promtool() throws {
         let text = PrometheusText.render(try Self.snapshot(dram: .available([DRAMTraffic(socket: 0, readBytes: 1, writeBytes: 2)])))
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-metrics-\(getpid()).prom")
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("hostmem-metrics-\(UUID().uuidString).prom")
         try text.write(to: input, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: input) }
         let (status, output) = try Shell.run("/bin/sh", ["-c", "/usr/bin/promtool check metrics < \(input.path) 2>&1"])

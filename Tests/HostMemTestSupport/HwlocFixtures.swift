@@ -37,24 +37,39 @@ public enum HwlocFixtures {
         return try JSONDecoder().decode(HwlocFacts.self, from: data)
     }
 
-    /// Extracts `NAME.tar.bz2` once (into the temporary directory) and returns the root
-    /// of its tree (the folder holding `sys/` and `proc/`).
-    public static func extract(_ name: String) throws -> String {
-        let cache = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("hostmem-fixtures")
+    /// The shared cache of extracted trees: `$TMPDIR/hostmem-fixtures`.
+    public static var defaultCache: URL {
+        URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("hostmem-fixtures")
+    }
+
+    /// Extracts `NAME.tar.bz2` once (into `cache`) and returns the root of its tree (the
+    /// folder holding `sys/` and `proc/`).
+    ///
+    /// Safe when many tests (and many test processes) extract the same machine at once:
+    /// each extracts into its own staging folder and renames it into place; the first
+    /// rename wins and a completed tree is never removed or replaced, because another
+    /// test may be reading it. A loser discards only its own staging folder.
+    public static func extract(_ name: String, cache: URL = defaultCache) throws -> String {
         let target = cache.appendingPathComponent(name)
         let manager = FileManager.default
         if !manager.fileExists(atPath: target.appendingPathComponent(".complete").path) {
             try manager.createDirectory(at: cache, withIntermediateDirectories: true)
+            // A tree without its marker can only be a leftover of an interrupted older
+            // layout (complete trees are renamed in whole); move it aside before removing
+            // it, so no reader ever walks a folder that is being deleted.
+            if manager.fileExists(atPath: target.path) {
+                let stale = cache.appendingPathComponent(name + ".stale-\(UUID().uuidString)")
+                if (try? manager.moveItem(at: target, to: stale)) != nil { try? manager.removeItem(at: stale) }
+            }
             let staging = cache.appendingPathComponent(name + ".tmp-\(UUID().uuidString)")
             try manager.createDirectory(at: staging, withIntermediateDirectories: true)
+            defer { try? manager.removeItem(at: staging) }
             try Shell.run("/usr/bin/env", ["tar", "xjf", directory.appendingPathComponent(name + ".tar.bz2").path, "-C", staging.path])
             try Data().write(to: staging.appendingPathComponent(".complete"))
-            try? manager.removeItem(at: target)
-            do {
-                try manager.moveItem(at: staging, to: target)
-            } catch {
-                // Another test extracted it meanwhile.
-                try? manager.removeItem(at: staging)
+            // rename(2) onto an existing non-empty folder fails: whoever renamed first wins.
+            try? manager.moveItem(at: staging, to: target)
+            guard manager.fileExists(atPath: target.appendingPathComponent(".complete").path) else {
+                throw FixtureError("\(name): could not put the extracted tree at \(target.path)")
             }
         }
         let inner = try manager.contentsOfDirectory(atPath: target.path).filter { !$0.hasPrefix(".") }
