@@ -37,6 +37,14 @@ public struct Diagnosis: Sendable, Hashable, Codable {
         if input.job != nil, let reason = input.pythonStacks.reason {
             notJudged.append(NotJudged(checks: ["input-bound", "per-sample-fetching"], missing: "python_stacks", reason: reason))
         }
+        if input.job != nil, let reason = input.neighbours.reason {
+            notJudged.append(NotJudged(checks: ["noisy-neighbour"], missing: "machine_load", reason: reason))
+        }
+        // One finding per cause: under a throttling CPU quota, the threads beyond the quota
+        // are the quota finding's story (its fix sizes workers and threads to the quota).
+        if findings.contains(where: { $0.id == "cpu-quota-throttled" }) {
+            findings.removeAll { $0.id == "workers-oversubscribed" || $0.id == "noisy-neighbour" }
+        }
         if input.topology.cpuNodes.count < 2 {
             notJudged.append(NotJudged(checks: ["remote-numa", "workers-across-sockets"], missing: "numa_nodes",
                                        reason: "one NUMA node, nothing can be remote"))

@@ -29,6 +29,9 @@ public struct DiagnosisInput: Sendable {
     public var gpus: Availability<[GPUReading]> = .unavailable(reason: "not read")
     /// System-wide /proc/vmstat counters' increase over the window (workingset_refault_file, …).
     public var vmstat: [String: UInt64]?
+    /// Processes outside the job that used CPU over the window, busiest first (or why
+    /// they were not read): who shares the job's CPUs.
+    public var neighbours: Availability<[Neighbour]> = .unavailable(reason: "read for a job (--pid or -- CMD)")
 
     public init(topology: Topology, calibration: Calibration? = nil, job: JobSummary? = nil,
                 sharedMemory: SharedMemorySpace? = nil, readAheadKilobytes: [String: Int] = [:],

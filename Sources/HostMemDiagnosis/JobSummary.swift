@@ -23,6 +23,10 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
     /// Threads that wanted a CPU at least half the window (running or waiting in the
     /// run queue): the threads competing for the CPUs.
     public var busyThreads: Int
+    /// The CPUs its threads wanted on average over the job's whole window: their running
+    /// plus run-queue time ÷ the window. A worker alive for part of the window counts for
+    /// that part only, so workers re-created in turn are not counted as running together.
+    public var cpuDemand: Double? = nil
     public var threads: Int
     public var involuntarySwitchesPerSecond: Double?
     public var minorFaultsPerSecond: Double
@@ -173,6 +177,15 @@ public struct JobSummary: Sendable, Hashable, Codable {
     /// Workers that started, and that exited, during the window.
     public var workerStarts: Int { workers.filter(\.appeared).count }
     public var workerExits: Int { workers.filter(\.vanished).count }
+    /// Workers alive at the window's end (all of them when the job itself ended).
+    public var liveWorkers: [ProcessSummary] {
+        rootExited ? workers.filter { !$0.appeared || !$0.vanished } : workers.filter { !$0.vanished }
+    }
+    /// The CPUs the job's threads wanted on average over the window; a process whose
+    /// threads' times were not read counts its busy threads.
+    public var cpuDemand: Double {
+        processes.reduce(0) { $0 + ($1.cpuDemand ?? Double($1.busyThreads)) }
+    }
 
     public init(rootPID: Int, seconds: Double, rootExited: Bool, processes: [ProcessSummary]) {
         self.rootPID = rootPID
@@ -193,6 +206,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
         let first = recording.first, last = recording.last
         seconds = Double((last?.elapsedNanoseconds ?? 0) - (first?.elapsedNanoseconds ?? 0)) / 1e9
         let ticksPerSecond = Double(recording.ticksPerSecond)
+        let windowSeconds = seconds
         var order: [Int] = []
         for sample in recording.samples { for process in sample.processes where !order.contains(process.pid) { order.append(process.pid) } }
         let rootProgram = recording.first?.process(recording.rootPID).map(Self.program)
@@ -210,6 +224,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
             let parent = described[end.stat.parent] ?? lastSample.process(end.stat.parent)
             let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(seen, parent: parent, rootProgram: rootProgram)
             var busy = 0
+            var demandSeconds = 0.0
             var named: [ThreadUse] = []
             let (threadSample, threadEnd) = appearances.last { !$0.1.threadTimes.isEmpty } ?? (lastSample, end)
             let threadSpan = max(1e-3, Double(threadSample.elapsedNanoseconds - firstSample.elapsedNanoseconds) / 1e9)
@@ -218,6 +233,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 let running = Double(times.ticks &- min(times.ticks, before?.ticks ?? 0)) / ticksPerSecond
                 let waiting = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 } ?? 0
                 if (running + waiting) / threadSpan >= 0.5 { busy += 1 }
+                demandSeconds += running + waiting
                 // Threads inherit their creator's name: only a name of their own says what they are.
                 if let name = times.name, name.hasPrefix("pt_"), name != end.stat.comm {
                     named.append(ThreadUse(tid: tid, name: name, cpuPercent: running / threadSpan * 100))
@@ -260,6 +276,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 pytorchThreads: named,
                 appeared: first.map { $0.process(pid) == nil } ?? false, vanished: last.map { $0.process(pid) == nil } ?? false)
             summary.statusResidentBytes = endStatus?.residentBytes
+            if !threadEnd.threadTimes.isEmpty, windowSeconds > 0 { summary.cpuDemand = demandSeconds / windowSeconds }
             return summary
         }
     }

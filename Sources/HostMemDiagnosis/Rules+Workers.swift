@@ -8,25 +8,44 @@ extension Rules {
             .compactMap { $0 }
     }
 
-    /// Forked workers holding private copies of the parent's pages: growing in the window,
-    /// or already copied (the level in mappings they inherited) at steady state.
+    /// Forked workers holding private copies of the parent's memory, told apart from
+    /// their own allocations: a copy turns a page the worker already had (shared, counted
+    /// in its RSS) private, so Private_Dirty grows while RSS does not; a page the worker
+    /// allocates itself grows both. Growing copies (a dataset of Python objects read
+    /// sample by sample, each read writing a refcount) cost memory that rises to the
+    /// epoch's end: a warning. A flat level in inherited mappings (copies made once, by
+    /// the GC's passes over inherited objects or a finished first epoch) is a fixed cost:
+    /// a warning only when it is a large share of the memory the job may use.
+    /// A worker started within the window is judged in the next: its first seconds are
+    /// its own start-up (imports, arenas, the first collection).
     func copyOnWrite(_ job: JobSummary) -> Finding? {
         var evidence: [Evidence] = []
+        var growing = false
+        var levelBytes = 0.0
         let parentAnonymous = job.main.flatMap(anonymousBytes) ?? 0
         let levelLimit = max(Double(limits.copyOnWriteLevelBytes), Double(parentAnonymous) * limits.copyOnWriteLevelPercentOfParent / 100)
-        for worker in job.workers where worker.startMethod != .spawn && worker.startMethod != .forkserver {
+        let seconds = max(job.seconds, 1e-3)
+        for worker in job.workers where worker.startMethod != .spawn && worker.startMethod != .forkserver && !worker.appeared {
             guard let first = worker.memoryFirst, let last = worker.memoryLast else { continue }
+            let dirtyGrowth = Double(last.privateDirtyBytes) - Double(first.privateDirtyBytes)
+            let residentGrowth = Double(last.residentBytes) - Double(first.residentBytes)
+            let copied = dirtyGrowth - max(0, residentGrowth)
             let memory = [Measure("private_dirty_first_bytes", Double(first.privateDirtyBytes), .bytes),
                           Measure("private_dirty_last_bytes", Double(last.privateDirtyBytes), .bytes),
                           Measure("pss_first_bytes", Double(first.proportionalBytes), .bytes), Measure("pss_last_bytes", Double(last.proportionalBytes), .bytes),
                           Measure("rss_first_bytes", Double(first.residentBytes), .bytes), Measure("rss_last_bytes", Double(last.residentBytes), .bytes),
+                          Measure("copied_bytes", max(0, copied), .bytes), Measure("own_allocation_bytes", max(0, residentGrowth), .bytes),
                           Measure("window_seconds", job.seconds, .seconds)]
-            if last.privateDirtyBytes > first.privateDirtyBytes + limits.copyOnWriteGrowthBytes {
+            let rateCrossed = copied / seconds >= limits.copyOnWriteGrowthBytesPerSecond && copied >= Double(limits.copyOnWriteMinimumGrowthBytes)
+            if copied > Double(limits.copyOnWriteGrowthBytes) || rateCrossed {
+                growing = true
                 evidence.append(Evidence(
-                    "private_dirty_growth_bytes", Double(last.privateDirtyBytes - first.privateDirtyBytes), .bytes,
-                    threshold: .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes)), source: "/proc/\(worker.pid)/\(last.file ?? "smaps_rollup")", pid: worker.pid,
-                    context: memory, labels: ["role": "worker"]))
+                    "private_dirty_growth_bytes", dirtyGrowth, .bytes,
+                    threshold: copied > Double(limits.copyOnWriteGrowthBytes) ? .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes))
+                        : .init(.atLeast, Double(limits.copyOnWriteMinimumGrowthBytes)), source: "/proc/\(worker.pid)/\(last.file ?? "smaps_rollup")", pid: worker.pid,
+                    context: memory + [Measure("copied_bytes_per_second", copied / seconds, .bytesPerSecond)], labels: ["role": "worker"]))
             } else if let inherited = worker.inheritedPrivateDirtyBytes, Double(inherited) >= levelLimit {
+                levelBytes += Double(inherited)
                 evidence.append(Evidence(
                     "inherited_private_dirty_bytes", Double(inherited), .bytes, threshold: .init(.atLeast, levelLimit),
                     source: "/proc/\(worker.pid)/smaps Private_Dirty in the parent's address ranges (/proc/PPID/maps)", pid: worker.pid,
@@ -38,14 +57,25 @@ extension Rules {
         let processes = UInt64(job.workers.count + 1)
         let projected = Double(processes * heap)
         var context = [Measure("dataloader_workers", Double(job.workers.count), .count), Measure("main_rss_bytes", Double(heap), .bytes)]
-        if let limit = input.cgroup.value?.last.memoryLimit { context.append(Measure("memory_limit_bytes", Double(limit.limitBytes), .bytes)) }
-        evidence.append(Evidence("projected_private_bytes_per_rank", projected, .bytes, source: "estimate: (workers + 1) × main RSS", context: context))
-        let overLimit = input.cgroup.value?.last.memoryLimit.map { projected >= Double($0.limitBytes) } ?? false
+        let limit = input.cgroup.value?.last.memoryLimit.map { Double($0.limitBytes) }
+        if let limit { context.append(Measure("memory_limit_bytes", limit, .bytes)) }
+        // Growing copies are projected to the epoch's end; a flat level is what it is.
+        if growing {
+            evidence.append(Evidence("projected_private_bytes_per_rank", projected, .bytes, source: "estimate: (workers + 1) × main RSS", context: context))
+        }
+        let overLimit = growing && (limit.map { projected >= $0 } ?? false)
+        // What the job may use: its cgroup's limit, else the machine's RAM.
+        let room = limit ?? topology.settings.memTotalBytes.map { Double($0) }
+        let levelCostly = room.map { levelBytes >= limits.copyOnWriteLevelShareOfMemory * $0 } ?? false
+        let severity: Severity = overLimit ? .critical : (growing || levelCostly ? .warning : .info)
         return Finding(
-            id: "copy-on-write", severity: overLimit ? .critical : .warning,
-            title: "Forked workers hold private copies of the parent's memory (copy-on-read of Python objects)",
+            id: "copy-on-write", severity: severity,
+            title: growing ? "Forked workers keep copying the parent's memory (copy-on-read of Python objects)"
+                : "Forked workers hold private copies of the parent's memory, made once",
             evidence: evidence,
-            fix: "keep the dataset in numpy arrays, Arrow tables or a memory-mapped file instead of Python lists/dicts of objects (gc.freeze() does not help: reading an object writes its reference count)",
+            fix: growing
+                ? "keep the dataset in numpy arrays, Arrow tables or a memory-mapped file instead of Python lists/dicts of objects (gc.freeze() does not stop it: reading an object writes its reference count)"
+                : "gc.freeze() just before the DataLoader starts its workers (the GC's passes over inherited objects are what copies them once); if the dataset is Python objects, numpy or Arrow storage keeps it shared",
             concept: "fork shares pages until someone writes them; touching a Python object updates its refcount, so each worker copies every page it reads, and the copies stay for the workers' life: RSS does not show it, private dirty memory does.",
             pids: evidence.compactMap(\.pid))
     }

@@ -37,13 +37,7 @@ struct Rules {
                 concept: "With 4 KiB pages, a random access over gigabytes misses the TLB almost every time and pays a page walk; 2 MiB pages cover 512 times more memory per TLB entry."))
         }
         if let balancing = settings.numaBalancing, balancing != 0, topology.cpuNodes.count > 1 {
-            findings.append(Finding(
-                id: "numa-balancing-on", severity: .warning, title: "Automatic NUMA balancing is on",
-                evidence: [Evidence("numa_balancing", Double(balancing), .setting, threshold: .init(.greaterThan, 0),
-                                    source: "/proc/sys/kernel/numa_balancing",
-                                    context: [Measure("numa_nodes", Double(topology.cpuNodes.count), .count)])],
-                fix: "sudo sysctl kernel.numa_balancing=0, and bind the job instead: numactl --cpunodebind=N --membind=N …",
-                concept: "The balancer unmaps pages to see who touches them and migrates them; for a bound training job that is overhead and jitter with nothing to gain."))
+            findings.append(numaBalancing(balancing))
         }
         if let reclaim = topology.settings.zoneReclaimMode, reclaim != 0 {
             findings.append(Finding(
@@ -64,37 +58,76 @@ struct Rules {
         return findings
     }
 
+    /// Automatic NUMA balancing is on. It costs a job only where it acts: hinting faults
+    /// (pages unmapped to see who touches them) and migrations in the window. A job bound
+    /// to one node gets neither, so the setting alone is information.
+    func numaBalancing(_ balancing: Int) -> Finding {
+        var evidence = [Evidence("numa_balancing", Double(balancing), .setting, threshold: .init(.greaterThan, 0),
+                                 source: "/proc/sys/kernel/numa_balancing",
+                                 context: [Measure("numa_nodes", Double(topology.cpuNodes.count), .count)])]
+        var acting = false
+        if let vmstat = input.vmstat, let seconds = input.job?.seconds, seconds > 0 {
+            let hints = Double(vmstat["numa_hint_faults"] ?? 0) / seconds
+            let migrated = Double(vmstat["numa_pages_migrated"] ?? 0) / seconds
+            acting = hints >= limits.numaHintFaultsPerSecond || migrated >= limits.numaPagesMigratedPerSecond
+            evidence.append(Evidence("numa_hint_faults_per_second", hints, .perSecond, threshold: .init(.atLeast, limits.numaHintFaultsPerSecond),
+                                     source: "/proc/vmstat numa_hint_faults, over the window (whole machine)",
+                                     context: [Measure("numa_pages_migrated_per_second", migrated, .perSecond),
+                                               Measure("window_seconds", seconds, .seconds)]))
+        }
+        return Finding(
+            id: "numa-balancing-on", severity: acting ? .warning : .info,
+            title: acting ? "Automatic NUMA balancing is moving the job's pages" : "Automatic NUMA balancing is on",
+            evidence: evidence,
+            fix: "sudo sysctl kernel.numa_balancing=0, and bind the job instead: numactl --cpunodebind=N --membind=N …",
+            concept: "The balancer unmaps pages to see who touches them and migrates them; for a bound training job that is overhead and jitter with nothing to gain.")
+    }
+
     // MARK: Job
 
     func jobFindings() -> [Finding] {
         guard let job = input.job else { return [] }
-        return [oversubscription(job), cacheThrashing(job), dramSaturated(job), memmapWrites(job), readahead(job), randomIO(job),
+        return [oversubscription(job), noisyNeighbour(job), cacheThrashing(job), dramSaturated(job), memmapWrites(job), readahead(job), randomIO(job),
                 firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
                 jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job), workersSaturated(job)].compactMap { $0 }
             + containerFindings(job) + workerFindings(job)
     }
 
-    /// Workers (plus intra-op and pin threads) ≥ the CPUs the job may use, main starved.
+    /// The job's own threads want more CPUs than it may use (workers, intra-op and pin
+    /// threads, each counted for the part of the window it was alive), and the main
+    /// process waits for a CPU. When the job alone would fit, the wait is someone else's
+    /// doing: see `noisyNeighbour`.
     func oversubscription(_ job: JobSummary) -> Finding? {
-        guard let main = job.main else { return nil }
+        guard let main = job.main, let delay = main.runDelayPercent, delay >= limits.starvedRunDelayPercent else { return nil }
+        let demand = job.cpuDemand
         let (cpus, quota, allowed) = usableCPUs(job)
-        let busy = job.processes.reduce(0) { $0 + $1.busyThreads }
-        let delay = main.runDelayPercent ?? 0
-        let workers = job.workers.count
-        guard busy > cpus || (workers >= cpus && delay >= limits.starvedRunDelayPercent),
-              delay >= limits.starvedRunDelayPercent else { return nil }
+        guard demand > Double(cpus) + limits.oversubscriptionMarginCPUs else { return nil }
+        let workers = job.liveWorkers.count
         let allowedSet = Set(allowed)
         let physical = max(1, topology.cores.filter { !allowedSet.isDisjoint(with: $0.pus) }.count)
         let gpus = topology.gpus.count
         // One usable CPU leaves none for workers: fetch in the main process (batched).
         let suggestion = cpus <= 1 ? 0 : max(1, min(max(1, physical / 2), gpus > 0 ? gpus * 4 : physical / 2, cpus - 1))
+        let mainDemand = main.cpuDemand ?? Double(main.busyThreads)
+        let intraOp = max(1, cpus - min(workers, suggestion))
+        let fix: String
+        if suggestion == 0 {
+            fix = "num_workers=0 with one batched fetch per batch (__getitems__): one usable CPU (\(quota.map { "the cgroup's CPU quota, \($0.cpus) CPUs" } ?? "the cpuset")) leaves none for workers; torch.set_num_threads(1) in the main process"
+        } else if workers > suggestion {
+            fix = "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion))) in the main process"
+        } else {
+            // The worker count is already at or under the suggestion: the extra threads are
+            // the main process's pools or the workers' own.
+            fix = "keep num_workers=\(workers); cut the threads beside them: torch.set_num_threads(\(intraOp)) in the main process (it wanted \((mainDemand * 10).rounded() / 10) CPUs), OMP_NUM_THREADS=1 in the workers (worker_init_fn: torch.set_num_threads(1))"
+        }
         return Finding(
             id: "workers-oversubscribed", severity: delay >= limits.criticalRunDelayPercent ? .critical : .warning,
-            title: "More busy threads than CPUs: the main process waits for a CPU",
+            title: "The job's threads want more CPUs than it may use: the main process waits for a CPU",
             evidence: [
-                Evidence("busy_threads", Double(busy), .count, threshold: .init(.greaterThan, Double(cpus)),
-                         source: "/proc/PID/task/*/stat and schedstat",
-                         context: [Measure("main_busy_threads", Double(main.busyThreads), .count), Measure("allowed_cpus", Double(cpus), .cpus)]
+                Evidence("cpu_demand", demand, .cpus, threshold: .init(.greaterThan, Double(cpus) + limits.oversubscriptionMarginCPUs),
+                         source: "/proc/PID/task/*/stat and schedstat: running + run-queue time ÷ the window",
+                         context: [Measure("main_cpu_demand", mainDemand, .cpus), Measure("allowed_cpus", Double(cpus), .cpus),
+                                   Measure("live_workers", Double(workers), .count), Measure("busy_threads", Double(job.processes.reduce(0) { $0 + $1.busyThreads }), .count)]
                              + (quota.map { [Measure("cpu_quota_cpus", $0.cpus, .cpus)] } ?? []),
                          labels: ["allowed_cpu_list": CPUList.format(allowed), "binding_limit": quota == nil ? "cpuset" : "cpu_quota"]
                              .merging(quota.map { ["quota_cgroup": $0.cgroup] } ?? [:]) { first, _ in first }),
@@ -102,11 +135,42 @@ struct Rules {
                          source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
                 Evidence("cpu_percent", main.cpuPercent, .percent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
             ],
-            fix: suggestion == 0
-                ? "num_workers=0 with one batched fetch per batch (__getitems__): one usable CPU (\(quota.map { "the cgroup's CPU quota, \($0.cpus) CPUs" } ?? "the cpuset")) leaves none for workers; torch.set_num_threads(1) in the main process"
-                : "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion - 1))) in the main process",
+            fix: fix,
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
-            pids: [main.pid] + job.workers.map(\.pid))
+            pids: [main.pid] + job.liveWorkers.map(\.pid))
+    }
+
+    /// The main process waits for a CPU although the job's own threads fit in its CPUs:
+    /// processes outside the job run on them.
+    func noisyNeighbour(_ job: JobSummary) -> Finding? {
+        guard let main = job.main, let delay = main.runDelayPercent, delay >= limits.starvedRunDelayPercent,
+              let neighbours = input.neighbours.value else { return nil }
+        let (cpus, _, allowed) = usableCPUs(job)
+        if job.cpuDemand > Double(cpus) + limits.oversubscriptionMarginCPUs { return nil }  // the job's own threads: oversubscription
+        let jobCPUs = Set(allowed)
+        let sharing = neighbours.filter { $0.allowedCPUs.map { !jobCPUs.isDisjoint(with: $0) } ?? true }
+        let total = sharing.reduce(0) { $0 + $1.cpuPercent }
+        guard total >= limits.neighbourCPUPercent else { return nil }
+        let named = sharing.prefix(5)
+        var evidence = [Evidence("run_delay_percent", delay, .percent, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
+                                 source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
+                        Evidence("neighbour_cpu_percent", total, .percent, threshold: .init(.atLeast, limits.neighbourCPUPercent),
+                                 source: "/proc/[pid]/stat utime + stime of processes outside the job that may run on its CPUs",
+                                 context: [Measure("job_cpu_demand", job.cpuDemand, .cpus), Measure("allowed_cpus", Double(cpus), .cpus),
+                                           Measure("neighbours", Double(sharing.count), .count)],
+                                 labels: ["allowed_cpu_list": CPUList.format(allowed)])]
+        evidence += named.map {
+            Evidence("neighbour_process_cpu_percent", $0.cpuPercent, .percent, source: "/proc/\($0.pid)/stat", pid: $0.pid,
+                     labels: ["command": $0.command, "allowed_cpu_list": $0.allowedCPUs.map(CPUList.format) ?? "unknown"])
+        }
+        let who = named.map { "\($0.command) (PID \($0.pid), \(Int($0.cpuPercent.rounded()))% of a CPU)" }.joined(separator: ", ")
+        return Finding(
+            id: "noisy-neighbour", severity: delay >= limits.criticalRunDelayPercent ? .critical : .warning,
+            title: "Other processes take the job's CPUs: the main process waits for a CPU",
+            evidence: evidence,
+            fix: "give the job CPUs of its own: move \(who) elsewhere (taskset -cp CPUS PID, or its own cpuset), or pin the job away from them (numactl --physcpubind / a cpuset; Kubernetes: Guaranteed QoS with integer CPUs and the static CPU manager policy); fewer workers do not help, the CPUs are not the job's",
+            concept: "The scheduler shares a CPU between every runnable thread on it; a job that fits its CPUs still waits when another process runs there, and the training loop's wait is the GPU's idle time.",
+            pids: [main.pid] + named.map(\.pid))
     }
 
     /// LLC misses above the seed's 20%: the working set thrashes the cache.
@@ -376,9 +440,15 @@ struct Rules {
                 Evidence("main_top_function_percent", $0.share * 100, .percent, source: "py-spy", pid: job.main?.pid, labels: ["function": $0.function, "role": "main"])
             }
             let cpus = usableCPUs(job).count
+            let workers = max(1, min(4, cpus - 1))
+            // Workers take CPUs from the intra-op pool, which PyTorch sizes to every CPU: cut it
+            // to the CPUs left, or the workers and the pool share CPUs and the step slows
+            // (measured: num_workers=1 on 2 CPUs was 9% slower unless torch.set_num_threads(1)).
             fix = cpus > 1
-                ? "build batches off the training thread: num_workers=\(max(1, min(4, cpus - 1))) (this job may use \(cpus) CPUs), or one batched fetch per batch (__getitems__) if most of the time is Python per sample"
+                ? "build batches off the training thread: num_workers=\(workers) with torch.set_num_threads(\(max(1, cpus - workers))) in the main process, so the workers and the intra-op pool do not share CPUs (this job may use \(cpus) CPUs), or one batched fetch per batch (__getitems__) if most of the time is Python per sample"
                 : "one batched fetch per batch (__getitems__: one indexing call for the whole batch); with one usable CPU, workers would only take turns with the training loop"
+        } else if job.workers.isEmpty {
+            fix = "the loop waits on batches that no DataLoader worker of this job builds (a thread of its own, or another process feeding a queue): make that producer faster or run more of them, and prefetch more batches ahead"
         } else {
             evidence += stacks.workerFunctions.filter { $0.share >= limits.topFunctionShare }.map {
                 Evidence("worker_top_function_percent", $0.share * 100, .percent, source: "py-spy --subprocesses", labels: ["function": $0.function, "role": "worker"])
@@ -427,20 +497,30 @@ struct Rules {
         return Finding(
             id: "workers-saturated", severity: (gpuBusy ?? 100) < limits.gpuStarvedPercent ? .warning : .info, title: "Every worker is busy all the time while the main process idles: the loop probably waits for data",
             evidence: evidence,
-            fix: "confirm it and see where the workers' time goes with --python-stacks (py-spy); then \(more)make each batch cheaper: batched fetching (__getitems__), transforms on uint8 or on the GPU",
+            fix: "confirm it and see where the workers' time goes with Python stacks (py-spy on PATH: pip install py-spy; --python-stacks with --watch); then \(more)make each batch cheaper: batched fetching (__getitems__), transforms on uint8 or on the GPU",
             concept: "Workers that never rest are the pipeline's slowest stage; a training loop that uses little CPU meanwhile is, on a GPU job, usually blocked on the next batch.",
             pids: workers.map(\.pid) + [main.pid])
     }
 
-    /// Workers building batches one `__getitem__` at a time.
+    /// Workers building batches one `__getitem__` at a time, where that costs the loop:
+    /// it waits for data, and the per-sample machinery itself (the fetch loop, an index
+    /// and a tensor per sample, collating them), not the work inside each sample (a JPEG
+    /// decode, a resize), is the workers' share. A batched fetch removes only the former.
     func perSampleFetching(_ job: JobSummary) -> Finding? {
-        guard let share = input.pythonStacks.value?.perSampleShare, share * 100 >= limits.perSampleFetchPercent, !job.workers.isEmpty else { return nil }
+        guard let stacks = input.pythonStacks.value, !job.workers.isEmpty, let waiting = stacks.waitingShare,
+              waiting * 100 >= limits.inputWaitPercent,
+              let overhead = stacks.perSampleOverheadShare, overhead * 100 >= limits.perSampleFetchPercent else { return nil }
         return Finding(
-            id: "per-sample-fetching", severity: .warning, title: "Workers fetch one sample at a time",
-            evidence: [Evidence("per_sample_fetch_percent", share * 100, .percent, threshold: .init(.atLeast, limits.perSampleFetchPercent),
-                                source: "py-spy", labels: ["role": "worker"]),
-                       Evidence("dataloader_workers", Double(job.workers.count), .count, source: "/proc/PID/stat (descendants running the main program)",
-                                context: [Measure("allowed_cpus", Double(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)), .cpus)])],
+            id: "per-sample-fetching", severity: .warning, title: "The loop waits for data while workers spend their time on per-sample fetching",
+            evidence: [Evidence("per_sample_overhead_percent", overhead * 100, .percent, threshold: .init(.atLeast, limits.perSampleFetchPercent),
+                                source: "py-spy --subprocesses: worker samples whose innermost frame is the fetch loop, __getitem__'s own line or collate",
+                                context: [Measure("per_sample_fetch_percent", (stacks.perSampleShare ?? 0) * 100, .percent),
+                                          Measure("worker_samples", Double(stacks.workerSamples), .count)],
+                                labels: ["role": "worker"]),
+                       Evidence("input_wait_percent", waiting * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+                                source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]),
+                       Evidence("dataloader_workers", Double(job.workers.filter { !$0.vanished }.count), .count, source: "/proc/PID/stat (descendants running the main program)",
+                                context: [Measure("allowed_cpus", Double(usableCPUs(job).count), .cpus)])],
             fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",
             concept: "A Python call, a tensor and a pickle per sample cost far more than the bytes they move; one gather per batch moves the same bytes at memory speed.",
             pids: job.workers.map(\.pid))

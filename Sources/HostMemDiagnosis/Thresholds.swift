@@ -3,12 +3,25 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// Main process waiting for a CPU this share of the window (percent) → starved.
     public var starvedRunDelayPercent = 10.0
     public var criticalRunDelayPercent = 30.0
+    /// The job's threads want more than its CPUs by this many (CPUs) → oversubscribed;
+    /// within it, a starved main process is another process's doing.
+    public var oversubscriptionMarginCPUs = 0.25
+    /// Processes outside the job using at least this much of a CPU (percent) on the job's
+    /// CPUs while its main process is starved → a noisy neighbour.
+    public var neighbourCPUPercent = 25.0
     /// Remote share of a process's pages (percent) → bind.
     public var remoteNUMAPercent = 15.0
     /// Only processes with at least this much placed memory are judged for NUMA.
     public var minimumPlacedBytes: UInt64 = 64 << 20
     /// Growth of a worker's private dirty memory over the window → copy-on-write.
     public var copyOnWriteGrowthBytes: UInt64 = 32 << 20
+    /// Or copies growing at least this fast (bytes per second) and by at least this much:
+    /// a worker slowed by a busy machine copies the same dataset at a lower rate.
+    public var copyOnWriteGrowthBytesPerSecond = 1024.0 * 1024
+    public var copyOnWriteMinimumGrowthBytes: UInt64 = 8 << 20
+    /// A flat level of copies summed over the workers, as a share of the memory the job may
+    /// use (its cgroup's limit, else RAM), from which it is a warning rather than info.
+    public var copyOnWriteLevelShareOfMemory = 0.25
     /// A forked worker's private dirty memory in mappings inherited from its parent, at
     /// least this much and this share of the parent's anonymous memory → copy-on-write,
     /// even when flat (steady state after the first epoch).
@@ -83,6 +96,11 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// this many bytes refaulted → the page cache is too small for what the job rereads.
     public var refaultPercentOfReads = 50.0
     public var refaultMinimumBytes: UInt64 = 64 << 20
+
+    /// NUMA hinting faults or pages migrated per second in the window (/proc/vmstat) →
+    /// the balancer acts on the job, not only switched on.
+    public var numaHintFaultsPerSecond = 1000.0
+    public var numaPagesMigratedPerSecond = 256.0
 
     /// LLC load misses per LLC load → cache thrashing.
     public var llcMissRatio = 0.20

@@ -25,10 +25,11 @@ public struct DoctorOptions: Sendable {
     public var calibration: CalibrationPolicy = .cachedOrMeasure
     public var calibrationStore: CalibrationStore? = CalibrationStore.defaultPath().map(CalibrationStore.init)
     /// Sample Python stacks with py-spy when the main process is Python and py-spy is on
-    /// PATH. Off by default: py-spy costs the machine about 4–5% of one CPU per 10 s
-    /// window (with --subprocesses, about 1 ms per sample per process), the rest of the
-    /// doctor under 1%.
-    public var pythonStacks = false
+    /// PATH. On by default for a one-shot diagnosis, which misses an input-bound loop
+    /// without them: py-spy costs the machine about 4–5% of one CPU per 10 s window (with
+    /// --subprocesses, about 1 ms per sample per process; the report says what it took).
+    /// Watching and the exporter turn it off, to stay under 1% of a CPU.
+    public var pythonStacks = true
     /// Length of a window, and the time between two light samples within it.
     public var windowSeconds = 10.0
     public var sampleInterval: Duration = .seconds(1)
@@ -71,6 +72,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     private var numastatAtBoundary: [Int: NUMAStatCounters] = [:]
     private var cgroupAtBoundary: Availability<CgroupSnapshot> = .unavailable(reason: "not read yet")
     private var vmstatAtBoundary: [String: UInt64] = [:]
+    private var loadAtBoundary: Availability<MachineLoad> = .unavailable(reason: "not read yet")
     private var windows = 0
     private let system: SystemReader
     /// /dev/nvidiaN → PCI address, read at `start()`.
@@ -140,6 +142,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         numastatAtBoundary = readNUMAStat()
         cgroupAtBoundary = CgroupReader(root: options.root).read(process: "\(pid)")
         vmstatAtBoundary = system.vmstat()
+        loadAtBoundary = MachineLoad.read(root: options.root)
         nvidiaMinors = system.nvidiaMinors()
     }
 
@@ -185,6 +188,9 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         var vmstatDelta: [String: UInt64] = [:]
         for (key, after) in vmstat { if let before = vmstatAtBoundary[key] { vmstatDelta[key] = after.counterDelta(since: before) } }
         vmstatAtBoundary = vmstat
+        let load = MachineLoad.read(root: options.root)
+        let loadBefore = loadAtBoundary
+        loadAtBoundary = load
         if let last = recording.last, last.full, !recording.rootExited {
             boundary = last
             boundary?.walkSeconds = 0  // its walks were this window's: the next window's budget starts whole
@@ -197,6 +203,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         if let counterSample { input.counters = .available(counterSample) }
         input.pythonStacks = stacks.map { $0.finish() }.flatten()
         input.vmstat = vmstatDelta.isEmpty ? nil : vmstatDelta
+        input.neighbours = neighbours(before: loadBefore, after: load, job: job)
         switch (cgroupBefore, cgroup) {
         case (.available(let first), .available(let last)): input.cgroup = .available(CgroupWindow(first: first, last: last, seconds: job.seconds))
         case (.unavailable(let reason), _), (_, .unavailable(let reason)): input.cgroup = .unavailable(reason: reason)
@@ -238,6 +245,25 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         }
     }
 
+    /// The processes outside the job (and outside the doctor and its py-spy) that used at
+    /// least 5% of a CPU over the window, with the CPUs the busiest may run on.
+    private func neighbours(before: Availability<MachineLoad>, after: Availability<MachineLoad>, job: JobSummary) -> Availability<[Neighbour]> {
+        guard case .available(let earlier) = before, case .available(let later) = after else {
+            return .unavailable(reason: before.reason ?? after.reason ?? "not read")
+        }
+        var excluded = Set(job.processes.map(\.pid))
+        excluded.insert(Int(FileSystem.processID()))
+        var found = later.busiest(since: earlier, seconds: job.seconds, ticksPerSecond: SystemInfo.clockTicksPerSecond,
+                                  excluding: excluded, minimumPercent: 5)
+        let tree = SystemTree(root: options.root)
+        for index in found.indices.prefix(8) {
+            if case .success(let text) = tree.read("proc/\(found[index].pid)/status") {
+                found[index].allowedCPUs = ProcParsers.status(text).allowedCPUs
+            }
+        }
+        return .available(found)
+    }
+
     private func readNUMAStat() -> [Int: NUMAStatCounters] {
         system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
     }
@@ -250,7 +276,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         }
         let pySpy = PythonStacks.locate()
         guard options.pythonStacks else {
-            return .unavailable(reason: "not sampled (opt-in): --python-stacks samples them with py-spy (about 4–5% of one CPU over a 10 s window)"
+            return .unavailable(reason: "not sampled (turned off): --python-stacks samples them with py-spy (about 4–5% of one CPU over a 10 s window)"
                                 + (pySpy == nil ? "; py-spy is not on PATH (pip install py-spy)" : ""))
         }
         guard let pySpy else { return .unavailable(reason: "py-spy not found on PATH (pip install py-spy)") }

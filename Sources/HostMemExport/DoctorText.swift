@@ -87,7 +87,7 @@ public enum DoctorText {
         "cache-thrashing": "L3 miss rate", "dram-bandwidth-saturated": "DRAM bandwidth saturation",
         "input-bound": "waiting for the next batch (Python stacks)", "per-sample-fetching": "waiting for the next batch (Python stacks)",
         "remote-numa": "remote NUMA memory",
-        "workers-across-sockets": "workers across sockets",
+        "workers-across-sockets": "workers across sockets", "noisy-neighbour": "other processes on the job's CPUs",
     ]
 
     /// "L3 miss rate: hardware counters unavailable (reason)".

@@ -8,6 +8,16 @@ extension EvidenceText {
         switch item.metric {
         case "inherited_private_dirty_bytes":
             return "worker \(pid): \(mib(item.number)) private dirty in mappings inherited from its parent (\(item.source)), flat or not: Private_Dirty \(mib(item.context("private_dirty_first_bytes") ?? 0)) → \(mib(item.context("private_dirty_last_bytes") ?? 0)), RSS \(mib(item.context("rss_last_bytes") ?? 0)), the parent's anonymous memory \(mib(item.context("parent_anonymous_bytes") ?? 0)) (threshold \(mib(limit)): the larger of 64 MiB and 25% of the parent's)"
+        case "per_sample_overhead_percent":
+            return "\(pct(item.number)) of the workers' py-spy samples are the per-sample machinery itself (fetch loop, __getitem__'s own line, collate; threshold \(pct(limit))), of \(pct(item.context("per_sample_fetch_percent") ?? 0)) under a per-sample fetch: the rest is work inside each sample, which a batched fetch does not remove"
+        case "cpu_demand":
+            let cpus = int(item.context("allowed_cpus") ?? 0)
+            let quota = item.context("cpu_quota_cpus").map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""
+            return "the job's threads wanted \(fixed(item.number, 1)) CPUs on average (running or queued; \(item.source)), \(fixed(item.context("main_cpu_demand") ?? 0, 1)) of them in the main process, with \(int(item.context("live_workers") ?? 0)) live worker\(int(item.context("live_workers") ?? 0) == 1 ? "" : "s"), on \(cpus) CPU\(cpus == 1 ? "" : "s") allowed (\(item.labels["allowed_cpu_list"] ?? "?")\(quota); threshold > \(fixed(limit, 2)))"
+        case "neighbour_cpu_percent":
+            return "processes outside the job used \(pct(item.number)) of a CPU on the job's CPUs (\(item.labels["allowed_cpu_list"] ?? "?"); threshold \(pct(limit))), while the job's own threads wanted \(fixed(item.context("job_cpu_demand") ?? 0, 1)) of its \(int(item.context("allowed_cpus") ?? 0)) CPUs: the job fits, the others take the room"
+        case "neighbour_process_cpu_percent":
+            return "PID \(pid) (\(item.labels["command"] ?? "?"), may run on CPUs \(item.labels["allowed_cpu_list"] ?? "?")): \(pct(item.number)) of a CPU"
         case "worker_starts_per_minute":
             return "\(int(item.context("worker_starts") ?? 0)) workers started and \(int(item.context("worker_exits") ?? 0)) exited in \(fixed(item.context("window_seconds") ?? 0, 1)) s: \(fixed(item.number, 1)) starts per minute (start method \(item.labels["start_method"] ?? "?"); threshold \(fixed(limit, 0))/min)"
         case "worker_busy_threads":

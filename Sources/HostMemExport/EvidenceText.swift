@@ -30,7 +30,8 @@ public enum EvidenceText {
         guard let threshold = item.threshold else { return nil }
         switch item.metric {
         case "private_dirty_growth_bytes":
-            return "threshold: \(mib(threshold.value)) of growth in \(fixed(item.context("window_seconds") ?? 0, 0)) s; RSS hides it because shared pages count in every process"
+            let rate = threshold.comparison == .atLeast ? " once copies grow by 1 MiB/s" : ""
+            return "threshold: \(threshold.comparison.rawValue) \(mib(threshold.value)) copied in \(fixed(item.context("window_seconds") ?? 0, 0)) s\(rate); RSS hides it because shared pages count in every process"
         case "written_private_file_bytes":
             return "threshold: \(mib(threshold.value)) per file"
         default:
@@ -52,6 +53,8 @@ public enum EvidenceText {
             return "\(item.source) = \(text(item.value))"
         case "numa_balancing":
             return "\(item.source) = \(int(item.number)) on a machine with \(int(item.context("numa_nodes") ?? 0)) NUMA nodes"
+        case "numa_hint_faults_per_second":
+            return "over the window: \(fixed(item.number, 0)) NUMA hinting faults/s and \(fixed(item.context("numa_pages_migrated_per_second") ?? 0, 0)) pages migrated/s, whole machine (/proc/vmstat; threshold \(fixed(limit, 0)) faults/s or 256 pages/s)"
         case "zone_reclaim_mode":
             return "\(item.source) = \(int(item.number))"
         case "dev_shm_total_bytes":
@@ -80,7 +83,8 @@ public enum EvidenceText {
                           item.number / 1e9, item.source, peak / 1e9, peak > 0 ? limit / peak * 100 : 0)
         case "private_dirty_growth_bytes":
             func pair(_ name: String) -> String { "\(mib(item.context(name + "_first_bytes") ?? 0)) → \(mib(item.context(name + "_last_bytes") ?? 0))" }
-            return "worker \(pid): Private_Dirty \(pair("private_dirty")), PSS \(pair("pss")), RSS \(pair("rss")) (\(item.source.split(separator: "/").last ?? "smaps_rollup"))"
+            let copied = item.context("copied_bytes").map { ": \(mib($0)) copied (Private_Dirty grew, RSS did not), \(mib(item.context("own_allocation_bytes") ?? 0)) its own new pages" } ?? ""
+            return "worker \(pid): Private_Dirty \(pair("private_dirty")), PSS \(pair("pss")), RSS \(pair("rss")) (\(item.source.split(separator: "/").last ?? "smaps_rollup"))\(copied)"
         case "projected_private_bytes_per_rank":
             let workers = int(item.context("dataloader_workers") ?? 0)
             let limit = item.context("memory_limit_bytes").map { limit in

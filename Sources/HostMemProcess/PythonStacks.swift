@@ -16,6 +16,12 @@ public enum PythonStacks {
         /// Share of the workers' samples inside a per-sample `__getitem__` called from a
         /// `fetch` (a list of single-sample calls, not one batched `__getitems__`).
         public var perSampleShare: Double?
+        /// The part of `perSampleShare`, plus the per-sample collate, that is the per-sample
+        /// machinery itself (the fetch loop, `__getitem__`'s own line such as a row index
+        /// or a tensor per sample, collating many small tensors): what one batched
+        /// `__getitems__` removes. Time in functions `__getitem__` calls (a JPEG decode, a
+        /// resize, a transform) is work a batched fetch still does, and is not in it.
+        public var perSampleOverheadShare: Double?
         public var workerSamples: Int
         /// Where the workers' time goes: the innermost Python function of their busy
         /// samples (not waiting for work), most first, as shares of all worker samples.
@@ -30,10 +36,12 @@ public enum PythonStacks {
         public var pySpyCPUSeconds: Double?
 
         public init(waitingShare: Double?, mainSamples: Int, perSampleShare: Double?, workerSamples: Int,
-                    workerFunctions: [FunctionShare] = [], mainFetchShare: Double? = nil, mainFetchFunctions: [FunctionShare] = []) {
+                    workerFunctions: [FunctionShare] = [], mainFetchShare: Double? = nil, mainFetchFunctions: [FunctionShare] = [],
+                    perSampleOverheadShare: Double? = nil) {
             self.waitingShare = waitingShare
             self.mainSamples = mainSamples
             self.perSampleShare = perSampleShare
+            self.perSampleOverheadShare = perSampleOverheadShare
             self.workerSamples = workerSamples
             self.workerFunctions = workerFunctions
             self.mainFetchShare = mainFetchShare
@@ -62,7 +70,7 @@ public enum PythonStacks {
     /// belong to other threads (the pin-memory thread, queue feeders) and are left out
     /// of both shares. Lines without a prefix count as the main process.
     public static func analyze(raw: String) -> Analysis {
-        var mainTotal = 0, waiting = 0, workerTotal = 0, perSample = 0, mainFetch = 0
+        var mainTotal = 0, waiting = 0, workerTotal = 0, perSample = 0, perSampleOverhead = 0, batched = 0, mainFetch = 0
         var workerLeaves: [String: Int] = [:], fetchLeaves: [String: Int] = [:]
         for line in raw.split(separator: "\n") {
             guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { continue }
@@ -76,7 +84,14 @@ public enum PythonStacks {
             let leaf = leafFunction(stack)
             if depth >= 2 {
                 workerTotal += count
-                if stack.contains("fetch"), stack.contains("__getitem__"), !stack.contains("__getitems__") { perSample += count }
+                if stack.contains("fetch") {
+                    if stack.contains("__getitems__") {
+                        batched += count
+                    } else {
+                        if stack.contains("__getitem__") { perSample += count }
+                        if let leaf, isPerSampleMachinery(leaf) { perSampleOverhead += count }
+                    }
+                }
                 if let leaf, !isIdle(leaf.name) { workerLeaves[leaf.label, default: 0] += count }
                 continue
             }
@@ -97,7 +112,22 @@ public enum PythonStacks {
                         perSampleShare: workerTotal > 0 ? Double(perSample) / Double(workerTotal) : nil, workerSamples: workerTotal,
                         workerFunctions: ranked(workerLeaves, of: workerTotal),
                         mainFetchShare: mainTotal > 0 && mainFetch > 0 ? Double(mainFetch) / Double(mainTotal) : nil,
-                        mainFetchFunctions: ranked(fetchLeaves, of: mainTotal))
+                        mainFetchFunctions: ranked(fetchLeaves, of: mainTotal),
+                        // Collate under a batched fetch is one call per batch, not per-sample machinery.
+                        perSampleOverheadShare: workerTotal > 0 ? Double(perSample > 0 || batched == 0 ? perSampleOverhead : 0) / Double(workerTotal) : nil)
+    }
+
+    /// Innermost functions that are the per-sample fetch itself, not work it calls.
+    static let perSampleMachinery: Set<String> = ["__getitem__", "fetch", "<listcomp>", "<genexpr>", "default_collate", "collate",
+                                                  "collate_tensor_fn", "collate_numpy_array_fn", "collate_numpy_scalar_fn",
+                                                  "collate_int_fn", "collate_float_fn", "collate_str_fn", "__array_finalize__"]
+
+    /// Whether an innermost frame is the per-sample machinery: the fetch loop, a
+    /// `__getitem__` running its own line (an index, a tensor made, which py-spy charges to
+    /// the Python frame that calls into C), or the DataLoader's own collate code.
+    static func isPerSampleMachinery(_ leaf: (name: String, label: String)) -> Bool {
+        let short = leaf.name.split(separator: ".").last.map(String.init) ?? leaf.name
+        return perSampleMachinery.contains(short) || leaf.label.contains("torch/utils/data/")
     }
 
     /// Whether a function ("get", "_PollLikeSelector.select": py-spy names methods with

@@ -54,7 +54,7 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = target.doctorOptions(windowSeconds: watch ? interval : target.seconds)
+        var options = target.doctorOptions(windowSeconds: watch ? interval : target.seconds, watching: watch)
         options.root = root
         let target = self.target.target
         let quiet = json

@@ -17,13 +17,13 @@ struct TargetOptions: ParsableArguments {
     var noCalibration = false
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Sample the job's Python stacks with py-spy: they judge input-bound and per-sample fetching and name where the workers' time goes. Off by default: py-spy costs about 4–5% of one CPU over a 10 s window, the rest of the doctor under 1%."))
-    var pythonStacks = false
+        "Sample the job's Python stacks with py-spy when it is on PATH: they judge input-bound and per-sample fetching and name where the workers' time goes. On by default for one window (py-spy costs about 4–5% of one CPU over a 10 s window, said in the report), off by default with --watch."))
+    var pythonStacks: Bool?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Share of one CPU, in percent, the window's page walks (smaps) may take, priced at what walks cost on this machine; the workers are walked first, processes past the budget are named and left out (0 walks everything).",
+        "Share of one CPU, in percent, the window's page walks (smaps) may take, priced at what walks cost on this machine; the workers are walked first, processes past the budget are named and left out (0 walks everything). Default 2 for one window (every worker of a multi-GB job walked), 0.5 with --watch.",
         valueName: "PERCENT"))
-    var walkBudget: Double = 0.5
+    var walkBudget: Double?
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("A command to start and inspect (after --).", valueName: "CMD"))
     var command: [String] = []
@@ -33,7 +33,7 @@ struct TargetOptions: ParsableArguments {
         if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process ID") }
         guard seconds >= 1 && seconds <= 3600 else { throw ValidationError("--seconds must be between 1 and 3600") }
         guard warmup >= 0 && warmup <= 3600 else { throw ValidationError("--warmup must be between 0 and 3600") }
-        guard walkBudget >= 0 && walkBudget <= 100 else { throw ValidationError("--walk-budget must be a percentage between 0 and 100") }
+        if let walkBudget, !(walkBudget >= 0 && walkBudget <= 100) { throw ValidationError("--walk-budget must be a percentage between 0 and 100") }
     }
 
     var hasJob: Bool { pid != nil || !command.isEmpty }
@@ -42,13 +42,15 @@ struct TargetOptions: ParsableArguments {
         pid.map { .attach(pid: $0) } ?? (command.isEmpty ? .machine : .launch(command: command, warmupSeconds: warmup))
     }
 
-    /// The doctor's options these switches ask for, with windows of `windowSeconds`.
-    func doctorOptions(windowSeconds: Double) -> DoctorOptions {
+    /// The doctor's options these switches ask for, with windows of `windowSeconds`;
+    /// Python stacks default on for one window, off window after window (`watching`).
+    func doctorOptions(windowSeconds: Double, watching: Bool = false) -> DoctorOptions {
         var options = DoctorOptions()
-        options.pythonStacks = pythonStacks
+        options.pythonStacks = pythonStacks ?? !watching
         options.windowSeconds = windowSeconds
         if noCalibration { options.calibration = .cachedOnly }
-        options.walkBudgetPercent = walkBudget > 0 ? walkBudget : nil
+        let budget = walkBudget ?? (watching ? 0.5 : 2)
+        options.walkBudgetPercent = budget > 0 ? budget : nil
         return options
     }
 }

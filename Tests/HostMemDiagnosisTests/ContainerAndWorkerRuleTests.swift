@@ -71,10 +71,23 @@ struct ContainerAndWorkerRuleTests {
         input = quoted
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-oversubscribed" })
-        let busy = try #require(finding.evidence.first { $0.metric == "busy_threads" })
-        #expect(busy.context("allowed_cpus") == 1)
+        let busy = try #require(finding.evidence.first { $0.metric == "cpu_demand" })
+        #expect(busy.number == 2 && busy.context("allowed_cpus") == 1)
         #expect(busy.labels["binding_limit"] == "cpu_quota" && busy.context("cpu_quota_cpus") == 1.5)
         #expect(busy.labels["quota_cgroup"] == "/kubepods/pod1")
+    }
+
+    @Test("a throttling quota with the job's threads beyond it: one finding, the quota's, whose fix sizes workers and threads")
+    func quotaIsOneStory() throws {
+        var main = process(1, .main, cpus: [0, 1], cpuPercent: 40)
+        main.busyThreads = 2
+        main.runDelayPercent = 30
+        main.allowedCPUs = [0, 1]
+        let (quoted, snapshot) = try Self.podInput(quota: 50_000, processes: [main, process(2, .worker, cpus: [0])])
+        var input = quoted
+        input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 80))
+        let found = ids(input)
+        #expect(found.contains("cpu-quota-throttled") && !found.contains("workers-oversubscribed"), "\(found)")
     }
 
     @Test("anon + shmem at 90% of the limit is memory-limit-near, naming /dev/shm when it is a large part; an OOM kill in the window is critical")
@@ -211,7 +224,7 @@ struct ContainerAndWorkerRuleTests {
         #expect(finding.evidence.first { $0.metric == "worker_cpu_percent" }?.number == 97)
         let main = try #require(finding.evidence.first { $0.metric == "main_cpu_percent" })
         #expect(main.number == 20 && main.threshold == .init(.atMost, 50) && main.context("allowed_cpus") == 2)
-        #expect(finding.fix.hasPrefix("confirm it and see where the workers' time goes with --python-stacks"))
+        #expect(finding.fix.hasPrefix("confirm it and see where the workers' time goes with Python stacks"))
         #expect(!finding.fix.contains("num_workers="), "one worker and the main process already fill the 2 CPUs")
         #expect(!ids(input(workers: [97, 85])).contains("workers-saturated"), "one worker with time to spare: the loader keeps up")
         #expect(!ids(input(main: 60)).contains("workers-saturated"), "a busy main process is doing its own work")

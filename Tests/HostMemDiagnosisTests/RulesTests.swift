@@ -34,6 +34,27 @@ struct MachineRuleTests {
         #expect(ids(DiagnosisInput(topology: topology)).isEmpty)
     }
 
+    @Test("NUMA balancing on a two-node machine: info by itself, a warning only with hinting faults or migrations in the window")
+    func balancingNeedsEvidence() throws {
+        var machine = SyntheticMachine()
+        machine.numaBalancing = 1
+        machine.swapFreeKB = machine.swapTotalKB
+        let topology = try TopologyReader(root: try machine.write()).read()
+        let alone = try #require(Diagnosis.run(DiagnosisInput(topology: topology)).findings.first { $0.id == "numa-balancing-on" })
+        #expect(alone.severity == .info)
+        // A job bound to one node: the balancer leaves its pages alone.
+        var main = process(1, .main)
+        main.allowedCPUs = machine.cpus(ofSocket: 0)
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main])
+        var input = DiagnosisInput(topology: topology, job: job, vmstat: ["numa_hint_faults": 30, "numa_pages_migrated": 0])
+        let bound = try #require(Diagnosis.run(input).findings.first { $0.id == "numa-balancing-on" })
+        #expect(bound.severity == .info && bound.evidence.last?.number == 3)
+        // 40 000 hinting faults and 12 000 pages migrated in 10 s: it acts.
+        input.vmstat = ["numa_hint_faults": 40_000, "numa_pages_migrated": 12_000]
+        let acting = try #require(Diagnosis.run(input).findings.first { $0.id == "numa-balancing-on" })
+        #expect(acting.severity == .warning && acting.evidence.last?.context("numa_pages_migrated_per_second") == 1200)
+    }
+
     @Test("NUMA balancing on a one-node machine is not a finding")
     func oneNode() throws {
         var machine = SyntheticMachine()
@@ -160,10 +181,121 @@ struct JobRuleTests {
         let measured = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         let fromSmaps = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: measured)).findings.first)
         #expect(fromSmaps.evidence[0].source == "/proc/2/smaps" && fromSmaps.evidence[1].source == "/proc/3/smaps_rollup")
-        // Growth below the threshold: nothing.
-        for index in workers.indices { workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 30 << 20) }
+        // Growth below both thresholds (4 MiB in 10 s): nothing.
+        for index in workers.indices { workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 22 << 20) }
         let steady = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         #expect(ids(DiagnosisInput(topology: try Self.topology(), job: steady)).isEmpty)
+        // A worker slowed by a busy machine: 30 MiB in 10 s is under 32 MiB but 3 MiB/s: found.
+        for index in workers.indices { workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 48 << 20) }
+        let slowed = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: slowed)) == ["copy-on-write"])
+    }
+
+    @Test("a worker's own allocations grow RSS with Private_Dirty: not copy-on-write; a worker started in the window is judged later")
+    func ownAllocations() throws {
+        var main = process(1, .main)
+        main.memoryLast = rollup(rss: 700 << 20, privateDirty: 600 << 20)
+        var worker = process(2, .worker)
+        // The shape measured on a fresh fork: 135 MiB more private dirty, 130 MiB more RSS (heap and arenas of its own).
+        worker.memoryFirst = rollup(rss: 300 << 20, privateDirty: 20 << 20)
+        worker.memoryLast = rollup(rss: 430 << 20, privateDirty: 155 << 20)
+        let own = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
+        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: own)).isEmpty)
+        // The same growth with RSS flat is copying.
+        worker.memoryLast = rollup(rss: 300 << 20, privateDirty: 155 << 20)
+        let copying = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: copying)).findings.first)
+        #expect(finding.id == "copy-on-write" && finding.severity == .warning && finding.fix.hasPrefix("keep the dataset in numpy arrays"))
+        #expect(finding.evidence[0].context("copied_bytes") == Double(135 << 20) && finding.evidence[0].context("own_allocation_bytes") == 0)
+        // Started within the window (a fresh or re-created worker): its start-up is not judged.
+        worker.appeared = true
+        let fresh = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
+        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: fresh)).isEmpty)
+    }
+
+    @Test("a flat level of inherited copies: info with gc.freeze() as the fix, a warning when it is a quarter of RAM")
+    func flatLevel() throws {
+        var main = process(1, .main)
+        main.memoryLast = rollup(rss: 600 << 20, privateDirty: 500 << 20)
+        var workers = (2...3).map { process($0, .worker) }
+        for index in workers.indices {
+            workers[index].memoryFirst = rollup(rss: 400 << 20, privateDirty: 150 << 20)
+            workers[index].memoryLast = rollup(rss: 400 << 20, privateDirty: 150 << 20)
+            workers[index].inheritedPrivateDirtyBytes = 140 << 20
+        }
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        let topology = try Self.topology()
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == "copy-on-write" })
+        #expect(finding.severity == .info && finding.fix.hasPrefix("gc.freeze()"), "\(finding.severity): \(finding.fix)")
+        #expect(!finding.evidence.contains { $0.metric == "projected_private_bytes_per_rank" }, "a flat level is not projected")
+        // The same copies filling a quarter of the machine's memory cost memory: a warning.
+        let total = try #require(topology.settings.memTotalBytes)
+        for index in workers.indices { workers[index].inheritedPrivateDirtyBytes = total / 8 + 1 }
+        let large = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        #expect(Diagnosis.run(DiagnosisInput(topology: topology, job: large)).findings.first { $0.id == "copy-on-write" }?.severity == .warning)
+    }
+
+    @Test("workers re-created in turn are not counted together: one alive at a time is no oversubscription")
+    func respawnedWorkers() throws {
+        var main = process(1, .main, cpuPercent: 60)
+        main.runDelayPercent = 20
+        main.cpuDemand = 1.0
+        main.allowedCPUs = [0, 1]
+        // Seven workers over the window, each alive a seventh of it and busy then.
+        var workers = (2...8).map { process($0, .worker, cpuPercent: 100) }
+        for index in workers.indices {
+            workers[index].busyThreads = 1
+            workers[index].cpuDemand = 1.0 / 7
+            workers[index].appeared = index > 0
+            workers[index].vanished = index < 6
+        }
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        #expect(job.liveWorkers.count == 1)
+        #expect(!ids(DiagnosisInput(topology: try Self.topology(), job: job)).contains("workers-oversubscribed"))
+    }
+
+    @Test("a starved main process in a job that fits its CPUs: noisy-neighbour names the other process, not oversubscription")
+    func noisyNeighbour() throws {
+        var main = process(1, .main, cpuPercent: 70)
+        main.runDelayPercent = 30
+        main.cpuDemand = 1.0
+        main.allowedCPUs = [0, 1]
+        var worker = process(2, .worker, cpuPercent: 70)
+        worker.cpuDemand = 1.0
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
+        var input = DiagnosisInput(topology: try Self.topology(), job: job)
+        input.neighbours = .available([Neighbour(pid: 77, command: "stress", cpuPercent: 98, allowedCPUs: [0, 1]),
+                                       Neighbour(pid: 78, command: "pinned-elsewhere", cpuPercent: 90, allowedCPUs: [5])])
+        let found = Diagnosis.run(input).findings
+        #expect(found.map(\.id) == ["noisy-neighbour"])
+        let finding = try #require(found.first)
+        #expect(finding.severity == .critical && finding.pids == [1, 77])
+        #expect(finding.evidence.first { $0.metric == "neighbour_cpu_percent" }?.number == 98, "a process that cannot run on the job's CPUs is left out")
+        #expect(finding.fix.contains("stress (PID 77, 98% of a CPU)"))
+        // No neighbour: no finding (the wait has no cause worth naming).
+        input.neighbours = .available([])
+        #expect(ids(input).isEmpty)
+        // The job's own threads beyond its CPUs: oversubscription, not the neighbour.
+        var busy = job
+        busy.processes[1].cpuDemand = 2.5
+        input.job = busy
+        input.neighbours = .available([Neighbour(pid: 77, command: "stress", cpuPercent: 98, allowedCPUs: [0, 1])])
+        #expect(ids(input) == ["workers-oversubscribed"])
+    }
+
+    @Test("a job already at the suggested worker count is told to cut the threads beside them, not the same num_workers")
+    func oversubscribedAtSuggestion() throws {
+        var main = process(1, .main, cpuPercent: 60)
+        main.runDelayPercent = 40
+        main.cpuDemand = 2.0  // an intra-op pool sized to both CPUs
+        main.allowedCPUs = [0, 1]
+        var worker = process(2, .worker, cpuPercent: 90)
+        worker.cpuDemand = 1.0
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
+        #expect(finding.id == "workers-oversubscribed")
+        #expect(finding.fix.hasPrefix("keep num_workers=1; cut the threads beside them: torch.set_num_threads(1)"), "\(finding.fix)")
+        #expect(!finding.fix.contains("num_workers=1 ("))
     }
 
     @Test("readahead: storage bytes far above the faulted pages; queue-depth-1 when each fault reads a page")
@@ -205,7 +337,8 @@ struct JobRuleTests {
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, process(2, .worker)])
         var input = DiagnosisInput(topology: try Self.topology(), job: job)
         input.sharedMemory = SharedMemorySpace(totalBytes: 64 << 20, freeBytes: 60 << 20)
-        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.45, mainSamples: 100, perSampleShare: 0.6, workerSamples: 100))
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.45, mainSamples: 100, perSampleShare: 0.6, workerSamples: 100,
+                                                              perSampleOverheadShare: 0.5))
         let found = Diagnosis.run(input).findings
         #expect(Set(found.map(\.id)) == ["dev-shm-small", "job-swapped", "pinned-memory-high", "input-bound", "per-sample-fetching"])
         #expect(found.first?.severity == .critical, "ranked: the critical swap finding first")

@@ -63,6 +63,7 @@ enum DoctorScenarios {
         reader.majorFaultsPerSecond = 16_000
         let job = JobSummary(rootPID: 4242, seconds: 10.02, rootExited: false, processes: [main] + workers + [reader])
         var input = DiagnosisInput(topology: topology, calibration: try calibration(peak: 33), job: job)
+        input.neighbours = .available([])
         input.sharedMemory = SharedMemorySpace(totalBytes: 64 << 20, freeBytes: 4 << 20)
         input.readAheadKilobytes = ["nvme0n1": 128, "sda": 4096]
         input.numastat = [0: NUMAStatCounters(hit: 1000, miss: 0, foreign: 0, local: 900, other: 100),
@@ -133,6 +134,7 @@ enum DoctorScenarios {
         var input = DiagnosisInput(topology: topology, job: job)
         input.cgroup = .available(CgroupWindow(first: first, last: now, seconds: 9.2))
         input.pythonStacks = .unavailable(reason: "py-spy not found on PATH (pip install py-spy)")
+        input.neighbours = .available([])
         return (input, "none cached; run 'hostmem bench --quick' when the machine is idle (not measured now: it would disturb the job)")
     }
 
@@ -159,6 +161,7 @@ enum DoctorScenarios {
             hardware: .unavailable(reason: "no PMU exposed (perf_event_open(cycles): No such file or directory); usual in VMs without a virtual PMU"),
             uncore: .unavailable(reason: "no memory-controller PMU (uncore_imc_*, amd_umc_*, amd_df) in /sys/bus/event_source/devices (present: cpu, software)")))
         input.pythonStacks = .unavailable(reason: "the main process is not a Python interpreter (/usr/bin/stress)")
+        input.neighbours = .available([])
         input.numastat = [0: NUMAStatCounters(hit: 12, miss: 0, foreign: 0, local: 12, other: 0)]
         return (input, "full, cached in /root/.cache/hostmem/calibration.json")
     }

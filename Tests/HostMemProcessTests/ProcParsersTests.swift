@@ -404,5 +404,28 @@ struct PythonStacksTests {
         #expect(abs((result.waitingShare ?? 0) - 0.75) < 1e-9)
         #expect(result.workerSamples == 60)
         #expect(abs((result.perSampleShare ?? 0) - 0.75) < 1e-9)
+        // Of them, the innermost frame is __getitem__'s own line: all per-sample machinery.
+        #expect(abs((result.perSampleOverheadShare ?? 0) - 0.75) < 1e-9)
+    }
+
+    @Test("decode-bound workers (an ImageFolder pipeline): per-sample, but the time is in PIL and the transforms, not the fetch machinery")
+    func decodeBound() {
+        let main = "process 10:\"python main.py\";"
+        let worker = main + "process 11:\"python main.py\";"
+        let item = "_worker_loop (torch/utils/data/_utils/worker.py:349);_MapDatasetFetcher.fetch (torch/utils/data/_utils/fetch.py:52);<listcomp> (torch/utils/data/_utils/fetch.py:52);DatasetFolder.__getitem__ (torchvision/datasets/folder.py:245)"
+        let raw = """
+            \(main)<module> (main.py:90);train (main.py:60);_MultiProcessingDataLoaderIter._next_data (dataloader.py:1329);Queue.get (queues.py:113) 2
+            \(main)<module> (main.py:90);train (main.py:64);Module._call_impl (module.py:1747) 98
+            \(worker)\(item);pil_loader (torchvision/datasets/folder.py:264);Image.convert (PIL/Image.py:995) 40
+            \(worker)\(item);Compose.__call__ (torchvision/transforms/transforms.py:95);RandomResizedCrop.forward (torchvision/transforms/transforms.py:973) 35
+            \(worker)\(item) 3
+            \(worker)_worker_loop (torch/utils/data/_utils/worker.py:349);_MapDatasetFetcher.fetch (torch/utils/data/_utils/fetch.py:54);default_collate (torch/utils/data/_utils/collate.py:398);collate_tensor_fn (torch/utils/data/_utils/collate.py:280) 2
+            \(worker)_worker_loop (torch/utils/data/_utils/worker.py:311);Queue.get (queues.py:113) 20
+            """
+        let result = PythonStacks.analyze(raw: raw)
+        #expect(result.workerSamples == 100)
+        #expect(abs((result.perSampleShare ?? 0) - 0.78) < 1e-9, "every busy sample is under a per-sample __getitem__")
+        #expect(abs((result.perSampleOverheadShare ?? 0) - 0.05) < 1e-9, "only __getitem__'s own line and collate: \(result.perSampleOverheadShare ?? -1)")
+        #expect(abs((result.waitingShare ?? 0) - 0.02) < 1e-9)
     }
 }

@@ -2,6 +2,9 @@ import Foundation
 import HostMemTestSupport
 import Testing
 
+/// py-spy on PATH, for the tests of Python stacks.
+let pySpyOnPath = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/py-spy") } == true
+
 /// Python 3, for the planted-fault workloads.
 let python3: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
     ?? (try? Shell.run("/bin/sh", ["-c", "command -v python3"]).output.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 }
@@ -51,10 +54,64 @@ struct DoctorCLITests {
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
         let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "findings", "notJudged"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
-        // Python stacks are opt-in: without --python-stacks py-spy never runs, and what that leaves unjudged says how to get it.
+        // Python stacks are on by default for one window: sampled when py-spy is on PATH, else what that leaves unjudged says how to get it.
+        let unjudged = (report["notJudged"] as? [[String: Any]] ?? []).first { ($0["checks"] as? [String])?.contains("input-bound") == true }
+        if pySpyOnPath {
+            #expect(report["pythonStacks"] is [String: Any] && unjudged == nil, "\(report["notJudged"] ?? "")")
+        } else {
+            #expect(report["pythonStacks"] is NSNull)
+            #expect((unjudged?["reason"] as? String)?.contains("py-spy not found on PATH (pip install py-spy)") == true, "\(report["notJudged"] ?? "")")
+        }
+    }
+
+    @Test("--no-python-stacks turns the default stacks off, and says how to turn them on", .enabled(if: python3 != nil))
+    func stacksOff() throws {
+        let (_, report, _) = try diagnose("healthy.py", options: ["--no-python-stacks"])
         #expect(report["pythonStacks"] is NSNull)
         let unjudged = (report["notJudged"] as? [[String: Any]] ?? []).first { ($0["checks"] as? [String])?.contains("input-bound") == true }
-        #expect((unjudged?["reason"] as? String)?.contains("--python-stacks samples them with py-spy") == true, "\(report["notJudged"] ?? "")")
+        #expect((unjudged?["reason"] as? String)?.contains("not sampled (turned off): --python-stacks") == true, "\(report["notJudged"] ?? "")")
+    }
+
+    @Test("--pid on a num_workers=0 loop that builds its batches: input-bound with no flag when py-spy is on PATH, and the fix cuts the intra-op threads",
+          .enabled(if: python3 != nil && pySpyOnPath))
+    func attachedMainFetch() throws {
+        let python = try #require(python3)
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: python)
+        job.arguments = ["\(Self.workloads)/main_fetch.py", "8"]
+        job.currentDirectoryURL = URL(fileURLWithPath: Self.workloads)
+        try job.run()
+        defer {
+            job.terminate()
+            job.waitUntilExit()
+        }
+        usleep(1_000_000)  // the interpreter starts; the doctor attaches once (no polling)
+        let result = try HostMemBinary.run(["doctor", "--json", "--no-calibration", "--seconds", "4", "--pid", "\(job.processIdentifier)"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        let found = try #require(finding("input-bound", in: report), "\(report["notJudged"] ?? "")")
+        let evidence = found["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence.contains { $0["metric"] as? String == "main_fetch_percent" && ($0["value"] as? Double ?? 0) >= 30 })
+        #expect((found["fix"] as? String)?.contains("torch.set_num_threads(1)") == true, "\(found["fix"] ?? "")")
+    }
+
+    @Test("a job that fits its two CPUs, starved by two busy processes outside it: noisy-neighbour names them, not oversubscription",
+          .enabled(if: python3 != nil))
+    func noisyNeighbour() throws {
+        let python = try #require(python3)
+        let neighbour = Process()
+        neighbour.executableURL = URL(fileURLWithPath: python)
+        neighbour.arguments = ["\(Self.workloads)/busy_pair.py", "12"]
+        neighbour.currentDirectoryURL = URL(fileURLWithPath: Self.workloads)
+        try neighbour.run()
+        defer {
+            neighbour.terminate()
+            neighbour.waitUntilExit()
+        }
+        let (ids, report, _) = try diagnose("busy_pair.py", options: ["--no-python-stacks"])
+        #expect(ids.contains("noisy-neighbour") && !ids.contains("workers-oversubscribed"), "\(ids)")
+        let evidence = try #require(finding("noisy-neighbour", in: report)?["evidence"] as? [[String: Any]])
+        let named = evidence.filter { $0["metric"] as? String == "neighbour_process_cpu_percent" }.compactMap { $0["pid"] as? Int }
+        #expect(named.contains(Int(neighbour.processIdentifier)), "the planted neighbour is named: \(named)")
     }
 
     @Test("(b) forked workers touching the parent's Python objects: copy-on-write with per-worker private dirty",
@@ -123,7 +180,7 @@ struct DoctorCLITests {
     @Test("a loop idling while its one worker never rests, no Python stacks: workers-saturated exactly when the measured CPU says so",
           .enabled(if: python3 != nil))
     func saturatedWorker() throws {
-        let (ids, report, _) = try diagnose("saturated_worker.py")
+        let (ids, report, _) = try diagnose("saturated_worker.py", options: ["--no-python-stacks"])
         let processes = try #require((report["job"] as? [String: Any])?["processes"] as? [[String: Any]])
         let figure = { (role: String, key: String) in processes.first { $0["role"] as? String == role }?[key] as? Double }
         let worker = try #require(figure("worker", "cpuPercent")), main = try #require(figure("main", "cpuPercent"))
