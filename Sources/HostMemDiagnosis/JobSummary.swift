@@ -276,7 +276,21 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 pytorchThreads: named,
                 appeared: first.map { $0.process(pid) == nil } ?? false, vanished: last.map { $0.process(pid) == nil } ?? false)
             summary.statusResidentBytes = endStatus?.residentBytes
-            if !threadEnd.threadTimes.isEmpty, windowSeconds > 0 { summary.cpuDemand = demandSeconds / windowSeconds }
+            if windowSeconds > 0 {
+                // Thread times read at two moments give the threads' demand; read once (a worker
+                // that lived between two full samples), they give none.
+                if !threadEnd.threadTimes.isEmpty && threadSample.elapsedNanoseconds > firstSample.elapsedNanoseconds {
+                    summary.cpuDemand = demandSeconds / windowSeconds
+                } else {
+                    // Else the process's CPU time and its main thread's run-queue wait.
+                    let running = Double(end.ticks &- min(start.ticks, end.ticks)) / ticksPerSecond
+                    var waiting = 0.0
+                    if let a = start.scheduler, let b = end.scheduler {
+                        waiting = Double(b.waitNanoseconds &- min(b.waitNanoseconds, a.waitNanoseconds)) / 1e9
+                    }
+                    summary.cpuDemand = (running + waiting) / windowSeconds
+                }
+            }
             return summary
         }
     }

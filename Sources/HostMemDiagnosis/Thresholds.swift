@@ -30,6 +30,9 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// Worker processes started per minute of the window (with at least two starts) →
     /// workers re-created (no persistent_workers).
     public var workerStartsPerMinute = 4.0
+    /// Share of the loop's samples waiting for data (percent) from which re-created forked
+    /// workers cost it (each epoch's first batches wait for a new worker).
+    public var respawnWaitPercent = 10.0
     /// Busy threads in one worker → a thread pool inside the worker.
     public var workerBusyThreads = 2
     /// Open descriptors as a share of the soft RLIMIT_NOFILE (percent).
@@ -55,6 +58,9 @@ public struct Thresholds: Sendable, Hashable, Codable {
     public var jobSwapBytes: UInt64 = 16 << 20
     /// Share of Python samples waiting for the next batch (percent) → input-bound.
     public var inputWaitPercent = 30.0
+    /// With num_workers=0, the job's CPUs left idle (percent of one CPU) from which moving
+    /// the batch to a worker can make the loop faster; under it the finding is info.
+    public var spareCPUPercentForWorkers = 50.0
     /// Share of worker samples in per-sample `__getitem__` (percent) → batch the fetch.
     public var perSampleFetchPercent = 30.0
     /// Without Python stacks: every worker busy at least this much (percent of one CPU)

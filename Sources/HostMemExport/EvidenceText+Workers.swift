@@ -10,6 +10,8 @@ extension EvidenceText {
             return "worker \(pid): \(mib(item.number)) private dirty in mappings inherited from its parent (\(item.source)), flat or not: Private_Dirty \(mib(item.context("private_dirty_first_bytes") ?? 0)) → \(mib(item.context("private_dirty_last_bytes") ?? 0)), RSS \(mib(item.context("rss_last_bytes") ?? 0)), the parent's anonymous memory \(mib(item.context("parent_anonymous_bytes") ?? 0)) (threshold \(mib(limit)): the larger of 64 MiB and 25% of the parent's)"
         case "per_sample_overhead_percent":
             return "\(pct(item.number)) of the workers' py-spy samples are the per-sample machinery itself (fetch loop, __getitem__'s own line, collate; threshold \(pct(limit))), of \(pct(item.context("per_sample_fetch_percent") ?? 0)) under a per-sample fetch: the rest is work inside each sample, which a batched fetch does not remove"
+        case "spare_cpu_percent":
+            return "the job used \(pct(item.context("job_cpu_percent") ?? 0)) of its \(int(item.context("allowed_cpus") ?? 0)) CPUs: \(pct(max(0, item.number))) of a CPU left for a worker (\(item.source))"
         case "cpu_demand":
             let cpus = int(item.context("allowed_cpus") ?? 0)
             let quota = item.context("cpu_quota_cpus").map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""

@@ -124,7 +124,7 @@ public enum EvidenceText {
             let devices = (item.labels["devices"] ?? "").split(separator: ",").map { "/dev/nvidia\($0)" }.joined(separator: ",")
             return "main process has \(devices) open, but only \(mib(item.number)) of host memory is mapped through /dev/nvidia* (an estimate of pinned buffers; threshold \(mib(limit)))"
         case "input_wait_percent":
-            return "\(pct(item.number)) of py-spy samples of the main process are in DataLoader __next__/_next_data or a queue get (threshold \(pct(limit)))"
+            return "\(pct(item.number)) of py-spy samples of the main process are in DataLoader __next__/_next_data or a queue get\(item.threshold.map { " (threshold \(pct($0.value)))" } ?? "")"
         case "per_sample_fetch_percent":
             return "\(pct(item.number)) of the workers' py-spy samples are in a per-sample __getitem__ called from fetch (threshold \(pct(limit)))"
         default:

@@ -118,7 +118,9 @@ public enum PythonStacks {
     }
 
     /// Innermost functions that are the per-sample fetch itself, not work it calls.
-    static let perSampleMachinery: Set<String> = ["__getitem__", "fetch", "<listcomp>", "<genexpr>", "default_collate", "collate",
+    /// (A comprehension or a `fetch` counts only in the DataLoader's own files: in a
+    /// user's collate it is the user's per-sample work, a tokenizer's lookups say.)
+    static let perSampleMachinery: Set<String> = ["__getitem__", "default_collate", "collate",
                                                   "collate_tensor_fn", "collate_numpy_array_fn", "collate_numpy_scalar_fn",
                                                   "collate_int_fn", "collate_float_fn", "collate_str_fn", "__array_finalize__"]
 

@@ -177,6 +177,17 @@ struct ContainerAndWorkerRuleTests {
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" })
         #expect(finding.evidence[0].number == 12 && finding.evidence[0].context("worker_exits") == 1)
         #expect(finding.fix.contains("persistent_workers=True"))
+        // Severity is the loop's cost: forked workers and no stacks say nothing of a wait (info);
+        // a loop that waits for the new workers' batches pays (warning); so does a spawn start.
+        #expect(finding.severity == .info)
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.05, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
+        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .info)
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.19, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
+        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
+        input.pythonStacks = .unavailable(reason: "not sampled")
+        workers[0].startMethod = .spawn
+        input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
+        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
     }
 
     @Test("thread pools, two OpenMP runtimes, descriptors near the limit and a pegged pin thread")

@@ -344,6 +344,42 @@ struct JobRuleTests {
         #expect(found.first?.severity == .critical, "ranked: the critical swap finding first")
     }
 
+    @Test("per-sample fetching only where it costs: decode-bound workers of a loop that does not wait get nothing; the same machinery share with the loop waiting does")
+    func perSampleNeedsAWaitingLoop() throws {
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main), process(2, .worker)])
+        var input = DiagnosisInput(topology: try Self.topology(), job: job)
+        // The ImageFolder shape measured: 42–50% of the workers' samples under a per-sample
+        // __getitem__, almost all of it in PIL and the transforms; the loop waits 2%.
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.02, mainSamples: 100, perSampleShare: 0.5, workerSamples: 100,
+                                                              perSampleOverheadShare: 0.04))
+        #expect(ids(input).isEmpty)
+        // The loop waits, but the workers' time is the decode: input-bound names it, per-sample does not.
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: 0.5, workerSamples: 100,
+                                                              perSampleOverheadShare: 0.04))
+        #expect(ids(input) == ["input-bound"])
+        // The loop waits and the per-sample machinery is the workers' time: both.
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: 0.5, workerSamples: 100,
+                                                              perSampleOverheadShare: 0.4))
+        #expect(Set(ids(input)) == ["input-bound", "per-sample-fetching"])
+    }
+
+    @Test("num_workers=0 and the loop waits: workers with the intra-op threads cut when CPUs are spare; info when the job already keeps every CPU busy")
+    func inputBoundOnBusyCPUs() throws {
+        var main = process(1, .main, cpuPercent: 100)
+        main.allowedCPUs = [0, 1]
+        var input = DiagnosisInput(topology: try Self.topology(), job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main]))
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.45, mainSamples: 100, perSampleShare: nil, workerSamples: 0,
+                                                              mainFetchShare: 0.45))
+        let spare = try #require(Diagnosis.run(input).findings.first { $0.id == "input-bound" })
+        #expect(spare.severity == .warning && spare.fix.contains("num_workers=1 with torch.set_num_threads(1)"))
+        // The ImageFolder job measured with a CPU-bound model: 197% of 2 CPUs, nothing spare.
+        main.cpuPercent = 197
+        input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main])
+        let busy = try #require(Diagnosis.run(input).findings.first { $0.id == "input-bound" })
+        #expect(busy.severity == .info && !busy.fix.contains("num_workers="), "\(busy.fix)")
+        #expect(busy.evidence.first { $0.metric == "spare_cpu_percent" }?.number == 3)
+    }
+
     @Test("findings rank critical, warning, info, keeping rule order within a severity")
     func ranking() {
         let findings = [

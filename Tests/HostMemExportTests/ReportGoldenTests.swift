@@ -69,7 +69,7 @@ struct ReportGoldenTests {
         after.takenAt += 3600
         let page = ReportHTML.render(after, compare: before)
         #expect(page.contains("<h2>Before and after</h2>"))
-        #expect(page.contains("<td>workers-oversubscribed</td><td>critical</td><td>–</td><td>gone</td>"))
+        #expect(page.contains("<td>workers-oversubscribed</td><td>info</td><td>–</td><td>gone</td>"))
         #expect(page.contains("<td>remote-numa</td><td>warning</td><td>warning</td><td>still there</td>"))
         // Each timeline before and after, on one vertical scale.
         for metric in ["cpu", "delay", "dirty", "majflt"] {
