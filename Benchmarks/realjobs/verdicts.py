@@ -33,7 +33,7 @@ CASES = {
                               "persistent": (["--workers", "4", "--persistent"], {"workers-respawned"})},
                              "upstream default -j 4 on 2 CPUs, intra-op threads = 2", False),
     "imagenet-j0": ("imagenet_folder.py", ["--workers", "0"],
-                    {"j1-threads1": (["--workers", "1", "--threads", "1"], {"input-bound"}),
+                    {"j1-threads1": (["--workers", "1", "--threads", "1"], {"input-bound", "noisy-neighbour"}),
                      "j1": (["--workers", "1"], {"input-bound"})},
                     "num_workers=0: the loop decodes JPEGs itself", False),
     "imagenet-tuned": ("imagenet_folder.py", ["--workers", "1", "--threads", "1", "--persistent"],
@@ -45,14 +45,14 @@ CASES = {
                               "200-image epochs, workers re-created each epoch", False),
     "detection-list": ("detection_list.py", ["--workers", "2", "--memory"],
                        {"serialize": (["--workers", "2", "--memory", "--serialize"], {"copy-on-write"}),
-                        "threads1": (["--workers", "2", "--memory", "--threads", "1"], {"workers-oversubscribed", "input-bound"}),
-                        "j1-threads1": (["--workers", "1", "--memory", "--threads", "1"], {"workers-oversubscribed", "input-bound"})},
+                        "threads1": (["--workers", "2", "--memory", "--threads", "1"], {"workers-oversubscribed", "input-bound", "noisy-neighbour"}),
+                        "j1-threads1": (["--workers", "1", "--memory", "--threads", "1"], {"workers-oversubscribed", "input-bound", "noisy-neighbour"})},
                        "600 k list-of-dicts records, 2 fork workers (copy-on-read)", True),
     "word-language-model": ("word_language_model.py", [],
-                            {"threads1": (["--threads", "1"], set())},
+                            {"threads1": (["--threads", "1"], {"noisy-neighbour"})},
                             "none (tensor slices, no DataLoader)", False),
     "text-classification-j0": ("text_classification.py", ["--workers", "0"],
-                               {"j1-threads1": (["--workers", "1", "--threads", "1"], {"input-bound"}),
+                               {"j1-threads1": (["--workers", "1", "--threads", "1"], {"input-bound", "noisy-neighbour"}),
                                 "j1": (["--workers", "1"], {"input-bound"})},
                                "num_workers=0: tokenizing in the loop's collate", False),
 }
@@ -94,8 +94,15 @@ def main():
     parser.add_argument("--doctor-warmup", type=float, default=12)
     parser.add_argument("--noisy", action="store_true")
     parser.add_argument("--only", action="append")
+    parser.add_argument("--measured", help="a previous run's output: reuse its steps/s and memory, run only the doctor again")
     args = parser.parse_args()
 
+    previous = {}
+    if args.measured:
+        for line in open(args.measured):
+            if line.startswith("{"):
+                row = json.loads(line)
+                previous[row["case"]] = row
     neighbour = None
     if args.noisy:
         neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
@@ -108,7 +115,13 @@ def main():
                 # The neighbour's own fix: the same job with the neighbour stopped (SIGSTOP) meanwhile.
                 fixes = fixes | {"neighbour-stopped": (base, {"noisy-neighbour"})}
             runs = {"baseline": []} | {fix: [] for fix in fixes}
-            for _ in range(args.reps):
+            if name in previous:
+                old = previous[name]
+                rate = {"baseline": old["baseline_steps_per_second"]} | {f: old["baseline_steps_per_second"] * (1 + g) for f, g in old["gains"].items()}
+                runs = {k: [{"steps_per_second": v, "data_wait_share": old["baseline_data_wait"],
+                             "worker_private_dirty_mib": [(old.get("copied_mib") or {}).get(k, 0)]}] for k, v in rate.items()}
+                fixes = {f: fixes[f] if f in fixes else ([], {"noisy-neighbour"}) for f in old["gains"]}
+            for _ in range(0 if name in previous else args.reps):
                 runs["baseline"].append(measure(args.python, job, base, args.seconds, args.warmup))
                 for fix, (arguments, _) in fixes.items():
                     if fix == "neighbour-stopped":

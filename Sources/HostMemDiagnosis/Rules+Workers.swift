@@ -103,16 +103,25 @@ extension Rules {
         // one forked worker re-created each 0.7 s epoch, the loop waiting 19%:
         // persistent_workers=True gained 11%.)
         let waiting = input.pythonStacks.value?.waitingShare
+        let churn = input.pythonStacks.value?.workerChurnShare
         let slowStart = started.contains(.spawn) || started.contains(.forkserver)
-        let costly = slowStart || (waiting.map { $0 * 100 >= limits.respawnWaitPercent } ?? false)
+        let churnCostly = churn.map { $0 * 100 >= limits.workerChurnPercent } ?? false
+        let costly = slowStart || churnCostly || (waiting.map { $0 * 100 >= limits.respawnWaitPercent } ?? false)
         var evidence = [Evidence("worker_starts_per_minute", perMinute, .perMinute, threshold: .init(.atLeast, limits.workerStartsPerMinute),
                                  source: "/proc: worker PIDs new within the window",
                                  context: [Measure("worker_starts", Double(starts), .count), Measure("worker_exits", Double(job.workerExits), .count),
                                            Measure("window_seconds", job.seconds, .seconds)],
                                  labels: ["start_method": methods.isEmpty ? "unknown" : methods])]
+        if let churn {
+            evidence.append(Evidence("worker_churn_percent", churn * 100, .percent,
+                                     threshold: churnCostly ? .init(.atLeast, limits.workerChurnPercent) : nil,
+                                     source: "py-spy: main-thread samples in _MultiProcessingDataLoaderIter.__init__ or _shutdown_workers",
+                                     pid: job.main?.pid, labels: ["role": "main"]))
+        }
         if let waiting {
+            let waitCostly = waiting * 100 >= limits.respawnWaitPercent
             evidence.append(Evidence("input_wait_percent", waiting * 100, .percent,
-                                     threshold: costly && !slowStart ? .init(.atLeast, limits.respawnWaitPercent) : nil,
+                                     threshold: waitCostly ? .init(.atLeast, limits.respawnWaitPercent) : nil,
                                      source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
         }
         return Finding(

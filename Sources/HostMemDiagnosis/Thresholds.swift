@@ -33,6 +33,9 @@ public struct Thresholds: Sendable, Hashable, Codable {
     /// Share of the loop's samples waiting for data (percent) from which re-created forked
     /// workers cost it (each epoch's first batches wait for a new worker).
     public var respawnWaitPercent = 10.0
+    /// Share of the main thread's samples starting or joining workers (percent) from which
+    /// re-creating them costs the loop directly.
+    public var workerChurnPercent = 3.0
     /// Busy threads in one worker → a thread pool inside the worker.
     public var workerBusyThreads = 2
     /// Open descriptors as a share of the soft RLIMIT_NOFILE (percent).

@@ -12,6 +12,8 @@ extension EvidenceText {
             return "\(pct(item.number)) of the workers' py-spy samples are the per-sample machinery itself (fetch loop, __getitem__'s own line, collate; threshold \(pct(limit))), of \(pct(item.context("per_sample_fetch_percent") ?? 0)) under a per-sample fetch: the rest is work inside each sample, which a batched fetch does not remove"
         case "spare_cpu_percent":
             return "the job used \(pct(item.context("job_cpu_percent") ?? 0)) of its \(int(item.context("allowed_cpus") ?? 0)) CPUs: \(pct(max(0, item.number))) of a CPU left for a worker (\(item.source))"
+        case "worker_churn_percent":
+            return "\(pct(item.number)) of the main thread's py-spy samples start or stop workers (a new iterator forking them, an epoch's end joining them)\(item.threshold.map { "; threshold \(pct($0.value))" } ?? "")"
         case "cpu_demand":
             let cpus = int(item.context("allowed_cpus") ?? 0)
             let quota = item.context("cpu_quota_cpus").map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""

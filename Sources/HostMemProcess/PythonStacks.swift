@@ -23,6 +23,10 @@ public enum PythonStacks {
         /// resize, a transform) is work a batched fetch still does, and is not in it.
         public var perSampleOverheadShare: Double?
         public var workerSamples: Int
+        /// Share of the main thread's samples starting or stopping DataLoader workers (a new
+        /// iterator forking them, an epoch's end joining them): what re-creating them costs
+        /// the loop directly.
+        public var workerChurnShare: Double?
         /// Where the workers' time goes: the innermost Python function of their busy
         /// samples (not waiting for work), most first, as shares of all worker samples.
         public var workerFunctions: [FunctionShare]
@@ -37,7 +41,8 @@ public enum PythonStacks {
 
         public init(waitingShare: Double?, mainSamples: Int, perSampleShare: Double?, workerSamples: Int,
                     workerFunctions: [FunctionShare] = [], mainFetchShare: Double? = nil, mainFetchFunctions: [FunctionShare] = [],
-                    perSampleOverheadShare: Double? = nil) {
+                    perSampleOverheadShare: Double? = nil, workerChurnShare: Double? = nil) {
+            self.workerChurnShare = workerChurnShare
             self.waitingShare = waitingShare
             self.mainSamples = mainSamples
             self.perSampleShare = perSampleShare
@@ -70,7 +75,7 @@ public enum PythonStacks {
     /// belong to other threads (the pin-memory thread, queue feeders) and are left out
     /// of both shares. Lines without a prefix count as the main process.
     public static func analyze(raw: String) -> Analysis {
-        var mainTotal = 0, waiting = 0, workerTotal = 0, perSample = 0, perSampleOverhead = 0, batched = 0, mainFetch = 0
+        var mainTotal = 0, waiting = 0, workerTotal = 0, perSample = 0, perSampleOverhead = 0, batched = 0, mainFetch = 0, workerChurn = 0
         var workerLeaves: [String: Int] = [:], fetchLeaves: [String: Int] = [:]
         for line in raw.split(separator: "\n") {
             guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { continue }
@@ -97,6 +102,7 @@ public enum PythonStacks {
             }
             mainTotal += count
             if waitingFrames.contains(where: { stack.contains($0) }) { waiting += count }
+            if workerChurnFrames.contains(where: { stack.contains($0) }) { workerChurn += count }
             // num_workers=0: the loader's iterator calls fetch in the main thread.
             if stack.contains("_next_data"), stack.contains("fetch") || stack.contains("__getitem__") {
                 mainFetch += count
@@ -114,8 +120,13 @@ public enum PythonStacks {
                         mainFetchShare: mainTotal > 0 && mainFetch > 0 ? Double(mainFetch) / Double(mainTotal) : nil,
                         mainFetchFunctions: ranked(fetchLeaves, of: mainTotal),
                         // Collate under a batched fetch is one call per batch, not per-sample machinery.
-                        perSampleOverheadShare: workerTotal > 0 ? Double(perSample > 0 || batched == 0 ? perSampleOverhead : 0) / Double(workerTotal) : nil)
+                        perSampleOverheadShare: workerTotal > 0 ? Double(perSample > 0 || batched == 0 ? perSampleOverhead : 0) / Double(workerTotal) : nil,
+                        workerChurnShare: mainTotal > 0 ? Double(workerChurn) / Double(mainTotal) : nil)
     }
+
+    /// Main-thread frames that start or stop DataLoader workers: a new iterator forking or
+    /// spawning them, and the end of an epoch's joining them.
+    static let workerChurnFrames = ["_MultiProcessingDataLoaderIter.__init__", "_shutdown_workers", "Popen._launch", "BaseProcess.start"]
 
     /// Innermost functions that are the per-sample fetch itself, not work it calls.
     /// (A comprehension or a `fetch` counts only in the DataLoader's own files: in a

@@ -184,6 +184,10 @@ struct ContainerAndWorkerRuleTests {
         #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .info)
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.19, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
         #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
+        // The loop barely waits, but its own thread spends 5% forking and joining workers: a cost too.
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.07, mainSamples: 100, perSampleShare: nil, workerSamples: 100,
+                                                              workerChurnShare: 0.05))
+        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
         input.pythonStacks = .unavailable(reason: "not sampled")
         workers[0].startMethod = .spawn
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)

@@ -254,7 +254,7 @@ struct JobRuleTests {
         #expect(!ids(DiagnosisInput(topology: try Self.topology(), job: job)).contains("workers-oversubscribed"))
     }
 
-    @Test("a starved main process in a job that fits its CPUs: noisy-neighbour names the other process, not oversubscription")
+    @Test("a starved main process in a job that fits its CPUs: noisy-neighbour names the other process, not oversubscription; a job beyond its CPUs beside one gets both")
     func noisyNeighbour() throws {
         var main = process(1, .main, cpuPercent: 70)
         main.runDelayPercent = 30
@@ -275,11 +275,14 @@ struct JobRuleTests {
         // No neighbour: no finding (the wait has no cause worth naming).
         input.neighbours = .available([])
         #expect(ids(input).isEmpty)
-        // The job's own threads beyond its CPUs: oversubscription, not the neighbour.
+        // The job's own threads beyond its CPUs as well: both causes, each with its fix.
         var busy = job
         busy.processes[1].cpuDemand = 2.5
         input.job = busy
         input.neighbours = .available([Neighbour(pid: 77, command: "stress", cpuPercent: 98, allowedCPUs: [0, 1])])
+        #expect(Set(ids(input)) == ["workers-oversubscribed", "noisy-neighbour"])
+        // The same job on a quiet machine: oversubscription alone.
+        input.neighbours = .available([])
         #expect(ids(input) == ["workers-oversubscribed"])
     }
 

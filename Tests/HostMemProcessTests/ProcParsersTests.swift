@@ -428,4 +428,16 @@ struct PythonStacksTests {
         #expect(abs((result.perSampleOverheadShare ?? 0) - 0.05) < 1e-9, "only __getitem__'s own line and collate: \(result.perSampleOverheadShare ?? -1)")
         #expect(abs((result.waitingShare ?? 0) - 0.02) < 1e-9)
     }
+
+    @Test("workers re-created: the main thread's samples forking them in a new iterator or joining them at an epoch's end")
+    func workerChurn() {
+        let raw = """
+            <module> (main.py:90);train (main.py:60);DataLoader.__iter__ (dataloader.py:491);DataLoader._get_iterator (dataloader.py:424);_MultiProcessingDataLoaderIter.__init__ (dataloader.py:1171);BaseProcess.start (process.py:121);Popen._launch (popen_fork.py:71) 6
+            <module> (main.py:90);train (main.py:60);_MultiProcessingDataLoaderIter.__next__ (dataloader.py:733);_MultiProcessingDataLoaderIter._next_data (dataloader.py:1470);_MultiProcessingDataLoaderIter._shutdown_workers (dataloader.py:1600);BaseProcess.join (process.py:149) 4
+            <module> (main.py:90);train (main.py:64);Module._call_impl (module.py:1747) 90
+            """
+        let result = PythonStacks.analyze(raw: raw)
+        #expect(abs((result.workerChurnShare ?? 0) - 0.10) < 1e-9)
+        #expect(PythonStacks.analyze(raw: "<module> (main.py:1);step (main.py:2) 10").workerChurnShare == 0)
+    }
 }
