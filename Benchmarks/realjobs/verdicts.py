@@ -94,9 +94,13 @@ def main():
     parser.add_argument("--doctor-warmup", type=float, default=12)
     parser.add_argument("--noisy", action="store_true")
     parser.add_argument("--only", action="append")
+    parser.add_argument("--render", help="print the table of a previous run's output and stop")
     parser.add_argument("--measured", help="a previous run's output: reuse its steps/s and memory, run only the doctor again")
     args = parser.parse_args()
 
+    if args.render:
+        table([json.loads(line) for line in open(args.render) if line.startswith("{")])
+        return
     previous = {}
     if args.measured:
         for line in open(args.measured):
@@ -167,6 +171,11 @@ def main():
     finally:
         if neighbour:
             neighbour.kill()
+    table(rows)
+
+
+def table(rows):
+    """The Markdown table of a run's rows."""
     print()
     print("| case | planted | steps/s | loop waits | best fix (gain) | expected finding | doctor: warnings (info) | verdict |")
     print("|---|---|---|---|---|---|---|---|")
@@ -175,7 +184,8 @@ def main():
         infos = [i for i, s in r["found"].items() if s == "info"]
         gain = f'{r["best_fix"]} ({r["best_gain"] * 100:+.0f}%)'
         if r["copied_mib"]:
-            gain += f', workers\' private dirty {r["copied_mib"]["baseline"]:.0f} → {r["copied_mib"][r["best_fix"]]:.0f} MiB'
+            memory_fix = min(r["copied_mib"], key=r["copied_mib"].get)
+            gain += f'; {memory_fix}: workers\' private dirty {r["copied_mib"]["baseline"]:.0f} → {r["copied_mib"][memory_fix]:.0f} MiB'
         expected = "; ".join(" or ".join(e) for e in r["expected"]) or "none (healthy)"
         if r["outside_rules"]:
             expected += f' (faster with {", ".join(r["outside_rules"])}: no host-side fault, the model computes on the same CPUs)'
