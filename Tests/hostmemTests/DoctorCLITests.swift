@@ -38,6 +38,21 @@ struct DoctorCLITests {
         return (findings.compactMap { $0["id"] as? String }, report, result.status)
     }
 
+    /// Starts a workload outside the doctor (a job to attach to, or a neighbour), running `seconds`.
+    func startWorkload(_ script: String, seconds: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(python3))
+        process.arguments = ["\(Self.workloads)/\(script)", "\(seconds)"]
+        process.currentDirectoryURL = URL(fileURLWithPath: Self.workloads)
+        try process.run()
+        return process
+    }
+
+    func stop(_ process: Process) {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
     func finding(_ id: String, in report: [String: Any]) -> [String: Any]? {
         (report["findings"] as? [[String: Any]])?.first { $0["id"] as? String == id }
     }
@@ -75,16 +90,8 @@ struct DoctorCLITests {
     @Test("--pid on a num_workers=0 loop that builds its batches: input-bound with no flag when py-spy is on PATH, and the fix cuts the intra-op threads",
           .enabled(if: python3 != nil && pySpyOnPath))
     func attachedMainFetch() throws {
-        let python = try #require(python3)
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: python)
-        job.arguments = ["\(Self.workloads)/main_fetch.py", "8"]
-        job.currentDirectoryURL = URL(fileURLWithPath: Self.workloads)
-        try job.run()
-        defer {
-            job.terminate()
-            job.waitUntilExit()
-        }
+        let job = try startWorkload("main_fetch.py", seconds: 8)
+        defer { stop(job) }
         usleep(1_000_000)  // the interpreter starts; the doctor attaches once (no polling)
         let result = try HostMemBinary.run(["doctor", "--json", "--no-calibration", "--seconds", "4", "--pid", "\(job.processIdentifier)"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
@@ -97,16 +104,8 @@ struct DoctorCLITests {
     @Test("a job that fits its two CPUs, starved by two busy processes outside it: noisy-neighbour names them, not oversubscription",
           .enabled(if: python3 != nil))
     func noisyNeighbour() throws {
-        let python = try #require(python3)
-        let neighbour = Process()
-        neighbour.executableURL = URL(fileURLWithPath: python)
-        neighbour.arguments = ["\(Self.workloads)/busy_pair.py", "12"]
-        neighbour.currentDirectoryURL = URL(fileURLWithPath: Self.workloads)
-        try neighbour.run()
-        defer {
-            neighbour.terminate()
-            neighbour.waitUntilExit()
-        }
+        let neighbour = try startWorkload("busy_pair.py", seconds: 12)
+        defer { stop(neighbour) }
         let (ids, report, _) = try diagnose("busy_pair.py", options: ["--no-python-stacks"])
         #expect(ids.contains("noisy-neighbour") && !ids.contains("workers-oversubscribed"), "\(ids)")
         let evidence = try #require(finding("noisy-neighbour", in: report)?["evidence"] as? [[String: Any]])
