@@ -16,7 +16,7 @@ struct Topo: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read a captured tree (a folder holding sys/ and proc/) instead of /.", valueName: "DIR"))
     var root: String = "/"
 
-    @Flag(name: .long, help: "Print JSON (the stable contract in README.md) instead of text.")
+    @Flag(name: .long, help: "Print JSON (the stable contract in docs/topo.md) instead of text.")
     var json = false
 
     func run() async throws {
