@@ -30,6 +30,10 @@ public struct DoctorOptions: Sendable {
     /// --subprocesses, about 1 ms per sample per process; the report says what it took).
     /// Watching and the exporter turn it off, to stay under 1% of a CPU.
     public var pythonStacks = true
+    /// Read every process's CPU time at the window's ends to name the processes outside
+    /// the job that take its CPUs (noisy-neighbour). The exporter turns it off: with many
+    /// jobs it would walk /proc once per job per window.
+    public var neighbours = true
     /// Length of a window, and the time between two light samples within it.
     public var windowSeconds = 10.0
     public var sampleInterval: Duration = .seconds(1)
@@ -142,7 +146,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         numastatAtBoundary = readNUMAStat()
         cgroupAtBoundary = CgroupReader(root: options.root).read(process: "\(pid)")
         vmstatAtBoundary = system.vmstat()
-        loadAtBoundary = MachineLoad.read(root: options.root)
+        loadAtBoundary = options.neighbours ? MachineLoad.read(root: options.root) : .unavailable(reason: "not read by the exporter (per job, it would walk /proc each window)")
         nvidiaMinors = system.nvidiaMinors()
     }
 
@@ -188,7 +192,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         var vmstatDelta: [String: UInt64] = [:]
         for (key, after) in vmstat { if let before = vmstatAtBoundary[key] { vmstatDelta[key] = after.counterDelta(since: before) } }
         vmstatAtBoundary = vmstat
-        let load = MachineLoad.read(root: options.root)
+        let load = options.neighbours ? MachineLoad.read(root: options.root) : loadAtBoundary
         let loadBefore = loadAtBoundary
         loadAtBoundary = load
         if let last = recording.last, last.full, !recording.rootExited {

@@ -211,6 +211,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         doctor.root = options.root
         doctor.liveRoot = true
         doctor.pythonStacks = false
+        doctor.neighbours = false
         doctor.windowSeconds = options.windowSeconds
         doctor.sampleInterval = options.sampleInterval
         doctor.thresholds = options.thresholds
