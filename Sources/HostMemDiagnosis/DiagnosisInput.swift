@@ -38,7 +38,7 @@ public struct DiagnosisInput: Sendable {
                 nvidiaMinors: [Int: String] = [:], numastat: [Int: NUMAStatCounters]? = nil,
                 counters: Availability<CounterSample> = .unavailable(reason: "counters are read for a job (--pid or -- CMD); 'hostmem stat' shows them alone"),
                 pythonStacks: Availability<PythonStacks.Analysis> = .unavailable(reason: "not sampled"),
-                cgroup: Availability<CgroupWindow> = .unavailable(reason: "read for a job (--pid or -- CMD)"), vmstat: [String: UInt64]? = nil) {
+                cgroup: Availability<CgroupWindow> = .unavailable(reason: "no window of the job's cgroups was taken"), vmstat: [String: UInt64]? = nil) {
         self.topology = topology
         self.calibration = calibration
         self.job = job

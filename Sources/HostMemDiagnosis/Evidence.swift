@@ -111,15 +111,13 @@ public struct Measure: Sendable, Hashable, Codable {
     }
 }
 
-/// A check the doctor could not run, and why: `checks` are rule ids, `missing` names
-/// what was absent (`hardware_counters`, `dram_traffic`, `counters`, `calibration`,
-/// `python_stacks`, `numa_nodes`).
+/// Checks the doctor could not run, and why: what was missing and the reason it was.
 public struct NotJudged: Sendable, Hashable, Codable {
-    public var checks: [String]
-    public var missing: String
+    public var checks: [RuleID]
+    public var missing: Requirement
     public var reason: String
 
-    public init(checks: [String], missing: String, reason: String) {
+    public init(checks: [RuleID], missing: Requirement, reason: String) {
         self.checks = checks
         self.missing = missing
         self.reason = reason

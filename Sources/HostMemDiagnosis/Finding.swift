@@ -16,27 +16,53 @@ public enum Severity: String, Sendable, Hashable, Codable, Comparable, CaseItera
 /// One thing the doctor found: what, the numbers that show it, the fix, and the idea
 /// behind it in one sentence.
 public struct Finding: Sendable, Hashable, Codable {
-    /// A stable identifier, e.g. "workers-oversubscribed".
-    public var id: String
+    /// The rule that made it.
+    public var id: RuleID
     public var severity: Severity
     public var title: String
     /// The measurements as values, each naming its source and the threshold it crossed.
     public var evidence: [Evidence]
     /// A concrete command or setting.
     public var fix: String
+    /// Findings whose fixes come first: this one is their symptom (a loop waiting for
+    /// data because its workers are starved of CPU). Most severe first.
+    public var fixFirst: [RuleID]
+    /// The values the fix asks for (workers, threads, node, bytes, settings).
+    public var suggested: [Suggestion]
     /// The concept in one sentence.
     public var concept: String
     /// The processes it concerns, if any.
     public var pids: [Int]
 
-    public init(id: String, severity: Severity, title: String, evidence: [Evidence], fix: String, concept: String, pids: [Int] = []) {
+    public init(id: RuleID, severity: Severity, title: String, evidence: [Evidence], fix: String, suggested: [Suggestion] = [],
+                concept: String, pids: [Int] = []) {
         self.id = id
+        self.fixFirst = []
+        self.suggested = suggested
         self.severity = severity
         self.title = title
         self.evidence = evidence
         self.fix = fix
         self.concept = concept
         self.pids = pids
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, severity, title, evidence, fix, fixFirst, suggested, concept, pids
+    }
+
+    /// Reads reports saved before `fixFirst` and `suggested` existed as well.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(RuleID.self, forKey: .id)
+        severity = try container.decode(Severity.self, forKey: .severity)
+        title = try container.decode(String.self, forKey: .title)
+        evidence = try container.decode([Evidence].self, forKey: .evidence)
+        fix = try container.decode(String.self, forKey: .fix)
+        fixFirst = try container.decodeIfPresent([RuleID].self, forKey: .fixFirst) ?? []
+        suggested = try container.decodeIfPresent([Suggestion].self, forKey: .suggested) ?? []
+        concept = try container.decode(String.self, forKey: .concept)
+        pids = try container.decode([Int].self, forKey: .pids)
     }
 }
 

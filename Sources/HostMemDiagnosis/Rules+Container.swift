@@ -3,12 +3,6 @@ import HostMemTopology
 /// Rules about what the job lives in: its cgroup's CPU quota and memory limit, the OOM
 /// killer, and a page cache too small for what the job reads again.
 extension Rules {
-    func containerFindings(_ job: JobSummary) -> [Finding] {
-        guard let window = input.cgroup.value else { return pageCacheThrash(job, window: nil).map { [$0] } ?? [] }
-        return [cpuQuotaThrottled(job, window), memoryLimitNear(job, window), oomKilled(job, window), pageCacheThrash(job, window: window)]
-            .compactMap { $0 }
-    }
-
     /// The CPUs the job may use: its allowed CPUs (cpuset and affinity), cut to the whole
     /// CPUs of its quota when that is lower; `bindingQuota` is that quota when it binds.
     func usableCPUs(_ job: JobSummary) -> (count: Int, bindingQuota: CPUQuota?, cpus: [Int]) {
@@ -22,7 +16,8 @@ extension Rules {
 
     /// A CPU quota that throttles: the kernel stops every thread of the cgroup for the
     /// rest of the period once the quota is spent.
-    func cpuQuotaThrottled(_ job: JobSummary, _ window: CgroupWindow) -> Finding? {
+    func cpuQuotaThrottled(_ job: JobSummary) -> Finding? {
+        guard let window = input.cgroup.value else { return nil }
         let throttling = window.throttling
         let percent = throttling?.throttledPercent
         let pressure = window.cpuPressureFullPercent
@@ -48,23 +43,28 @@ extension Rules {
                                                Measure("allowed_cpus", Double(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)), .cpus)]))
         }
         let whole = quota.map { max(1, Int($0.cpus)) }
+        var suggested: [Suggestion] = []
         let threadsFix = whole.map { cpus in
             let workers = max(0, min(job.workers.count, cpus - 1))
+            suggested = [Suggestion(.numWorkers, workers, current: job.workers.count), Suggestion(.mainThreads, max(1, cpus - workers)),
+                         Suggestion(.workerThreads, 1)]
             return "keep workers + intra-op threads ≤ ⌊quota⌋ = \(cpus): num_workers=\(workers), torch.set_num_threads(\(max(1, cpus - workers))), OMP_NUM_THREADS=1 in the workers; "
         } ?? "keep workers + intra-op threads within the quota; "
         let severe = (percent ?? 0) >= limits.criticalThrottledPeriodPercent
         return Finding(
-            id: "cpu-quota-throttled", severity: severe ? .critical : .warning,
+            id: .cpuQuotaThrottled, severity: severe ? .critical : .warning,
             title: "The container's CPU quota throttles the job",
             evidence: evidence,
             fix: threadsFix + "or raise or remove the limit (docker run --cpus, Kubernetes resources.limits.cpu; Guaranteed QoS with integer CPUs and the static CPU manager policy gives the pod whole cores)",
+            suggested: suggested,
             concept: "The quota is CPU time per 100 ms period for the whole cgroup; PyTorch, numpy and OpenBLAS size their pools from the CPUs they see, not the quota, so they spend it early and every thread, the training loop included, waits for the next period.",
             pids: job.processes.map(\.pid))
     }
 
     /// Anonymous + shmem memory near the cgroup's limit: the next allocation reclaims,
     /// then the OOM killer picks a process.
-    func memoryLimitNear(_ job: JobSummary, _ window: CgroupWindow) -> Finding? {
+    func memoryLimitNear(_ job: JobSummary) -> Finding? {
+        guard let window = input.cgroup.value else { return nil }
         guard let limit = window.last.memoryLimit, let memory = window.last.memory, let used = memory.unreclaimableBytes else { return nil }
         let percent = Double(used) / Double(max(1, limit.limitBytes)) * 100
         guard percent >= limits.memoryLimitNearPercent else { return nil }
@@ -80,7 +80,7 @@ extension Rules {
                                      source: "memory.stat shmem ÷ (anon + shmem)"))
         }
         return Finding(
-            id: "memory-limit-near", severity: percent >= 97 ? .critical : .warning,
+            id: .memoryLimitNear, severity: percent >= 97 ? .critical : .warning,
             title: "The job is near its container's memory limit",
             evidence: evidence,
             fix: shmemShare >= limits.sharedMemoryNotablePercent
@@ -90,11 +90,12 @@ extension Rules {
             pids: job.processes.map(\.pid))
     }
 
-    func oomKilled(_ job: JobSummary, _ window: CgroupWindow) -> Finding? {
+    func oomKilled(_ job: JobSummary) -> Finding? {
+        guard let window = input.cgroup.value else { return nil }
         guard let kills = window.oomKills, kills > 0 else { return nil }
         let memory = window.last.memory
         return Finding(
-            id: "oom-killed", severity: .critical, title: "The OOM killer ended a process of the job's cgroup",
+            id: .oomKilled, severity: .critical, title: "The OOM killer ended a process of the job's cgroup",
             evidence: [Evidence("oom_kills", Double(kills), .count, threshold: .init(.greaterThan, 0),
                                 source: "cgroup \(memory?.cgroup ?? "?") memory.events oom_kill (v1 memory.oom_control), over the window",
                                 context: [Measure("oom_kills_since_start", Double(memory?.oomKills ?? 0), .count)]
@@ -106,7 +107,8 @@ extension Rules {
 
     /// Pages evicted and read again: the page cache (the cgroup's, or the machine's) is
     /// smaller than what the job rereads.
-    func pageCacheThrash(_ job: JobSummary, window: CgroupWindow?) -> Finding? {
+    func pageCacheThrash(_ job: JobSummary) -> Finding? {
+        let window = input.cgroup.value
         let read = job.processes.reduce(UInt64(0)) { $0 + ($1.storageReadBytes ?? 0) }
         let (pages, source): (UInt64?, String) = if let pages = window?.refaultFilePages {
             (pages, "cgroup \(window?.last.memory?.cgroup ?? "?") memory.stat workingset_refault_file")
@@ -118,7 +120,7 @@ extension Rules {
         let percent = Double(bytes) / Double(read) * 100
         guard bytes >= limits.refaultMinimumBytes, percent >= limits.refaultPercentOfReads else { return nil }
         return Finding(
-            id: "page-cache-thrash", severity: .warning, title: "The job reads again what the page cache just dropped",
+            id: .pageCacheThrash, severity: .warning, title: "The job reads again what the page cache just dropped",
             evidence: [Evidence("refault_percent_of_reads", percent, .percent, threshold: .init(.atLeast, limits.refaultPercentOfReads),
                                 source: source + " × 4 KiB ÷ the job's /proc/PID/io read_bytes",
                                 context: [Measure("refault_bytes", Double(bytes), .bytes), Measure("storage_read_bytes", Double(read), .bytes),

@@ -3,11 +3,6 @@ import HostMemProcess
 /// Rules about the DataLoader's workers: copies of the parent's memory, churn, thread
 /// pools inside them, descriptors, the pin-memory thread.
 extension Rules {
-    func workerFindings(_ job: JobSummary) -> [Finding] {
-        [copyOnWrite(job), workersRespawned(job), workerThreadPools(job), twoOpenMPRuntimes(job), descriptorsNearLimit(job), pinThreadPegged(job)]
-            .compactMap { $0 }
-    }
-
     /// Forked workers holding private copies of the parent's memory, told apart from
     /// their own allocations: a copy turns a page the worker already had (shared, counted
     /// in its RSS) private, so Private_Dirty grows while RSS does not; a page the worker
@@ -69,7 +64,7 @@ extension Rules {
         let levelCostly = room.map { levelBytes >= limits.copyOnWriteLevelShareOfMemory * $0 } ?? false
         let severity: Severity = overLimit ? .critical : (growing || levelCostly ? .warning : .info)
         return Finding(
-            id: "copy-on-write", severity: severity,
+            id: .copyOnWrite, severity: severity,
             title: growing ? "Forked workers keep copying the parent's memory (copy-on-read of Python objects)"
                 : "Forked workers hold private copies of the parent's memory, made once",
             evidence: evidence,
@@ -125,10 +120,11 @@ extension Rules {
                                      source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
         }
         return Finding(
-            id: "workers-respawned", severity: costly ? .warning : .info,
+            id: .workersRespawned, severity: costly ? .warning : .info,
             title: costly ? "DataLoader workers are re-created again and again, and the loop waits for them" : "DataLoader workers are re-created again and again",
             evidence: evidence,
             fix: "DataLoader(..., persistent_workers=True) and create the DataLoader once, outside the epoch loop",
+            suggested: [Suggestion(.persistentWorkers, 1, current: 0)],
             concept: "Each new worker forks (or starts an interpreter and imports torch), maps the dataset again and faults its pages in; the GPU waits for the first batches of every epoch.",
             pids: job.workers.filter(\.appeared).map(\.pid))
     }
@@ -147,9 +143,10 @@ extension Rules {
         }
         let total = job.workers.reduce(0) { $0 + $1.busyThreads }
         return Finding(
-            id: "worker-thread-pools", severity: total > cpus ? .warning : .info, title: "DataLoader workers run thread pools of their own",
+            id: .workerThreadPools, severity: total > cpus ? .warning : .info, title: "DataLoader workers run thread pools of their own",
             evidence: evidence,
             fix: "one thread per worker: OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 in the job's environment, or in worker_init_fn: torch.set_num_threads(1), cv2.setNumThreads(0), os.environ[\"TOKENIZERS_PARALLELISM\"] = \"false\"",
+            suggested: [Suggestion(.workerThreads, 1)],
             concept: "Each library sizes its pool from the CPUs it sees; in N workers that is N pools of that size, all competing with the training loop.",
             pids: pooled.map(\.pid))
     }
@@ -160,7 +157,7 @@ extension Rules {
         let doubled = job.processes.filter { Set($0.threadPoolLibraries).intersection(runtimes).count >= 2 }
         guard !doubled.isEmpty else { return nil }
         return Finding(
-            id: "two-openmp-runtimes", severity: .warning, title: "Two OpenMP runtimes are loaded in one process",
+            id: .twoOpenMPRuntimes, severity: .warning, title: "Two OpenMP runtimes are loaded in one process",
             evidence: doubled.map {
                 Evidence(metric: "openmp_runtimes", value: .text($0.threadPoolLibraries.filter(runtimes.contains).joined(separator: ", ")), unit: .setting,
                          source: "/proc/\($0.pid)/maps", pid: $0.pid, labels: ["role": $0.role.rawValue])
@@ -186,7 +183,7 @@ extension Rules {
         guard !evidence.isEmpty else { return nil }
         let torch = evidence.contains { ($0.context("torch_shared_memory_descriptors") ?? 0) * 2 >= ($0.context("open_descriptors") ?? 1) }
         return Finding(
-            id: "fd-near-limit", severity: .warning, title: "Open files near the process's limit",
+            id: .fdNearLimit, severity: .warning, title: "Open files near the process's limit",
             evidence: evidence,
             fix: (torch ? "most are /dev/shm/torch_* batches: torch.multiprocessing.set_sharing_strategy(\"file_system\"), or " : "")
                 + "raise the soft limit before starting the job (ulimit -n 65536; docker run --ulimit nofile=65536:65536; systemd LimitNOFILE=)",
@@ -207,7 +204,7 @@ extension Rules {
                                      source: "py-spy", pid: main.pid, labels: ["role": "main"]))
         }
         return Finding(
-            id: "pin-thread-pegged", severity: waiting == nil ? .info : .warning, title: "The pin-memory thread uses a whole CPU",
+            id: .pinThreadPegged, severity: waiting == nil ? .info : .warning, title: "The pin-memory thread uses a whole CPU",
             evidence: evidence,
             fix: "have the workers return pinned-ready contiguous batches (one tensor per batch, not many small ones), lower the batch's host bytes (uint8 instead of float32 before the GPU), or pin in the workers' collate (hostmem's Loader hands out pinned buffers)",
             concept: "One thread copies every batch into page-locked memory; when it is at 100% of a core, batches wait for it however many workers there are.",

@@ -12,56 +12,65 @@ struct Rules {
 
     // MARK: Machine
 
-    func machineFindings() -> [Finding] {
-        var findings: [Finding] = []
+    /// Pages of the machine's memory on swap.
+    func swapInUse() -> Finding? {
         let settings = topology.settings
-        if let used = settings.swapUsedBytes, used > 0, let total = settings.memTotalBytes {
-            var evidence = [Evidence("swap_used_bytes", Double(used), .bytes, threshold: .init(.greaterThan, 0),
-                                     source: "/proc/meminfo SwapTotal − SwapFree", context: [Measure("memory_total_bytes", Double(total), .bytes)])]
-            if let swappiness = settings.swappiness {
-                evidence.append(Evidence("vm_swappiness", Double(swappiness), .setting, source: "/proc/sys/vm/swappiness"))
-            }
-            findings.append(Finding(
-                id: "swap-in-use", severity: Double(used) > limits.swapWarningShareOfRAM * Double(total) ? .warning : .info,
-                title: "Swap is in use",
-                evidence: evidence,
-                fix: "find who is swapped (grep VmSwap /proc/*/status), free memory or add RAM; on training nodes: sudo sysctl vm.swappiness=1",
-                concept: "A page that was swapped out costs a disk read (milliseconds) on next touch, a million times a DRAM access."))
+        guard let used = settings.swapUsedBytes, used > 0, let total = settings.memTotalBytes else { return nil }
+        var evidence = [Evidence("swap_used_bytes", Double(used), .bytes, threshold: .init(.greaterThan, 0),
+                                 source: "/proc/meminfo SwapTotal − SwapFree", context: [Measure("memory_total_bytes", Double(total), .bytes)])]
+        if let swappiness = settings.swappiness {
+            evidence.append(Evidence("vm_swappiness", Double(swappiness), .setting, source: "/proc/sys/vm/swappiness"))
         }
-        if settings.transparentHugePages == "never" {
-            findings.append(Finding(
-                id: "thp-disabled", severity: .warning, title: "Transparent huge pages are off",
-                evidence: [Evidence(metric: "transparent_hugepage_enabled", value: .text("never"), unit: .setting,
-                                    source: "/sys/kernel/mm/transparent_hugepage/enabled")],
-                fix: "echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled (PyTorch and hostmem ask for huge pages with madvise)",
-                concept: "With 4 KiB pages, a random access over gigabytes misses the TLB almost every time and pays a page walk; 2 MiB pages cover 512 times more memory per TLB entry."))
-        }
-        if let balancing = settings.numaBalancing, balancing != 0, topology.cpuNodes.count > 1 {
-            findings.append(numaBalancing(balancing))
-        }
-        if let reclaim = topology.settings.zoneReclaimMode, reclaim != 0 {
-            findings.append(Finding(
-                id: "zone-reclaim-on", severity: .warning, title: "zone_reclaim_mode is on",
-                evidence: [Evidence("zone_reclaim_mode", Double(reclaim), .setting, threshold: .init(.greaterThan, 0), source: "/proc/sys/vm/zone_reclaim_mode")],
-                fix: "sudo sysctl vm.zone_reclaim_mode=0",
-                concept: "With zone reclaim the kernel drops page cache on the local node rather than allocate remotely, so a dataset in the page cache is read from disk again."))
-        }
-        if let shm = input.sharedMemory, shm.totalBytes < limits.sharedMemoryMinimumBytes, let workers = input.job?.workers, !workers.isEmpty {
-            findings.append(Finding(
-                id: "dev-shm-small", severity: .warning, title: "/dev/shm is small for DataLoader workers",
-                evidence: [Evidence("dev_shm_total_bytes", Double(shm.totalBytes), .bytes, threshold: .init(.lessThan, Double(limits.sharedMemoryMinimumBytes)),
-                                    source: "statvfs /dev/shm", context: [Measure("dev_shm_free_bytes", Double(shm.freeBytes), .bytes)]),
-                           Evidence("dataloader_workers", Double(workers.count), .count, source: "/proc/PID/stat (descendants running the main program)")],
-                fix: "docker run --shm-size=8g … (Kubernetes: an emptyDir with medium: Memory mounted at /dev/shm)",
-                concept: "Workers hand each batch to the main process in shared memory; when /dev/shm fills, the job dies with \"Bus error\"."))
-        }
-        return findings
+        return Finding(
+            id: .swapInUse, severity: Double(used) > limits.swapWarningShareOfRAM * Double(total) ? .warning : .info,
+            title: "Swap is in use",
+            evidence: evidence,
+            fix: "find who is swapped (grep VmSwap /proc/*/status), free memory or add RAM; on training nodes: sudo sysctl vm.swappiness=1",
+            suggested: [Suggestion(.swappiness, 1, current: settings.swappiness)],
+            concept: "A page that was swapped out costs a disk read (milliseconds) on next touch, a million times a DRAM access.")
+    }
+
+    /// Transparent huge pages off for everyone, madvise included.
+    func hugePagesOff() -> Finding? {
+        guard topology.settings.transparentHugePages == "never" else { return nil }
+        return Finding(
+            id: .thpDisabled, severity: .warning, title: "Transparent huge pages are off",
+            evidence: [Evidence(metric: "transparent_hugepage_enabled", value: .text("never"), unit: .setting,
+                                source: "/sys/kernel/mm/transparent_hugepage/enabled")],
+            fix: "echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled (PyTorch and hostmem ask for huge pages with madvise)",
+            suggested: [Suggestion(.transparentHugePages, .text("madvise"), current: .text("never"))],
+            concept: "With 4 KiB pages, a random access over gigabytes misses the TLB almost every time and pays a page walk; 2 MiB pages cover 512 times more memory per TLB entry.")
+    }
+
+    /// zone_reclaim_mode on: local page cache dropped rather than allocate remotely.
+    func zoneReclaim() -> Finding? {
+        guard let reclaim = topology.settings.zoneReclaimMode, reclaim != 0 else { return nil }
+        return Finding(
+            id: .zoneReclaimOn, severity: .warning, title: "zone_reclaim_mode is on",
+            evidence: [Evidence("zone_reclaim_mode", Double(reclaim), .setting, threshold: .init(.greaterThan, 0), source: "/proc/sys/vm/zone_reclaim_mode")],
+            fix: "sudo sysctl vm.zone_reclaim_mode=0",
+            suggested: [Suggestion(.zoneReclaimMode, 0, current: reclaim)],
+            concept: "With zone reclaim the kernel drops page cache on the local node rather than allocate remotely, so a dataset in the page cache is read from disk again.")
+    }
+
+    /// /dev/shm smaller than DataLoader workers need to hand batches over.
+    func sharedMemorySmall(_ job: JobSummary) -> Finding? {
+        guard let shm = input.sharedMemory, shm.totalBytes < limits.sharedMemoryMinimumBytes, !job.workers.isEmpty else { return nil }
+        return Finding(
+            id: .devShmSmall, severity: .warning, title: "/dev/shm is small for DataLoader workers",
+            evidence: [Evidence("dev_shm_total_bytes", Double(shm.totalBytes), .bytes, threshold: .init(.lessThan, Double(limits.sharedMemoryMinimumBytes)),
+                                source: "statvfs /dev/shm", context: [Measure("dev_shm_free_bytes", Double(shm.freeBytes), .bytes)]),
+                       Evidence("dataloader_workers", Double(job.workers.count), .count, source: "/proc/PID/stat (descendants running the main program)")],
+            fix: "docker run --shm-size=8g … (Kubernetes: an emptyDir with medium: Memory mounted at /dev/shm)",
+            suggested: [Suggestion(.sharedMemoryBytes, .number(8 * 1_073_741_824), current: .number(Double(shm.totalBytes)))],
+            concept: "Workers hand each batch to the main process in shared memory; when /dev/shm fills, the job dies with \"Bus error\".")
     }
 
     /// Automatic NUMA balancing is on. It costs a job only where it acts: hinting faults
     /// (pages unmapped to see who touches them) and migrations in the window. A job bound
     /// to one node gets neither, so the setting alone is information.
-    func numaBalancing(_ balancing: Int) -> Finding {
+    func numaBalancing() -> Finding? {
+        guard let balancing = topology.settings.numaBalancing, balancing != 0 else { return nil }
         var evidence = [Evidence("numa_balancing", Double(balancing), .setting, threshold: .init(.greaterThan, 0),
                                  source: "/proc/sys/kernel/numa_balancing",
                                  context: [Measure("numa_nodes", Double(topology.cpuNodes.count), .count)])]
@@ -76,22 +85,15 @@ struct Rules {
                                                Measure("window_seconds", seconds, .seconds)]))
         }
         return Finding(
-            id: "numa-balancing-on", severity: acting ? .warning : .info,
+            id: .numaBalancingOn, severity: acting ? .warning : .info,
             title: acting ? "Automatic NUMA balancing is moving the job's pages" : "Automatic NUMA balancing is on",
             evidence: evidence,
             fix: "sudo sysctl kernel.numa_balancing=0, and bind the job instead: numactl --cpunodebind=N --membind=N …",
+            suggested: [Suggestion(.numaBalancing, 0, current: balancing)],
             concept: "The balancer unmaps pages to see who touches them and migrates them; for a bound training job that is overhead and jitter with nothing to gain.")
     }
 
     // MARK: Job
-
-    func jobFindings() -> [Finding] {
-        guard let job = input.job else { return [] }
-        return [oversubscription(job), noisyNeighbour(job), cacheThrashing(job), dramSaturated(job), memmapWrites(job), readahead(job), randomIO(job),
-                firstTouch(job), remoteNUMA(job), acrossSockets(job), gpuFarFromCPUs(job), pinned(job),
-                jobSwap(job), sharedMemoryUse(job), pageableCopies(job), inputBound(job), perSampleFetching(job), workersSaturated(job)].compactMap { $0 }
-            + containerFindings(job) + workerFindings(job)
-    }
 
     /// The job's own threads want more CPUs than it may use (workers, intra-op and pin
     /// threads, each counted for the part of the window it was alive), and the main
@@ -111,13 +113,17 @@ struct Rules {
         let mainDemand = main.cpuDemand ?? Double(main.busyThreads)
         let intraOp = max(1, cpus - min(workers, suggestion))
         var fix: String
+        var suggested: [Suggestion]
         if suggestion == 0 {
+            suggested = [Suggestion(.numWorkers, 0, current: workers), Suggestion(.mainThreads, 1)]
             fix = "num_workers=0 with one batched fetch per batch (__getitems__): one usable CPU (\(quota.map { "the cgroup's CPU quota, \($0.cpus) CPUs" } ?? "the cpuset")) leaves none for workers; torch.set_num_threads(1) in the main process"
         } else if workers > suggestion {
+            suggested = [Suggestion(.numWorkers, suggestion, current: workers), Suggestion(.mainThreads, max(1, cpus - suggestion))]
             fix = "num_workers=\(suggestion) (min(physical cores / 2, GPUs × 4) = min(\(physical / 2), \(gpus > 0 ? String(gpus * 4) : "-"))), then sweep ±2 with hostmem loader; torch.set_num_threads(\(max(1, cpus - suggestion))) in the main process"
         } else {
             // The worker count is already at or under the suggestion: the extra threads are
             // the main process's pools or the workers' own.
+            suggested = [Suggestion(.mainThreads, intraOp), Suggestion(.workerThreads, 1)]
             fix = "keep num_workers=\(workers); cut the threads beside them: torch.set_num_threads(\(intraOp)) in the main process (it wanted \((mainDemand * 10).rounded() / 10) CPUs), OMP_NUM_THREADS=1 in the workers (worker_init_fn: torch.set_num_threads(1))"
         }
         // When the loop mostly waits for data, its own wait for a CPU is not what holds it
@@ -128,10 +134,11 @@ struct Rules {
         let waitsForData = (input.pythonStacks.value?.waitingShare).map { $0 * 100 >= limits.inputWaitPercent } ?? false
         let burnsWhileWaiting = waitsForData && workers > 0 && main.cpuPercent >= 100
         if burnsWhileWaiting {
+            suggested = [Suggestion(.mainThreads, 1)]
             fix = "keep num_workers=\(workers) and cut the main process's intra-op threads: torch.set_num_threads(1) (or OMP_NUM_THREADS=1): while the loop waited for data its process still used \(Int(main.cpuPercent.rounded()))% of a CPU, which the workers building the batches need"
         }
         return Finding(
-            id: "workers-oversubscribed", severity: waitsForData && !burnsWhileWaiting ? .info : (delay >= limits.criticalRunDelayPercent ? .critical : .warning),
+            id: .workersOversubscribed, severity: waitsForData && !burnsWhileWaiting ? .info : (delay >= limits.criticalRunDelayPercent ? .critical : .warning),
             title: "The job's threads want more CPUs than it may use: the main process waits for a CPU",
             evidence: [
                 Evidence("cpu_demand", demand, .cpus, threshold: .init(.greaterThan, Double(cpus) + limits.oversubscriptionMarginCPUs),
@@ -145,7 +152,7 @@ struct Rules {
                          source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
                 Evidence("cpu_percent", main.cpuPercent, .percent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
             ],
-            fix: fix,
+            fix: fix, suggested: suggested,
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
             pids: [main.pid] + job.liveWorkers.map(\.pid))
     }
@@ -175,11 +182,13 @@ struct Rules {
                      labels: ["command": $0.command, "allowed_cpu_list": $0.allowedCPUs.map(CPUList.format) ?? "unknown"])
         }
         let who = named.map { "\($0.command) (PID \($0.pid), \(Int($0.cpuPercent.rounded()))% of a CPU)" }.joined(separator: ", ")
+        let left = max(1, cpus - Int((total / 100).rounded(.up)))
         return Finding(
-            id: "noisy-neighbour", severity: delay >= limits.criticalRunDelayPercent ? .critical : .warning,
+            id: .noisyNeighbour, severity: delay >= limits.criticalRunDelayPercent ? .critical : .warning,
             title: "Other processes take the job's CPUs: the main process waits for a CPU",
             evidence: evidence,
-            fix: "give the job CPUs of its own: move \(who) elsewhere (taskset -cp CPUS PID, or its own cpuset), or pin the job away from them (numactl --physcpubind / a cpuset; Kubernetes: Guaranteed QoS with integer CPUs and the static CPU manager policy); until then size the pools to the CPUs left: torch.set_num_threads(\(max(1, cpus - Int((total / 100).rounded(.up))))) (an OpenMP pool that expects every CPU stalls at each barrier when one is taken: measured 13–25× on 2 CPUs beside one busy process)",
+            fix: "give the job CPUs of its own: move \(who) elsewhere (taskset -cp CPUS PID, or its own cpuset), or pin the job away from them (numactl --physcpubind / a cpuset; Kubernetes: Guaranteed QoS with integer CPUs and the static CPU manager policy); until then size the pools to the CPUs left: torch.set_num_threads(\(left)) (an OpenMP pool that expects every CPU stalls at each barrier when one is taken: measured 13–25× on 2 CPUs beside one busy process)",
+            suggested: [Suggestion(.mainThreads, left)],
             concept: "The scheduler shares a CPU between every runnable thread on it; a job that fits its CPUs still waits when another process runs there, and the training loop's wait is the GPU's idle time.",
             pids: [main.pid] + named.map(\.pid))
     }
@@ -193,7 +202,7 @@ struct Rules {
             evidence.append(Evidence("instructions_per_cycle", ipc, .ratio, source: "perf instructions / cycles"))
         }
         return Finding(
-            id: "cache-thrashing", severity: .warning, title: "The last-level cache is thrashing",
+            id: .cacheThrashing, severity: .warning, title: "The last-level cache is thrashing",
             evidence: evidence,
             fix: "gather each batch in address order (sort the batch's indices; hostmem's loader does), shrink the per-worker working set, or store embeddings as int8",
             concept: "Random access over more than the cache holds makes almost every load a DRAM trip: about a hundred times an L1 hit.",
@@ -206,7 +215,7 @@ struct Rules {
               let peak = input.calibration?.bandwidth?.rows.max(by: { $0.threads < $1.threads })?.read.median,
               traffic / 1e9 >= limits.dramSaturation * peak else { return nil }
         return Finding(
-            id: "dram-bandwidth-saturated", severity: .warning, title: "DRAM bandwidth is near this machine's measured peak",
+            id: .dramBandwidthSaturated, severity: .warning, title: "DRAM bandwidth is near this machine's measured peak",
             evidence: [Evidence("dram_bytes_per_second", traffic, .bytesPerSecond, threshold: .init(.atLeast, limits.dramSaturation * peak * 1e9),
                                 source: "uncore " + (counters.uncore.value ?? []).joined(separator: ", "),
                                 context: [Measure("calibrated_read_bytes_per_second", peak * 1e9, .bytesPerSecond)],
@@ -231,7 +240,7 @@ struct Rules {
         }
         guard !pids.isEmpty else { return nil }
         return Finding(
-            id: "memmap-written-in-place", severity: .warning, title: "A memory-mapped dataset is written in place",
+            id: .memmapWrittenInPlace, severity: .warning, title: "A memory-mapped dataset is written in place",
             evidence: evidence,
             fix: "open it read-only (np.load(path, mmap_mode='r')) and copy a sample before changing it (x = data[i].copy()); never augment in the mapped array",
             concept: "Writing a private (copy-on-write) mapping turns shared page-cache pages into private anonymous copies in every process that writes, which grows memory and loses the sharing.",
@@ -263,7 +272,7 @@ struct Rules {
                                      labels: ["device": device]))
         }
         return Finding(
-            id: "readahead-amplification", severity: .warning,
+            id: .readaheadAmplification, severity: .warning,
             title: "Random reads of a memory-mapped file pull in far more than they use (readahead)",
             evidence: evidence,
             fix: "madvise(MADV_RANDOM) on the mapping (or posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)); lower readahead (sudo blockdev --setra 16 /dev/DEVICE); or shuffle whole shards read sequentially",
@@ -287,7 +296,7 @@ struct Rules {
         }
         guard !evidence.isEmpty else { return nil }
         return Finding(
-            id: "random-io-queue-depth-1", severity: .warning, title: "Random reads from storage one at a time",
+            id: .randomIOQueueDepth1, severity: .warning, title: "Random reads from storage one at a time",
             evidence: evidence,
             fix: "issue the reads of a batch concurrently (16–64 in flight: a thread pool of os.pread, or io_uring), or load the dataset into RAM when it fits",
             concept: "An NVMe drive serves dozens of reads in parallel; a page fault blocks its thread, so one thread faulting sees the latency, not the bandwidth.",
@@ -299,12 +308,13 @@ struct Rules {
         let storms = job.processes.filter { $0.minorFaultsPerSecond >= limits.firstTouchFaultsPerSecond }
         guard !storms.isEmpty else { return nil }
         return Finding(
-            id: "first-touch-faults", severity: .info, title: "Page-fault storms on first touch",
+            id: .firstTouchFaults, severity: .info, title: "Page-fault storms on first touch",
             evidence: storms.map {
                 Evidence("minor_faults_per_second", $0.minorFaultsPerSecond, .perSecond, threshold: .init(.atLeast, limits.firstTouchFaultsPerSecond),
                          source: "/proc/\($0.pid)/stat minflt", pid: $0.pid, labels: ["role": $0.role.rawValue])
             },
             fix: "persistent_workers=True (workers map the dataset once, not every epoch); for files you read whole, madvise(MADV_WILLNEED) or MAP_POPULATE",
+            suggested: job.workers.isEmpty ? [] : [Suggestion(.persistentWorkers, 1)],
             concept: "Every process that maps a file pays a fault per page (or per 64 KiB with fault-around) the first time it touches it.",
             pids: storms.map(\.pid))
     }
@@ -339,9 +349,10 @@ struct Rules {
         evidence.append(Evidence("bind_node", Double(target), .node, source: gpuNode(job) != nil ? "the GPU's PCI device numa_node" : "numa_maps",
                                  labels: ["reason": gpuNode(job) != nil ? "gpu" : "memory"]))
         return Finding(
-            id: "remote-numa", severity: .warning, title: "The job's memory is on another NUMA node than its CPUs",
+            id: .remoteNUMA, severity: .warning, title: "The job's memory is on another NUMA node than its CPUs",
             evidence: evidence,
             fix: "numactl --cpunodebind=\(target) --membind=\(target) \(job.main?.command ?? "python train.py")",
+            suggested: [Suggestion(.numaNode, target)],
             concept: "A load from the other socket's memory crosses the inter-socket link: higher latency and a shared, lower bandwidth.",
             pids: pids)
     }
@@ -354,12 +365,13 @@ struct Rules {
         let packages = Set(job.workers.flatMap { $0.cpusSeen.compactMap(topology.package(ofCPU:)) })
         let node = gpuNode(job) ?? job.main.flatMap { $0.cpusSeen.first.flatMap(topology.node(ofCPU:)) } ?? 0
         return Finding(
-            id: "workers-across-sockets", severity: .warning, title: "DataLoader workers run on several NUMA nodes",
+            id: .workersAcrossSockets, severity: .warning, title: "DataLoader workers run on several NUMA nodes",
             evidence: [Evidence("worker_numa_nodes", Double(nodes.count), .count, threshold: .init(.greaterThan, 1), source: "/proc/PID/stat processor",
                                 context: [Measure("dataloader_workers", Double(job.workers.count), .count)],
                                 labels: ["nodes": nodes.sorted().map(String.init).joined(separator: ", "),
                                          "packages": packages.sorted().map(String.init).joined(separator: ", ")])],
             fix: "numactl --cpunodebind=\(node) --membind=\(node) \(job.main?.command ?? "python train.py")",
+            suggested: [Suggestion(.numaNode, node)],
             concept: "Batches built on the far socket travel over the inter-socket link to the main process and the GPU, and each worker's memory lands on whichever node it ran on first.",
             pids: job.workers.map(\.pid))
     }
@@ -370,11 +382,12 @@ struct Rules {
         let nodes = Set(main.cpusSeen.compactMap(topology.node(ofCPU:)))
         guard !nodes.isEmpty, !nodes.contains(gpuNode) else { return nil }
         return Finding(
-            id: "gpu-on-other-node", severity: .warning, title: "The training loop runs far from its GPU",
+            id: .gpuOnOtherNode, severity: .warning, title: "The training loop runs far from its GPU",
             evidence: [Evidence("gpu_numa_node", Double(gpuNode), .node, source: "/sys/bus/pci/devices/*/numa_node", pid: main.pid,
                                 labels: ["role": "main", "cpu_nodes": nodes.sorted().map(String.init).joined(separator: ","),
                                          "device": "/dev/nvidia\(main.gpu?.openDevices.first ?? 0)"])],
             fix: "numactl --cpunodebind=\(gpuNode) --membind=\(gpuNode) \(main.command)",
+            suggested: [Suggestion(.numaNode, gpuNode)],
             concept: "Host-to-GPU copies from the far socket's memory cross the inter-socket link before PCIe.",
             pids: [main.pid])
     }
@@ -385,7 +398,7 @@ struct Rules {
         let share = Double(pinned) / Double(total) * 100
         guard share >= limits.pinnedPercent else { return nil }
         return Finding(
-            id: "pinned-memory-high", severity: .warning, title: "Much of RAM is pinned",
+            id: .pinnedMemoryHigh, severity: .warning, title: "Much of RAM is pinned",
             evidence: [Evidence("pinned_memory_percent", share, .percent, threshold: .init(.atLeast, limits.pinnedPercent),
                                 source: "/proc/PID/status VmPin + VmLck, /proc/PID/maps /dev/nvidia* (an estimate)",
                                 context: [Measure("pinned_bytes", Double(pinned), .bytes), Measure("memory_total_bytes", Double(total), .bytes)])],
@@ -399,7 +412,7 @@ struct Rules {
         let total = swapped.reduce(UInt64(0)) { $0 + $1.swapBytes }
         guard total >= limits.jobSwapBytes else { return nil }
         return Finding(
-            id: "job-swapped", severity: total >= limits.criticalJobSwapBytes ? .critical : .warning, title: "Part of the job is in swap",
+            id: .jobSwapped, severity: total >= limits.criticalJobSwapBytes ? .critical : .warning, title: "Part of the job is in swap",
             evidence: swapped.map {
                 Evidence("swap_bytes", Double($0.swapBytes), .bytes, source: "/proc/\($0.pid)/status VmSwap", pid: $0.pid,
                          context: [Measure("job_swap_bytes", Double(total), .bytes)], labels: ["role": $0.role.rawValue])
@@ -415,10 +428,11 @@ struct Rules {
         let percent = Double(used) / Double(shm.totalBytes) * 100
         guard percent >= limits.sharedMemoryFullPercent else { return nil }
         return Finding(
-            id: "dev-shm-full", severity: .critical, title: "/dev/shm is nearly full",
+            id: .devShmFull, severity: .critical, title: "/dev/shm is nearly full",
             evidence: [Evidence("dev_shm_used_percent", percent, .percent, threshold: .init(.atLeast, limits.sharedMemoryFullPercent), source: "statvfs /dev/shm",
                                 context: [Measure("dev_shm_used_bytes", Double(used), .bytes), Measure("dev_shm_total_bytes", Double(shm.totalBytes), .bytes)])],
             fix: "a larger /dev/shm (docker run --shm-size=8g), or fewer workers × prefetch_factor",
+            suggested: [Suggestion(.sharedMemoryBytes, .number(8 * 1_073_741_824), current: .number(Double(shm.totalBytes)))],
             concept: "Workers pass batches through /dev/shm; when it is full the next batch fails with \"Bus error\".",
             pids: job.processes.filter { ($0.gpu?.sharedMemoryMappedBytes ?? 0) > 0 }.map(\.pid))
     }
@@ -429,11 +443,12 @@ struct Rules {
         let mapped = job.processes.reduce(UInt64(0)) { $0 + ($1.gpu?.nvidiaMappedBytes ?? 0) }
         guard mapped < limits.pageableMappedBytes else { return nil }
         return Finding(
-            id: "pageable-copies", severity: .info, title: "Host-to-GPU copies probably come from pageable memory",
+            id: .pageableCopies, severity: .info, title: "Host-to-GPU copies probably come from pageable memory",
             evidence: [Evidence("nvidia_mapped_bytes", Double(mapped), .bytes, threshold: .init(.lessThan, Double(limits.pageableMappedBytes)),
                                 source: "/proc/PID/maps /dev/nvidia* (an estimate of pinned buffers)", pid: main.pid,
                                 labels: ["role": "main", "devices": gpu.openDevices.map(String.init).joined(separator: ",")])],
             fix: "DataLoader(..., pin_memory=True) and tensor.to(device, non_blocking=True)",
+            suggested: [Suggestion(.pinMemory, 1)],
             concept: "A copy from pageable memory is staged through a pinned bounce buffer and cannot overlap compute; non_blocking=True does nothing without pinned memory.",
             pids: [main.pid])
     }
@@ -457,6 +472,7 @@ struct Rules {
         let busy = "the job already keeps its \(cpus) CPUs busy (\(Int(used.rounded()))% of \(cpus * 100)%)"
         let cheaper = "make each batch cheaper (images stored at the size they are cropped to, uint8 until the model, transforms on the GPU, batched fetching with __getitems__)"
         let fix: String
+        var suggested: [Suggestion] = []
         if job.workers.isEmpty, let fetch = stacks.mainFetchShare {
             evidence.append(Evidence("main_fetch_percent", fetch * 100, .percent, source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
             evidence += stacks.mainFetchFunctions.filter { $0.share >= limits.topFunctionShare }.map {
@@ -467,6 +483,7 @@ struct Rules {
                 // Workers take CPUs from the intra-op pool, which PyTorch sizes to every CPU: cut it
                 // to the CPUs left, or the workers and the pool share CPUs and the step slows
                 // (measured: num_workers=1 on 2 CPUs was 9% slower unless torch.set_num_threads(1)).
+                suggested = [Suggestion(.numWorkers, workers, current: 0), Suggestion(.mainThreads, max(1, cpus - workers))]
                 fix = "build batches off the training thread: num_workers=\(workers) with torch.set_num_threads(\(max(1, cpus - workers))) in the main process, so the workers and the intra-op pool do not share CPUs (this job may use \(cpus) CPUs), or one batched fetch per batch (__getitems__) if most of the time is Python per sample"
             } else if cpus > 1 {
                 // A worker would only move the same work to another process and pay to pass the batch back.
@@ -482,6 +499,7 @@ struct Rules {
             }
             let top = stacks.workerFunctions.first.map { " (first \($0.function))" } ?? ""
             let live = job.liveWorkers.count
+            if hasSpare { suggested = [Suggestion(.numWorkers, live + max(1, Int(spare / 100)), current: live)] }
             fix = hasSpare
                 ? "make the workers' work cheaper where their time goes\(top): batched fetching (__getitems__), transforms on the GPU or on uint8 before float; the job leaves \(Int(spare.rounded()))% of a CPU idle, so num_workers=\(live + max(1, Int(spare / 100))) may also help (sweep it with hostmem loader)"
                 : "\(busy), so more workers would only share them: make the workers' work cheaper where their time goes\(top): batched fetching (__getitems__), transforms on the GPU or on uint8 before float, or give the job more CPUs"
@@ -492,9 +510,9 @@ struct Rules {
         let severity: Severity = hasSpare || usesGPU || cpus <= 1 || (job.workers.isEmpty && stacks.mainFetchShare == nil)
             ? (share * 100 >= limits.criticalInputWaitPercent ? .critical : .warning) : .info
         return Finding(
-            id: "input-bound", severity: severity,
+            id: .inputBound, severity: severity,
             title: severity == .info ? "The training loop waits for data, on CPUs it already keeps busy" : "The training loop waits for data",
-            evidence: evidence, fix: fix,
+            evidence: evidence, fix: fix, suggested: suggested,
             concept: "When the loop is blocked on the next batch, the GPU is idle for exactly that share of time.",
             pids: job.main.map { [$0.pid] } ?? [])
     }
@@ -529,11 +547,13 @@ struct Rules {
                                      labels: ["gpus": gpus.map { String($0.index) }.joined(separator: ",")]))
         }
         let spare = cpus - workers.count - 1
+        let suggested = spare > 0 ? [Suggestion(.numWorkers, workers.count + spare, current: workers.count)] : []
         let more = spare > 0 ? "num_workers=\(workers.count + spare) uses the \(spare) idle CPU\(spare == 1 ? "" : "s") this job may use; " : ""
         return Finding(
-            id: "workers-saturated", severity: (gpuBusy ?? 100) < limits.gpuStarvedPercent ? .warning : .info, title: "Every worker is busy all the time while the main process idles: the loop probably waits for data",
+            id: .workersSaturated, severity: (gpuBusy ?? 100) < limits.gpuStarvedPercent ? .warning : .info, title: "Every worker is busy all the time while the main process idles: the loop probably waits for data",
             evidence: evidence,
             fix: "confirm it and see where the workers' time goes with Python stacks (py-spy on PATH: pip install py-spy; --python-stacks with --watch); then \(more)make each batch cheaper: batched fetching (__getitems__), transforms on uint8 or on the GPU",
+            suggested: suggested,
             concept: "Workers that never rest are the pipeline's slowest stage; a training loop that uses little CPU meanwhile is, on a GPU job, usually blocked on the next batch.",
             pids: workers.map(\.pid) + [main.pid])
     }
@@ -547,7 +567,7 @@ struct Rules {
               waiting * 100 >= limits.inputWaitPercent,
               let overhead = stacks.perSampleOverheadShare, overhead * 100 >= limits.perSampleFetchPercent else { return nil }
         return Finding(
-            id: "per-sample-fetching", severity: .warning, title: "The loop waits for data while workers spend their time on per-sample fetching",
+            id: .perSampleFetching, severity: .warning, title: "The loop waits for data while workers spend their time on per-sample fetching",
             evidence: [Evidence("per_sample_overhead_percent", overhead * 100, .percent, threshold: .init(.atLeast, limits.perSampleFetchPercent),
                                 source: "py-spy --subprocesses: worker samples whose innermost frame is the fetch loop, __getitem__'s own line or collate",
                                 context: [Measure("per_sample_fetch_percent", (stacks.perSampleShare ?? 0) * 100, .percent),

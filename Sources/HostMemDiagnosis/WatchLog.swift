@@ -25,7 +25,7 @@ public struct WatchLog: Sendable, Hashable, Codable {
         /// Mean GPU utilization over the GPUs NVML reports; nil without NVML.
         public var gpuUtilizationPercent: Double?
         /// Ids of the findings that hold in this window.
-        public var findings: [String]
+        public var findings: [RuleID]
 
         public init(report: DoctorReport, topology: Topology) {
             let job = report.job
@@ -55,7 +55,7 @@ public struct WatchLog: Sendable, Hashable, Codable {
 
     /// One finding over the watch.
     public struct FindingHistory: Sendable, Hashable, Codable {
-        public var id: String
+        public var id: RuleID
         public var title: String
         /// The most severe it has been.
         public var severity: Severity

@@ -47,14 +47,15 @@ public enum DoctorText {
             for (index, finding) in report.findings.enumerated() {
                 lines.append("\(index + 1). [\(finding.severity.rawValue.uppercased())] \(finding.title)  (\(finding.id))")
                 for item in EvidenceText.lines(finding) { lines.append("     evidence: \(item)") }
-                lines.append("     fix: \(finding.fix)")
+                lines.append("     fix: \(RuleText.fix(finding))")
+                if let suggested = RuleText.suggested(finding) { lines.append("     set: \(suggested)") }
                 lines.append("     why: \(finding.concept)")
             }
         }
         if !report.notJudged.isEmpty {
             lines.append("")
             lines.append("Not judged:")
-            lines += report.notJudged.map { "  - \(notJudgedLine($0))" }
+            lines += report.notJudged.map { "  - \(RuleText.notJudgedLine($0))" }
         }
         if let job = report.job {
             lines.append("")
@@ -80,30 +81,6 @@ public enum DoctorText {
         }
         if let gather = highlights.gatherMillionLinesPerSecond { parts.append("random gather \(String(format: "%.0f", gather)) M lines/s") }
         return "Calibration (\(highlights.source)): " + parts.joined(separator: ", ")
-    }
-
-    /// What a check is called in text.
-    static let checkNames = [
-        "cache-thrashing": "L3 miss rate", "dram-bandwidth-saturated": "DRAM bandwidth saturation",
-        "input-bound": "waiting for the next batch (Python stacks)", "per-sample-fetching": "waiting for the next batch (Python stacks)",
-        "remote-numa": "remote NUMA memory",
-        "workers-across-sockets": "workers across sockets", "noisy-neighbour": "other processes on the job's CPUs",
-    ]
-
-    /// "L3 miss rate: hardware counters unavailable (reason)".
-    public static func notJudgedLine(_ item: NotJudged) -> String {
-        var names: [String] = []
-        for check in item.checks {
-            let name = checkNames[check] ?? check
-            if !names.contains(name) { names.append(name) }  // two rules from one source: named once
-        }
-        let what = names.joined(separator: " and ")
-        let why: String = switch item.missing {
-        case "hardware_counters": "hardware counters unavailable (\(item.reason))"
-        case "dram_traffic": "DRAM traffic unavailable (\(item.reason))"
-        default: item.reason
-        }
-        return "\(what): \(why)"
     }
 
     /// The job's processes: role, CPU, run delay, memory and where its pages are.

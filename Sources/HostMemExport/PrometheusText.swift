@@ -126,10 +126,19 @@ public enum PrometheusText {
                 workload, Double(usable))
         for finding in report.findings {
             var labels = workload
-            labels["rule"] = finding.id
+            labels["rule"] = finding.id.rawValue
             labels["severity"] = finding.severity.rawValue
             out.add("hostmem_finding", .gauge, "A doctor finding that holds in the job's last window (rule, severity). 1 per finding; absent when it does not hold.",
                     labels, 1)
+            labels["severity"] = nil
+            for suggestion in finding.suggested {
+                guard let value = suggestion.value.number else { continue }
+                var setting = labels
+                setting["setting"] = suggestion.setting.rawValue
+                out.add("hostmem_finding_suggested_value", .gauge,
+                        "A value the finding's fix asks for (setting: num_workers, main_num_threads, worker_num_threads, numa_node, shm_size_bytes, …; booleans as 1 or 0); absent when the finding does not hold.",
+                        setting, value)
+            }
         }
     }
 

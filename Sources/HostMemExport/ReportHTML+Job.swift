@@ -79,10 +79,10 @@ extension ReportHTML {
     static func compareSection(older: ReportSnapshot, newer: ReportSnapshot) -> [String] {
         let before = Dictionary(older.doctor.findings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let after = Dictionary(newer.doctor.findings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let ids = (older.doctor.findings.map(\.id) + newer.doctor.findings.map(\.id)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let ids = (older.doctor.findings.map(\.id) + newer.doctor.findings.map(\.id)).reduce(into: [RuleID]()) { if !$0.contains($1) { $0.append($1) } }
         let rows = ids.map { id -> [String] in
             let status = before[id] == nil ? "new" : (after[id] == nil ? "gone" : "still there")
-            return [id, before[id]?.severity.rawValue ?? "–", after[id]?.severity.rawValue ?? "–", status]
+            return [id.rawValue, before[id]?.severity.rawValue ?? "–", after[id]?.severity.rawValue ?? "–", status]
         }
         var lines = ["<section id=\"compare\"><h2>Before and after</h2>",
                      "<p>Before: taken \(escape(timestamp(older.takenAt))); after: taken \(escape(timestamp(newer.takenAt))).</p>"]

@@ -14,8 +14,8 @@ extension ReportHTML {
         if let cgroup = topology.cgroup { allowed += CgroupText.lines(cgroup, allowedCPUs: topology.usableCPUs.count, indent: "") }
         lines.append("<p><strong>This process may use:</strong></p><ul>" + allowed.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
         // The settings a machine finding is about are marked.
-        let flagged: [String: String] = ["thp-disabled": "transparent huge pages", "numa-balancing-on": "numa_balancing",
-                                         "zone-reclaim-on": "zone_reclaim_mode", "swap-in-use": "swap"]
+        let flagged: [RuleID: String] = [.thpDisabled: "transparent huge pages", .numaBalancingOn: "numa_balancing",
+                                         .zoneReclaimOn: "zone_reclaim_mode", .swapInUse: "swap"]
         let wrongNames = Set(snapshot.doctor.findings.compactMap { flagged[$0.id] })
         let rows = TopologyText.settingsRows(topology.settings)
         let wrong = Set(rows.indices.filter { wrongNames.contains(rows[$0][0]) })

@@ -55,13 +55,14 @@ public enum ReportHTML {
         }
         for (index, finding) in report.findings.enumerated() {
             lines.append("<article class=\"finding \(finding.severity.rawValue)\">")
-            lines.append("<h3><span class=\"badge\">\(escape(finding.severity.rawValue.uppercased()))</span> \(index + 1). \(escape(finding.title)) <code>\(escape(finding.id))</code></h3>")
+            lines.append("<h3><span class=\"badge\">\(escape(finding.severity.rawValue.uppercased()))</span> \(index + 1). \(escape(finding.title)) <code>\(escape(finding.id.rawValue))</code></h3>")
             lines.append("<ul class=\"evidence\">" + EvidenceText.lines(finding).map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
-            lines.append("<p class=\"fix\"><strong>Fix:</strong> \(escape(finding.fix))</p>")
+            lines.append("<p class=\"fix\"><strong>Fix:</strong> \(escape(RuleText.fix(finding)))</p>")
+            if let suggested = RuleText.suggested(finding) { lines.append("<p class=\"set\"><strong>Set:</strong> <code>\(escape(suggested))</code></p>") }
             lines.append("<p class=\"why\">\(escape(finding.concept))</p></article>")
         }
         if !report.notJudged.isEmpty {
-            lines.append("<h3>Not judged</h3><ul class=\"not-judged\">" + report.notJudged.map { "<li>\(escape(DoctorText.notJudgedLine($0)))</li>" }.joined() + "</ul>")
+            lines.append("<h3>Not judged</h3><ul class=\"not-judged\">" + report.notJudged.map { "<li>\(escape(RuleText.notJudgedLine($0)))</li>" }.joined() + "</ul>")
         }
         lines.append("</section>")
         return lines

@@ -27,7 +27,7 @@ public enum WatchText {
                      "major faults \(fixed(numbers.majorFaultsPerSecond, 0))/s"]
         if let remote = numbers.remoteSharePercent { parts.append("remote \(pct(remote))") }
         if let gpu = numbers.gpuUtilizationPercent { parts.append("GPU \(pct(gpu))") }
-        parts.append("findings: " + (numbers.findings.isEmpty ? "none" : numbers.findings.joined(separator: ", ")))
+        parts.append("findings: " + (numbers.findings.isEmpty ? "none" : numbers.findings.map(\.rawValue).joined(separator: ", ")))
         return parts.joined(separator: ", ")
     }
 
@@ -74,7 +74,7 @@ public enum WatchText {
         }.map(\.element)
         for finding in ordered {
             let state = finding.holdsNow ? "holds now" : "cleared after window \(finding.lastWindow)"
-            lines.append("  [\(finding.severity.rawValue.uppercased())] \(finding.title)  (\(finding.id)): first seen at +\(fixed(finding.firstSeenSeconds, 0)) s (window \(finding.firstWindow)), in \(finding.windows) of \(log.windows.count) windows, \(state)")
+            lines.append("  [\(finding.severity.rawValue.uppercased())] \(finding.title)  (\(finding.id.rawValue)): first seen at +\(fixed(finding.firstSeenSeconds, 0)) s (window \(finding.firstWindow)), in \(finding.windows) of \(log.windows.count) windows, \(state)")
         }
         return lines
     }

@@ -35,14 +35,14 @@ struct ContainerAndWorkerRuleTests {
         let main = process(1, .main)
         var (input, snapshot) = try Self.podInput(processes: [main])
         input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 9))
-        #expect(!ids(input).contains("cpu-quota-throttled"), "909 of 920 since the start, but 9 of 100 in the window")
+        #expect(!ids(input).contains(.cpuQuotaThrottled), "909 of 920 since the start, but 9 of 100 in the window")
         input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 10))
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "cpu-quota-throttled" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .cpuQuotaThrottled })
         #expect(finding.severity == .warning)
         #expect(finding.evidence.first { $0.metric == "cpu_quota_cpus" }?.number == 0.5)
         #expect(finding.fix.contains("⌊quota⌋ = 1"))
         input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 60))
-        #expect(Diagnosis.run(input).findings.first { $0.id == "cpu-quota-throttled" }?.severity == .critical)
+        #expect(Diagnosis.run(input).findings.first { $0.id == .cpuQuotaThrottled }?.severity == .critical)
     }
 
     @Test("CPU pressure 'full' alone also finds a throttled job (v2 PSI)")
@@ -51,7 +51,7 @@ struct ContainerAndWorkerRuleTests {
         var window = Self.window(snapshot, periods: 100, throttled: 0)
         window.first.pressure.cpu?.fullTotalMicroseconds? -= 2_000_000  // 2 s of 10 s
         input.cgroup = .available(window)
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "cpu-quota-throttled" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .cpuQuotaThrottled })
         #expect(finding.evidence.first { $0.metric == "cpu_pressure_full_percent" }?.number == 20)
     }
 
@@ -65,12 +65,12 @@ struct ContainerAndWorkerRuleTests {
         worker.busyThreads = 0
         // 2 busy threads on 2 allowed CPUs: not oversubscribed without a quota…
         var (input, _) = try Self.podInput(quota: nil, processes: [main, worker])
-        #expect(!ids(input).contains("workers-oversubscribed"))
+        #expect(!ids(input).contains(.workersOversubscribed))
         // …but a quota of 1.5 CPUs leaves one whole CPU.
         let (quoted, snapshot) = try Self.podInput(quota: 150_000, processes: [main, worker])
         input = quoted
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-oversubscribed" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .workersOversubscribed })
         let busy = try #require(finding.evidence.first { $0.metric == "cpu_demand" })
         #expect(busy.number == 2 && busy.context("allowed_cpus") == 1)
         #expect(busy.labels["binding_limit"] == "cpu_quota" && busy.context("cpu_quota_cpus") == 1.5)
@@ -87,26 +87,26 @@ struct ContainerAndWorkerRuleTests {
         var input = quoted
         input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 80))
         let found = ids(input)
-        #expect(found.contains("cpu-quota-throttled") && !found.contains("workers-oversubscribed"), "\(found)")
+        #expect(found.contains(.cpuQuotaThrottled) && !found.contains(.workersOversubscribed), "\(found)")
     }
 
     @Test("anon + shmem at 90% of the limit is memory-limit-near, naming /dev/shm when it is a large part; an OOM kill in the window is critical")
     func memoryLimit() throws {
         var (input, snapshot) = try Self.podInput(processes: [process(1, .main)])
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
-        #expect(!ids(input).contains("memory-limit-near"), "2.5 GiB of 4 GiB")
+        #expect(!ids(input).contains(.memoryLimitNear), "2.5 GiB of 4 GiB")
         var near = snapshot
         near.memory?.anonBytes = 3 << 30
         near.memory?.shmemBytes = 700 << 20  // 3.68 GiB = 92% of 4 GiB, shmem 19%
         input.cgroup = .available(Self.window(near, periods: 10, throttled: 0))
-        var finding = try #require(Diagnosis.run(input).findings.first { $0.id == "memory-limit-near" })
+        var finding = try #require(Diagnosis.run(input).findings.first { $0.id == .memoryLimitNear })
         #expect(!finding.evidence.contains { $0.metric == "shmem_share_percent" })
         near.memory?.anonBytes = 2 << 30
         near.memory?.shmemBytes = 1700 << 20
         input.cgroup = .available(Self.window(near, periods: 10, throttled: 0, oomKills: 1))
-        finding = try #require(Diagnosis.run(input).findings.first { $0.id == "memory-limit-near" })
+        finding = try #require(Diagnosis.run(input).findings.first { $0.id == .memoryLimitNear })
         #expect(finding.evidence.contains { $0.metric == "shmem_share_percent" } && finding.fix.hasPrefix("/dev/shm counts against the limit"))
-        let oom = try #require(Diagnosis.run(input).findings.first { $0.id == "oom-killed" })
+        let oom = try #require(Diagnosis.run(input).findings.first { $0.id == .oomKilled })
         #expect(oom.severity == .critical && oom.evidence[0].number == 1)
     }
 
@@ -116,12 +116,12 @@ struct ContainerAndWorkerRuleTests {
         main.storageReadBytes = 400 << 20
         var (input, snapshot) = try Self.podInput(processes: [main])
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0, refaults: 40_000))  // 156 MiB: 39%
-        #expect(!ids(input).contains("page-cache-thrash"))
+        #expect(!ids(input).contains(.pageCacheThrash))
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0, refaults: 60_000))  // 234 MiB: 59%
-        #expect(ids(input).contains("page-cache-thrash"))
+        #expect(ids(input).contains(.pageCacheThrash))
         input.cgroup = .unavailable(reason: "test")
         input.vmstat = ["workingset_refault_file": 60_000]
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "page-cache-thrash" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .pageCacheThrash })
         #expect(finding.evidence[0].source.contains("/proc/vmstat"))
     }
 
@@ -143,7 +143,7 @@ struct ContainerAndWorkerRuleTests {
             worker(4, inherited: 100 << 20, method: .fork),  // ≥ 64 MiB but < 25% of 440 MiB
         ])
         let input = DiagnosisInput(topology: try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read(), job: job)
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "copy-on-write" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .copyOnWrite })
         let levels = finding.evidence.filter { $0.metric == "inherited_private_dirty_bytes" }
         #expect(levels.map(\.pid) == [2])
         #expect(levels[0].threshold?.value == Double(110 << 20))
@@ -158,7 +158,7 @@ struct ContainerAndWorkerRuleTests {
         worker.memoryLast = rollup(rss: 2 << 30, privateDirty: 900 << 20)
         var (input, snapshot) = try Self.podInput(processes: [main, worker])
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "copy-on-write" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .copyOnWrite })
         #expect(finding.severity == .critical, "2 × 2 GiB projected ≥ the 4 GiB limit")
     }
 
@@ -168,30 +168,30 @@ struct ContainerAndWorkerRuleTests {
         workers[0].appeared = true
         let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
         var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers))
-        #expect(!ids(input).contains("workers-respawned"))
+        #expect(!ids(input).contains(.workersRespawned))
         workers[1].appeared = true
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
-        #expect(!ids(input).contains("workers-respawned"), "two workers starting, none gone: the job's first loader")
+        #expect(!ids(input).contains(.workersRespawned), "two workers starting, none gone: the job's first loader")
         workers[2].vanished = true
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .workersRespawned })
         #expect(finding.evidence[0].number == 12 && finding.evidence[0].context("worker_exits") == 1)
         #expect(finding.fix.contains("persistent_workers=True"))
         // Severity is the loop's cost: forked workers and no stacks say nothing of a wait (info);
         // a loop that waits for the new workers' batches pays (warning); so does a spawn start.
         #expect(finding.severity == .info)
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.05, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
-        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .info)
+        #expect(Diagnosis.run(input).findings.first { $0.id == .workersRespawned }?.severity == .info)
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.19, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
-        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
+        #expect(Diagnosis.run(input).findings.first { $0.id == .workersRespawned }?.severity == .warning)
         // The loop barely waits, but its own thread spends 5% forking and joining workers: a cost too.
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.07, mainSamples: 100, perSampleShare: nil, workerSamples: 100,
                                                               workerChurnShare: 0.05))
-        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
+        #expect(Diagnosis.run(input).findings.first { $0.id == .workersRespawned }?.severity == .warning)
         input.pythonStacks = .unavailable(reason: "not sampled")
         workers[0].startMethod = .spawn
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
-        #expect(Diagnosis.run(input).findings.first { $0.id == "workers-respawned" }?.severity == .warning)
+        #expect(Diagnosis.run(input).findings.first { $0.id == .workersRespawned }?.severity == .warning)
     }
 
     @Test("thread pools, two OpenMP runtimes, descriptors near the limit and a pegged pin thread")
@@ -208,17 +208,17 @@ struct ContainerAndWorkerRuleTests {
         calm.descriptors = DescriptorUse(open: 700, softLimit: 1024, torchSharedMemory: 0)
         var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, pooled, calm]))
         let found = Diagnosis.run(input).findings
-        let pools = try #require(found.first { $0.id == "worker-thread-pools" })
+        let pools = try #require(found.first { $0.id == .workerThreadPools })
         #expect(pools.evidence.map(\.pid) == [2] && pools.evidence[0].labels["libraries"] == "libgomp,libiomp5,mkl")
-        #expect(found.first { $0.id == "two-openmp-runtimes" }?.pids == [2])
-        let fds = try #require(found.first { $0.id == "fd-near-limit" })
+        #expect(found.first { $0.id == .twoOpenMPRuntimes }?.pids == [2])
+        let fds = try #require(found.first { $0.id == .fdNearLimit })
         #expect(fds.pids == [1] && fds.fix.contains("set_sharing_strategy"), "88% with most torch_* files; 68% is below")
         // Without py-spy the pin thread is reported, as info; with py-spy saying the loop does not wait, not at all.
-        #expect(found.first { $0.id == "pin-thread-pegged" }?.severity == .info)
+        #expect(found.first { $0.id == .pinThreadPegged }?.severity == .info)
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.1, mainSamples: 100, perSampleShare: nil, workerSamples: 0))
-        #expect(!ids(input).contains("pin-thread-pegged"))
+        #expect(!ids(input).contains(.pinThreadPegged))
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: nil, workerSamples: 0))
-        #expect(Diagnosis.run(input).findings.first { $0.id == "pin-thread-pegged" }?.severity == .warning)
+        #expect(Diagnosis.run(input).findings.first { $0.id == .pinThreadPegged }?.severity == .warning)
     }
 
     @Test("without Python stacks: every worker busy ≥ 90% while the main process idles, not starved → workers-saturated (info); each condition short of it, or stacks taken → none")
@@ -234,20 +234,20 @@ struct ContainerAndWorkerRuleTests {
             }
             return DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [root] + children))
         }
-        let finding = try #require(Diagnosis.run(input()).findings.first { $0.id == "workers-saturated" })
+        let finding = try #require(Diagnosis.run(input()).findings.first { $0.id == .workersSaturated })
         #expect(finding.severity == .info)
         #expect(finding.evidence.first { $0.metric == "worker_cpu_percent" }?.number == 97)
         let main = try #require(finding.evidence.first { $0.metric == "main_cpu_percent" })
         #expect(main.number == 20 && main.threshold == .init(.atMost, 50) && main.context("allowed_cpus") == 2)
         #expect(finding.fix.hasPrefix("confirm it and see where the workers' time goes with Python stacks"))
         #expect(!finding.fix.contains("num_workers="), "one worker and the main process already fill the 2 CPUs")
-        #expect(!ids(input(workers: [97, 85])).contains("workers-saturated"), "one worker with time to spare: the loader keeps up")
-        #expect(!ids(input(main: 60)).contains("workers-saturated"), "a busy main process is doing its own work")
-        #expect(!ids(input(mainDelay: 15)).contains("workers-saturated"), "a starved main process is oversubscription's finding")
-        #expect(!ids(input(appeared: true)).contains("workers-saturated"), "workers that started in the window were not busy all of it")
+        #expect(!ids(input(workers: [97, 85])).contains(.workersSaturated), "one worker with time to spare: the loader keeps up")
+        #expect(!ids(input(main: 60)).contains(.workersSaturated), "a busy main process is doing its own work")
+        #expect(!ids(input(mainDelay: 15)).contains(.workersSaturated), "a starved main process is oversubscription's finding")
+        #expect(!ids(input(appeared: true)).contains(.workersSaturated), "workers that started in the window were not busy all of it")
         var stacks = input()
         stacks.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.1, mainSamples: 100, perSampleShare: nil, workerSamples: 100))
-        #expect(!ids(stacks).contains("workers-saturated"), "with stacks, input-bound judges from what the loop was doing")
+        #expect(!ids(stacks).contains(.workersSaturated), "with stacks, input-bound judges from what the loop was doing")
     }
 
     @Test("workers-saturated with the job's GPU from NVML: busy 34% of the window → a warning with the GPU's figure; 70% → info; 95% → none (the loader keeps pace); a GPU the job did not open does not count")
@@ -263,7 +263,7 @@ struct ContainerAndWorkerRuleTests {
                            windowUtilizationPercent: busy, windowSamples: 60),
                 GPUReading(index: 1, pciAddress: "0000:3b:00.0", utilizationPercent: 3, memoryUsedBytes: 0, memoryTotalBytes: 80 << 30),
             ])
-            return Diagnosis.run(input).findings.filter { $0.id == "workers-saturated" }
+            return Diagnosis.run(input).findings.filter { $0.id == .workersSaturated }
         }
         let starved = try #require(findings(busy: 34).first)
         #expect(starved.severity == .warning)
@@ -284,7 +284,7 @@ struct ContainerAndWorkerRuleTests {
             waitingShare: 0.8, mainSamples: 200, perSampleShare: nil, workerSamples: 0,
             mainFetchShare: 0.78, mainFetchFunctions: [.init(function: "resize (PIL/Image.py)", share: 0.5)]))
         let found = Diagnosis.run(input).findings
-        #expect(found.map(\.id) == ["input-bound"])
+        #expect(found.map(\.id) == [.inputBound])
         let finding = found[0]
         #expect(finding.evidence.first { $0.metric == "main_fetch_percent" }?.number == 78)
         #expect(finding.evidence.first { $0.metric == "main_top_function_percent" }?.labels["function"] == "resize (PIL/Image.py)")

@@ -33,7 +33,7 @@ struct EvidenceAgreementTests {
     func thresholdsCrossed() throws {
         let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
         var judged = 0
-        var seen = Set<String>()
+        var seen = Set<RuleID>()
         for variant in Self.sweep() {
             let diagnosis = Diagnosis.run(variant.input(topology: topology))
             for finding in diagnosis.findings {
@@ -48,7 +48,48 @@ struct EvidenceAgreementTests {
         }
         #expect(judged > 100)
         // The sweep reaches the rules it is about.
-        #expect(seen.isSuperset(of: ["workers-oversubscribed", "noisy-neighbour", "copy-on-write", "input-bound", "per-sample-fetching"]), "\(seen)")
+        #expect(seen.isSuperset(of: [.workersOversubscribed, .noisyNeighbour, .copyOnWrite, .inputBound, .perSampleFetching]), "\(seen)")
+    }
+}
+
+extension EvidenceAgreementTests {
+    @Test("the numbers a fix names in words are its suggested values, and each suggested count is in its words, over the sweep")
+    func suggestedValuesMatchTheFix() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        var checked = 0
+        for variant in Self.sweep() {
+            for finding in Diagnosis.run(variant.input(topology: topology)).findings {
+                let problems = Self.disagreements(finding)
+                #expect(problems.isEmpty, "\(finding.id): \(problems); fix: \(finding.fix); \(variant)")
+                checked += finding.suggested.count
+            }
+        }
+        #expect(checked > 100)
+    }
+
+    /// Where a finding's prose and its suggested values part ways.
+    static func disagreements(_ finding: Finding) -> [String] {
+        func numbers(_ pattern: String) -> [Int] {
+            let regex = try! Regex(pattern)
+            return finding.fix.matches(of: regex).compactMap { match in
+                let text = finding.fix[match.range]
+                return text.hasPrefix("keep ") ? nil : Int(text.filter(\.isNumber))
+            }
+        }
+        func suggested(_ settings: Suggestion.Setting...) -> Set<Int> {
+            Set(finding.suggested.filter { settings.contains($0.setting) }.compactMap { $0.value.number.map { Int($0) } })
+        }
+        var problems: [String] = []
+        // "keep num_workers=N" names the current value, not a change.
+        let workers = Set(numbers("(keep )?num_workers=[0-9]+"))
+        if workers != suggested(.numWorkers) { problems.append("num_workers \(workers.sorted()) in words, \(suggested(.numWorkers).sorted()) suggested") }
+        let threads = Set(numbers("set_num_threads\\([0-9]+\\)"))
+        if !threads.isSubset(of: suggested(.mainThreads, .workerThreads)) || !suggested(.mainThreads).isSubset(of: threads) {
+            problems.append("threads \(threads.sorted()) in words, \(suggested(.mainThreads, .workerThreads).sorted()) suggested")
+        }
+        let nodes = Set(numbers("--cpunodebind=[0-9]+"))
+        if nodes != suggested(.numaNode) { problems.append("node \(nodes.sorted()) in words, \(suggested(.numaNode).sorted()) suggested") }
+        return problems
     }
 }
 

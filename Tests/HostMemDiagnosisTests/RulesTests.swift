@@ -7,7 +7,7 @@ import HostMemTopology
 import Testing
 @testable import HostMemDiagnosis
 
-func ids(_ input: DiagnosisInput) -> [String] { Diagnosis.run(input).findings.map(\.id) }
+func ids(_ input: DiagnosisInput) -> [RuleID] { Diagnosis.run(input).findings.map(\.id) }
 
 /// Machine rules on synthetic and captured trees (swap, THP, NUMA balancing).
 struct MachineRuleTests {
@@ -20,8 +20,8 @@ struct MachineRuleTests {
         machine.swapFreeKB = 2 << 20
         let topology = try TopologyReader(root: try machine.write()).read()
         let found = Diagnosis.run(DiagnosisInput(topology: topology)).findings
-        #expect(Set(found.map(\.id)) == ["swap-in-use", "thp-disabled", "numa-balancing-on"])
-        let swap = try #require(found.first { $0.id == "swap-in-use" })
+        #expect(Set(found.map(\.id)) == [.swapInUse, .thpDisabled, .numaBalancingOn])
+        let swap = try #require(found.first { $0.id == .swapInUse })
         #expect(swap.evidence[0].metric == "swap_used_bytes" && swap.evidence[0].number == Double(6 << 30))
     }
 
@@ -40,18 +40,18 @@ struct MachineRuleTests {
         machine.numaBalancing = 1
         machine.swapFreeKB = machine.swapTotalKB
         let topology = try TopologyReader(root: try machine.write()).read()
-        let alone = try #require(Diagnosis.run(DiagnosisInput(topology: topology)).findings.first { $0.id == "numa-balancing-on" })
+        let alone = try #require(Diagnosis.run(DiagnosisInput(topology: topology)).findings.first { $0.id == .numaBalancingOn })
         #expect(alone.severity == .info)
         // A job bound to one node: the balancer leaves its pages alone.
         var main = process(1, .main)
         main.allowedCPUs = machine.cpus(ofSocket: 0)
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main])
         var input = DiagnosisInput(topology: topology, job: job, vmstat: ["numa_hint_faults": 30, "numa_pages_migrated": 0])
-        let bound = try #require(Diagnosis.run(input).findings.first { $0.id == "numa-balancing-on" })
+        let bound = try #require(Diagnosis.run(input).findings.first { $0.id == .numaBalancingOn })
         #expect(bound.severity == .info && bound.evidence.last?.number == 3)
         // 40 000 hinting faults and 12 000 pages migrated in 10 s: it acts.
         input.vmstat = ["numa_hint_faults": 40_000, "numa_pages_migrated": 12_000]
-        let acting = try #require(Diagnosis.run(input).findings.first { $0.id == "numa-balancing-on" })
+        let acting = try #require(Diagnosis.run(input).findings.first { $0.id == .numaBalancingOn })
         #expect(acting.severity == .warning && acting.evidence.last?.context("numa_pages_migrated_per_second") == 1200)
     }
 
@@ -61,8 +61,8 @@ struct MachineRuleTests {
         machine.sockets = 1
         machine.swapFreeKB = machine.swapTotalKB
         let topology = try TopologyReader(root: try machine.write()).read()
-        #expect(!ids(DiagnosisInput(topology: topology)).contains("numa-balancing-on"))
-        #expect(Diagnosis.run(DiagnosisInput(topology: topology)).notJudged.contains { $0.missing == "numa_nodes" && $0.checks.contains("remote-numa") })
+        #expect(!ids(DiagnosisInput(topology: topology)).contains(.numaBalancingOn))
+        #expect(Diagnosis.run(DiagnosisInput(topology: topology)).notJudged.contains { $0.missing == .numaNodes && $0.checks.contains(.remoteNUMA) })
     }
 }
 
@@ -89,7 +89,7 @@ struct NUMARuleTests {
         try #require(nodes.count >= 2)
         let (near, far) = (nodes[0], nodes[1])
         let input = DiagnosisInput(topology: topology, job: Self.job(workersOn: Array(near.cpus.prefix(2)), pagesOn: far.os))
-        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == "remote-numa" })
+        let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .remoteNUMA })
         #expect(finding.fix == "numactl --cpunodebind=\(far.os) --membind=\(far.os) python train.py")
         #expect(finding.pids == [100, 101, 102])
         #expect(finding.evidence[0].metric == "remote_memory_percent" && finding.evidence[0].number == 100)
@@ -101,8 +101,8 @@ struct NUMARuleTests {
         let node = topology.cpuNodes[1]
         let input = DiagnosisInput(topology: topology, job: Self.job(workersOn: Array(node.cpus.prefix(2)), pagesOn: node.os))
         let found = ids(input)
-        #expect(!found.contains("remote-numa"))
-        #expect(!found.contains("workers-across-sockets"))
+        #expect(!found.contains(.remoteNUMA))
+        #expect(!found.contains(.workersAcrossSockets))
     }
 
     @Test("a dual-socket 8-GPU box: workers on node 0 feeding a GPU on node 1 with pages on node 1 → bind to node 1")
@@ -112,15 +112,15 @@ struct NUMARuleTests {
         // /dev/nvidia4 is the first GPU of socket 1 in PCI order.
         let job = Self.job(workersOn: Array(machine.cpus(ofSocket: 0).prefix(2)), pagesOn: 1, gpu: 4)
         let diagnosis = Diagnosis.run(DiagnosisInput(topology: topology, job: job))
-        let remote = try #require(diagnosis.findings.first { $0.id == "remote-numa" })
+        let remote = try #require(diagnosis.findings.first { $0.id == .remoteNUMA })
         #expect(remote.fix.hasPrefix("numactl --cpunodebind=1 --membind=1 "))
         #expect(remote.evidence.last?.metric == "bind_node" && remote.evidence.last?.number == 1 && remote.evidence.last?.labels["reason"] == "gpu")
-        let far = try #require(diagnosis.findings.first { $0.id == "gpu-on-other-node" })
+        let far = try #require(diagnosis.findings.first { $0.id == .gpuOnOtherNode })
         #expect(far.evidence[0].metric == "gpu_numa_node" && far.evidence[0].number == 1 && far.evidence[0].labels["cpu_nodes"] == "0")
         // Bound to node 1 with the GPU there: neither finding.
         let good = Self.job(workersOn: Array(machine.cpus(ofSocket: 1).prefix(2)), pagesOn: 1, gpu: 4)
         let clean = ids(DiagnosisInput(topology: topology, job: good))
-        #expect(!clean.contains("remote-numa") && !clean.contains("gpu-on-other-node"))
+        #expect(!clean.contains(.remoteNUMA) && !clean.contains(.gpuOnOtherNode))
     }
 
     @Test("workers seen on both nodes: the across-sockets finding")
@@ -129,7 +129,7 @@ struct NUMARuleTests {
         let topology = try TopologyReader(root: try machine.write()).read()
         var job = Self.job(workersOn: [machine.cpus(ofSocket: 0)[0]], pagesOn: 0)
         job.processes[2].cpusSeen = [machine.cpus(ofSocket: 1)[0]]
-        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == "workers-across-sockets" })
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == .workersAcrossSockets })
         #expect(finding.fix.hasPrefix("numactl --cpunodebind=0 --membind=0"))
     }
 }
@@ -150,7 +150,7 @@ struct JobRuleTests {
         for index in workers.indices { workers[index].busyThreads = 1 }
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
-        #expect(finding.id == "workers-oversubscribed")
+        #expect(finding.id == .workersOversubscribed)
         #expect(finding.severity == .critical)
         #expect(finding.fix.hasPrefix("num_workers=1 "))
         #expect(finding.evidence[1].metric == "run_delay_percent" && finding.evidence[1].number == 60 && finding.evidence[1].pid == 1)
@@ -171,7 +171,7 @@ struct JobRuleTests {
         main.memoryLast = rollup(rss: 700 << 20, privateDirty: 600 << 20)
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
-        #expect(finding.id == "copy-on-write")
+        #expect(finding.id == .copyOnWrite)
         #expect(finding.pids == [2, 3])
         #expect(finding.evidence[0].number == Double(331 << 20) && finding.evidence[0].context("private_dirty_first_bytes") == Double(18 << 20))
         #expect(finding.evidence[0].context("rss_first_bytes") == Double(666 << 20) && finding.evidence[0].context("rss_last_bytes") == Double(666 << 20))
@@ -188,7 +188,7 @@ struct JobRuleTests {
         // A worker slowed by a busy machine: 30 MiB in 10 s is under 32 MiB but 3 MiB/s: found.
         for index in workers.indices { workers[index].memoryLast = rollup(rss: 666 << 20, privateDirty: 48 << 20) }
         let slowed = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
-        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: slowed)) == ["copy-on-write"])
+        #expect(ids(DiagnosisInput(topology: try Self.topology(), job: slowed)) == [.copyOnWrite])
     }
 
     @Test("a worker's own allocations grow RSS with Private_Dirty: not copy-on-write; a worker started in the window is judged later")
@@ -205,7 +205,7 @@ struct JobRuleTests {
         worker.memoryLast = rollup(rss: 300 << 20, privateDirty: 155 << 20)
         let copying = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: copying)).findings.first)
-        #expect(finding.id == "copy-on-write" && finding.severity == .warning && finding.fix.hasPrefix("keep the dataset in numpy arrays"))
+        #expect(finding.id == .copyOnWrite && finding.severity == .warning && finding.fix.hasPrefix("keep the dataset in numpy arrays"))
         #expect(finding.evidence[0].context("copied_bytes") == Double(135 << 20) && finding.evidence[0].context("own_allocation_bytes") == 0)
         // Started within the window (a fresh or re-created worker): its start-up is not judged.
         worker.appeared = true
@@ -225,14 +225,14 @@ struct JobRuleTests {
         }
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         let topology = try Self.topology()
-        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == "copy-on-write" })
+        let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == .copyOnWrite })
         #expect(finding.severity == .info && finding.fix.hasPrefix("gc.freeze()"), "\(finding.severity): \(finding.fix)")
         #expect(!finding.evidence.contains { $0.metric == "projected_private_bytes_per_rank" }, "a flat level is not projected")
         // The same copies filling a quarter of the machine's memory cost memory: a warning.
         let total = try #require(topology.settings.memTotalBytes)
         for index in workers.indices { workers[index].inheritedPrivateDirtyBytes = total / 8 + 1 }
         let large = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
-        #expect(Diagnosis.run(DiagnosisInput(topology: topology, job: large)).findings.first { $0.id == "copy-on-write" }?.severity == .warning)
+        #expect(Diagnosis.run(DiagnosisInput(topology: topology, job: large)).findings.first { $0.id == .copyOnWrite }?.severity == .warning)
     }
 
     @Test("workers re-created in turn are not counted together: one alive at a time is no oversubscription")
@@ -251,7 +251,7 @@ struct JobRuleTests {
         }
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
         #expect(job.liveWorkers.count == 1)
-        #expect(!ids(DiagnosisInput(topology: try Self.topology(), job: job)).contains("workers-oversubscribed"))
+        #expect(!ids(DiagnosisInput(topology: try Self.topology(), job: job)).contains(.workersOversubscribed))
     }
 
     @Test("a starved main process in a job that fits its CPUs: noisy-neighbour names the other process, not oversubscription; a job beyond its CPUs beside one gets both")
@@ -267,7 +267,7 @@ struct JobRuleTests {
         input.neighbours = .available([Neighbour(pid: 77, command: "stress", cpuPercent: 98, allowedCPUs: [0, 1]),
                                        Neighbour(pid: 78, command: "pinned-elsewhere", cpuPercent: 90, allowedCPUs: [5])])
         let found = Diagnosis.run(input).findings
-        #expect(found.map(\.id) == ["noisy-neighbour"])
+        #expect(found.map(\.id) == [.noisyNeighbour])
         let finding = try #require(found.first)
         #expect(finding.severity == .critical && finding.pids == [1, 77])
         #expect(finding.evidence.first { $0.metric == "neighbour_cpu_percent" }?.number == 98, "a process that cannot run on the job's CPUs is left out")
@@ -280,10 +280,10 @@ struct JobRuleTests {
         busy.processes[1].cpuDemand = 2.5
         input.job = busy
         input.neighbours = .available([Neighbour(pid: 77, command: "stress", cpuPercent: 98, allowedCPUs: [0, 1])])
-        #expect(Set(ids(input)) == ["workers-oversubscribed", "noisy-neighbour"])
+        #expect(Set(ids(input)) == [.workersOversubscribed, .noisyNeighbour])
         // The same job on a quiet machine: oversubscription alone.
         input.neighbours = .available([])
-        #expect(ids(input) == ["workers-oversubscribed"])
+        #expect(ids(input) == [.workersOversubscribed])
     }
 
     @Test("a job already at the suggested worker count is told to cut the threads beside them, not the same num_workers")
@@ -296,7 +296,7 @@ struct JobRuleTests {
         worker.cpuDemand = 1.0
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
-        #expect(finding.id == "workers-oversubscribed")
+        #expect(finding.id == .workersOversubscribed)
         #expect(finding.fix.hasPrefix("keep num_workers=1; cut the threads beside them: torch.set_num_threads(1)"), "\(finding.fix)")
         #expect(!finding.fix.contains("num_workers=1 ("))
     }
@@ -310,14 +310,14 @@ struct JobRuleTests {
         var input = DiagnosisInput(topology: try Self.topology(), job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [reader]))
         input.readAheadKilobytes = ["nvme0n1": 128]
         let finding = try #require(Diagnosis.run(input).findings.first)
-        #expect(finding.id == "readahead-amplification")
+        #expect(finding.id == .readaheadAmplification)
         #expect(finding.evidence.contains { $0.metric == "read_ahead_kb" && $0.labels["device"] == "nvme0n1" && $0.number == 128 })
         // MADV_RANDOM: one page per fault, 16 k faults/s at low CPU.
         reader.storageReadBytes = 160_000 * 4096
         reader.majorFaults = 160_000
         reader.majorFaultsPerSecond = 16_000
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [reader])
-        #expect(ids(input) == ["random-io-queue-depth-1"])
+        #expect(ids(input) == [.randomIOQueueDepth1])
     }
 
     @Test("a private file mapping written in place is found with the file's name; libraries are not")
@@ -327,7 +327,7 @@ struct JobRuleTests {
                                          writtenPrivateFileBytes: ["/data/train.npy": 24 << 20, "/usr/bin/python3.11": 8192])
         let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main), worker])
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
-        #expect(finding.id == "memmap-written-in-place")
+        #expect(finding.id == .memmapWrittenInPlace)
         #expect(finding.evidence.count == 1, "the library is left out")
         #expect(finding.evidence[0].labels["path"] == "/data/train.npy" && finding.evidence[0].number == Double(24 << 20))
     }
@@ -343,7 +343,7 @@ struct JobRuleTests {
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.45, mainSamples: 100, perSampleShare: 0.6, workerSamples: 100,
                                                               perSampleOverheadShare: 0.5))
         let found = Diagnosis.run(input).findings
-        #expect(Set(found.map(\.id)) == ["dev-shm-small", "job-swapped", "pinned-memory-high", "input-bound", "per-sample-fetching"])
+        #expect(Set(found.map(\.id)) == [.devShmSmall, .jobSwapped, .pinnedMemoryHigh, .inputBound, .perSampleFetching])
         #expect(found.first?.severity == .critical, "ranked: the critical swap finding first")
     }
 
@@ -359,11 +359,11 @@ struct JobRuleTests {
         // The loop waits, but the workers' time is the decode: input-bound names it, per-sample does not.
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: 0.5, workerSamples: 100,
                                                               perSampleOverheadShare: 0.04))
-        #expect(ids(input) == ["input-bound"])
+        #expect(ids(input) == [.inputBound])
         // The loop waits and the per-sample machinery is the workers' time: both.
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: 0.5, workerSamples: 100,
                                                               perSampleOverheadShare: 0.4))
-        #expect(Set(ids(input)) == ["input-bound", "per-sample-fetching"])
+        #expect(Set(ids(input)) == [.inputBound, .perSampleFetching])
     }
 
     @Test("num_workers=0 and the loop waits: workers with the intra-op threads cut when CPUs are spare; info when the job already keeps every CPU busy")
@@ -373,12 +373,12 @@ struct JobRuleTests {
         var input = DiagnosisInput(topology: try Self.topology(), job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main]))
         input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.45, mainSamples: 100, perSampleShare: nil, workerSamples: 0,
                                                               mainFetchShare: 0.45))
-        let spare = try #require(Diagnosis.run(input).findings.first { $0.id == "input-bound" })
+        let spare = try #require(Diagnosis.run(input).findings.first { $0.id == .inputBound })
         #expect(spare.severity == .warning && spare.fix.contains("num_workers=1 with torch.set_num_threads(1)"))
         // The ImageFolder job measured with a CPU-bound model: 197% of 2 CPUs, nothing spare.
         main.cpuPercent = 197
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main])
-        let busy = try #require(Diagnosis.run(input).findings.first { $0.id == "input-bound" })
+        let busy = try #require(Diagnosis.run(input).findings.first { $0.id == .inputBound })
         #expect(busy.severity == .info && !busy.fix.contains("num_workers="), "\(busy.fix)")
         #expect(busy.evidence.first { $0.metric == "spare_cpu_percent" }?.number == 3)
     }
@@ -386,12 +386,12 @@ struct JobRuleTests {
     @Test("findings rank critical, warning, info, keeping rule order within a severity")
     func ranking() {
         let findings = [
-            Finding(id: "a", severity: .info, title: "", evidence: [], fix: "", concept: ""),
-            Finding(id: "b", severity: .warning, title: "", evidence: [], fix: "", concept: ""),
-            Finding(id: "c", severity: .critical, title: "", evidence: [], fix: "", concept: ""),
-            Finding(id: "d", severity: .warning, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: .swapInUse, severity: .info, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: .thpDisabled, severity: .warning, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: .oomKilled, severity: .critical, title: "", evidence: [], fix: "", concept: ""),
+            Finding(id: .remoteNUMA, severity: .warning, title: "", evidence: [], fix: "", concept: ""),
         ]
-        #expect(findings.ranked().map(\.id) == ["c", "b", "d", "a"])
+        #expect(findings.ranked().map(\.id) == [.oomKilled, .thpDisabled, .remoteNUMA, .swapInUse])
     }
 }
 
@@ -415,7 +415,7 @@ struct CounterRuleTests {
         var input = DiagnosisInput(topology: try JobRuleTests.topology(), calibration: try Self.calibration(peak: 33), job: job)
         input.counters = .available(counters)
         let found = Diagnosis.run(input).findings
-        #expect(found.map(\.id) == ["cache-thrashing", "dram-bandwidth-saturated"])
+        #expect(found.map(\.id) == [.cacheThrashing, .dramBandwidthSaturated])
         #expect(found[0].evidence[0].metric == "llc_miss_ratio" && found[0].evidence[0].number == 0.4)
         #expect(found[1].evidence[0].metric == "dram_bytes_per_second" && found[1].evidence[0].number == 3e10)
     }
@@ -431,7 +431,7 @@ struct CounterRuleTests {
                                                   uncore: .unavailable(reason: "no memory-controller PMU")))
         let diagnosis = Diagnosis.run(input)
         #expect(diagnosis.findings.isEmpty)
-        #expect(diagnosis.notJudged.contains(NotJudged(checks: ["cache-thrashing"], missing: "hardware_counters", reason: "no PMU exposed")))
-        #expect(diagnosis.notJudged.contains { $0.checks == ["dram-bandwidth-saturated"] && $0.missing == "dram_traffic" })
+        #expect(diagnosis.notJudged.contains(NotJudged(checks: [.cacheThrashing], missing: .hardwareCounters, reason: "no PMU exposed")))
+        #expect(diagnosis.notJudged.contains { $0.checks == [.dramBandwidthSaturated] && $0.missing == .dramTraffic })
     }
 }

@@ -24,11 +24,11 @@ struct WatchLogTests {
         for (window, job) in [local, remote, remote, local].enumerated() {
             log.add(report(topology, job: job, window: window + 1), topology: topology)
         }
-        let finding = try #require(log.findings.first { $0.id == "remote-numa" })
+        let finding = try #require(log.findings.first { $0.id == .remoteNUMA })
         #expect(finding.firstWindow == 2 && finding.firstSeenSeconds == 10 && finding.lastWindow == 3 && finding.windows == 2)
         #expect(!finding.holdsNow)
         #expect(log.windows.map(\.remoteSharePercent) == [0, 100, 100, 0])
-        #expect(log.windows[1].findings.contains("remote-numa") && !log.windows[3].findings.contains("remote-numa"))
+        #expect(log.windows[1].findings.contains(.remoteNUMA) && !log.windows[3].findings.contains(.remoteNUMA))
         #expect(log.windows[0].mainCPUPercent == 20 && log.windows[0].workersCPUPercent == 40 && log.windows[0].workers == 2)
         #expect(log.seconds == 40)
     }

@@ -99,7 +99,7 @@ struct PrometheusTextTests {
             if workerDirty > 0 { #expect(value("hostmem_job_private_dirty_bytes", ["workload": workload, "role": "worker"]) == Double(workerDirty)) }
             #expect(value("hostmem_job_dataloader_workers", ["workload": workload]) == Double(job.processes.filter { $0.role == .worker && !$0.vanished }.count))
             let rules = Set((families["hostmem_finding"]?.samples ?? []).filter { $0.0["workload"] == workload }.map { $0.0["rule"]! + "/" + $0.0["severity"]! })
-            #expect(rules == Set(fleetJob.report.findings.map { $0.id + "/" + $0.severity.rawValue }))
+            #expect(rules == Set(fleetJob.report.findings.map { $0.id.rawValue + "/" + $0.severity.rawValue }))
             #expect(!rules.isEmpty)
         }
         let boxed = snapshot.jobs[1].identity.label

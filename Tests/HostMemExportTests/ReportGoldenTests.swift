@@ -65,7 +65,7 @@ struct ReportGoldenTests {
     func compare() throws {
         let before = try Self.dualSocketSnapshot()
         var after = before
-        after.doctor.findings.removeAll { $0.id == "workers-oversubscribed" }
+        after.doctor.findings.removeAll { $0.id == .workersOversubscribed }
         after.takenAt += 3600
         let page = ReportHTML.render(after, compare: before)
         #expect(page.contains("<h2>Before and after</h2>"))
