@@ -1,10 +1,11 @@
-/// One measurement behind a finding, as values: what was measured (`metric`, a stable
-/// snake_case id), how much and in what unit, the threshold it crossed, where it was
-/// read, and the process it concerns. Renderers turn these into sentences, tables,
-/// plots or Prometheus samples; the rules never format text.
+/// One measurement behind a finding, as values: what was measured (`metric`, from the
+/// catalog), how much and in its unit, the threshold it crossed, where it was read, and
+/// the process it concerns. Renderers turn these into sentences, tables, plots or
+/// Prometheus samples; the rules never format text.
 public struct Evidence: Sendable, Hashable, Codable {
-    public var metric: String
+    public var metric: Metric
     public var value: Value
+    /// The metric's unit (`metric.unit`), kept in JSON for readers without the catalog.
     public var unit: Unit
     public var threshold: Threshold?
     /// The /proc or /sys file, perf event or tool the value came from.
@@ -15,11 +16,11 @@ public struct Evidence: Sendable, Hashable, Codable {
     /// What the value is about, by name: a file path, a device, a role, a node list.
     public var labels: [String: String]
 
-    public init(metric: String, value: Value, unit: Unit, threshold: Threshold? = nil, source: String, pid: Int? = nil,
+    public init(metric: Metric, value: Value, threshold: Threshold? = nil, source: String, pid: Int? = nil,
                 context: [Measure] = [], labels: [String: String] = [:]) {
         self.metric = metric
         self.value = value
-        self.unit = unit
+        self.unit = metric.unit
         self.threshold = threshold
         self.source = source
         self.pid = pid
@@ -28,17 +29,20 @@ public struct Evidence: Sendable, Hashable, Codable {
     }
 
     /// A number.
-    public init(_ metric: String, _ number: Double, _ unit: Unit, threshold: Threshold? = nil, source: String, pid: Int? = nil,
+    public init(_ metric: Metric, _ number: Double, threshold: Threshold? = nil, source: String, pid: Int? = nil,
                 context: [Measure] = [], labels: [String: String] = [:]) {
-        self.init(metric: metric, value: .number(number), unit: unit, threshold: threshold, source: source, pid: pid,
+        self.init(metric: metric, value: .number(number), threshold: threshold, source: source, pid: pid,
                   context: context, labels: labels)
     }
 
-    /// The value as a number (0 for text).
-    public var number: Double { value.number ?? 0 }
+    /// The value as a number; nil for a setting's text.
+    public var number: Double? { value.number }
 
-    /// A context value by metric id.
-    public func context(_ metric: String) -> Double? { context.first { $0.metric == metric }?.value }
+    /// A context value by metric, nil when the rule did not measure it.
+    public func context(_ metric: Metric) -> Double? { context.first { $0.metric == metric }?.value }
+
+    /// A context value by metric, nil when the rule did not measure it.
+    public subscript(_ metric: Metric) -> Double? { context(metric) }
 
     /// A number or a setting's text ("never").
     public enum Value: Sendable, Hashable, Codable {
@@ -98,15 +102,16 @@ public struct Evidence: Sendable, Hashable, Codable {
 
 /// A named number measured with an evidence item.
 public struct Measure: Sendable, Hashable, Codable {
-    public var metric: String
+    public var metric: Metric
     public var value: Double
+    /// The metric's unit (`metric.unit`).
     public var unit: Evidence.Unit
     public var labels: [String: String]?
 
-    public init(_ metric: String, _ value: Double, _ unit: Evidence.Unit, labels: [String: String]? = nil) {
+    public init(_ metric: Metric, _ value: Double, labels: [String: String]? = nil) {
         self.metric = metric
         self.value = value
-        self.unit = unit
+        self.unit = metric.unit
         self.labels = labels
     }
 }

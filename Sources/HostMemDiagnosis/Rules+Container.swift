@@ -27,20 +27,20 @@ extension Rules {
         var evidence: [Evidence] = []
         if let throttling, let percent {
             evidence.append(Evidence(
-                "throttled_periods_percent", percent, .percent, threshold: .init(.atLeast, limits.throttledPeriodPercent),
+                .throttledPeriodsPercent, percent, threshold: .init(.atLeast, limits.throttledPeriodPercent),
                 source: "cgroup \(throttling.cgroup) cpu.stat nr_throttled ÷ nr_periods",
-                context: [Measure("throttled_periods", Double(throttling.throttledPeriods), .count), Measure("periods", Double(throttling.periods), .count),
-                          Measure("throttled_seconds", Double(throttling.throttledMicroseconds) / 1e6, .seconds),
-                          Measure("window_seconds", window.seconds, .seconds)]))
+                context: [Measure(.throttledPeriods, Double(throttling.throttledPeriods)), Measure(.periods, Double(throttling.periods)),
+                          Measure(.throttledSeconds, Double(throttling.throttledMicroseconds) / 1e6),
+                          Measure(.windowSeconds, window.seconds)]))
         }
         if let pressure, pressure >= limits.cpuPressureFullPercent {
-            evidence.append(Evidence("cpu_pressure_full_percent", pressure, .percent, threshold: .init(.atLeast, limits.cpuPressureFullPercent),
+            evidence.append(Evidence(.cpuPressureFullPercent, pressure, threshold: .init(.atLeast, limits.cpuPressureFullPercent),
                                      source: "cgroup cpu.pressure full total, over the window"))
         }
         if let quota {
-            evidence.append(Evidence("cpu_quota_cpus", quota.cpus, .cpus, source: "cgroup \(quota.cgroup) cpu.max (v1 cpu.cfs_quota_us ÷ cpu.cfs_period_us)",
-                                     context: [Measure("busy_threads", Double(busy), .count),
-                                               Measure("allowed_cpus", Double(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)), .cpus)]))
+            evidence.append(Evidence(.cpuQuotaCPUs, quota.cpus, source: "cgroup \(quota.cgroup) cpu.max (v1 cpu.cfs_quota_us ÷ cpu.cfs_period_us)",
+                                     context: [Measure(.busyThreads, Double(busy)),
+                                               Measure(.allowedCPUs, Double(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count)))]))
         }
         let whole = quota.map { max(1, Int($0.cpus)) }
         var suggested: [Suggestion] = []
@@ -70,13 +70,13 @@ extension Rules {
         guard percent >= limits.memoryLimitNearPercent else { return nil }
         let shmem = memory.shmemBytes ?? 0
         var evidence = [Evidence(
-            "memory_limit_used_percent", percent, .percent, threshold: .init(.atLeast, limits.memoryLimitNearPercent),
+            .memoryLimitUsedPercent, percent, threshold: .init(.atLeast, limits.memoryLimitNearPercent),
             source: "cgroup \(memory.cgroup) memory.stat anon + shmem ÷ limit of \(limit.cgroup)",
-            context: [Measure("memory_limit_bytes", Double(limit.limitBytes), .bytes), Measure("anon_bytes", Double(memory.anonBytes ?? 0), .bytes),
-                      Measure("shmem_bytes", Double(shmem), .bytes), Measure("page_cache_bytes", Double(memory.fileBytes ?? 0), .bytes)])]
+            context: [Measure(.memoryLimitBytes, Double(limit.limitBytes)), Measure(.anonBytes, Double(memory.anonBytes ?? 0)),
+                      Measure(.shmemBytes, Double(shmem)), Measure(.pageCacheBytes, Double(memory.fileBytes ?? 0))])]
         let shmemShare = Double(shmem) / Double(max(1, used)) * 100
         if shmemShare >= limits.sharedMemoryNotablePercent {
-            evidence.append(Evidence("shmem_share_percent", shmemShare, .percent, threshold: .init(.atLeast, limits.sharedMemoryNotablePercent),
+            evidence.append(Evidence(.shmemSharePercent, shmemShare, threshold: .init(.atLeast, limits.sharedMemoryNotablePercent),
                                      source: "memory.stat shmem ÷ (anon + shmem)"))
         }
         return Finding(
@@ -96,10 +96,10 @@ extension Rules {
         let memory = window.last.memory
         return Finding(
             id: .oomKilled, severity: .critical, title: "The OOM killer ended a process of the job's cgroup",
-            evidence: [Evidence("oom_kills", Double(kills), .count, threshold: .init(.greaterThan, 0),
+            evidence: [Evidence(.oomKills, Double(kills), threshold: .init(.greaterThan, 0),
                                 source: "cgroup \(memory?.cgroup ?? "?") memory.events oom_kill (v1 memory.oom_control), over the window",
-                                context: [Measure("oom_kills_since_start", Double(memory?.oomKills ?? 0), .count)]
-                                    + (window.last.memoryLimit.map { [Measure("memory_limit_bytes", Double($0.limitBytes), .bytes)] } ?? []))],
+                                context: [Measure(.oomKillsSinceStart, Double(memory?.oomKills ?? 0))]
+                                    + (window.last.memoryLimit.map { [Measure(.memoryLimitBytes, Double($0.limitBytes))] } ?? []))],
             fix: "find what grew (hostmem doctor shows copy-on-write and /dev/shm use), cut it, or raise the limit (Kubernetes resources.limits.memory); a killed DataLoader worker shows up as \"DataLoader worker (pid …) is killed by signal: Killed\"",
             concept: "The kernel kills a process when the cgroup's memory cannot be reclaimed below the limit.",
             pids: job.processes.map(\.pid))
@@ -121,12 +121,12 @@ extension Rules {
         guard bytes >= limits.refaultMinimumBytes, percent >= limits.refaultPercentOfReads else { return nil }
         return Finding(
             id: .pageCacheThrash, severity: .warning, title: "The job reads again what the page cache just dropped",
-            evidence: [Evidence("refault_percent_of_reads", percent, .percent, threshold: .init(.atLeast, limits.refaultPercentOfReads),
+            evidence: [Evidence(.refaultPercentOfReads, percent, threshold: .init(.atLeast, limits.refaultPercentOfReads),
                                 source: source + " × 4 KiB ÷ the job's /proc/PID/io read_bytes",
-                                context: [Measure("refault_bytes", Double(bytes), .bytes), Measure("storage_read_bytes", Double(read), .bytes),
-                                          Measure("window_seconds", job.seconds, .seconds)]
-                                    + (window?.last.memoryLimit.map { [Measure("memory_limit_bytes", Double($0.limitBytes), .bytes)] } ?? [])
-                                    + (window?.last.memory?.fileBytes.map { [Measure("page_cache_bytes", Double($0), .bytes)] } ?? []))],
+                                context: [Measure(.refaultBytes, Double(bytes)), Measure(.storageReadBytes, Double(read)),
+                                          Measure(.windowSeconds, job.seconds)]
+                                    + (window?.last.memoryLimit.map { [Measure(.memoryLimitBytes, Double($0.limitBytes))] } ?? [])
+                                    + (window?.last.memory?.fileBytes.map { [Measure(.pageCacheBytes, Double($0))] } ?? []))],
             fix: "make the data read per epoch fit the page cache (a container's memory limit counts its page cache: raise it), read it in sequential shards, or keep the dataset in RAM once (numpy.load into memory) instead of through the cache",
             concept: "A refault is a page evicted and needed again: every epoch pays the disk again for data that would have fit with a little more cache.",
             pids: job.processes.filter { ($0.storageReadBytes ?? 0) > 0 }.map(\.pid))

@@ -25,38 +25,38 @@ extension Rules {
             let dirtyGrowth = Double(last.privateDirtyBytes) - Double(first.privateDirtyBytes)
             let residentGrowth = Double(last.residentBytes) - Double(first.residentBytes)
             let copied = dirtyGrowth - max(0, residentGrowth)
-            let memory = [Measure("private_dirty_first_bytes", Double(first.privateDirtyBytes), .bytes),
-                          Measure("private_dirty_last_bytes", Double(last.privateDirtyBytes), .bytes),
-                          Measure("pss_first_bytes", Double(first.proportionalBytes), .bytes), Measure("pss_last_bytes", Double(last.proportionalBytes), .bytes),
-                          Measure("rss_first_bytes", Double(first.residentBytes), .bytes), Measure("rss_last_bytes", Double(last.residentBytes), .bytes),
-                          Measure("copied_bytes", max(0, copied), .bytes), Measure("own_allocation_bytes", max(0, residentGrowth), .bytes),
-                          Measure("window_seconds", job.seconds, .seconds)]
+            let memory = [Measure(.privateDirtyFirstBytes, Double(first.privateDirtyBytes)),
+                          Measure(.privateDirtyLastBytes, Double(last.privateDirtyBytes)),
+                          Measure(.pssFirstBytes, Double(first.proportionalBytes)), Measure(.pssLastBytes, Double(last.proportionalBytes)),
+                          Measure(.rssFirstBytes, Double(first.residentBytes)), Measure(.rssLastBytes, Double(last.residentBytes)),
+                          Measure(.copiedBytes, max(0, copied)), Measure(.ownAllocationBytes, max(0, residentGrowth)),
+                          Measure(.windowSeconds, job.seconds)]
             let rateCrossed = copied / seconds >= limits.copyOnWriteGrowthBytesPerSecond && copied >= Double(limits.copyOnWriteMinimumGrowthBytes)
             if copied > Double(limits.copyOnWriteGrowthBytes) || rateCrossed {
                 growing = true
                 evidence.append(Evidence(
-                    "private_dirty_growth_bytes", dirtyGrowth, .bytes,
+                    .privateDirtyGrowthBytes, dirtyGrowth,
                     threshold: copied > Double(limits.copyOnWriteGrowthBytes) ? .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes))
                         : .init(.atLeast, Double(limits.copyOnWriteMinimumGrowthBytes)), source: "/proc/\(worker.pid)/\(last.file ?? "smaps_rollup")", pid: worker.pid,
-                    context: memory + [Measure("copied_bytes_per_second", copied / seconds, .bytesPerSecond)], labels: ["role": "worker"]))
+                    context: memory + [Measure(.copiedBytesPerSecond, copied / seconds)], labels: ["role": "worker"]))
             } else if let inherited = worker.inheritedPrivateDirtyBytes, Double(inherited) >= levelLimit {
                 levelBytes += Double(inherited)
                 evidence.append(Evidence(
-                    "inherited_private_dirty_bytes", Double(inherited), .bytes, threshold: .init(.atLeast, levelLimit),
+                    .inheritedPrivateDirtyBytes, Double(inherited), threshold: .init(.atLeast, levelLimit),
                     source: "/proc/\(worker.pid)/smaps Private_Dirty in the parent's address ranges (/proc/PPID/maps)", pid: worker.pid,
-                    context: memory + [Measure("parent_anonymous_bytes", Double(parentAnonymous), .bytes)], labels: ["role": "worker"]))
+                    context: memory + [Measure(.parentAnonymousBytes, Double(parentAnonymous))], labels: ["role": "worker"]))
             }
         }
         guard !evidence.isEmpty else { return nil }
         let heap = job.main.flatMap { $0.memoryLast?.residentBytes ?? $0.statusResidentBytes } ?? 0
         let processes = UInt64(job.workers.count + 1)
         let projected = Double(processes * heap)
-        var context = [Measure("dataloader_workers", Double(job.workers.count), .count), Measure("main_rss_bytes", Double(heap), .bytes)]
+        var context = [Measure(.dataloaderWorkers, Double(job.workers.count)), Measure(.mainRSSBytes, Double(heap))]
         let limit = input.cgroup.value?.last.memoryLimit.map { Double($0.limitBytes) }
-        if let limit { context.append(Measure("memory_limit_bytes", limit, .bytes)) }
+        if let limit { context.append(Measure(.memoryLimitBytes, limit)) }
         // Growing copies are projected to the epoch's end; a flat level is what it is.
         if growing {
-            evidence.append(Evidence("projected_private_bytes_per_rank", projected, .bytes, source: "estimate: (workers + 1) × main RSS", context: context))
+            evidence.append(Evidence(.projectedPrivateBytesPerRank, projected, source: "estimate: (workers + 1) × main RSS", context: context))
         }
         let overLimit = growing && (limit.map { projected >= $0 } ?? false)
         // What the job may use: its cgroup's limit, else the machine's RAM.
@@ -102,20 +102,20 @@ extension Rules {
         let slowStart = started.contains(.spawn) || started.contains(.forkserver)
         let churnCostly = churn.map { $0 * 100 >= limits.workerChurnPercent } ?? false
         let costly = slowStart || churnCostly || (waiting.map { $0 * 100 >= limits.respawnWaitPercent } ?? false)
-        var evidence = [Evidence("worker_starts_per_minute", perMinute, .perMinute, threshold: .init(.atLeast, limits.workerStartsPerMinute),
+        var evidence = [Evidence(.workerStartsPerMinute, perMinute, threshold: .init(.atLeast, limits.workerStartsPerMinute),
                                  source: "/proc: worker PIDs new within the window",
-                                 context: [Measure("worker_starts", Double(starts), .count), Measure("worker_exits", Double(job.workerExits), .count),
-                                           Measure("window_seconds", job.seconds, .seconds)],
+                                 context: [Measure(.workerStarts, Double(starts)), Measure(.workerExits, Double(job.workerExits)),
+                                           Measure(.windowSeconds, job.seconds)],
                                  labels: ["start_method": methods.isEmpty ? "unknown" : methods])]
         if let churn {
-            evidence.append(Evidence("worker_churn_percent", churn * 100, .percent,
+            evidence.append(Evidence(.workerChurnPercent, churn * 100,
                                      threshold: churnCostly ? .init(.atLeast, limits.workerChurnPercent) : nil,
                                      source: "py-spy: main-thread samples in _MultiProcessingDataLoaderIter.__init__ or _shutdown_workers",
                                      pid: job.main?.pid, labels: ["role": "main"]))
         }
         if let waiting {
             let waitCostly = waiting * 100 >= limits.respawnWaitPercent
-            evidence.append(Evidence("input_wait_percent", waiting * 100, .percent,
+            evidence.append(Evidence(.inputWaitPercent, waiting * 100,
                                      threshold: waitCostly ? .init(.atLeast, limits.respawnWaitPercent) : nil,
                                      source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
         }
@@ -135,10 +135,10 @@ extension Rules {
         guard !pooled.isEmpty else { return nil }
         let cpus = usableCPUs(job).count
         let evidence = pooled.map { worker in
-            Evidence("worker_busy_threads", Double(worker.busyThreads), .count, threshold: .init(.atLeast, Double(limits.workerBusyThreads)),
+            Evidence(.workerBusyThreads, Double(worker.busyThreads), threshold: .init(.atLeast, Double(limits.workerBusyThreads)),
                      source: "/proc/\(worker.pid)/task/*/stat and schedstat", pid: worker.pid,
-                     context: [Measure("threads", Double(worker.threads), .count), Measure("cpu_percent", worker.cpuPercent, .percent),
-                               Measure("usable_cpus", Double(cpus), .cpus)],
+                     context: [Measure(.threads, Double(worker.threads)), Measure(.cpuPercent, worker.cpuPercent),
+                               Measure(.usableCPUs, Double(cpus))],
                      labels: ["role": "worker", "libraries": worker.threadPoolLibraries.isEmpty ? "none known" : worker.threadPoolLibraries.joined(separator: ",")])
         }
         let total = job.workers.reduce(0) { $0 + $1.busyThreads }
@@ -159,7 +159,7 @@ extension Rules {
         return Finding(
             id: .twoOpenMPRuntimes, severity: .warning, title: "Two OpenMP runtimes are loaded in one process",
             evidence: doubled.map {
-                Evidence(metric: "openmp_runtimes", value: .text($0.threadPoolLibraries.filter(runtimes.contains).joined(separator: ", ")), unit: .setting,
+                Evidence(metric: .openmpRuntimes, value: .text($0.threadPoolLibraries.filter(runtimes.contains).joined(separator: ", ")),
                          source: "/proc/\($0.pid)/maps", pid: $0.pid, labels: ["role": $0.role.rawValue])
             },
             fix: "load one runtime: install the packages from one channel (pip's torch bundles libgomp; conda's MKL brings libiomp5), or OMP_NUM_THREADS=1 so neither spins",
@@ -174,14 +174,14 @@ extension Rules {
             guard let fds = process.descriptors, let limit = fds.softLimit, limit > 0 else { continue }
             let percent = Double(fds.open) / Double(limit) * 100
             guard percent >= limits.descriptorsNearLimitPercent else { continue }
-            evidence.append(Evidence("open_descriptors_percent", percent, .percent, threshold: .init(.atLeast, limits.descriptorsNearLimitPercent),
+            evidence.append(Evidence(.openDescriptorsPercent, percent, threshold: .init(.atLeast, limits.descriptorsNearLimitPercent),
                                      source: "/proc/\(process.pid)/fd against /proc/\(process.pid)/limits Max open files (soft)", pid: process.pid,
-                                     context: [Measure("open_descriptors", Double(fds.open), .count), Measure("soft_limit", Double(limit), .count),
-                                               Measure("torch_shared_memory_descriptors", Double(fds.torchSharedMemory), .count)],
+                                     context: [Measure(.openDescriptors, Double(fds.open)), Measure(.softLimit, Double(limit)),
+                                               Measure(.torchSharedMemoryDescriptors, Double(fds.torchSharedMemory))],
                                      labels: ["role": process.role.rawValue]))
         }
         guard !evidence.isEmpty else { return nil }
-        let torch = evidence.contains { ($0.context("torch_shared_memory_descriptors") ?? 0) * 2 >= ($0.context("open_descriptors") ?? 1) }
+        let torch = evidence.contains { ($0.context(.torchSharedMemoryDescriptors) ?? 0) * 2 >= ($0.context(.openDescriptors) ?? 1) }
         return Finding(
             id: .fdNearLimit, severity: .warning, title: "Open files near the process's limit",
             evidence: evidence,
@@ -197,10 +197,10 @@ extension Rules {
               pin.cpuPercent >= limits.pinThreadCPUPercent else { return nil }
         let waiting = input.pythonStacks.value?.waitingShare
         if let waiting, waiting * 100 < limits.inputWaitPercent { return nil }  // the loop is not waiting: the pin thread keeps up
-        var evidence = [Evidence("pin_thread_cpu_percent", pin.cpuPercent, .percent, threshold: .init(.atLeast, limits.pinThreadCPUPercent),
+        var evidence = [Evidence(.pinThreadCPUPercent, pin.cpuPercent, threshold: .init(.atLeast, limits.pinThreadCPUPercent),
                                  source: "/proc/\(main.pid)/task/\(pin.tid)/stat", pid: main.pid, labels: ["thread": pin.name, "role": "main"])]
         if let waiting {
-            evidence.append(Evidence("input_wait_percent", waiting * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+            evidence.append(Evidence(.inputWaitPercent, waiting * 100, threshold: .init(.atLeast, limits.inputWaitPercent),
                                      source: "py-spy", pid: main.pid, labels: ["role": "main"]))
         }
         return Finding(

@@ -16,10 +16,10 @@ struct Rules {
     func swapInUse() -> Finding? {
         let settings = topology.settings
         guard let used = settings.swapUsedBytes, used > 0, let total = settings.memTotalBytes else { return nil }
-        var evidence = [Evidence("swap_used_bytes", Double(used), .bytes, threshold: .init(.greaterThan, 0),
-                                 source: "/proc/meminfo SwapTotal − SwapFree", context: [Measure("memory_total_bytes", Double(total), .bytes)])]
+        var evidence = [Evidence(.swapUsedBytes, Double(used), threshold: .init(.greaterThan, 0),
+                                 source: "/proc/meminfo SwapTotal − SwapFree", context: [Measure(.memoryTotalBytes, Double(total))])]
         if let swappiness = settings.swappiness {
-            evidence.append(Evidence("vm_swappiness", Double(swappiness), .setting, source: "/proc/sys/vm/swappiness"))
+            evidence.append(Evidence(.vmSwappiness, Double(swappiness), source: "/proc/sys/vm/swappiness"))
         }
         return Finding(
             id: .swapInUse, severity: Double(used) > limits.swapWarningShareOfRAM * Double(total) ? .warning : .info,
@@ -35,7 +35,7 @@ struct Rules {
         guard topology.settings.transparentHugePages == "never" else { return nil }
         return Finding(
             id: .thpDisabled, severity: .warning, title: "Transparent huge pages are off",
-            evidence: [Evidence(metric: "transparent_hugepage_enabled", value: .text("never"), unit: .setting,
+            evidence: [Evidence(metric: .transparentHugepageEnabled, value: .text("never"),
                                 source: "/sys/kernel/mm/transparent_hugepage/enabled")],
             fix: "echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled (PyTorch and hostmem ask for huge pages with madvise)",
             suggested: [Suggestion(.transparentHugePages, .text("madvise"), current: .text("never"))],
@@ -47,7 +47,7 @@ struct Rules {
         guard let reclaim = topology.settings.zoneReclaimMode, reclaim != 0 else { return nil }
         return Finding(
             id: .zoneReclaimOn, severity: .warning, title: "zone_reclaim_mode is on",
-            evidence: [Evidence("zone_reclaim_mode", Double(reclaim), .setting, threshold: .init(.greaterThan, 0), source: "/proc/sys/vm/zone_reclaim_mode")],
+            evidence: [Evidence(.zoneReclaimMode, Double(reclaim), threshold: .init(.greaterThan, 0), source: "/proc/sys/vm/zone_reclaim_mode")],
             fix: "sudo sysctl vm.zone_reclaim_mode=0",
             suggested: [Suggestion(.zoneReclaimMode, 0, current: reclaim)],
             concept: "With zone reclaim the kernel drops page cache on the local node rather than allocate remotely, so a dataset in the page cache is read from disk again.")
@@ -58,9 +58,9 @@ struct Rules {
         guard let shm = input.sharedMemory, shm.totalBytes < limits.sharedMemoryMinimumBytes, !job.workers.isEmpty else { return nil }
         return Finding(
             id: .devShmSmall, severity: .warning, title: "/dev/shm is small for DataLoader workers",
-            evidence: [Evidence("dev_shm_total_bytes", Double(shm.totalBytes), .bytes, threshold: .init(.lessThan, Double(limits.sharedMemoryMinimumBytes)),
-                                source: "statvfs /dev/shm", context: [Measure("dev_shm_free_bytes", Double(shm.freeBytes), .bytes)]),
-                       Evidence("dataloader_workers", Double(job.workers.count), .count, source: "/proc/PID/stat (descendants running the main program)")],
+            evidence: [Evidence(.devShmTotalBytes, Double(shm.totalBytes), threshold: .init(.lessThan, Double(limits.sharedMemoryMinimumBytes)),
+                                source: "statvfs /dev/shm", context: [Measure(.devShmFreeBytes, Double(shm.freeBytes))]),
+                       Evidence(.dataloaderWorkers, Double(job.workers.count), source: "/proc/PID/stat (descendants running the main program)")],
             fix: "docker run --shm-size=8g … (Kubernetes: an emptyDir with medium: Memory mounted at /dev/shm)",
             suggested: [Suggestion(.sharedMemoryBytes, .number(8 * 1_073_741_824), current: .number(Double(shm.totalBytes)))],
             concept: "Workers hand each batch to the main process in shared memory; when /dev/shm fills, the job dies with \"Bus error\".")
@@ -71,18 +71,18 @@ struct Rules {
     /// to one node gets neither, so the setting alone is information.
     func numaBalancing() -> Finding? {
         guard let balancing = topology.settings.numaBalancing, balancing != 0 else { return nil }
-        var evidence = [Evidence("numa_balancing", Double(balancing), .setting, threshold: .init(.greaterThan, 0),
+        var evidence = [Evidence(.numaBalancing, Double(balancing), threshold: .init(.greaterThan, 0),
                                  source: "/proc/sys/kernel/numa_balancing",
-                                 context: [Measure("numa_nodes", Double(topology.cpuNodes.count), .count)])]
+                                 context: [Measure(.numaNodes, Double(topology.cpuNodes.count))])]
         var acting = false
         if let vmstat = input.vmstat, let seconds = input.job?.seconds, seconds > 0 {
             let hints = Double(vmstat["numa_hint_faults"] ?? 0) / seconds
             let migrated = Double(vmstat["numa_pages_migrated"] ?? 0) / seconds
             acting = hints >= limits.numaHintFaultsPerSecond || migrated >= limits.numaPagesMigratedPerSecond
-            evidence.append(Evidence("numa_hint_faults_per_second", hints, .perSecond, threshold: .init(.atLeast, limits.numaHintFaultsPerSecond),
+            evidence.append(Evidence(.numaHintFaultsPerSecond, hints, threshold: .init(.atLeast, limits.numaHintFaultsPerSecond),
                                      source: "/proc/vmstat numa_hint_faults, over the window (whole machine)",
-                                     context: [Measure("numa_pages_migrated_per_second", migrated, .perSecond),
-                                               Measure("window_seconds", seconds, .seconds)]))
+                                     context: [Measure(.numaPagesMigratedPerSecond, migrated),
+                                               Measure(.windowSeconds, seconds)]))
         }
         return Finding(
             id: .numaBalancingOn, severity: acting ? .warning : .info,
@@ -141,16 +141,16 @@ struct Rules {
             id: .workersOversubscribed, severity: waitsForData && !burnsWhileWaiting ? .info : (delay >= limits.criticalRunDelayPercent ? .critical : .warning),
             title: "The job's threads want more CPUs than it may use: the main process waits for a CPU",
             evidence: [
-                Evidence("cpu_demand", demand, .cpus, threshold: .init(.greaterThan, Double(cpus) + limits.oversubscriptionMarginCPUs),
+                Evidence(.cpuDemand, demand, threshold: .init(.greaterThan, Double(cpus) + limits.oversubscriptionMarginCPUs),
                          source: "/proc/PID/task/*/stat and schedstat: running + run-queue time ÷ the window",
-                         context: [Measure("main_cpu_demand", mainDemand, .cpus), Measure("allowed_cpus", Double(cpus), .cpus),
-                                   Measure("live_workers", Double(workers), .count), Measure("busy_threads", Double(job.processes.reduce(0) { $0 + $1.busyThreads }), .count)]
-                             + (quota.map { [Measure("cpu_quota_cpus", $0.cpus, .cpus)] } ?? []),
+                         context: [Measure(.mainCPUDemand, mainDemand), Measure(.allowedCPUs, Double(cpus)),
+                                   Measure(.liveWorkers, Double(workers)), Measure(.busyThreads, Double(job.processes.reduce(0) { $0 + $1.busyThreads }))]
+                             + (quota.map { [Measure(.cpuQuotaCPUs, $0.cpus)] } ?? []),
                          labels: ["allowed_cpu_list": CPUList.format(allowed), "binding_limit": quota == nil ? "cpuset" : "cpu_quota"]
                              .merging(quota.map { ["quota_cgroup": $0.cgroup] } ?? [:]) { first, _ in first }),
-                Evidence("run_delay_percent", delay, .percent, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
+                Evidence(.runDelayPercent, delay, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
                          source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
-                Evidence("cpu_percent", main.cpuPercent, .percent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
+                Evidence(.cpuPercent, main.cpuPercent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
             ],
             fix: fix, suggested: suggested,
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
@@ -170,15 +170,15 @@ struct Rules {
         let total = sharing.reduce(0) { $0 + $1.cpuPercent }
         guard total >= limits.neighbourCPUPercent else { return nil }
         let named = sharing.prefix(5)
-        var evidence = [Evidence("run_delay_percent", delay, .percent, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
+        var evidence = [Evidence(.runDelayPercent, delay, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
                                  source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
-                        Evidence("neighbour_cpu_percent", total, .percent, threshold: .init(.atLeast, limits.neighbourCPUPercent),
+                        Evidence(.neighbourCPUPercent, total, threshold: .init(.atLeast, limits.neighbourCPUPercent),
                                  source: "/proc/[pid]/stat utime + stime of processes outside the job that may run on its CPUs",
-                                 context: [Measure("job_cpu_demand", job.cpuDemand, .cpus), Measure("allowed_cpus", Double(cpus), .cpus),
-                                           Measure("neighbours", Double(sharing.count), .count)],
+                                 context: [Measure(.jobCPUDemand, job.cpuDemand), Measure(.allowedCPUs, Double(cpus)),
+                                           Measure(.neighbours, Double(sharing.count))],
                                  labels: ["allowed_cpu_list": CPUList.format(allowed)])]
         evidence += named.map {
-            Evidence("neighbour_process_cpu_percent", $0.cpuPercent, .percent, source: "/proc/\($0.pid)/stat", pid: $0.pid,
+            Evidence(.neighbourProcessCPUPercent, $0.cpuPercent, source: "/proc/\($0.pid)/stat", pid: $0.pid,
                      labels: ["command": $0.command, "allowed_cpu_list": $0.allowedCPUs.map(CPUList.format) ?? "unknown"])
         }
         let who = named.map { "\($0.command) (PID \($0.pid), \(Int($0.cpuPercent.rounded()))% of a CPU)" }.joined(separator: ", ")
@@ -196,10 +196,10 @@ struct Rules {
     /// LLC misses above the seed's 20%: the working set thrashes the cache.
     func cacheThrashing(_ job: JobSummary) -> Finding? {
         guard let counters = input.counters.value, let ratio = counters.llcMissRatio, ratio > limits.llcMissRatio else { return nil }
-        var evidence = [Evidence("llc_miss_ratio", ratio, .ratio, threshold: .init(.greaterThan, limits.llcMissRatio),
-                                 source: "perf llc-load-misses / llc-loads", context: [Measure("window_seconds", counters.seconds, .seconds)])]
+        var evidence = [Evidence(.llcMissRatio, ratio, threshold: .init(.greaterThan, limits.llcMissRatio),
+                                 source: "perf llc-load-misses / llc-loads", context: [Measure(.windowSeconds, counters.seconds)])]
         if let ipc = counters.instructionsPerCycle {
-            evidence.append(Evidence("instructions_per_cycle", ipc, .ratio, source: "perf instructions / cycles"))
+            evidence.append(Evidence(.instructionsPerCycle, ipc, source: "perf instructions / cycles"))
         }
         return Finding(
             id: .cacheThrashing, severity: .warning, title: "The last-level cache is thrashing",
@@ -216,9 +216,9 @@ struct Rules {
               traffic / 1e9 >= limits.dramSaturation * peak else { return nil }
         return Finding(
             id: .dramBandwidthSaturated, severity: .warning, title: "DRAM bandwidth is near this machine's measured peak",
-            evidence: [Evidence("dram_bytes_per_second", traffic, .bytesPerSecond, threshold: .init(.atLeast, limits.dramSaturation * peak * 1e9),
+            evidence: [Evidence(.dramBytesPerSecond, traffic, threshold: .init(.atLeast, limits.dramSaturation * peak * 1e9),
                                 source: "uncore " + (counters.uncore.value ?? []).joined(separator: ", "),
-                                context: [Measure("calibrated_read_bytes_per_second", peak * 1e9, .bytesPerSecond)],
+                                context: [Measure(.calibratedReadBytesPerSecond, peak * 1e9)],
                                 labels: ["scope": "machine"])],
             fix: "cut bytes moved per sample (int8 or fp16 storage, no redundant copies), fewer memory-bound workers, and bind to the GPU's node so traffic stays local",
             concept: "Once the memory controllers are saturated, more threads only queue: every load waits longer.",
@@ -232,7 +232,7 @@ struct Rules {
         for process in job.processes {
             for (path, bytes) in (process.placement?.writtenPrivateFileBytes ?? [:]).sorted(by: { $0.key < $1.key })
             where bytes >= limits.writtenMapBytes {
-                evidence.append(Evidence("written_private_file_bytes", Double(bytes), .bytes, threshold: .init(.atLeast, Double(limits.writtenMapBytes)),
+                evidence.append(Evidence(.writtenPrivateFileBytes, Double(bytes), threshold: .init(.atLeast, Double(limits.writtenMapBytes)),
                                          source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
                                          labels: ["role": process.role.rawValue, "path": path]))
                 if !pids.contains(process.pid) { pids.append(process.pid) }
@@ -256,19 +256,19 @@ struct Rules {
             let factor = Double(read) / (Double(process.majorFaults) * page)
             guard factor >= limits.readaheadAmplification else { continue }
             evidence.append(Evidence(
-                "readahead_amplification", factor, .ratio, threshold: .init(.atLeast, limits.readaheadAmplification),
+                .readaheadAmplification, factor, threshold: .init(.atLeast, limits.readaheadAmplification),
                 source: "/proc/\(process.pid)/io read_bytes ÷ (/proc/\(process.pid)/stat majflt × 4 KiB)", pid: process.pid,
-                context: [Measure("storage_read_bytes", Double(read), .bytes), Measure("major_faults", Double(process.majorFaults), .count),
-                          Measure("read_bytes_per_fault", Double(read) / Double(process.majorFaults), .bytes)],
+                context: [Measure(.storageReadBytes, Double(read)), Measure(.majorFaults, Double(process.majorFaults)),
+                          Measure(.readBytesPerFault, Double(read) / Double(process.majorFaults))],
                 labels: ["role": process.role.rawValue]))
         }
         guard !evidence.isEmpty else { return nil }
         let pids = evidence.compactMap(\.pid)
         if let available = topology.settings.memAvailableBytes {
-            evidence.append(Evidence("memory_available_bytes", Double(available), .bytes, source: "/proc/meminfo MemAvailable"))
+            evidence.append(Evidence(.memoryAvailableBytes, Double(available), source: "/proc/meminfo MemAvailable"))
         }
         for (device, kilobytes) in input.readAheadKilobytes.sorted(by: { $0.key < $1.key }) {
-            evidence.append(Evidence("read_ahead_kb", Double(kilobytes), .kilobytes, source: "/sys/block/\(device)/queue/read_ahead_kb",
+            evidence.append(Evidence(.readAheadKB, Double(kilobytes), source: "/sys/block/\(device)/queue/read_ahead_kb",
                                      labels: ["device": device]))
         }
         return Finding(
@@ -288,10 +288,10 @@ struct Rules {
             let perFault = process.storageReadBytes.map { Double($0) / Double(max(1, process.majorFaults)) }
             guard (perFault ?? 0) <= limits.randomIOMaximumBytesPerFault else { continue }  // readahead is off: one page per fault
             evidence.append(Evidence(
-                "major_faults_per_second", process.majorFaultsPerSecond, .perSecond, threshold: .init(.atLeast, limits.randomIOFaultsPerSecond),
+                .majorFaultsPerSecond, process.majorFaultsPerSecond, threshold: .init(.atLeast, limits.randomIOFaultsPerSecond),
                 source: "/proc/\(process.pid)/stat majflt", pid: process.pid,
-                context: [Measure("fault_interval_microseconds", 1e6 / process.majorFaultsPerSecond, .microseconds),
-                          Measure("cpu_percent", process.cpuPercent, .percent)],
+                context: [Measure(.faultIntervalMicroseconds, 1e6 / process.majorFaultsPerSecond),
+                          Measure(.cpuPercent, process.cpuPercent)],
                 labels: ["role": process.role.rawValue]))
         }
         guard !evidence.isEmpty else { return nil }
@@ -310,7 +310,7 @@ struct Rules {
         return Finding(
             id: .firstTouchFaults, severity: .info, title: "Page-fault storms on first touch",
             evidence: storms.map {
-                Evidence("minor_faults_per_second", $0.minorFaultsPerSecond, .perSecond, threshold: .init(.atLeast, limits.firstTouchFaultsPerSecond),
+                Evidence(.minorFaultsPerSecond, $0.minorFaultsPerSecond, threshold: .init(.atLeast, limits.firstTouchFaultsPerSecond),
                          source: "/proc/\($0.pid)/stat minflt", pid: $0.pid, labels: ["role": $0.role.rawValue])
             },
             fix: "persistent_workers=True (workers map the dataset once, not every epoch); for files you read whole, madvise(MADV_WILLNEED) or MAP_POPULATE",
@@ -328,9 +328,9 @@ struct Rules {
             guard let placed = process.remotePlacement(on: topology), placed.totalBytes >= limits.minimumPlacedBytes,
                   placed.remotePercent >= limits.remoteNUMAPercent else { continue }
             evidence.append(Evidence(
-                "remote_memory_percent", placed.remotePercent, .percent, threshold: .init(.atLeast, limits.remoteNUMAPercent),
+                .remoteMemoryPercent, placed.remotePercent, threshold: .init(.atLeast, limits.remoteNUMAPercent),
                 source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
-                context: placed.bytesByNode.sorted { $0.key < $1.key }.map { Measure("placed_bytes", Double($0.value), .bytes, labels: ["node": "\($0.key)"]) },
+                context: placed.bytesByNode.sorted { $0.key < $1.key }.map { Measure(.placedBytes, Double($0.value), labels: ["node": "\($0.key)"]) },
                 labels: ["role": process.role.rawValue, "cpu_nodes": placed.cpuNodes.sorted().map(String.init).joined(separator: ","),
                          "cpus": CPUList.format(placed.cpus)]))
             target = target ?? gpuNode(job) ?? placed.bytesByNode.max { $0.value < $1.value }?.key
@@ -341,12 +341,12 @@ struct Rules {
             let other = numastat.values.reduce(UInt64(0)) { $0 + $1.other }
             let local = numastat.values.reduce(UInt64(0)) { $0 + $1.local }
             if other + local > 0 {
-                evidence.append(Evidence("other_node_allocation_percent", Double(other) / Double(other + local) * 100, .percent,
+                evidence.append(Evidence(.otherNodeAllocationPercent, Double(other) / Double(other + local) * 100,
                                          source: "/sys/devices/system/node/node*/numastat other_node ÷ (local_node + other_node)",
                                          labels: ["scope": "machine"]))
             }
         }
-        evidence.append(Evidence("bind_node", Double(target), .node, source: gpuNode(job) != nil ? "the GPU's PCI device numa_node" : "numa_maps",
+        evidence.append(Evidence(.bindNode, Double(target), source: gpuNode(job) != nil ? "the GPU's PCI device numa_node" : "numa_maps",
                                  labels: ["reason": gpuNode(job) != nil ? "gpu" : "memory"]))
         return Finding(
             id: .remoteNUMA, severity: .warning, title: "The job's memory is on another NUMA node than its CPUs",
@@ -366,8 +366,8 @@ struct Rules {
         let node = gpuNode(job) ?? job.main.flatMap { $0.cpusSeen.first.flatMap(topology.node(ofCPU:)) } ?? 0
         return Finding(
             id: .workersAcrossSockets, severity: .warning, title: "DataLoader workers run on several NUMA nodes",
-            evidence: [Evidence("worker_numa_nodes", Double(nodes.count), .count, threshold: .init(.greaterThan, 1), source: "/proc/PID/stat processor",
-                                context: [Measure("dataloader_workers", Double(job.workers.count), .count)],
+            evidence: [Evidence(.workerNUMANodes, Double(nodes.count), threshold: .init(.greaterThan, 1), source: "/proc/PID/stat processor",
+                                context: [Measure(.dataloaderWorkers, Double(job.workers.count))],
                                 labels: ["nodes": nodes.sorted().map(String.init).joined(separator: ", "),
                                          "packages": packages.sorted().map(String.init).joined(separator: ", ")])],
             fix: "numactl --cpunodebind=\(node) --membind=\(node) \(job.main?.command ?? "python train.py")",
@@ -383,7 +383,7 @@ struct Rules {
         guard !nodes.isEmpty, !nodes.contains(gpuNode) else { return nil }
         return Finding(
             id: .gpuOnOtherNode, severity: .warning, title: "The training loop runs far from its GPU",
-            evidence: [Evidence("gpu_numa_node", Double(gpuNode), .node, source: "/sys/bus/pci/devices/*/numa_node", pid: main.pid,
+            evidence: [Evidence(.gpuNUMANode, Double(gpuNode), source: "/sys/bus/pci/devices/*/numa_node", pid: main.pid,
                                 labels: ["role": "main", "cpu_nodes": nodes.sorted().map(String.init).joined(separator: ","),
                                          "device": "/dev/nvidia\(main.gpu?.openDevices.first ?? 0)"])],
             fix: "numactl --cpunodebind=\(gpuNode) --membind=\(gpuNode) \(main.command)",
@@ -399,9 +399,9 @@ struct Rules {
         guard share >= limits.pinnedPercent else { return nil }
         return Finding(
             id: .pinnedMemoryHigh, severity: .warning, title: "Much of RAM is pinned",
-            evidence: [Evidence("pinned_memory_percent", share, .percent, threshold: .init(.atLeast, limits.pinnedPercent),
+            evidence: [Evidence(.pinnedMemoryPercent, share, threshold: .init(.atLeast, limits.pinnedPercent),
                                 source: "/proc/PID/status VmPin + VmLck, /proc/PID/maps /dev/nvidia* (an estimate)",
-                                context: [Measure("pinned_bytes", Double(pinned), .bytes), Measure("memory_total_bytes", Double(total), .bytes)])],
+                                context: [Measure(.pinnedBytes, Double(pinned)), Measure(.memoryTotalBytes, Double(total))])],
             fix: "lower prefetch_factor or num_workers, or pin only the transfer buffers (pin_memory=True on the DataLoader, not on the whole dataset)",
             concept: "Pinned pages cannot be swapped, moved or reclaimed; too many starve the page cache and the rest of the machine.",
             pids: job.processes.filter { $0.pinnedBytes + $0.lockedBytes > 0 }.map(\.pid))
@@ -414,8 +414,8 @@ struct Rules {
         return Finding(
             id: .jobSwapped, severity: total >= limits.criticalJobSwapBytes ? .critical : .warning, title: "Part of the job is in swap",
             evidence: swapped.map {
-                Evidence("swap_bytes", Double($0.swapBytes), .bytes, source: "/proc/\($0.pid)/status VmSwap", pid: $0.pid,
-                         context: [Measure("job_swap_bytes", Double(total), .bytes)], labels: ["role": $0.role.rawValue])
+                Evidence(.swapBytes, Double($0.swapBytes), source: "/proc/\($0.pid)/status VmSwap", pid: $0.pid,
+                         context: [Measure(.jobSwapBytes, Double(total))], labels: ["role": $0.role.rawValue])
             },
             fix: "reduce the job's memory (fewer workers, numpy storage instead of Python objects) or add RAM; sudo sysctl vm.swappiness=1",
             concept: "Every touch of a swapped page waits for the disk.",
@@ -429,8 +429,8 @@ struct Rules {
         guard percent >= limits.sharedMemoryFullPercent else { return nil }
         return Finding(
             id: .devShmFull, severity: .critical, title: "/dev/shm is nearly full",
-            evidence: [Evidence("dev_shm_used_percent", percent, .percent, threshold: .init(.atLeast, limits.sharedMemoryFullPercent), source: "statvfs /dev/shm",
-                                context: [Measure("dev_shm_used_bytes", Double(used), .bytes), Measure("dev_shm_total_bytes", Double(shm.totalBytes), .bytes)])],
+            evidence: [Evidence(.devShmUsedPercent, percent, threshold: .init(.atLeast, limits.sharedMemoryFullPercent), source: "statvfs /dev/shm",
+                                context: [Measure(.devShmUsedBytes, Double(used)), Measure(.devShmTotalBytes, Double(shm.totalBytes))])],
             fix: "a larger /dev/shm (docker run --shm-size=8g), or fewer workers × prefetch_factor",
             suggested: [Suggestion(.sharedMemoryBytes, .number(8 * 1_073_741_824), current: .number(Double(shm.totalBytes)))],
             concept: "Workers pass batches through /dev/shm; when it is full the next batch fails with \"Bus error\".",
@@ -444,7 +444,7 @@ struct Rules {
         guard mapped < limits.pageableMappedBytes else { return nil }
         return Finding(
             id: .pageableCopies, severity: .info, title: "Host-to-GPU copies probably come from pageable memory",
-            evidence: [Evidence("nvidia_mapped_bytes", Double(mapped), .bytes, threshold: .init(.lessThan, Double(limits.pageableMappedBytes)),
+            evidence: [Evidence(.nvidiaMappedBytes, Double(mapped), threshold: .init(.lessThan, Double(limits.pageableMappedBytes)),
                                 source: "/proc/PID/maps /dev/nvidia* (an estimate of pinned buffers)", pid: main.pid,
                                 labels: ["role": "main", "devices": gpu.openDevices.map(String.init).joined(separator: ",")])],
             fix: "DataLoader(..., pin_memory=True) and tensor.to(device, non_blocking=True)",
@@ -462,7 +462,7 @@ struct Rules {
     /// and a text job on 2 CPUs: no worker or thread setting was faster).
     func inputBound(_ job: JobSummary) -> Finding? {
         guard let stacks = input.pythonStacks.value, let share = stacks.waitingShare, share * 100 >= limits.inputWaitPercent else { return nil }
-        var evidence = [Evidence("input_wait_percent", share * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+        var evidence = [Evidence(.inputWaitPercent, share * 100, threshold: .init(.atLeast, limits.inputWaitPercent),
                                  source: "py-spy", pid: job.main?.pid, labels: ["role": "main"])]
         let cpus = usableCPUs(job).count
         let used = job.processes.reduce(0) { $0 + $1.cpuPercent }
@@ -474,9 +474,9 @@ struct Rules {
         let fix: String
         var suggested: [Suggestion] = []
         if job.workers.isEmpty, let fetch = stacks.mainFetchShare {
-            evidence.append(Evidence("main_fetch_percent", fetch * 100, .percent, source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
+            evidence.append(Evidence(.mainFetchPercent, fetch * 100, source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
             evidence += stacks.mainFetchFunctions.filter { $0.share >= limits.topFunctionShare }.map {
-                Evidence("main_top_function_percent", $0.share * 100, .percent, source: "py-spy", pid: job.main?.pid, labels: ["function": $0.function, "role": "main"])
+                Evidence(.mainTopFunctionPercent, $0.share * 100, source: "py-spy", pid: job.main?.pid, labels: ["function": $0.function, "role": "main"])
             }
             let workers = max(1, min(4, cpus - 1))
             if hasSpare {
@@ -495,7 +495,7 @@ struct Rules {
             fix = "the loop waits on batches that no DataLoader worker of this job builds (a thread of its own, or another process feeding a queue): make that producer faster or run more of them, and prefetch more batches ahead"
         } else {
             evidence += stacks.workerFunctions.filter { $0.share >= limits.topFunctionShare }.map {
-                Evidence("worker_top_function_percent", $0.share * 100, .percent, source: "py-spy --subprocesses", labels: ["function": $0.function, "role": "worker"])
+                Evidence(.workerTopFunctionPercent, $0.share * 100, source: "py-spy --subprocesses", labels: ["function": $0.function, "role": "worker"])
             }
             let top = stacks.workerFunctions.first.map { " (first \($0.function))" } ?? ""
             let live = job.liveWorkers.count
@@ -504,8 +504,8 @@ struct Rules {
                 ? "make the workers' work cheaper where their time goes\(top): batched fetching (__getitems__), transforms on the GPU or on uint8 before float; the job leaves \(Int(spare.rounded()))% of a CPU idle, so num_workers=\(live + max(1, Int(spare / 100))) may also help (sweep it with hostmem loader)"
                 : "\(busy), so more workers would only share them: make the workers' work cheaper where their time goes\(top): batched fetching (__getitems__), transforms on the GPU or on uint8 before float, or give the job more CPUs"
         }
-        evidence.append(Evidence("spare_cpu_percent", spare, .percent, source: "usable CPUs × 100 − the job's CPU use (/proc/PID/stat)",
-                                 context: [Measure("job_cpu_percent", used, .percent), Measure("allowed_cpus", Double(cpus), .cpus)],
+        evidence.append(Evidence(.spareCPUPercent, spare, source: "usable CPUs × 100 − the job's CPU use (/proc/PID/stat)",
+                                 context: [Measure(.jobCPUPercent, used), Measure(.allowedCPUs, Double(cpus))],
                                  labels: ["gpu": usesGPU ? "open" : "none"]))
         let severity: Severity = hasSpare || usesGPU || cpus <= 1 || (job.workers.isEmpty && stacks.mainFetchShare == nil)
             ? (share * 100 >= limits.criticalInputWaitPercent ? .critical : .warning) : .info
@@ -531,19 +531,19 @@ struct Rules {
         if let gpuBusy, gpuBusy >= limits.gpuKeptBusyPercent { return nil }  // the GPU is kept busy: the loader keeps pace
         let cpus = usableCPUs(job).count
         var evidence = workers.map {
-            Evidence("worker_cpu_percent", $0.cpuPercent, .percent, threshold: .init(.atLeast, limits.workerSaturatedPercent),
+            Evidence(.workerCPUPercent, $0.cpuPercent, threshold: .init(.atLeast, limits.workerSaturatedPercent),
                      source: "/proc/\($0.pid)/stat utime + stime", pid: $0.pid, labels: ["role": "worker"])
         }
-        evidence.append(Evidence("main_cpu_percent", main.cpuPercent, .percent, threshold: .init(.atMost, limits.mainIdlePercent),
+        evidence.append(Evidence(.mainCPUPercent, main.cpuPercent, threshold: .init(.atMost, limits.mainIdlePercent),
                                  source: "/proc/\(main.pid)/stat utime + stime", pid: main.pid,
-                                 context: [Measure("run_delay_percent", main.runDelayPercent ?? 0, .percent),
-                                           Measure("dataloader_workers", Double(workers.count), .count), Measure("allowed_cpus", Double(cpus), .cpus)],
+                                 context: [Measure(.runDelayPercent, main.runDelayPercent ?? 0),
+                                           Measure(.dataloaderWorkers, Double(workers.count)), Measure(.allowedCPUs, Double(cpus))],
                                  labels: ["role": "main"]))
         if let gpuBusy {
             let windowed = gpus.allSatisfy { $0.windowUtilizationPercent != nil }
-            evidence.append(Evidence("gpu_busy_percent", gpuBusy, .percent, threshold: .init(.lessThan, limits.gpuStarvedPercent),
+            evidence.append(Evidence(.gpuBusyPercent, gpuBusy, threshold: .init(.lessThan, limits.gpuStarvedPercent),
                                      source: windowed ? "NVML nvmlDeviceGetSamples, the mean over the window" : "NVML nvmlDeviceGetUtilizationRates at the window's end",
-                                     context: [Measure("gpus", Double(gpus.count), .count)],
+                                     context: [Measure(.gpus, Double(gpus.count))],
                                      labels: ["gpus": gpus.map { String($0.index) }.joined(separator: ",")]))
         }
         let spare = cpus - workers.count - 1
@@ -568,15 +568,15 @@ struct Rules {
               let overhead = stacks.perSampleOverheadShare, overhead * 100 >= limits.perSampleFetchPercent else { return nil }
         return Finding(
             id: .perSampleFetching, severity: .warning, title: "The loop waits for data while workers spend their time on per-sample fetching",
-            evidence: [Evidence("per_sample_overhead_percent", overhead * 100, .percent, threshold: .init(.atLeast, limits.perSampleFetchPercent),
+            evidence: [Evidence(.perSampleOverheadPercent, overhead * 100, threshold: .init(.atLeast, limits.perSampleFetchPercent),
                                 source: "py-spy --subprocesses: worker samples whose innermost frame is the fetch loop, __getitem__'s own line or collate",
-                                context: [Measure("per_sample_fetch_percent", (stacks.perSampleShare ?? 0) * 100, .percent),
-                                          Measure("worker_samples", Double(stacks.workerSamples), .count)],
+                                context: [Measure(.perSampleFetchPercent, (stacks.perSampleShare ?? 0) * 100),
+                                          Measure(.workerSamples, Double(stacks.workerSamples))],
                                 labels: ["role": "worker"]),
-                       Evidence("input_wait_percent", waiting * 100, .percent, threshold: .init(.atLeast, limits.inputWaitPercent),
+                       Evidence(.inputWaitPercent, waiting * 100, threshold: .init(.atLeast, limits.inputWaitPercent),
                                 source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]),
-                       Evidence("dataloader_workers", Double(job.workers.filter { !$0.vanished }.count), .count, source: "/proc/PID/stat (descendants running the main program)",
-                                context: [Measure("allowed_cpus", Double(usableCPUs(job).count), .cpus)])],
+                       Evidence(.dataloaderWorkers, Double(job.workers.filter { !$0.vanished }.count), source: "/proc/PID/stat (descendants running the main program)",
+                                context: [Measure(.allowedCPUs, Double(usableCPUs(job).count))])],
             fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",
             concept: "A Python call, a tensor and a pickle per sample cost far more than the bytes they move; one gather per batch moves the same bytes at memory speed.",
             pids: job.workers.map(\.pid))

@@ -14,8 +14,8 @@ public enum EvidenceText {
             let metric = finding.evidence[index].metric
             let end = finding.evidence[index...].firstIndex { $0.metric != metric } ?? finding.evidence.endIndex
             let run = finding.evidence[index..<end]
-            if metric == "read_ahead_kb" {
-                lines.append("read_ahead_kb: " + run.map { "\($0.labels["device"] ?? "?") \(int($0.number))" }.joined(separator: ", "))
+            if metric == .readAheadKB {
+                lines.append("read_ahead_kb: " + run.map { "\($0.labels["device"] ?? "?") \(count($0.number))" }.joined(separator: ", "))
             } else {
                 lines += run.map(sentence)
             }
@@ -29,10 +29,10 @@ public enum EvidenceText {
     static func sharedThreshold(_ item: Evidence) -> String? {
         guard let threshold = item.threshold else { return nil }
         switch item.metric {
-        case "private_dirty_growth_bytes":
+        case .privateDirtyGrowthBytes:
             let rate = threshold.comparison == .atLeast ? " once copies grow by 1 MiB/s" : ""
-            return "threshold: \(threshold.comparison.rawValue) \(mib(threshold.value)) copied in \(fixed(item.context("window_seconds") ?? 0, 0)) s\(rate); RSS hides it because shared pages count in every process"
-        case "written_private_file_bytes":
+            return "threshold: \(threshold.comparison.rawValue) \(mib(threshold.value)) copied in \(fixed(item[.windowSeconds], 0)) s\(rate); RSS hides it because shared pages count in every process"
+        case .writtenPrivateFileBytes:
             return "threshold: \(mib(threshold.value)) per file"
         default:
             return nil
@@ -43,92 +43,138 @@ public enum EvidenceText {
     public static func sentence(_ item: Evidence) -> String {
         let pid = item.pid.map(String.init) ?? "?"
         let role = item.labels["role"] ?? "process"
-        let limit = item.threshold?.value ?? 0
+        let limit = item.threshold?.value
         switch item.metric {
-        case "swap_used_bytes":
-            return "\(mib(item.number)) of swap used (\(item.source)), RAM \(gib(item.context("memory_total_bytes") ?? 0))"
-        case "vm_swappiness":
-            return "vm.swappiness = \(int(item.number))"
-        case "transparent_hugepage_enabled":
+        case .swapUsedBytes:
+            return "\(mib(item.number)) of swap used (\(item.source)), RAM \(gib(item[.memoryTotalBytes]))"
+        case .vmSwappiness:
+            return "vm.swappiness = \(count(item.number))"
+        case .transparentHugepageEnabled:
             return "\(item.source) = \(text(item.value))"
-        case "numa_balancing":
-            return "\(item.source) = \(int(item.number)) on a machine with \(int(item.context("numa_nodes") ?? 0)) NUMA nodes"
-        case "numa_hint_faults_per_second":
-            return "over the window: \(fixed(item.number, 0)) NUMA hinting faults/s and \(fixed(item.context("numa_pages_migrated_per_second") ?? 0, 0)) pages migrated/s, whole machine (/proc/vmstat; threshold \(fixed(limit, 0)) faults/s or 256 pages/s)"
-        case "zone_reclaim_mode":
-            return "\(item.source) = \(int(item.number))"
-        case "dev_shm_total_bytes":
-            return "/dev/shm: \(mib(item.number)) total, \(mib(item.context("dev_shm_free_bytes") ?? 0)) free (threshold \(mib(limit)); Docker's default is 64 MiB)"
-        case "dataloader_workers" where item.context("allowed_cpus") != nil:
-            let workers = int(item.number)
-            return "\(workers) worker\(workers == 1 ? "" : "s") on \(int(item.context("allowed_cpus") ?? 0)) CPUs"
-        case "dataloader_workers":
-            return "\(int(item.number)) workers pass batches through it: needs num_workers × prefetch_factor × batch bytes"
-        case "busy_threads":
-            let busy = int(item.number), main = int(item.context("main_busy_threads") ?? 0)
-            let bound = item.context("cpu_quota_cpus").map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""
-            return "\(busy) threads want a CPU at least half the time (running or queued; \(item.source)): \(busy - main) in workers and other children, \(main) in the main process (its intra-op and pin-memory threads count too), on \(int(item.context("allowed_cpus") ?? 0)) CPU\(item.context("allowed_cpus") == 1 ? "" : "s") allowed (\(item.labels["allowed_cpu_list"] ?? "?")\(bound))"
-        case "run_delay_percent":
+        case .numaBalancing:
+            return "\(item.source) = \(count(item.number)) on a machine with \(count(item[.numaNodes])) NUMA nodes"
+        case .numaHintFaultsPerSecond:
+            return "over the window: \(fixed(item.number, 0)) NUMA hinting faults/s and \(fixed(item[.numaPagesMigratedPerSecond], 0)) pages migrated/s, whole machine (/proc/vmstat; threshold \(fixed(limit, 0)) faults/s or 256 pages/s)"
+        case .zoneReclaimMode:
+            return "\(item.source) = \(count(item.number))"
+        case .devShmTotalBytes:
+            return "/dev/shm: \(mib(item.number)) total, \(mib(item[.devShmFreeBytes])) free (threshold \(mib(limit)); Docker's default is 64 MiB)"
+        case .dataloaderWorkers where item.context(.allowedCPUs) != nil:
+            return "\(count(item.number)) worker\(plural(item.number)) on \(count(item[.allowedCPUs])) CPUs"
+        case .dataloaderWorkers:
+            return "\(count(item.number)) workers pass batches through it: needs num_workers × prefetch_factor × batch bytes"
+        case .runDelayPercent:
             return "main process (PID \(pid)) waited \(pct(item.number)) of the window for a CPU (\(item.source); threshold \(pct(limit)))"
-        case "cpu_percent":
+        case .cpuPercent:
             return "main process used \(pct(item.number)) of a CPU"
-        case "llc_miss_ratio":
-            return String(format: "LLC load misses are %.0f%% of LLC loads over %.1f s (perf llc-load-misses / llc-loads; threshold %.0f%%)",
-                          item.number * 100, item.context("window_seconds") ?? 0, limit * 100)
-        case "instructions_per_cycle":
-            return String(format: "%.2f instructions per cycle", item.number)
-        case "dram_bytes_per_second":
-            let peak = item.context("calibrated_read_bytes_per_second") ?? 0
-            return String(format: "%.1f GB/s of DRAM traffic (%@, whole machine) against a calibrated peak of %.1f GB/s read with all threads (threshold %.0f%%)",
-                          item.number / 1e9, item.source, peak / 1e9, peak > 0 ? limit / peak * 100 : 0)
-        case "private_dirty_growth_bytes":
-            func pair(_ name: String) -> String { "\(mib(item.context(name + "_first_bytes") ?? 0)) → \(mib(item.context(name + "_last_bytes") ?? 0))" }
-            let copied = item.context("copied_bytes").map { ": \(mib($0)) copied (Private_Dirty grew, RSS did not), \(mib(item.context("own_allocation_bytes") ?? 0)) its own new pages" } ?? ""
-            return "worker \(pid): Private_Dirty \(pair("private_dirty")), PSS \(pair("pss")), RSS \(pair("rss")) (\(item.source.split(separator: "/").last ?? "smaps_rollup"))\(copied)"
-        case "projected_private_bytes_per_rank":
-            let workers = int(item.context("dataloader_workers") ?? 0)
-            let limit = item.context("memory_limit_bytes").map { limit in
-                "; the cgroup's memory limit is \(mib(limit))" + (item.number >= limit ? ": the copies alone would reach it" : "")
+        case .llcMissRatio:
+            return "LLC load misses are \(pct(item.number.map { $0 * 100 })) of LLC loads over \(fixed(item[.windowSeconds], 1)) s (perf llc-load-misses / llc-loads; threshold \(pct(limit.map { $0 * 100 })))"
+        case .instructionsPerCycle:
+            return "\(fixed(item.number, 2)) instructions per cycle"
+        case .dramBytesPerSecond:
+            let peak = item[.calibratedReadBytesPerSecond]
+            let share = peak.flatMap { peak in limit.map { $0 / peak * 100 } }
+            return "\(fixed(item.number.map { $0 / 1e9 }, 1)) GB/s of DRAM traffic (\(item.source), whole machine) against a calibrated peak of \(fixed(peak.map { $0 / 1e9 }, 1)) GB/s read with all threads (threshold \(pct(share)))"
+        case .privateDirtyGrowthBytes:
+            func pair(_ first: Metric, _ last: Metric) -> String { "\(mib(item[first])) → \(mib(item[last]))" }
+            let copied = item.context(.copiedBytes).map { ": \(mib($0)) copied (Private_Dirty grew, RSS did not), \(mib(item[.ownAllocationBytes])) its own new pages" } ?? ""
+            return "worker \(pid): Private_Dirty \(pair(.privateDirtyFirstBytes, .privateDirtyLastBytes)), PSS \(pair(.pssFirstBytes, .pssLastBytes)), RSS \(pair(.rssFirstBytes, .rssLastBytes)) (\(item.source.split(separator: "/").last ?? "smaps_rollup"))\(copied)"
+        case .projectedPrivateBytesPerRank:
+            let workers = count(item[.dataloaderWorkers])
+            let limit = item.context(.memoryLimitBytes).map { limit in
+                "; the cgroup's memory limit is \(mib(limit))" + ((item.number ?? 0) >= limit ? ": the copies alone would reach it" : "")
             } ?? ""
-            return "projected: up to (\(workers) workers + 1) × \(mib(item.context("main_rss_bytes") ?? 0)) (the main process's memory) = \(mib(item.number)) per rank if every page gets copied\(limit)"
-        case "written_private_file_bytes":
+            return "projected: up to (\(workers) workers + 1) × \(mib(item[.mainRSSBytes])) (the main process's memory) = \(mib(item.number)) per rank if every page gets copied\(limit)"
+        case .writtenPrivateFileBytes:
             return "PID \(pid) (\(role)): \(mib(item.number)) of private copies of \(item.labels["path"] ?? "?") (\(item.source) anon= on a file mapping)"
-        case "readahead_amplification":
-            let faults = int(item.context("major_faults") ?? 0)
-            return "PID \(pid) (\(role)): read \(mib(item.context("storage_read_bytes") ?? 0)) from storage (/proc/\(pid)/io read_bytes) for \(faults) major faults (/proc/\(pid)/stat majflt): \(mib(item.context("read_bytes_per_fault") ?? 0)) per fault, \(fixed(item.number, 0))× the 4 KiB page each fault waited for (threshold \(fixed(limit, 0))×)"
-        case "memory_available_bytes":
+        case .readaheadAmplification:
+            let faults = count(item[.majorFaults])
+            return "PID \(pid) (\(role)): read \(mib(item[.storageReadBytes])) from storage (/proc/\(pid)/io read_bytes) for \(faults) major faults (/proc/\(pid)/stat majflt): \(mib(item[.readBytesPerFault])) per fault, \(fixed(item.number, 0))× the 4 KiB page each fault waited for (threshold \(fixed(limit, 0))×)"
+        case .memoryAvailableBytes:
             return "MemAvailable \(gib(item.number)): a dataset larger than this cannot stay in the page cache"
-        case "major_faults_per_second":
-            return "PID \(pid): \(fixed(item.number, 0)) major faults/s (threshold \(fixed(limit, 0))), ≈ \(fixed(item.context("fault_interval_microseconds") ?? 0, 0)) µs apart, CPU \(pct(item.context("cpu_percent") ?? 0)): it waits on one read at a time"
-        case "minor_faults_per_second":
+        case .majorFaultsPerSecond:
+            return "PID \(pid): \(fixed(item.number, 0)) major faults/s (threshold \(fixed(limit, 0))), ≈ \(fixed(item[.faultIntervalMicroseconds], 0)) µs apart, CPU \(pct(item[.cpuPercent])): it waits on one read at a time"
+        case .minorFaultsPerSecond:
             return "PID \(pid) (\(role)): \(fixed(item.number, 0)) minor faults/s (threshold \(fixed(limit, 0)))"
-        case "remote_memory_percent":
-            let nodes = item.context.filter { $0.metric == "placed_bytes" }
+        case .remoteMemoryPercent:
+            let nodes = item.context.filter { $0.metric == .placedBytes }
                 .map { "node \($0.labels?["node"] ?? "?") \(mib($0.value))" }.joined(separator: ", ")
             return "PID \(pid) (\(role)) ran on node \(item.labels["cpu_nodes"] ?? "?") (CPUs \(item.labels["cpus"] ?? "?")) with its pages on \(nodes): \(pct(item.number)) remote (numa_maps; threshold \(pct(limit)))"
-        case "other_node_allocation_percent":
+        case .otherNodeAllocationPercent:
             return "machine-wide over the window: \(pct(item.number)) of new pages were allocated for a CPU of another node (numastat other_node ÷ (local_node + other_node))"
-        case "bind_node":
-            return "node \(int(item.number)) is \(item.labels["reason"] == "gpu" ? "the node of the GPU it feeds" : "the node holding most of its memory")"
-        case "worker_numa_nodes":
-            return "\(int(item.context("dataloader_workers") ?? 0)) workers seen on CPUs of nodes \(item.labels["nodes"] ?? "?") (packages \(item.labels["packages"] ?? "?")) (\(item.source))"
-        case "gpu_numa_node":
-            return "main process (PID \(pid)) ran on node \(item.labels["cpu_nodes"] ?? "?"); its GPU (\(item.labels["device"] ?? "?")) is on node \(int(item.number))"
-        case "pinned_memory_percent":
-            return "\(mib(item.context("pinned_bytes") ?? 0)) pinned, locked or mapped from /dev/nvidia* (VmPin + VmLck + mappings; the GPU part is an estimate) = \(pct(item.number)) of \(gib(item.context("memory_total_bytes") ?? 0)) RAM (threshold \(pct(limit)))"
-        case "swap_bytes":
+        case .bindNode:
+            return "node \(count(item.number)) is \(item.labels["reason"] == "gpu" ? "the node of the GPU it feeds" : "the node holding most of its memory")"
+        case .workerNUMANodes:
+            return "\(count(item[.dataloaderWorkers])) workers seen on CPUs of nodes \(item.labels["nodes"] ?? "?") (packages \(item.labels["packages"] ?? "?")) (\(item.source))"
+        case .gpuNUMANode:
+            return "main process (PID \(pid)) ran on node \(item.labels["cpu_nodes"] ?? "?"); its GPU (\(item.labels["device"] ?? "?")) is on node \(count(item.number))"
+        case .pinnedMemoryPercent:
+            return "\(mib(item[.pinnedBytes])) pinned, locked or mapped from /dev/nvidia* (VmPin + VmLck + mappings; the GPU part is an estimate) = \(pct(item.number)) of \(gib(item[.memoryTotalBytes])) RAM (threshold \(pct(limit)))"
+        case .swapBytes:
             return "PID \(pid) (\(role)): \(mib(item.number)) swapped (VmSwap)"
-        case "dev_shm_used_percent":
-            return "/dev/shm: \(mib(item.context("dev_shm_used_bytes") ?? 0)) of \(mib(item.context("dev_shm_total_bytes") ?? 0)) used (threshold \(pct(limit)))"
-        case "nvidia_mapped_bytes":
+        case .devShmUsedPercent:
+            return "/dev/shm: \(mib(item[.devShmUsedBytes])) of \(mib(item[.devShmTotalBytes])) used (threshold \(pct(limit)))"
+        case .nvidiaMappedBytes:
             let devices = (item.labels["devices"] ?? "").split(separator: ",").map { "/dev/nvidia\($0)" }.joined(separator: ",")
             return "main process has \(devices) open, but only \(mib(item.number)) of host memory is mapped through /dev/nvidia* (an estimate of pinned buffers; threshold \(mib(limit)))"
-        case "input_wait_percent":
+        case .inputWaitPercent:
             return "\(pct(item.number)) of py-spy samples of the main process are in DataLoader __next__/_next_data or a queue get\(item.threshold.map { " (threshold \(pct($0.value)))" } ?? "")"
-        case "per_sample_fetch_percent":
+        case .perSampleFetchPercent:
             return "\(pct(item.number)) of the workers' py-spy samples are in a per-sample __getitem__ called from fetch (threshold \(pct(limit)))"
-        default:
-            return containerSentence(item) ?? workerSentence(item) ?? generic(item)
+        case .throttledPeriodsPercent:
+            return "throttled in \(count(item[.throttledPeriods])) of \(count(item[.periods])) periods of the \(fixed(item[.windowSeconds], 1)) s window (\(pct(item.number)); \(item.source); threshold \(pct(limit))): \(fixed(item[.throttledSeconds], 1)) s of thread time stopped"
+        case .cpuPressureFullPercent:
+            return "every runnable task of the cgroup was stalled waiting for CPU \(pct(item.number)) of the window (\(item.source); threshold \(pct(limit)))"
+        case .cpuQuotaCPUs:
+            return "quota \(fixed(item.number, item.number == item.number?.rounded() ? 0 : 2)) CPUs (\(item.source)) against \(count(item[.busyThreads])) busy threads and \(count(item[.allowedCPUs])) CPUs in the cpuset, which is what the pools are sized from"
+        case .memoryLimitUsedPercent:
+            return "anonymous \(mib(item[.anonBytes])) + shmem \(mib(item[.shmemBytes])) = \(pct(item.number)) of the \(mib(item[.memoryLimitBytes])) limit (\(item.source); threshold \(pct(limit))); page cache \(mib(item[.pageCacheBytes])) can be reclaimed"
+        case .shmemSharePercent:
+            return "shmem (/dev/shm, where workers pass batches) is \(pct(item.number)) of it (threshold \(pct(limit)))"
+        case .oomKills:
+            let limitText = item.context(.memoryLimitBytes).map { " under a \(mib($0)) limit" } ?? ""
+            return "\(count(item.number)) process\(plural(item.number, "es")) killed in the window\(limitText), \(count(item[.oomKillsSinceStart])) since the cgroup began (\(item.source))"
+        case .refaultPercentOfReads:
+            return "\(mib(item[.refaultBytes])) of pages refaulted (evicted, then read again) against \(mib(item[.storageReadBytes])) read in \(fixed(item[.windowSeconds], 1)) s: \(pct(item.number)) (\(item.source); threshold \(pct(limit)))"
+        case .inheritedPrivateDirtyBytes:
+            return "worker \(pid): \(mib(item.number)) private dirty in mappings inherited from its parent (\(item.source)), flat or not: Private_Dirty \(mib(item[.privateDirtyFirstBytes])) → \(mib(item[.privateDirtyLastBytes])), RSS \(mib(item[.rssLastBytes])), the parent's anonymous memory \(mib(item[.parentAnonymousBytes])) (threshold \(mib(limit)): the larger of 64 MiB and 25% of the parent's)"
+        case .perSampleOverheadPercent:
+            return "\(pct(item.number)) of the workers' py-spy samples are the per-sample machinery itself (fetch loop, __getitem__'s own line, collate; threshold \(pct(limit))), of \(pct(item[.perSampleFetchPercent])) under a per-sample fetch: the rest is work inside each sample, which a batched fetch does not remove"
+        case .spareCPUPercent:
+            return "the job used \(pct(item[.jobCPUPercent])) of its \(count(item[.allowedCPUs])) CPUs: \(pct(item.number.map { max(0, $0) })) of a CPU left for a worker (\(item.source))"
+        case .workerChurnPercent:
+            return "\(pct(item.number)) of the main thread's py-spy samples start or stop workers (a new iterator forking them, an epoch's end joining them)\(item.threshold.map { "; threshold \(pct($0.value))" } ?? "")"
+        case .cpuDemand:
+            let quota = item.context(.cpuQuotaCPUs).map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""
+            return "the job's threads wanted \(fixed(item.number, 1)) CPUs on average (running or queued; \(item.source)), \(fixed(item[.mainCPUDemand], 1)) of them in the main process, with \(count(item[.liveWorkers])) live worker\(plural(item[.liveWorkers])), on \(count(item[.allowedCPUs])) CPU\(plural(item[.allowedCPUs])) allowed (\(item.labels["allowed_cpu_list"] ?? "?")\(quota); threshold > \(fixed(limit, 2)))"
+        case .neighbourCPUPercent:
+            return "processes outside the job used \(pct(item.number)) of a CPU on the job's CPUs (\(item.labels["allowed_cpu_list"] ?? "?"); threshold \(pct(limit))), while the job's own threads wanted \(fixed(item[.jobCPUDemand], 1)) of its \(count(item[.allowedCPUs])) CPUs: the job fits, the others take the room"
+        case .neighbourProcessCPUPercent:
+            return "PID \(pid) (\(item.labels["command"] ?? "?"), may run on CPUs \(item.labels["allowed_cpu_list"] ?? "?")): \(pct(item.number)) of a CPU"
+        case .workerStartsPerMinute:
+            return "\(count(item[.workerStarts])) workers started and \(count(item[.workerExits])) exited in \(fixed(item[.windowSeconds], 1)) s: \(fixed(item.number, 1)) starts per minute (start method \(item.labels["start_method"] ?? "?"); threshold \(fixed(limit, 0))/min)"
+        case .workerBusyThreads:
+            return "worker \(pid): \(count(item.number)) busy threads of \(count(item[.threads])), \(pct(item[.cpuPercent])) of a CPU, on \(count(item[.usableCPUs])) usable CPUs; thread-pool libraries mapped: \(item.labels["libraries"] ?? "?") (threshold \(count(limit)) busy threads)"
+        case .openmpRuntimes:
+            return "PID \(pid) (\(item.labels["role"] ?? "process")) maps \(text(item.value)) (\(item.source))"
+        case .openDescriptorsPercent:
+            return "PID \(pid) (\(item.labels["role"] ?? "process")): \(count(item[.openDescriptors])) open descriptors of a soft limit of \(count(item[.softLimit])) (\(pct(item.number)); threshold \(pct(limit))), \(count(item[.torchSharedMemoryDescriptors])) of them /dev/shm/torch_*"
+        case .pinThreadCPUPercent:
+            return "the pin-memory thread (\(item.labels["thread"] ?? "pt_data_pin") in PID \(pid)) used \(pct(item.number)) of a CPU (threshold \(pct(limit)))"
+        case .workerCPUPercent:
+            return "worker \(pid) used \(pct(item.number)) of a CPU over the window (\(item.source); threshold \(pct(limit)))"
+        case .mainCPUPercent:
+            return "the main process (PID \(pid)) used \(pct(item.number)) of a CPU (at most \(pct(limit))) and waited \(pct(item[.runDelayPercent])) of the window for one: it is idle, not starved; \(count(item[.dataloaderWorkers])) worker\(plural(item[.dataloaderWorkers])) on \(count(item[.allowedCPUs])) usable CPUs"
+        case .gpuBusyPercent:
+            return "the job's GPU\(item[.gpus].map { $0 > 1 } == true ? "s" : "") (\(item.labels["gpus"] ?? "?")) busy \(pct(item.number)) of the window (\(item.source); threshold < \(pct(limit)))"
+        case .mainFetchPercent:
+            return "\(pct(item.number)) of the main thread's py-spy samples build the batch itself (fetch/__getitem__ with num_workers=0)"
+        case .workerTopFunctionPercent, .mainTopFunctionPercent:
+            let whose = item.metric == .workerTopFunctionPercent ? "workers'" : "main thread's"
+            return "\(pct(item.number)) of the \(whose) py-spy samples in \(item.labels["function"] ?? "?")"
+        // Measured only beside another metric (context) or read by no sentence of its own.
+        case .allowedCPUs, .busyThreads, .anonBytes, .calibratedReadBytesPerSecond, .copiedBytes, .copiedBytesPerSecond, .devShmFreeBytes, .devShmUsedBytes, .faultIntervalMicroseconds, .gpus, .jobCPUDemand, .jobCPUPercent, .jobSwapBytes, .liveWorkers, .mainCPUDemand, .mainRSSBytes, .mainTopFunctionPercent, .majorFaults, .memoryLimitBytes, .memoryTotalBytes, .neighbours, .numaNodes, .numaPagesMigratedPerSecond, .oomKillsSinceStart, .openDescriptors, .ownAllocationBytes, .pageCacheBytes, .parentAnonymousBytes, .periods, .pinnedBytes, .placedBytes, .privateDirtyFirstBytes, .privateDirtyLastBytes, .pssFirstBytes, .pssLastBytes, .readAheadKB, .readBytesPerFault, .refaultBytes, .rssFirstBytes, .rssLastBytes, .shmemBytes, .softLimit, .storageReadBytes, .threads, .throttledPeriods, .throttledSeconds, .torchSharedMemoryDescriptors, .usableCPUs, .windowSeconds, .workerExits, .workerSamples, .workerStarts:
+            return generic(item)
         }
     }
 
@@ -166,9 +212,13 @@ public enum EvidenceText {
         }
     }
 
-    static func mib(_ bytes: Double) -> String { ByteFormat.mebibytes(UInt64(max(0, bytes))) }
-    static func gib(_ bytes: Double) -> String { ByteFormat.gibibytes(UInt64(max(0, bytes))) }
-    static func pct(_ value: Double) -> String { String(format: "%.0f%%", value) }
-    static func int(_ value: Double) -> Int { Int(value.rounded()) }
-    static func fixed(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }
+    // Each formatter prints "?" for a value the rule did not measure, never 0.
+    static let unknown = "?"
+    static func mib(_ bytes: Double?) -> String { bytes.map { ByteFormat.mebibytes(UInt64(max(0, $0))) } ?? unknown }
+    static func gib(_ bytes: Double?) -> String { bytes.map { ByteFormat.gibibytes(UInt64(max(0, $0))) } ?? unknown }
+    static func pct(_ value: Double?) -> String { value.map { String(format: "%.0f%%", $0) } ?? unknown }
+    static func count(_ value: Double?) -> String { value.map { String(Int($0.rounded())) } ?? unknown }
+    static func fixed(_ value: Double?, _ decimals: Int) -> String { value.map { String(format: "%.\(decimals)f", $0) } ?? unknown }
+    /// "s" unless the count is one.
+    static func plural(_ value: Double?, _ ending: String = "s") -> String { value.map { Int($0.rounded()) == 1 } == true ? "" : ending }
 }

@@ -39,7 +39,7 @@ struct ContainerAndWorkerRuleTests {
         input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 10))
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .cpuQuotaThrottled })
         #expect(finding.severity == .warning)
-        #expect(finding.evidence.first { $0.metric == "cpu_quota_cpus" }?.number == 0.5)
+        #expect(finding.evidence.first { $0.metric == .cpuQuotaCPUs }?.number == 0.5)
         #expect(finding.fix.contains("⌊quota⌋ = 1"))
         input.cgroup = .available(Self.window(snapshot, periods: 100, throttled: 60))
         #expect(Diagnosis.run(input).findings.first { $0.id == .cpuQuotaThrottled }?.severity == .critical)
@@ -52,7 +52,7 @@ struct ContainerAndWorkerRuleTests {
         window.first.pressure.cpu?.fullTotalMicroseconds? -= 2_000_000  // 2 s of 10 s
         input.cgroup = .available(window)
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .cpuQuotaThrottled })
-        #expect(finding.evidence.first { $0.metric == "cpu_pressure_full_percent" }?.number == 20)
+        #expect(finding.evidence.first { $0.metric == .cpuPressureFullPercent }?.number == 20)
     }
 
     @Test("oversubscription counts ⌊quota⌋ CPUs when the quota is tighter than the cpuset, and names it")
@@ -71,9 +71,9 @@ struct ContainerAndWorkerRuleTests {
         input = quoted
         input.cgroup = .available(Self.window(snapshot, periods: 10, throttled: 0))
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .workersOversubscribed })
-        let busy = try #require(finding.evidence.first { $0.metric == "cpu_demand" })
-        #expect(busy.number == 2 && busy.context("allowed_cpus") == 1)
-        #expect(busy.labels["binding_limit"] == "cpu_quota" && busy.context("cpu_quota_cpus") == 1.5)
+        let busy = try #require(finding.evidence.first { $0.metric == .cpuDemand })
+        #expect(busy.number == 2 && busy.context(.allowedCPUs) == 1)
+        #expect(busy.labels["binding_limit"] == "cpu_quota" && busy.context(.cpuQuotaCPUs) == 1.5)
         #expect(busy.labels["quota_cgroup"] == "/kubepods/pod1")
     }
 
@@ -100,12 +100,12 @@ struct ContainerAndWorkerRuleTests {
         near.memory?.shmemBytes = 700 << 20  // 3.68 GiB = 92% of 4 GiB, shmem 19%
         input.cgroup = .available(Self.window(near, periods: 10, throttled: 0))
         var finding = try #require(Diagnosis.run(input).findings.first { $0.id == .memoryLimitNear })
-        #expect(!finding.evidence.contains { $0.metric == "shmem_share_percent" })
+        #expect(!finding.evidence.contains { $0.metric == .shmemSharePercent })
         near.memory?.anonBytes = 2 << 30
         near.memory?.shmemBytes = 1700 << 20
         input.cgroup = .available(Self.window(near, periods: 10, throttled: 0, oomKills: 1))
         finding = try #require(Diagnosis.run(input).findings.first { $0.id == .memoryLimitNear })
-        #expect(finding.evidence.contains { $0.metric == "shmem_share_percent" } && finding.fix.hasPrefix("/dev/shm counts against the limit"))
+        #expect(finding.evidence.contains { $0.metric == .shmemSharePercent } && finding.fix.hasPrefix("/dev/shm counts against the limit"))
         let oom = try #require(Diagnosis.run(input).findings.first { $0.id == .oomKilled })
         #expect(oom.severity == .critical && oom.evidence[0].number == 1)
     }
@@ -144,7 +144,7 @@ struct ContainerAndWorkerRuleTests {
         ])
         let input = DiagnosisInput(topology: try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read(), job: job)
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .copyOnWrite })
-        let levels = finding.evidence.filter { $0.metric == "inherited_private_dirty_bytes" }
+        let levels = finding.evidence.filter { $0.metric == .inheritedPrivateDirtyBytes }
         #expect(levels.map(\.pid) == [2])
         #expect(levels[0].threshold?.value == Double(110 << 20))
     }
@@ -175,7 +175,7 @@ struct ContainerAndWorkerRuleTests {
         workers[2].vanished = true
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main)] + workers)
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .workersRespawned })
-        #expect(finding.evidence[0].number == 12 && finding.evidence[0].context("worker_exits") == 1)
+        #expect(finding.evidence[0].number == 12 && finding.evidence[0].context(.workerExits) == 1)
         #expect(finding.fix.contains("persistent_workers=True"))
         // Severity is the loop's cost: forked workers and no stacks say nothing of a wait (info);
         // a loop that waits for the new workers' batches pays (warning); so does a spawn start.
@@ -236,9 +236,9 @@ struct ContainerAndWorkerRuleTests {
         }
         let finding = try #require(Diagnosis.run(input()).findings.first { $0.id == .workersSaturated })
         #expect(finding.severity == .info)
-        #expect(finding.evidence.first { $0.metric == "worker_cpu_percent" }?.number == 97)
-        let main = try #require(finding.evidence.first { $0.metric == "main_cpu_percent" })
-        #expect(main.number == 20 && main.threshold == .init(.atMost, 50) && main.context("allowed_cpus") == 2)
+        #expect(finding.evidence.first { $0.metric == .workerCPUPercent }?.number == 97)
+        let main = try #require(finding.evidence.first { $0.metric == .mainCPUPercent })
+        #expect(main.number == 20 && main.threshold == .init(.atMost, 50) && main.context(.allowedCPUs) == 2)
         #expect(finding.fix.hasPrefix("confirm it and see where the workers' time goes with Python stacks"))
         #expect(!finding.fix.contains("num_workers="), "one worker and the main process already fill the 2 CPUs")
         #expect(!ids(input(workers: [97, 85])).contains(.workersSaturated), "one worker with time to spare: the loader keeps up")
@@ -267,13 +267,13 @@ struct ContainerAndWorkerRuleTests {
         }
         let starved = try #require(findings(busy: 34).first)
         #expect(starved.severity == .warning)
-        let gpu = try #require(starved.evidence.first { $0.metric == "gpu_busy_percent" })
+        let gpu = try #require(starved.evidence.first { $0.metric == .gpuBusyPercent })
         #expect(gpu.number == 34 && gpu.labels["gpus"] == "0" && gpu.source.contains("over the window"), "the window's mean, not the last reading (100%)")
         #expect(findings(busy: 70).first?.severity == .info)
         #expect(findings(busy: 95).isEmpty)
         // GPU 1 (minor 1, the driver's 0000:3B:00.0) was at 3% at the end and kept no samples: its last reading counts.
         let other = try #require(findings(busy: 95, opened: 1).first)
-        #expect(other.severity == .warning && other.evidence.first { $0.metric == "gpu_busy_percent" }?.source.contains("window's end") == true)
+        #expect(other.severity == .warning && other.evidence.first { $0.metric == .gpuBusyPercent }?.source.contains("window's end") == true)
     }
 
     @Test("input-bound with num_workers=0 names the main thread's own fetch and a fix that fits; alone, it names no other finding")
@@ -286,8 +286,8 @@ struct ContainerAndWorkerRuleTests {
         let found = Diagnosis.run(input).findings
         #expect(found.map(\.id) == [.inputBound])
         let finding = found[0]
-        #expect(finding.evidence.first { $0.metric == "main_fetch_percent" }?.number == 78)
-        #expect(finding.evidence.first { $0.metric == "main_top_function_percent" }?.labels["function"] == "resize (PIL/Image.py)")
+        #expect(finding.evidence.first { $0.metric == .mainFetchPercent }?.number == 78)
+        #expect(finding.evidence.first { $0.metric == .mainTopFunctionPercent }?.labels["function"] == "resize (PIL/Image.py)")
         #expect(finding.fix.hasPrefix("build batches off the training thread: num_workers=1"))
         #expect(!finding.fix.contains("first fix"))
     }

@@ -22,7 +22,7 @@ struct MachineRuleTests {
         let found = Diagnosis.run(DiagnosisInput(topology: topology)).findings
         #expect(Set(found.map(\.id)) == [.swapInUse, .thpDisabled, .numaBalancingOn])
         let swap = try #require(found.first { $0.id == .swapInUse })
-        #expect(swap.evidence[0].metric == "swap_used_bytes" && swap.evidence[0].number == Double(6 << 30))
+        #expect(swap.evidence[0].metric == .swapUsedBytes && swap.evidence[0].number == Double(6 << 30))
     }
 
     @Test("the same machine set up well: no finding")
@@ -52,7 +52,7 @@ struct MachineRuleTests {
         // 40 000 hinting faults and 12 000 pages migrated in 10 s: it acts.
         input.vmstat = ["numa_hint_faults": 40_000, "numa_pages_migrated": 12_000]
         let acting = try #require(Diagnosis.run(input).findings.first { $0.id == .numaBalancingOn })
-        #expect(acting.severity == .warning && acting.evidence.last?.context("numa_pages_migrated_per_second") == 1200)
+        #expect(acting.severity == .warning && acting.evidence.last?.context(.numaPagesMigratedPerSecond) == 1200)
     }
 
     @Test("NUMA balancing on a one-node machine is not a finding")
@@ -92,7 +92,7 @@ struct NUMARuleTests {
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .remoteNUMA })
         #expect(finding.fix == "numactl --cpunodebind=\(far.os) --membind=\(far.os) python train.py")
         #expect(finding.pids == [100, 101, 102])
-        #expect(finding.evidence[0].metric == "remote_memory_percent" && finding.evidence[0].number == 100)
+        #expect(finding.evidence[0].metric == .remoteMemoryPercent && finding.evidence[0].number == 100)
     }
 
     @Test("the same job bound to the node of its memory: no NUMA finding", arguments: machines)
@@ -114,9 +114,9 @@ struct NUMARuleTests {
         let diagnosis = Diagnosis.run(DiagnosisInput(topology: topology, job: job))
         let remote = try #require(diagnosis.findings.first { $0.id == .remoteNUMA })
         #expect(remote.fix.hasPrefix("numactl --cpunodebind=1 --membind=1 "))
-        #expect(remote.evidence.last?.metric == "bind_node" && remote.evidence.last?.number == 1 && remote.evidence.last?.labels["reason"] == "gpu")
+        #expect(remote.evidence.last?.metric == .bindNode && remote.evidence.last?.number == 1 && remote.evidence.last?.labels["reason"] == "gpu")
         let far = try #require(diagnosis.findings.first { $0.id == .gpuOnOtherNode })
-        #expect(far.evidence[0].metric == "gpu_numa_node" && far.evidence[0].number == 1 && far.evidence[0].labels["cpu_nodes"] == "0")
+        #expect(far.evidence[0].metric == .gpuNUMANode && far.evidence[0].number == 1 && far.evidence[0].labels["cpu_nodes"] == "0")
         // Bound to node 1 with the GPU there: neither finding.
         let good = Self.job(workersOn: Array(machine.cpus(ofSocket: 1).prefix(2)), pagesOn: 1, gpu: 4)
         let clean = ids(DiagnosisInput(topology: topology, job: good))
@@ -153,7 +153,7 @@ struct JobRuleTests {
         #expect(finding.id == .workersOversubscribed)
         #expect(finding.severity == .critical)
         #expect(finding.fix.hasPrefix("num_workers=1 "))
-        #expect(finding.evidence[1].metric == "run_delay_percent" && finding.evidence[1].number == 60 && finding.evidence[1].pid == 1)
+        #expect(finding.evidence[1].metric == .runDelayPercent && finding.evidence[1].number == 60 && finding.evidence[1].pid == 1)
         // Two workers that leave the main process alone: nothing.
         main.runDelayPercent = 2
         let calm = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers.prefix(1))
@@ -173,8 +173,8 @@ struct JobRuleTests {
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
         #expect(finding.id == .copyOnWrite)
         #expect(finding.pids == [2, 3])
-        #expect(finding.evidence[0].number == Double(331 << 20) && finding.evidence[0].context("private_dirty_first_bytes") == Double(18 << 20))
-        #expect(finding.evidence[0].context("rss_first_bytes") == Double(666 << 20) && finding.evidence[0].context("rss_last_bytes") == Double(666 << 20))
+        #expect(finding.evidence[0].number == Double(331 << 20) && finding.evidence[0].context(.privateDirtyFirstBytes) == Double(18 << 20))
+        #expect(finding.evidence[0].context(.rssFirstBytes) == Double(666 << 20) && finding.evidence[0].context(.rssLastBytes) == Double(666 << 20))
         // The file the figures came from: smaps_rollup, or smaps where the copies were measured.
         #expect(finding.evidence[0].source == "/proc/2/smaps_rollup")
         workers[0].memoryLast?.file = "smaps"
@@ -206,7 +206,7 @@ struct JobRuleTests {
         let copying = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: copying)).findings.first)
         #expect(finding.id == .copyOnWrite && finding.severity == .warning && finding.fix.hasPrefix("keep the dataset in numpy arrays"))
-        #expect(finding.evidence[0].context("copied_bytes") == Double(135 << 20) && finding.evidence[0].context("own_allocation_bytes") == 0)
+        #expect(finding.evidence[0].context(.copiedBytes) == Double(135 << 20) && finding.evidence[0].context(.ownAllocationBytes) == 0)
         // Started within the window (a fresh or re-created worker): its start-up is not judged.
         worker.appeared = true
         let fresh = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, worker])
@@ -227,7 +227,7 @@ struct JobRuleTests {
         let topology = try Self.topology()
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings.first { $0.id == .copyOnWrite })
         #expect(finding.severity == .info && finding.fix.hasPrefix("gc.freeze()"), "\(finding.severity): \(finding.fix)")
-        #expect(!finding.evidence.contains { $0.metric == "projected_private_bytes_per_rank" }, "a flat level is not projected")
+        #expect(!finding.evidence.contains { $0.metric == .projectedPrivateBytesPerRank }, "a flat level is not projected")
         // The same copies filling a quarter of the machine's memory cost memory: a warning.
         let total = try #require(topology.settings.memTotalBytes)
         for index in workers.indices { workers[index].inheritedPrivateDirtyBytes = total / 8 + 1 }
@@ -270,7 +270,7 @@ struct JobRuleTests {
         #expect(found.map(\.id) == [.noisyNeighbour])
         let finding = try #require(found.first)
         #expect(finding.severity == .critical && finding.pids == [1, 77])
-        #expect(finding.evidence.first { $0.metric == "neighbour_cpu_percent" }?.number == 98, "a process that cannot run on the job's CPUs is left out")
+        #expect(finding.evidence.first { $0.metric == .neighbourCPUPercent }?.number == 98, "a process that cannot run on the job's CPUs is left out")
         #expect(finding.fix.contains("stress (PID 77, 98% of a CPU)"))
         // No neighbour: no finding (the wait has no cause worth naming).
         input.neighbours = .available([])
@@ -311,7 +311,7 @@ struct JobRuleTests {
         input.readAheadKilobytes = ["nvme0n1": 128]
         let finding = try #require(Diagnosis.run(input).findings.first)
         #expect(finding.id == .readaheadAmplification)
-        #expect(finding.evidence.contains { $0.metric == "read_ahead_kb" && $0.labels["device"] == "nvme0n1" && $0.number == 128 })
+        #expect(finding.evidence.contains { $0.metric == .readAheadKB && $0.labels["device"] == "nvme0n1" && $0.number == 128 })
         // MADV_RANDOM: one page per fault, 16 k faults/s at low CPU.
         reader.storageReadBytes = 160_000 * 4096
         reader.majorFaults = 160_000
@@ -380,7 +380,7 @@ struct JobRuleTests {
         input.job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main])
         let busy = try #require(Diagnosis.run(input).findings.first { $0.id == .inputBound })
         #expect(busy.severity == .info && !busy.fix.contains("num_workers="), "\(busy.fix)")
-        #expect(busy.evidence.first { $0.metric == "spare_cpu_percent" }?.number == 3)
+        #expect(busy.evidence.first { $0.metric == .spareCPUPercent }?.number == 3)
     }
 
     @Test("findings rank critical, warning, info, keeping rule order within a severity")
@@ -416,8 +416,8 @@ struct CounterRuleTests {
         input.counters = .available(counters)
         let found = Diagnosis.run(input).findings
         #expect(found.map(\.id) == [.cacheThrashing, .dramBandwidthSaturated])
-        #expect(found[0].evidence[0].metric == "llc_miss_ratio" && found[0].evidence[0].number == 0.4)
-        #expect(found[1].evidence[0].metric == "dram_bytes_per_second" && found[1].evidence[0].number == 3e10)
+        #expect(found[0].evidence[0].metric == .llcMissRatio && found[0].evidence[0].number == 0.4)
+        #expect(found[1].evidence[0].metric == .dramBytesPerSecond && found[1].evidence[0].number == 3e10)
     }
 
     @Test("below the thresholds, or counters absent: no finding, and absence is said")
