@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "HostMemServe",
             dependencies: [
-                "HostMemPlatform", "HostMemDoctor", "HostMemExport", "HostMemPlot",
+                "HostMemPlatform", "HostMemDiagnosis", "HostMemDoctor", "HostMemExport", "HostMemPlot",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,7 +118,10 @@ let package = Package(
         .testTarget(name: "HostMemBenchTests", dependencies: ["HostMemBench", "HostMemTestSupport"]),
         .testTarget(name: "HostMemPlotTests", dependencies: ["HostMemPlot"]),
         .testTarget(name: "HostMemDoctorTests", dependencies: ["HostMemDoctor", "HostMemTestSupport"]),
-        .testTarget(name: "HostMemServeTests", dependencies: ["HostMemServe", "HostMemDoctor", "HostMemExport", "HostMemTestSupport"]),
+        .testTarget(name: "HostMemServeTests", dependencies: [
+            "HostMemServe", "HostMemDoctor", "HostMemDiagnosis", "HostMemTopology", "HostMemExport", "HostMemTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "HostMemExportTests", dependencies: ["HostMemExport", "HostMemDiagnosis", "HostMemBench", "HostMemProcess", "HostMemCounters", "HostMemTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "hostmemTests", dependencies: ["HostMemPlatform", "HostMemTestSupport"], exclude: ["Golden", "Workloads"]),
     ]

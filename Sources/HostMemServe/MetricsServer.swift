@@ -49,34 +49,7 @@ public struct MetricsServer: Sendable {
     public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws(ServeError) {
         var logger = Logger(label: "hostmem.serve")
         logger.logLevel = .error
-        let sampler = self.sampler
-        let version = self.version
-        let cache = RenderCache(reuse: configuration.renderReuse) {
-            let started = MonotonicClock.nanoseconds()
-            let text = PrometheusText.render(sampler.snapshot(version: version))
-            sampler.rendered(seconds: Double(MonotonicClock.nanoseconds() - started) / 1e9)
-            return text
-        }
-        let router = Router()
-        router.get("/metrics") { _, _ -> Response in
-            let body = await cache.body()
-            return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-        }
-        router.get("/healthz") { _, _ -> Response in Self.text(.ok, "ok\n") }
-        router.get("/") { _, _ -> Response in
-            Self.html(Self.indexPage(version: version, workloads: sampler.workloads()))
-        }
-        // The HTML report of one job's last window (`hostmem report`'s page).
-        router.get("/report") { request, _ -> Response in
-            guard let workload = request.uri.queryParameters.get("workload") else {
-                return Self.text(.badRequest, "give ?workload=NAME (the workload label of /metrics)\n")
-            }
-            guard let snapshot = sampler.reportSnapshot(workload: workload) else {
-                return Self.text(.notFound, "no job named \(workload) is watched now\n")
-            }
-            return Self.html(ReportHTML.render(snapshot))
-        }
+        let router = Self.buildRouter(state: sampler, version: version, renderReuse: configuration.renderReuse)
         let host = configuration.host
         let app = Application(
             router: router,
@@ -94,6 +67,38 @@ public struct MetricsServer: Sendable {
         } catch {
             throw ServeError(description: "cannot serve on \(host):\(configuration.port): \(Self.reason(error))")
         }
+    }
+
+    /// The routes, apart from the server so tests call each one: /metrics (one render
+    /// shared by scrapes within `renderReuse`), /healthz, / (the index with the jobs
+    /// watched) and /report?workload=NAME (one job's last window as HTML).
+    public static func buildRouter(state: some ExporterState, version: String, renderReuse: Duration) -> Router<BasicRequestContext> {
+        let cache = RenderCache(reuse: renderReuse) {
+            let started = MonotonicClock.nanoseconds()
+            let text = PrometheusText.render(state.snapshot(version: version))
+            state.rendered(seconds: Double(MonotonicClock.nanoseconds() - started) / 1e9)
+            return text
+        }
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            let body = await cache.body()
+            return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/healthz") { _, _ -> Response in text(.ok, "ok\n") }
+        router.get("/") { _, _ -> Response in
+            html(indexPage(version: version, workloads: state.workloads()))
+        }
+        router.get("/report") { request, _ -> Response in
+            guard let workload = request.uri.queryParameters.get("workload") else {
+                return text(.badRequest, "give ?workload=NAME (the workload label of /metrics)\n")
+            }
+            guard let snapshot = state.reportSnapshot(workload: workload) else {
+                return text(.notFound, "no job named \(workload) is watched now\n")
+            }
+            return html(ReportHTML.render(snapshot))
+        }
+        return router
     }
 
     /// NIO's bind and resolver errors in words, with what to do.

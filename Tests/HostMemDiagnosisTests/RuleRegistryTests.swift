@@ -38,5 +38,4 @@ struct RuleRegistryTests {
         #expect(!listed.contains(.inputBound) && !listed.contains(.cpuQuotaThrottled) && !listed.contains(.noisyNeighbour))
         #expect(listed.contains(.cacheThrashing) && listed.contains(.dramBandwidthSaturated))
     }
-
 }
