@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "hostmem",
             dependencies: [
-                "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport", "HostMemDoctor", "HostMemServe",
+                "CHostMemABI", "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath", "HostMemExport", "HostMemDoctor", "HostMemServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The Swift runtime and Foundation linked in: no dynamic loading of a dozen

@@ -112,7 +112,7 @@ public func hostmem_loader_start(_ pointer: OpaquePointer?, _ epoch: Int64, _ fi
 public func hostmem_loader_next(_ pointer: OpaquePointer?, _ out: UnsafeMutablePointer<hostmem_batch>?) -> Int32 {
     guard let owner = handle(pointer), let out else { return fail(.invalid, "the loader handle and the batch must not be NULL") }
     guard owner.started else { return fail(.invalid, "start an epoch (hostmem_loader_start) before asking for batches") }
-    guard let batch = owner.loader.next() else { return 4 }  // HOSTMEM_END
+    guard let batch = owner.loader.next() else { return Status.end.rawValue }
     out.pointee = hostmem_batch(index: Int64(batch.index), count: Int64(batch.count), data: batch.data, labels: batch.labels,
                                 indices: batch.indices.baseAddress, slot: Int32(batch.slot))
     return Status.ok.rawValue

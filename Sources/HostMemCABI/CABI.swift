@@ -1,12 +1,22 @@
+import CHostMemABI
 import HostMemPlatform
 
 // The C ABI of include/hostmem.h over the validated Swift APIs. Every entry point
 // checks its arguments, turns every error into a status and a per-thread message
 // (hostmem_last_error), and never traps on bad input from the caller.
 
-/// hostmem_status.
-enum Status: Int32 {
-    case ok = 0, invalid = 1, system = 2, notFound = 3
+/// A hostmem_status code, as include/hostmem.h defines it (the one place they are written).
+struct Status {
+    let rawValue: Int32
+
+    init(_ code: hostmem_status) { rawValue = Int32(code.rawValue) }
+
+    static let ok = Status(HOSTMEM_OK)
+    static let invalid = Status(HOSTMEM_INVALID)
+    static let system = Status(HOSTMEM_SYSTEM)
+    static let notFound = Status(HOSTMEM_NOT_FOUND)
+    /// hostmem_loader_next: the epoch is over (not an error).
+    static let end = Status(HOSTMEM_END)
 }
 
 /// Records `message` as the calling thread's last error and returns `status`.
@@ -18,8 +28,7 @@ func fail(_ status: Status, _ message: String) -> Int32 {
 @_cdecl("hostmem_last_error")
 public func hostmem_last_error() -> UnsafePointer<CChar> { ThreadText.current }
 
-@_cdecl("hostmem_version")
-public func hostmem_version() -> UnsafePointer<CChar> { ThreadText.constant("0.15.0") }
+// hostmem_version is defined in C beside the header (CHostMemABI/abi.c): HOSTMEM_VERSION is a C string there.
 
 /// Copies `values` into a C int array of `capacity` and says how many there are.
 func copyOut(_ values: [Int], to buffer: UnsafeMutablePointer<Int32>?, capacity: Int32, count: UnsafeMutablePointer<Int32>?) {

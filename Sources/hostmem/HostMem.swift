@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHostMemABI
 import HostMemPlatform
 import HostMemProcess
 import HostMemTopology
@@ -9,7 +10,7 @@ struct HostMem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hostmem",
         abstract: "Find and fix the host-memory bottleneck that starves your GPUs.",
-        version: "0.1.0",
+        version: HOSTMEM_VERSION,
         subcommands: [Doctor.self, Report.self, Serve.self, Topo.self, Capture.self, Bench.self, Model.self, NUMAStat.self, Stat.self, Loader.self, Embed.self]
     )
 

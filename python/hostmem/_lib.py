@@ -5,6 +5,10 @@ import weakref
 
 _INT_P = ctypes.POINTER(ctypes.c_int)
 
+# enum hostmem_status (include/hostmem.h, the one place the codes are defined; the tests
+# check these against it).
+OK, INVALID, SYSTEM, NOT_FOUND, END = 0, 1, 2, 3, 4
+
 
 class HostMemError(Exception):
     """A hostmem call failed; the message says what and why."""

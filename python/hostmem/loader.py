@@ -40,7 +40,7 @@ _L.hostmem_loader_release.restype = ctypes.c_int
 _L.hostmem_loader_release.argtypes = [ctypes.c_void_p, ctypes.c_int32]
 _L.hostmem_loader_free.restype = None
 _L.hostmem_loader_free.argtypes = [ctypes.c_void_p]
-_END = 4
+_END = _lib.END
 
 
 def _distributed_default():

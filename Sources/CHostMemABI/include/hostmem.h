@@ -7,6 +7,10 @@
 
 #include <stdint.h>
 
+/* The version of hostmem: of this ABI, the library, the command-line tool and the Python
+ * package (the one place it is written; the others import it or are checked against it). */
+#define HOSTMEM_VERSION "0.16.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
