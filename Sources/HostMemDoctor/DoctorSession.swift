@@ -73,11 +73,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     private let started: C.Instant
     private var counters: CounterSession?
     private var boundary: TreeSample?
-    private var numastatAtBoundary: [Int: NUMAStatCounters] = [:]
-    private var cgroupAtBoundary: Availability<CgroupSnapshot> = .unavailable(reason: "not read yet")
-    private var vmstatAtBoundary: [String: UInt64] = [:]
-    private var loadAtBoundary: Availability<MachineLoad> = .unavailable(reason: "not read yet")
-    private var windows = 0
+    /// The system-wide and per-job sources and the time between boundaries.
+    private var window: Window<C>?
     private let system: SystemReader
     /// /dev/nvidiaN → PCI address, read at `start()`.
     public private(set) var nvidiaMinors: [Int: String] = [:]
@@ -143,16 +140,17 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         session.begin()
         counters = session
         boundary = first
-        numastatAtBoundary = readNUMAStat()
-        cgroupAtBoundary = CgroupReader(root: options.root).read(process: "\(pid)")
-        vmstatAtBoundary = system.vmstat()
-        loadAtBoundary = options.neighbours ? MachineLoad.read(root: options.root) : .unavailable(reason: "not read by the exporter (per job, it would walk /proc each window)")
-        nvidiaMinors = system.nvidiaMinors()
+        let window = Window(clock: clock, origin: started, root: options.root, pid: pid,
+                            machineLoad: options.neighbours ? .available(MachineLoadSource(root: options.root))
+                                : .unavailable(reason: "not read by the exporter (per job, it would walk /proc each window)"))
+        window.begin()
+        self.window = window
+        nvidiaMinors = system.nvidiaMinors().value ?? [:]
     }
 
     /// The machine alone: topology, settings, calibration.
     public func machineReport() -> DoctorReport {
-        let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes())
+        let input = DiagnosisInput(topology: topology, calibration: calibration, readAheadKilobytes: system.readAheadKilobytes().value ?? [:])
         return DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: nil,
                             cgroup: topology.cgroup.map { .available($0) } ?? .unavailable(reason: "no /proc/self/cgroup or no cgroup file system mounted"),
                             gpus: GPUReadings.read(root: options.liveRoot ? "/" : options.root), diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
@@ -161,11 +159,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     /// Samples the job for one window of `seconds` (the options' window length when nil;
     /// shorter when `stop` turns true or the job exits) and judges it. Call `start()` first.
     public func nextWindow(seconds: Double? = nil, stop: @escaping @Sendable () -> Bool = { false }) async throws(DoctorError) -> DoctorReport {
-        guard let pid, var first = boundary else { return machineReport() }
+        guard let pid, var first = boundary, let window else { return machineReport() }
         first.elapsedNanoseconds = 0  // the previous window's last sample starts this one
-        windows += 1
-        let windowStart = started.duration(to: clock.now)
-        let windowStartWall = WallClock.microseconds()
         let stacks = startPythonStacks(pid, program: first.process(pid)?.commandLine.first ?? "")
         let recording: ProcessTreeRecording
         do {
@@ -178,47 +173,27 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         if recording.rootExited || stop() { stacks.value?.stop() }
         lastRecording = recording
         let counterSample = counters?.lap()
-        let numastat = readNUMAStat()
-        var delta: [Int: NUMAStatCounters] = [:]
-        for (node, after) in numastat { if let before = numastatAtBoundary[node] { delta[node] = after.delta(since: before) } }
-        numastatAtBoundary = numastat
-        var cgroup = CgroupReader(root: options.root).read(process: "\(pid)")
-        if cgroup.value == nil, let earlier = cgroupAtBoundary.value {  // the job exited: its cgroup may remain
-            cgroup = CgroupReader(root: options.root).read(sameCgroupsAs: earlier)
-        }
-        let cgroupBefore = cgroupAtBoundary
-        cgroupAtBoundary = cgroup
-        let vmstat = system.vmstat()
-        var vmstatDelta: [String: UInt64] = [:]
-        for (key, after) in vmstat { if let before = vmstatAtBoundary[key] { vmstatDelta[key] = after.counterDelta(since: before) } }
-        vmstatAtBoundary = vmstat
-        let load = options.neighbours ? MachineLoad.read(root: options.root) : loadAtBoundary
-        let loadBefore = loadAtBoundary
-        loadAtBoundary = load
+        let changes = window.end()
         if let last = recording.last, last.full, !recording.rootExited {
             boundary = last
             boundary?.walkSeconds = 0  // its walks were this window's: the next window's budget starts whole
         }
 
         let job = JobSummary(recording: recording)
+        let numastat = changes.numastat.value.flatMap { $0.isEmpty ? nil : $0 }
         var input = DiagnosisInput(topology: topology, calibration: calibration, job: job,
-                                   readAheadKilobytes: system.readAheadKilobytes(), nvidiaMinors: nvidiaMinors,
-                                   numastat: delta.isEmpty ? nil : delta)
+                                   readAheadKilobytes: system.readAheadKilobytes().value ?? [:], nvidiaMinors: nvidiaMinors,
+                                   numastat: numastat)
         if let counterSample { input.counters = .available(counterSample) }
         input.pythonStacks = stacks.map { $0.finish() }.flatten()
-        input.vmstat = vmstatDelta.isEmpty ? nil : vmstatDelta
-        input.neighbours = neighbours(before: loadBefore, after: load, job: job)
-        switch (cgroupBefore, cgroup) {
-        case (.available(let first), .available(let last)): input.cgroup = .available(CgroupWindow(first: first, last: last, seconds: job.seconds))
-        case (.unavailable(let reason), _), (_, .unavailable(let reason)): input.cgroup = .unavailable(reason: reason)
-        }
-        if let space = try? FileSystem.space(atPath: "/dev/shm") {  // a job is only inspected on the live machine
-            input.sharedMemory = SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes)
-        }
-        input.gpus = GPUReadings.read(root: options.liveRoot ? "/" : options.root, sinceMicroseconds: windowStartWall)
+        input.vmstat = changes.vmstat.value.flatMap { $0.isEmpty ? nil : $0 }
+        input.neighbours = neighbours(changes.load, job: job)
+        input.cgroup = changes.cgroup
+        input.sharedMemory = changes.sharedMemory.value
+        input.gpus = GPUReadings.read(root: options.liveRoot ? "/" : options.root, sinceMicroseconds: changes.startWallMicroseconds)
         var report = DoctorReport(machine: MachineSummary(topology), calibration: calibrationSummary, job: job,
-                                  window: DoctorReport.Window(index: windows, startSeconds: windowStart.seconds),
-                                  cgroup: cgroup, gpus: input.gpus, numastat: input.numastat,
+                                  window: DoctorReport.Window(index: changes.index, startSeconds: changes.startSeconds),
+                                  cgroup: changes.cgroupNow, gpus: input.gpus, numastat: input.numastat,
                                   diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
         report.pythonStacks = input.pythonStacks.value.flatMap(DoctorReport.PythonStacksUse.init)
         return report
@@ -251,14 +226,11 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
 
     /// The processes outside the job (and outside the doctor and its py-spy) that used at
     /// least 5% of a CPU over the window, with the CPUs the busiest may run on.
-    private func neighbours(before: Availability<MachineLoad>, after: Availability<MachineLoad>, job: JobSummary) -> Availability<[Neighbour]> {
-        guard case .available(let earlier) = before, case .available(let later) = after else {
-            return .unavailable(reason: before.reason ?? after.reason ?? "not read")
-        }
+    private func neighbours(_ load: Availability<[Neighbour]>, job: JobSummary) -> Availability<[Neighbour]> {
+        guard case .available(let busy) = load else { return load }
         var excluded = Set(job.processes.map(\.pid))
         excluded.insert(Int(FileSystem.processID()))
-        var found = later.busiest(since: earlier, seconds: job.seconds, ticksPerSecond: SystemInfo.clockTicksPerSecond,
-                                  excluding: excluded, minimumPercent: 5)
+        var found = busy.filter { !excluded.contains($0.pid) && !excluded.contains($0.parent ?? -1) }
         let tree = SystemTree(root: options.root)
         for index in found.indices.prefix(8) {
             if case .success(let text) = tree.read("proc/\(found[index].pid)/status") {
@@ -266,10 +238,6 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
             }
         }
         return .available(found)
-    }
-
-    private func readNUMAStat() -> [Int: NUMAStatCounters] {
-        system.numastatTexts().compactMapValues(NUMAStatCounters.parse)
     }
 
     /// Starts py-spy on a Python main process (`program`, its argv[0]) for one window,

@@ -182,7 +182,7 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         }
         let node = NodeReadings(dram: dramTotals, calibration: calibration,
                                 pressure: CgroupReader(root: options.root).systemPressure(),
-                                numastat: system.numastatTexts().compactMapValues(NUMAStatCounters.parse), capabilities: capabilities)
+                                numastat: (system.numastatTexts().value ?? [:]).compactMapValues(NUMAStatCounters.parse), capabilities: capabilities)
         return FleetSnapshot(node: node, jobs: jobs, exporter: stats)
     }
 

@@ -58,7 +58,7 @@ public struct MachineLoad: Sendable, Hashable {
             // A process that started within the window counts from zero.
             let before = earlier.entries[pid].flatMap { $0.startTicks == now.startTicks ? $0.ticks : nil } ?? 0
             let percent = Double(now.ticks &- min(before, now.ticks)) / Double(ticksPerSecond) / seconds * 100
-            if percent >= minimumPercent { found.append(Neighbour(pid: pid, command: now.comm, cpuPercent: percent)) }
+            if percent >= minimumPercent { found.append(Neighbour(pid: pid, command: now.comm, cpuPercent: percent, parent: now.parent)) }
         }
         return found.sorted { $0.cpuPercent != $1.cpuPercent ? $0.cpuPercent > $1.cpuPercent : $0.pid < $1.pid }
     }
@@ -72,11 +72,14 @@ public struct Neighbour: Sendable, Hashable, Codable {
     /// Percent of one CPU over the window.
     public var cpuPercent: Double
     public var allowedCPUs: [Int]?
+    /// Its parent's PID, where read (a child of the job or of the doctor is theirs).
+    public var parent: Int?
 
-    public init(pid: Int, command: String, cpuPercent: Double, allowedCPUs: [Int]? = nil) {
+    public init(pid: Int, command: String, cpuPercent: Double, allowedCPUs: [Int]? = nil, parent: Int? = nil) {
         self.pid = pid
         self.command = command
         self.cpuPercent = cpuPercent
         self.allowedCPUs = allowedCPUs
+        self.parent = parent
     }
 }

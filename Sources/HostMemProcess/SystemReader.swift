@@ -1,3 +1,4 @@
+import HostMemPlatform
 import HostMemTopology
 
 /// System-wide files the doctor reads beside the job's: NUMA counters, readahead
@@ -9,20 +10,28 @@ public struct SystemReader: Sendable {
         tree = SystemTree(root: root)
     }
 
-    /// Raw text of /sys/devices/system/node/nodeN/numastat, by node.
-    public func numastatTexts() -> [Int: String] {
-        guard case .success(let nodes) = tree.numberedEntries("sys/devices/system/node", prefix: "node") else { return [:] }
+    /// Raw text of /sys/devices/system/node/nodeN/numastat, by node, or why there is none.
+    public func numastatTexts() -> Availability<[Int: String]> {
+        let nodes: [(name: String, number: Int)]
+        switch tree.numberedEntries("sys/devices/system/node", prefix: "node") {
+        case .success(let found): nodes = found
+        case .failure(let error): return .unavailable(reason: "\(error)")
+        }
         var texts: [Int: String] = [:]
         for node in nodes {
             if case .success(let text) = tree.read("sys/devices/system/node/\(node.name)/numastat") { texts[node.number] = text }
         }
-        return texts
+        return texts.isEmpty ? .unavailable(reason: "no node*/numastat under \(tree.absolute("sys/devices/system/node"))") : .available(texts)
     }
 
     /// read_ahead_kb of each block device that has one (/sys/block/*/queue/read_ahead_kb),
-    /// loop and RAM devices left out.
-    public func readAheadKilobytes() -> [String: Int] {
-        guard case .success(let devices) = tree.entries("sys/block") else { return [:] }
+    /// loop and RAM devices left out, or why /sys/block could not be listed.
+    public func readAheadKilobytes() -> Availability<[String: Int]> {
+        let devices: [DirectoryEntry]
+        switch tree.entries("sys/block") {
+        case .success(let found): devices = found
+        case .failure(let error): return .unavailable(reason: "\(error)")
+        }
         var result: [String: Int] = [:]
         for device in devices where !device.name.hasPrefix("loop") && !device.name.hasPrefix("ram") {
             if case .success(let text) = tree.read("sys/block/\(device.name)/queue/read_ahead_kb"),
@@ -30,24 +39,30 @@ public struct SystemReader: Sendable {
                 result[device.name] = value
             }
         }
-        return result
+        return .available(result)
     }
 
-    /// /proc/vmstat's counters (pgpgin, workingset_refault_file, …); empty when unreadable.
-    public func vmstat() -> [String: UInt64] {
-        guard case .success(let text) = tree.read("proc/vmstat") else { return [:] }
-        return CgroupParsers.flatKeyed(text)
+    /// /proc/vmstat's counters (pgpgin, workingset_refault_file, …), or why it is unreadable.
+    public func vmstat() -> Availability<[String: UInt64]> {
+        switch tree.read("proc/vmstat") {
+        case .success(let text): .available(CgroupParsers.flatKeyed(text))
+        case .failure(let error): .unavailable(reason: "\(error)")
+        }
     }
 
     /// NVIDIA device minor → PCI address, from /proc/driver/nvidia/gpus/ADDRESS/information
-    /// ("Device Minor: 3").
-    public func nvidiaMinors() -> [Int: String] {
-        guard case .success(let gpus) = tree.entries("proc/driver/nvidia/gpus") else { return [:] }
+    /// ("Device Minor: 3"), or why there is none (no NVIDIA driver loaded).
+    public func nvidiaMinors() -> Availability<[Int: String]> {
+        let gpus: [DirectoryEntry]
+        switch tree.entries("proc/driver/nvidia/gpus") {
+        case .success(let found): gpus = found
+        case .failure(let error): return .unavailable(reason: "no NVIDIA driver: \(error)")
+        }
         var minors: [Int: String] = [:]
         for gpu in gpus {
             guard case .success(let text) = tree.read("proc/driver/nvidia/gpus/\(gpu.name)/information") else { continue }
             if let minor = Parsers.keyValues(text)["Device Minor"].flatMap({ Int($0) }) { minors[minor] = gpu.name.lowercased() }
         }
-        return minors
+        return .available(minors)
     }
 }
