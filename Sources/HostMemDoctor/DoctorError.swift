@@ -15,11 +15,13 @@ public enum DoctorError: Error, Sendable, CustomStringConvertible {
     case permissionDenied(UnreadableFile)
     /// A `--match` pattern is not a regular expression.
     case badPattern(String, reason: String)
+    /// Waiting for the command started with `-- CMD` failed, so its status is unknown.
+    case cannotWait(command: String, reason: String)
 
     public var isBadInput: Bool {
         switch self {
         case .unreadableRoot, .cannotLaunch, .noSuchProcess, .badPattern: true
-        case .exitedBeforeSampling, .permissionDenied: false
+        case .exitedBeforeSampling, .permissionDenied, .cannotWait: false
         }
     }
 
@@ -30,6 +32,7 @@ public enum DoctorError: Error, Sendable, CustomStringConvertible {
         case .noSuchProcess(let pid): "no process with PID \(pid)"
         case .exitedBeforeSampling: "the command exited before it could be sampled (try a smaller --warmup)"
         case .badPattern(let pattern, let reason): "--match '\(pattern)' is not a regular expression: \(reason)"
+        case .cannotWait(let command, let reason): "cannot wait for '\(command)' to end, so its exit status is unknown: \(reason)"
         case .permissionDenied(let file):
             "cannot read \(file.path) of PID \(file.pid): permission denied (run as the process's user, or as root)"
         }

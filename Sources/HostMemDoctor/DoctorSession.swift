@@ -199,10 +199,16 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         return report
     }
 
-    /// Waits for a launched command and returns its shell status; nil when attached.
-    public func waitForLaunched() -> Int32? {
+    /// Waits for a launched command and returns its shell status; nil when attached. A
+    /// failed wait is an error: the command's status is not known, so it is not 0.
+    public func waitForLaunched() throws(DoctorError) -> Int32? {
         guard let child else { return nil }
-        return (try? child.wait())?.shellStatus
+        do {
+            return try child.wait().shellStatus
+        } catch {
+            if case .launch(let command, _) = target { throw .cannotWait(command: command.first ?? "?", reason: error.reason) }
+            throw .cannotWait(command: "?", reason: error.reason)
+        }
     }
 
     private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {

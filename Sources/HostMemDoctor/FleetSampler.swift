@@ -151,14 +151,20 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
         }
         let rescanEvery = max(1, Int((60 / options.windowSeconds).rounded(.up)))
         var withoutGPU: [JobKey: Int] = [:]
-        let found = ProcessReader(root: options.root).trainingJobs(
-            matching: patterns, exclude: Int(FileSystem.processID()),
-            scanDescriptors: { pid, start in
-                guard let listed = previous[JobKey(pid: pid, startTicks: start)], search - listed < rescanEvery else { return true }
-                withoutGPU[JobKey(pid: pid, startTicks: start)] = listed
-                return false
-            },
-            scanned: { pid, start, gpu in if !gpu { withoutGPU[JobKey(pid: pid, startTicks: start)] = search } })
+        let found: [DiscoveredJob]
+        do {
+            found = try ProcessReader(root: options.root).trainingJobs(
+                matching: patterns, exclude: Int(FileSystem.processID()),
+                scanDescriptors: { pid, start in
+                    guard let listed = previous[JobKey(pid: pid, startTicks: start)], search - listed < rescanEvery else { return true }
+                    withoutGPU[JobKey(pid: pid, startTicks: start)] = listed
+                    return false
+                },
+                scanned: { pid, start, gpu in if !gpu { withoutGPU[JobKey(pid: pid, startTicks: start)] = search } })
+        } catch {
+            state.withLock { $0.errors["discovery", default: 0] += 1 }  // /proc could not be listed: no job found is not "no job"
+            return []
+        }
         state.withLock { $0.withoutGPU = withoutGPU }  // processes gone are forgotten
         return found
     }

@@ -37,11 +37,11 @@ extension ProcessReader {
     /// each process listed and whether it holds a GPU.
     public func trainingJobs(matching patterns: [Regex<AnyRegexOutput>], ignoring daemons: Set<String> = gpuDaemons, exclude: Int? = nil,
                              scanDescriptors: (Int, UInt64) -> Bool = { _, _ in true },
-                             scanned: (Int, UInt64, Bool) -> Void = { _, _, _ in }) -> [DiscoveredJob] {
+                             scanned: (Int, UInt64, Bool) -> Void = { _, _, _ in }) throws(SystemError) -> [DiscoveredJob] {
         var parents: [Int: Int] = [:]
         var found: [Int: DiscoveredJob] = [:]
         var skipped: [Int: ProcessStat] = [:]
-        for pid in processIDs() {
+        for pid in try processIDs() {
             guard case .success(let text) = tree.read("proc/\(pid)/stat"), let stat = ProcParsers.stat(text) else { continue }
             parents[pid] = stat.parent
             guard stat.state != "Z", !daemons.contains(stat.comm) else { continue }

@@ -90,9 +90,8 @@ public struct ProcessReader: Sendable {
     }
 
     /// PIDs of every process visible in /proc.
-    public func processIDs() -> [Int] {
-        guard case .success(let entries) = tree.entries("proc") else { return [] }
-        return entries.compactMap { Int($0.name) }.sorted()
+    public func processIDs() throws(SystemError) -> [Int] {
+        try tree.entries("proc").get().compactMap { Int($0.name) }.sorted()
     }
 
     /// `pid` and all its descendants, parents before children: from each thread's
@@ -102,7 +101,7 @@ public struct ProcessReader: Sendable {
     public func descendants(of pid: Int) -> [Int] {
         if let found = descendantsFromChildrenFiles(of: pid) { return found }
         var children: [Int: [Int]] = [:]
-        for other in processIDs() {
+        for other in (try? processIDs()) ?? [] {
             guard case .success(let text) = tree.read("proc/\(other)/stat"), let stat = ProcParsers.stat(text) else { continue }
             children[stat.parent, default: []].append(other)
         }

@@ -66,9 +66,9 @@ struct Doctor: AsyncParsableCommand {
             if watch { return try await watchJob(session) }
             let report = target == .machine ? session.machineReport() : try await session.nextWindow()
             Terminal.writeOutput(json ? try DoctorJSON.render(report) + "\n" : DoctorText.render(report))
-            var status = session.waitForLaunched() ?? ExitStatus.success.rawValue
+            var status = try session.waitForLaunched() ?? ExitStatus.success.rawValue
             if let failOn, let worst = report.worst, worst >= failOn.severity { status = ExitStatus.findings.rawValue }
-            Terminal.exit(status)
+            throw Exit(status: status)
         } catch let error as DoctorError {
             throw CommandFailure(message: error.description, status: error.isBadInput ? .usage : .failure)
         }
@@ -95,7 +95,6 @@ struct Doctor: AsyncParsableCommand {
             Terminal.writeOutput((redraw ? WatchText.clearScreen : "\n") + WatchText.summary(log, job: job))
         }
         let worst = log.findings.filter(\.holdsNow).map(\.severity).max()
-        if let failOn, let worst, worst >= failOn.severity { Terminal.exit(ExitStatus.findings.rawValue) }
-        Terminal.exit(ExitStatus.success.rawValue)
+        if let failOn, let worst, worst >= failOn.severity { throw Exit(status: ExitStatus.findings.rawValue) }
     }
 }

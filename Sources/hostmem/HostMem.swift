@@ -31,6 +31,8 @@ struct HostMem: AsyncParsableCommand {
                 var syncCommand = command
                 try syncCommand.run()
             }
+        } catch let end as Exit {
+            Terminal.exit(end.status)
         } catch let error as CommandFailure {
             printError(error.message)
             Process.exit(error.status)
@@ -63,6 +65,12 @@ enum ExitStatus: Int32 {
     case usage = 2
     /// `doctor --fail-on`: a finding at or above the level.
     case findings = 3
+}
+
+/// The normal end of a command with its status (the launched command's, or 3 for
+/// `--fail-on`): thrown so that `run()` returns through `main`, which exits with it.
+struct Exit: Error {
+    var status: Int32
 }
 
 /// An error the CLI reports as one line with a chosen exit status.

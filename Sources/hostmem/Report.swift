@@ -62,7 +62,7 @@ struct Report: AsyncParsableCommand {
         }
         try await session.start()
         let report = target == .machine ? session.machineReport() : try await session.nextWindow()
-        _ = session.waitForLaunched()
+        _ = try session.waitForLaunched()
         return ReportSnapshots.take(session, report: report)
     }
 }

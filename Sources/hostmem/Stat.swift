@@ -67,6 +67,6 @@ struct Stat: AsyncParsableCommand {
         } else {
             print(CounterText.render(sample, target: target), terminator: "")
         }
-        Terminal.exit(status)
+        throw Exit(status: status)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostMemTestSupport
 @testable import HostMemPlatform
 import Testing
 
@@ -15,10 +16,9 @@ struct ChildProcessTests {
 
         // Wait for the exec, then read the mask the command runs with.
         var status = ""
-        for _ in 0..<200 {
+        eventually(timeout: .seconds(2), interval: .milliseconds(10)) {
             status = (try? FileSystem.readText(atPath: "/proc/\(process.pid)/status")) ?? ""
-            if status.contains("Name:\tsleep") { break }
-            usleep(10_000)
+            return status.contains("Name:\tsleep")
         }
         let mask = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }?.split(separator: "\t").last
         #expect(mask.flatMap { UInt64($0, radix: 16) } == 0, "\(status)")

@@ -41,7 +41,7 @@ struct TrainingJobsTests {
     func gpuHolders() throws {
         let root = try Self.tree(Self.node)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let jobs = ProcessReader(root: root).trainingJobs(matching: [])
+        let jobs = try ProcessReader(root: root).trainingJobs(matching: [])
         #expect(jobs.map(\.pid) == [100, 151, 152])
         #expect(jobs.allSatisfy { $0.reason == "gpu" })
         #expect(jobs.first?.name == "python" && jobs.first?.startTicks == 10_000)
@@ -52,7 +52,7 @@ struct TrainingJobsTests {
         let root = try Self.tree(Self.node)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let reader = ProcessReader(root: root)
-        let jobs = reader.trainingJobs(matching: [try Regex("python.*train"), try Regex("torchrun"), try Regex("python3 -c")], exclude: 500)
+        let jobs = try reader.trainingJobs(matching: [try Regex("python.*train"), try Regex("torchrun"), try Regex("python3 -c")], exclude: 500)
         #expect(jobs.map(\.pid) == [100, 150, 300])
         #expect(jobs.map(\.reason) == ["gpu", "match", "match"])
     }
@@ -63,7 +63,7 @@ struct TrainingJobsTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         var listed: [Int: Bool] = [:]
         // Everything but the two ranks was found GPU-free a moment ago.
-        let jobs = ProcessReader(root: root).trainingJobs(matching: [], scanDescriptors: { pid, _ in pid == 101 || pid == 151 },
+        let jobs = try ProcessReader(root: root).trainingJobs(matching: [], scanDescriptors: { pid, _ in pid == 101 || pid == 151 },
                                                           scanned: { pid, _, gpu in listed[pid] = gpu })
         // 101's GPU sends the search to its parent 100, which holds one too: the job is 100.
         #expect(jobs.map(\.pid) == [100, 151])

@@ -146,10 +146,9 @@ struct WorkerParsersTests {
         let parent = try ChildProcess.spawn(["/usr/bin/python3", "-c", script], ownProcessGroup: true)
         defer { try? parent.interrupt(); _ = try? parent.wait() }
         var tree: [ProcessSnapshot]? = nil
-        for _ in 0..<100 {  // until the child has copied the buffer
+        try eventually(interval: .milliseconds(100)) {  // until the child has copied the buffer
             tree = try ProcessReader(root: "/").tree(of: Int(parent.pid), full: true)
-            if let child = tree?.dropFirst().first, (child.inheritedPrivateDirtyBytes ?? 0) >= 90 << 20 { break }
-            usleep(100_000)
+            return (tree?.dropFirst().first?.inheritedPrivateDirtyBytes ?? 0) >= 90 << 20
         }
         let child = try #require(tree?.dropFirst().first)
         #expect((child.inheritedPrivateDirtyBytes ?? 0) >= 90 << 20)

@@ -48,9 +48,6 @@ public struct PlantedCgroup: Sendable {
 
     /// Removes the cgroup once its processes have exited (waits up to 5 s for them).
     public func remove() {
-        for _ in 0..<50 {
-            if rmdir(folder) == 0 || errno == ENOENT { return }
-            usleep(100_000)
-        }
+        eventually(timeout: .seconds(5), interval: .milliseconds(100)) { rmdir(folder) == 0 || errno == ENOENT }
     }
 }

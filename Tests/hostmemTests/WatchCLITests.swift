@@ -12,12 +12,7 @@ let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager
 struct WatchCLITests {
     /// Polls `condition` every 0.2 s for up to `seconds` (a busy machine only makes it slower).
     func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return try condition()
+        try HostMemTestSupport.eventually(timeout: .milliseconds(Int(seconds * 1000)), interval: .milliseconds(200), condition)
     }
 
     /// A `sleep` to watch: the job hostmem must leave alone. Started with posix_spawn and
