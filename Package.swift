@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "HostMemExport", dependencies: ["HostMemPlot", "HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemDataPath"]),
         // The doctor's pipeline: calibration policy, launch/attach, counters, py-spy,
         // sampling window after window → DoctorReport values.
-        .target(name: "HostMemDoctor", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis", "HostMemExport"]),
+        .target(name: "HostMemDoctor", dependencies: ["HostMemPlatform", "HostMemTopology", "HostMemProcess", "HostMemCounters", "HostMemBench", "HostMemDiagnosis"]),
         // `hostmem serve`: the HTTP exporter (Hummingbird, service-lifecycle), the only NIO user.
         .target(
             name: "HostMemServe",

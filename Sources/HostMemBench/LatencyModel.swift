@@ -45,7 +45,7 @@ public struct LatencyModel: Sendable, Hashable, Codable {
                               contribution: factors.reduce(1, *) * level.latency))
             misses.append(1 - level.hitRate)
         }
-        terms.append(Term(name: "DRAM", factors: misses, latency: memoryLatency,
+        terms.append(Term(name: PlateauDetector.Level.dramName, factors: misses, latency: memoryLatency,
                           contribution: misses.reduce(1, *) * memoryLatency))
         return terms
     }

@@ -79,6 +79,13 @@ public struct PlateauDetector: Sendable {
         public var sysfsBytes: Int?
         /// boundary ÷ sysfs size; within 0.5…2 counts as agreement.
         public var ratio: Double?
+
+        /// The names of the two levels that are not caches.
+        public static let dramName = "DRAM", unmatchedName = "unmatched"
+        /// The last plateau: main memory.
+        public var isDRAM: Bool { name == Self.dramName }
+        /// A plateau matched to a cache of sysfs.
+        public var isCache: Bool { name != Self.dramName && name != Self.unmatchedName }
     }
 
     /// Names each plateau. The last one, when it starts beyond the largest cache or
@@ -119,12 +126,12 @@ public struct PlateauDetector: Sendable {
             if lonely, fitting.count == 1 { assigned[index] = fitting[0] }
         }
         var levels = zip(found, assigned).map { plateau, cache in
-            Level(name: cache?.name ?? "unmatched", nanoseconds: plateau.nanoseconds,
+            Level(name: cache?.name ?? Level.unmatchedName, nanoseconds: plateau.nanoseconds,
                   cycles: gigahertz.map { plateau.nanoseconds * $0 }, boundaryBytes: plateau.lastBytes,
                   sysfsBytes: cache?.sizeBytes, ratio: cache.map { Double(plateau.lastBytes) / Double($0.sizeBytes) })
         }
         if let dram {
-            levels.append(Level(name: "DRAM", nanoseconds: dram.nanoseconds, cycles: gigahertz.map { dram.nanoseconds * $0 },
+            levels.append(Level(name: Level.dramName, nanoseconds: dram.nanoseconds, cycles: gigahertz.map { dram.nanoseconds * $0 },
                                 boundaryBytes: nil, sysfsBytes: nil, ratio: nil))
         }
         return levels

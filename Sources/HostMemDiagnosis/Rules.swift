@@ -1,4 +1,5 @@
 import HostMemBench
+import HostMemPlatform
 import HostMemProcess
 import HostMemTopology
 

@@ -1,3 +1,4 @@
+import HostMemPlatform
 import HostMemProcess
 import HostMemTopology
 

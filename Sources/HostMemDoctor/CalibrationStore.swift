@@ -1,6 +1,6 @@
 import Foundation
 import HostMemBench
-import HostMemExport
+import HostMemDiagnosis
 import HostMemPlatform
 
 /// The calibration cache: `$XDG_CACHE_HOME/hostmem/calibration.json` (default

@@ -8,11 +8,7 @@ public enum GPUReadings {
     public static func read(root: String, sinceMicroseconds: UInt64? = nil) -> Availability<[GPUReading]> {
         guard root == "/" else { return .unavailable(reason: "not read: \(root) is a captured tree, NVML reads the live machine") }
         do {
-            let readings = try NVML.read(sinceMicroseconds: sinceMicroseconds).map {
-                GPUReading(index: $0.index, pciAddress: $0.pciAddress, utilizationPercent: $0.utilizationPercent,
-                           memoryUsedBytes: $0.memoryUsedBytes, memoryTotalBytes: $0.memoryTotalBytes, uuid: $0.uuid,
-                           windowUtilizationPercent: $0.since?.meanPercent, windowSamples: $0.since?.samples)
-            }
+            let readings = try NVML.read(sinceMicroseconds: sinceMicroseconds)
             return readings.isEmpty ? .unavailable(reason: "NVML reports no GPU") : .available(readings)
         } catch {
             return .unavailable(reason: error.description)

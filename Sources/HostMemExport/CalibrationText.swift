@@ -1,5 +1,6 @@
 import Foundation
 import HostMemBench
+import HostMemDiagnosis
 import HostMemTopology
 
 /// `hostmem bench` for a terminal: one section per benchmark that ran, each naming its

@@ -1,5 +1,6 @@
 import Foundation
 import HostMemCounters
+import HostMemDiagnosis
 
 /// `hostmem stat` for a terminal: software events always, hardware and DRAM traffic
 /// when counted, otherwise the reason.

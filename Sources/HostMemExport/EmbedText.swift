@@ -1,5 +1,6 @@
 import Foundation
 import HostMemDataPath
+import HostMemDiagnosis
 
 /// `hostmem embed` output: lookups/s and GB/s per dtype and knob.
 public enum EmbedText {

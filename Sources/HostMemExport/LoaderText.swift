@@ -1,5 +1,6 @@
 import Foundation
 import HostMemDataPath
+import HostMemDiagnosis
 import HostMemTopology
 
 /// `hostmem loader` output: one row per setting, then the best.

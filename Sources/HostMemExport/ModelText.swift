@@ -1,5 +1,6 @@
 import Foundation
 import HostMemBench
+import HostMemDiagnosis
 
 /// `hostmem model` output: each term of the effective-latency sum, like the seed's
 /// worked example, then the total.

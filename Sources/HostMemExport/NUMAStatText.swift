@@ -1,4 +1,5 @@
 import Foundation
+import HostMemDiagnosis
 import HostMemProcess
 import HostMemTopology
 

@@ -86,7 +86,7 @@ extension ReportHTML {
     /// The model with the seed's worked example's hit rates (0.60, 0.70, 0.50, as in the
     /// README's `hostmem model` example) and this machine's measured latencies in ns.
     static func model(_ calibration: Calibration) -> LatencyModel? {
-        guard let levels = calibration.latency?.levels, let dram = levels.first(where: { $0.name == "DRAM" }) else { return nil }
+        guard let levels = calibration.latency?.levels, let dram = levels.first(where: \.isDRAM) else { return nil }
         let rates: [String: Double] = ["L1d": 0.60, "L2": 0.70, "L3": 0.50]
         let cached = levels.filter { rates[$0.name] != nil }
         guard !cached.isEmpty else { return nil }

@@ -1,4 +1,5 @@
 import Foundation
+import HostMemDiagnosis
 import HostMemTopology
 
 /// `hostmem topo --json`: the `Topology` snapshot as JSON with sorted keys. Its

@@ -3,25 +3,10 @@ import Synchronization
 /// NVIDIA's management library (`libnvidia-ml.so.1`), opened at run time: GPU
 /// utilization and memory, the first symptom a user sees. No build dependency.
 public enum NVML {
-    /// One GPU's reading.
-    public struct Reading: Sendable, Hashable {
-        public var index: Int
-        public var pciAddress: String?
-        public var utilizationPercent: Int
-        public var memoryUsedBytes: UInt64
-        public var memoryTotalBytes: UInt64
-        /// "GPU-…", as DCGM exporter's `UUID` label has it; nil when NVML does not say.
-        public var uuid: String?
-        /// The mean of the utilization samples NVML kept since the time asked for
-        /// (`nvmlDeviceGetSamples`, GPU utilization, about six a second), and how many;
-        /// nil when none was asked for or NVML has none.
-        public var since: Utilization?
-    }
-
     /// Utilization over a span: the mean of NVML's samples in it.
-    public struct Utilization: Sendable, Hashable {
-        public var meanPercent: Double
-        public var samples: Int
+    struct Utilization: Sendable, Hashable {
+        var meanPercent: Double
+        var samples: Int
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -88,11 +73,11 @@ public enum NVML {
     /// Reads every GPU once, and with `sinceMicroseconds` (wall clock, `WallClock`) the
     /// mean of its utilization samples since then. The error says why not (library
     /// absent, no GPU, driver).
-    public static func read(sinceMicroseconds: UInt64? = nil) throws(Failure) -> [Reading] {
+    public static func read(sinceMicroseconds: UInt64? = nil) throws(Failure) -> [GPUReading] {
         let nvml = try library()
         var devices: UInt32 = 0
         try nvml.check("nvmlDeviceGetCount", nvml.count(&devices))
-        var readings: [Reading] = []
+        var readings: [GPUReading] = []
         for index in 0..<devices {
             var device: Device?
             try nvml.check("nvmlDeviceGetHandleByIndex", nvml.handle(index, &device))
@@ -117,8 +102,9 @@ public enum NVML {
                 }
             }
             let since = sinceMicroseconds.flatMap { start in nvml.samples.flatMap { meanUtilization(device, since: start, $0) } }
-            readings.append(Reading(index: Int(index), pciAddress: address.map(Self.shortAddress),
-                                    utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0, uuid: uuid, since: since))
+            readings.append(GPUReading(index: Int(index), pciAddress: address.map(Self.shortAddress),
+                                       utilizationPercent: Int(rates.0), memoryUsedBytes: info.2, memoryTotalBytes: info.0, uuid: uuid,
+                                       windowUtilizationPercent: since?.meanPercent, windowSamples: since?.samples))
         }
         return readings
     }

@@ -56,34 +56,20 @@ struct Model: AsyncParsableCommand {
             }
             return (values, "given with --latencies", nil)
         }
+        // The doctor's policy: the cached calibration, else a quick one measured now and cached.
         let topology = try readTopology(root: "/")
-        let machine = BenchMachine(topology: topology)
-        var calibration: Calibration?
-        var source = ""
-        if let path = CalibrationStore.defaultPath(),
-           let cached = CalibrationStore(path: path).load(machineKey: MachineKey.make(machine: machine), acceptQuick: true),
-           cached.latency != nil {
-            calibration = cached
-            source = "measured by hostmem bench, cached in \(path)"
-        } else {
-            Terminal.writeError("hostmem model: no cached calibration; measuring the latency staircase…\n")
-            let gigahertz = CoreClock.measureGigahertz(repetitions: 3)
-            let options = LatencyBenchmark.Options.quick(machine: machine)
-            var fresh = Calibration(machine: machine, gigahertz: gigahertz, quick: true)
-            fresh.latency = try benchmark { () throws(BenchError) in
-                try LatencyBenchmark(options: options, machine: machine).run(gigahertz: gigahertz)
-            }
-            calibration = fresh
-            source = "measured now (quick latency staircase)"
-        }
+        let (calibration, summary) = CalibrationPolicy.cachedOrMeasure.resolve(
+            topology: topology, store: CalibrationStore.defaultPath().map(CalibrationStore.init)
+        ) { Terminal.writeError("hostmem model: \($0)\n") }
+        let source = summary.value.map { "measured by hostmem bench (\($0.source))" } ?? (summary.reason ?? "")
         guard let calibration, let latency = calibration.latency else {
-            throw CommandFailure(message: "no latency measurement available", status: .failure)
+            throw CommandFailure(message: "no latency measurement available: \(source)", status: .failure)
         }
-        let cacheLevels = latency.levels.filter { $0.name != "DRAM" && $0.name != "unmatched" }
-        guard let memory = latency.levels.first(where: { $0.name == "DRAM" }), cacheLevels.count >= count,
+        let cacheLevels = latency.levels.filter(\.isCache)
+        guard let memory = latency.levels.first(where: \.isDRAM), cacheLevels.count >= count,
               let memoryCycles = memory.cycles else {
             throw CommandFailure(
-                message: "the measured staircase shows \(cacheLevels.count) cache levels\(latency.levels.contains { $0.name == "DRAM" } ? "" : " and no DRAM plateau"); give --latencies",
+                message: "the measured staircase shows \(cacheLevels.count) cache levels\(latency.levels.contains(where: \.isDRAM) ? "" : " and no DRAM plateau"); give --latencies",
                 status: .failure)
         }
         let cycles = cacheLevels.prefix(count).map { $0.cycles ?? 0 } + [memoryCycles]

@@ -3,6 +3,7 @@ import HostMemBench
 import HostMemCounters
 import HostMemDiagnosis
 import HostMemExport
+import HostMemPlatform
 import HostMemTestSupport
 import Testing
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The one JSON set-up every `--json` output and cache file uses: pretty, sorted keys,
 /// slashes unescaped (paths stay readable); `lines` for one object per line (JSON Lines).
