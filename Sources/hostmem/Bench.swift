@@ -42,6 +42,15 @@ struct BenchCommonOptions: ParsableArguments {
         let topology = try readTopology(root: "/")
         return (topology, BenchMachine(topology: topology))
     }
+
+    /// Every part's run: the live machine, one benchmark, and its result printed as a
+    /// calibration with only `part` filled (a benchmark's error is one line, status 1).
+    func run<Result>(into part: WritableKeyPath<Calibration, Result?>,
+                     _ measure: (Topology, BenchMachine) throws(BenchError) -> Result) throws {
+        let (topology, machine) = try machine()
+        let result = try benchmark { () throws(BenchError) in try measure(topology, machine) }
+        try emit(machine, json: json) { $0[keyPath: part] = result }
+    }
 }
 
 /// Runs a benchmark and turns its error into one line with status 1.
@@ -81,14 +90,39 @@ struct ByteSize: ExpressibleByArgument, Sendable {
     var defaultValueDescription: String { ByteFormat.string(UInt64(bytes)) }
 }
 
-/// A comma-separated list of thread counts, "1,2,4".
-struct ThreadCounts: ExpressibleByArgument, Sendable {
-    var counts: [Int]
+/// A comma-separated list ("1,2,4", "normal,random"), each item parsed as `Element`
+/// parses one argument: ArgumentParser refuses a bad item with the option's name.
+struct CommaList<Element: ExpressibleByArgument & Sendable>: ExpressibleByArgument, Sendable {
+    var values: [Element]
+
+    init(_ values: [Element]) { self.values = values }
+
     init?(argument: String) {
-        let parts = argument.split(separator: ",").map { Int($0.trimmingWhitespace()) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        counts = parts.map { $0! }
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Element(argument: String($0.trimmingWhitespace())) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        values = parts.map { $0! }
     }
-    init(counts: [Int]) { self.counts = counts }
-    var defaultValueDescription: String { counts.map(String.init).joined(separator: ",") }
+
+    var defaultValueDescription: String { values.map(\.defaultValueDescription).joined(separator: ",") }
+}
+
+/// A count of at least 1.
+struct PositiveCount: ExpressibleByArgument, Sendable {
+    var value: Int
+
+    init?(argument: String) {
+        guard let value = Int(argument), value > 0 else { return nil }
+        self.value = value
+    }
+
+    init(_ value: Int) { self.value = value }
+    var defaultValueDescription: String { String(value) }
+}
+
+/// Thread or worker counts, "1,2,4", each at least 1.
+typealias ThreadCounts = CommaList<PositiveCount>
+
+extension CommaList where Element == PositiveCount {
+    init(counts: [Int]) { self.init(counts.map(PositiveCount.init)) }
+    var counts: [Int] { values.map(\.value) }
 }

@@ -28,15 +28,13 @@ struct BenchBandwidth: AsyncParsableCommand {
     var noInCache = false
 
     func run() async throws {
-        let (_, machine) = try common.machine()
         var options = BandwidthBenchmark.Options()
         options.arrayBytes = size?.bytes
         options.threadCounts = threads?.counts
         options.pages = pages
         options.inCache = !noInCache
-        if let repetitions = common.repetitions { options.repetitions = repetitions }
-        let result = try benchmark { () throws(BenchError) in try BandwidthBenchmark(options: options, machine: machine).run() }
-        try emit(machine, json: common.json) { $0.bandwidth = result }
+        options.repetitions = common.repetitions ?? options.repetitions
+        try common.run(into: \.bandwidth) { _, machine throws(BenchError) in try BandwidthBenchmark(options: options, machine: machine).run() }
     }
 }
 
@@ -69,15 +67,13 @@ struct BenchRandom: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, machine) = try common.machine()
         var options = RandomAccessBenchmark.Options()
         options.workingSetBytes = size?.bytes
         options.accessesPerRepetition = accesses
         options.threadCounts = threads?.counts
         options.pages = pages
-        if let repetitions = common.repetitions { options.repetitions = repetitions }
-        let result = try benchmark { () throws(BenchError) in try RandomAccessBenchmark(options: options, machine: machine).run() }
-        try emit(machine, json: common.json) { $0.random = result }
+        options.repetitions = common.repetitions ?? options.repetitions
+        try common.run(into: \.random) { _, machine throws(BenchError) in try RandomAccessBenchmark(options: options, machine: machine).run() }
     }
 }
 
@@ -94,12 +90,10 @@ struct BenchFalseSharing: AsyncParsableCommand {
     var threads: Int?
 
     func run() async throws {
-        let (_, machine) = try common.machine()
         var options = FalseSharingBenchmark.Options()
         options.threads = threads
-        if let repetitions = common.repetitions { options.repetitions = repetitions }
-        let result = try benchmark { () throws(BenchError) in try FalseSharingBenchmark(options: options, machine: machine).run() }
-        try emit(machine, json: common.json) { $0.falseSharing = result }
+        options.repetitions = common.repetitions ?? options.repetitions
+        try common.run(into: \.falseSharing) { _, machine throws(BenchError) in try FalseSharingBenchmark(options: options, machine: machine).run() }
     }
 }
 
@@ -116,12 +110,10 @@ struct BenchLoaded: AsyncParsableCommand {
     var size: ByteSize?
 
     func run() async throws {
-        let (_, machine) = try common.machine()
         var options = LoadedLatencyBenchmark.Options()
         options.bufferBytes = size?.bytes
-        if let repetitions = common.repetitions { options.repetitions = repetitions }
-        let result = try benchmark { () throws(BenchError) in try LoadedLatencyBenchmark(options: options, machine: machine).run() }
-        try emit(machine, json: common.json) { $0.loadedLatency = result }
+        options.repetitions = common.repetitions ?? options.repetitions
+        try common.run(into: \.loadedLatency) { _, machine throws(BenchError) in try LoadedLatencyBenchmark(options: options, machine: machine).run() }
     }
 }
 
@@ -138,14 +130,12 @@ struct BenchNUMA: AsyncParsableCommand {
     var size: ByteSize?
 
     func run() async throws {
-        let (topology, machine) = try common.machine()
         var options = NUMABenchmark.Options()
         options.bufferBytes = size?.bytes
-        if let repetitions = common.repetitions { options.repetitions = repetitions }
-        let result = try benchmark { () throws(BenchError) in
+        options.repetitions = common.repetitions ?? options.repetitions
+        try common.run(into: \.numa) { topology, machine throws(BenchError) in
             try NUMABenchmark(options: options, machine: machine, distances: CalibrationRun.distances(topology)).run()
         }
-        try emit(machine, json: common.json) { $0.numa = result }
     }
 }
 
@@ -162,11 +152,11 @@ struct BenchTransfer: AsyncParsableCommand {
     var size = ByteSize(bytes: 256 << 20)
 
     func run() async throws {
-        let (topology, machine) = try common.machine()
         var options = TransferBenchmark.Options()
         options.bufferBytes = size.bytes
-        if let repetitions = common.repetitions { options.repetitions = repetitions }
-        let result = TransferBenchmark(options: options, machine: machine, gpuNodes: CalibrationRun.gpuNodes(topology)).run()
-        try emit(machine, json: common.json) { $0.transfer = result }
+        options.repetitions = common.repetitions ?? options.repetitions
+        try common.run(into: \.transfer) { topology, machine in
+            TransferBenchmark(options: options, machine: machine, gpuNodes: CalibrationRun.gpuNodes(topology)).run()
+        }
     }
 }

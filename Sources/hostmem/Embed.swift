@@ -3,6 +3,24 @@ import HostMemDataPath
 import HostMemExport
 import HostMemPlatform
 
+extension EmbeddingBenchmark.Distribution: ExpressibleByArgument {
+    /// "uniform" or "zipf:S" with S > 0.
+    public init?(argument: String) {
+        if argument == "uniform" {
+            self = .uniform
+        } else if argument.hasPrefix("zipf:"), let exponent = Double(argument.dropFirst(5)), exponent > 0, exponent.isFinite {
+            self = .zipf(exponent)
+        } else {
+            return nil
+        }
+    }
+
+    public var defaultValueDescription: String { description }
+}
+
+extension EmbeddingBenchmark.Knob: ExpressibleByArgument {}
+extension EmbeddingBag.Mode: ExpressibleByArgument {}
+
 /// `hostmem embed`: the embedding bag, measured per dtype and knob.
 struct Embed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,10 +47,10 @@ struct Embed: AsyncParsableCommand {
     var pooling = 32
 
     @Option(name: .long, help: "Index distribution: uniform or zipf:S (e.g. zipf:1.05).")
-    var dist = "uniform"
+    var dist = EmbeddingBenchmark.Distribution.uniform
 
     @Option(name: .long, help: "Pooling: sum or mean.")
-    var mode = "sum"
+    var mode = EmbeddingBag.Mode.sum
 
     @Option(name: .long, help: "Threads (bags are split among them).")
     var threads = 1
@@ -41,7 +59,7 @@ struct Embed: AsyncParsableCommand {
     var prefetchDistance = 32
 
     @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch, prefetch-each (default: all).", valueName: "LIST"))
-    var knobs: String?
+    var knobs: CommaList<EmbeddingBenchmark.Knob>?
 
     @Option(name: .long, help: "Hot-row cache size.")
     var cache = ByteSize(bytes: 64 << 20)
@@ -85,36 +103,19 @@ struct Embed: AsyncParsableCommand {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
         guard prefetchDistance > 0 && prefetchDistance <= 1024 else { throw ValidationError("--prefetch-distance must be between 1 and 1024") }
         guard rows.value <= Int(Int32.max) else { throw ValidationError("--rows is limited to 2^31") }
-        guard mode == "sum" || mode == "mean" else { throw ValidationError("--mode must be sum or mean") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
-        _ = try distribution()
-        _ = try chosenKnobs()
     }
 
-    func chosenKnobs() throws -> [EmbeddingBenchmark.Knob] {
-        guard let knobs else { return EmbeddingBenchmark.Knob.allCases }
-        return try knobs.split(separator: ",").map { name in
-            guard let knob = EmbeddingBenchmark.Knob(rawValue: String(name)) else {
-                throw ValidationError("unknown knob '\(name)' in --knobs (plain, dedup, sort+dedup, hot-cache, prefetch)")
-            }
-            return knob
-        }
-    }
-
-    func distribution() throws -> EmbeddingBenchmark.Distribution {
-        if dist == "uniform" { return .uniform }
-        if dist.hasPrefix("zipf:"), let exponent = Double(dist.dropFirst(5)), exponent > 0 { return .zipf(exponent) }
-        throw ValidationError("--dist must be uniform or zipf:S with S > 0 (e.g. zipf:1.05)")
-    }
+    func chosenKnobs() -> [EmbeddingBenchmark.Knob] { knobs?.values ?? EmbeddingBenchmark.Knob.allCases }
 
     func run() async throws {
-        var benchmark = EmbeddingBenchmark(rows: rows.value, dim: dim, batchSize: batch, pooling: pooling, distribution: try distribution())
-        benchmark.mode = mode == "mean" ? .mean : .sum
+        var benchmark = EmbeddingBenchmark(rows: rows.value, dim: dim, batchSize: batch, pooling: pooling, distribution: dist)
+        benchmark.mode = mode
         benchmark.threads = threads
         benchmark.hotCacheBytes = cache.bytes
         benchmark.prefetchDistance = prefetchDistance
         benchmark.secondsPerSetting = seconds
-        benchmark.knobs = try chosenKnobs()
+        benchmark.knobs = chosenKnobs()
         if let table {
             do {
                 benchmark.table = try EmbeddingTable.mapped(path: table, dim: dim, storage: tableDtype == .int8 ? .int8RowWise : .float32)

@@ -13,6 +13,8 @@ extension MappedFile.Advice: ExpressibleByArgument {
         default: return nil
         }
     }
+
+    public static var allValueStrings: [String] { ["normal", "random", "willneed"] }
 }
 
 /// `hostmem loader`: the NUMA-aware batch loader, measured knob by knob.
@@ -49,7 +51,7 @@ struct Loader: AsyncParsableCommand {
     var sort = SortChoice.both
 
     @Option(name: .long, help: ArgumentHelp("madvise on the dataset to try: normal, random, willneed (comma-separated).", valueName: "LIST"))
-    var advice = "normal,random"
+    var advice = CommaList<MappedFile.Advice>([.normal, .random])
 
     @Option(name: .long, help: ArgumentHelp("Batches gathered ahead (default: 4 per worker, at least 4, fewer where the buffers would pass 256 MiB).", valueName: "N"))
     var prefetch: Int?
@@ -79,20 +81,14 @@ struct Loader: AsyncParsableCommand {
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
-        guard workers.counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--workers must be at least 1") }
-        if let recordBytes, recordBytes <= 0 { throw ValidationError("--record-bytes must be positive") }
+                if let recordBytes, recordBytes <= 0 { throw ValidationError("--record-bytes must be positive") }
         if let prefetch, prefetch < 1 { throw ValidationError("--prefetch must be at least 1") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
         if gpu != nil && node != nil { throw ValidationError("give --gpu or --node, not both") }
     }
 
     func run() async throws {
-        let adviceList = try advice.split(separator: ",").map { text -> MappedFile.Advice in
-            guard let value = MappedFile.Advice(argument: String(text)) else {
-                throw CommandFailure(message: "--advice: '\(text)' is not normal, random or willneed", status: .usage)
-            }
-            return value
-        }
+        let adviceList = advice.values
         let dataset: Dataset
         let labelSet: Dataset?
         do {

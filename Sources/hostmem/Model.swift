@@ -18,17 +18,17 @@ struct Model: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: ArgumentHelp("Hit rates of L1, L2, L3 (0…1 or percentages), e.g. 0.60,0.70,0.50.", valueName: "LIST"))
-    var hitRates: String
+    var hitRates: CommaList<Double>
 
     @Option(name: .long, help: ArgumentHelp("Latencies in cycles of L1, L2, L3 and memory, e.g. 4,12,32,300 (default: measured).", valueName: "LIST"))
-    var latencies: String?
+    var latencies: CommaList<Double>?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
     func run() async throws {
         // Fractions (0.60) or, when any value is above 1, percentages (60) for all.
-        let given = try Self.numbers(hitRates, option: "--hit-rates")
+        let given = hitRates.values
         let rates = given.contains { $0 > 1 } ? given.map { $0 / 100 } : given
         guard !rates.isEmpty, rates.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
             throw CommandFailure(message: "--hit-rates must be fractions between 0 and 1 (or percentages)", status: .usage)
@@ -50,8 +50,8 @@ struct Model: AsyncParsableCommand {
     /// Latencies in cycles for `count` cache levels and memory: given, cached or measured.
     private func levelLatencies(count: Int) throws -> ([Double], String, Double?) {
         if let latencies {
-            let values = try Self.numbers(latencies, option: "--latencies")
-            guard values.count == count + 1, values.allSatisfy({ $0 > 0 }) else {
+            let values = latencies.values
+            guard values.count == count + 1, values.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw CommandFailure(message: "--latencies needs \(count + 1) positive numbers (one per hit rate, then memory)", status: .usage)
             }
             return (values, "given with --latencies", nil)
@@ -74,13 +74,5 @@ struct Model: AsyncParsableCommand {
         }
         let cycles = cacheLevels.prefix(count).map { $0.cycles ?? 0 } + [memoryCycles]
         return (cycles, source, calibration.gigahertz)
-    }
-
-    static func numbers(_ text: String, option: String) throws -> [Double] {
-        let values = text.split(separator: ",").map { Double($0.trimmingWhitespace()) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-            throw CommandFailure(message: "\(option) wants comma-separated numbers, got '\(text)'", status: .usage)
-        }
-        return values.map { $0! }
     }
 }
