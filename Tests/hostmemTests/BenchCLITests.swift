@@ -20,6 +20,12 @@ struct BenchCLITests {
         ["model", "--hit-rates", "abc"],
         ["model", "--hit-rates", "60,170"],
         ["model", "--hit-rates", "0.6,0.7", "--latencies", "4,12"],
+        ["model", "--hit-rates", "0.6,nan"],
+        ["bench", "bandwidth", "--threads", "0,1"],
+        ["bench", "random", "--threads", "1,,2"],
+        ["embed", "--dist", "zipf:0"],
+        ["embed", "--mode", "max"],
+        ["embed", "--knobs", "plain,bogus"],
     ])
     func badInput(arguments: [String]) throws {
         let result = try HostMemBinary.run(arguments)
