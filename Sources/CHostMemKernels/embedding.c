@@ -22,7 +22,8 @@
 //
 // The loop is specialized (fp32 or 8-bit, with or without the hot-row cache, which
 // prefetch stream, burst or per lookup) by inlining one body with constant flags: at -O2, which SwiftPM builds
-// C with, a loop that tests them per lookup ran ~20% slower (measured, fp32 Zipf).
+// C with, a loop that tests them per lookup ran ~20% slower (measured, fp32 Zipf). The
+// body is written once, in bag_sum_body.h, and included once per vector width.
 #include "hostmem_kernels.h"
 
 #include <pthread.h>
@@ -205,7 +206,7 @@ static inline const unsigned char *row_address(const unsigned char *table, long 
     return table + row * row_bytes;
 }
 
-// ---- Bag sums: one definition, compiled for each vector width ----
+// ---- Bag sums: one body (bag_sum_body.h), compiled for each vector width ----
 
 // Loads of one vector of fp32 values, or of 8-bit codes widened to fp32.
 __attribute__((target("avx512f")))
@@ -221,174 +222,50 @@ static inline __m256 load_u8_256(const unsigned char *at) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)at)));
 }
 
-// The lookups of bag `b` for one column block: `body` runs for each with `row` (its
-// address), `ahead` (with the per-lookup prefetch, the address of the row `prefetch`
-// lookups later, else `row`; an 8-bit row's only in the first block) and `weight`.
-#define FOR_EACH_LOOKUP(body)                                                                                  \
-    do {                                                                                                       \
-        for (long p = first; p < last; p++) {                                                                  \
-            const unsigned char *row = row_address(table, indices[p], stride, cached ? cache : 0);             \
-            const unsigned char *ahead = row;                                                                  \
-            if (streamed && (!int8 || block == 0) && p + prefetch < stream_end)                                \
-                ahead = row_address(table, indices[p + prefetch], stride, cached ? cache : 0);                 \
-            float weight = weighted ? weights[p] : 1.0f;                                                       \
-            body                                                                                               \
-        }                                                                                                      \
-    } while (0)
+/// What every lookup of one call shares: the table and its row stride (fp32: dim × 4;
+/// 8-bit: dim codes, a scale and a bias), the bags, and the prefetch stream's end.
+struct bag_call {
+    const unsigned char *table;
+    long dim, stride;
+    const int *indices;
+    long n_indices;
+    const int *offsets;
+    long n_offsets;
+    const float *weights;
+    float *out;
+    long prefetch;
+    const hostmem_row_cache *cache;
+    const hostmem_distinct_rows *distinct;
+    long stream_end;
+};
 
-// Adds the first `count` of the block's vectors (loaded by `load` from `at`, `step` bytes
-// apart) to `sum`: `scale` × each with `fma`, or plain (`scale` unused) when `fma` is 0.
-// With `prefetching`, the line of `ahead` that each cache line of the block starts at is
-// prefetched right after that line's load, so requests go out evenly through the loop
-// rather than in a cluster per lookup (fp32 4 M × 128, uniform, Zen 3, one pass, one
-// process: 13.2 → 15.3 M lookups/s). The loop is unrolled in full and bounded by the
-// constant `max_vectors`, so `sum` is indexed by constants only and stays in registers
-// (one loop left rolled put all 16 accumulators on the stack).
-#define UNROLLED _Pragma("clang loop unroll(full)")
-#define ADD_VECTORS(count, fma, fmadd, add, load, scale, at, step, prefetching, ahead)                         \
-    do {                                                                                                       \
-        UNROLLED for (int k = 0; k < 16; k++) {                                                                \
-            if (k < max_vectors && k < (count)) {                                                              \
-                sum[k] = (fma) ? fmadd(scale, load((at) + (step) * k), sum[k]) : add(sum[k], load((at) + (step) * k));\
-                if ((prefetching) && (step) * k % 64 == 0) hostmem_prefetch((ahead) + (step) * k);             \
-            }                                                                                                  \
-        }                                                                                                      \
-    } while (0)
+#define BAG_NAME hostmem_bag_sum_avx512
+#define BAG_ISA "avx512f"
+#define BAG_VEC __m512
+#define BAG_LANES 16
+#define BAG_REGISTERS 32
+#define BAG_ZERO _mm512_setzero_ps
+#define BAG_SET1 _mm512_set1_ps
+#define BAG_FMADD _mm512_fmadd_ps
+#define BAG_ADD _mm512_add_ps
+#define BAG_STORE _mm512_storeu_ps
+#define BAG_LOAD_F32 load_f32_512
+#define BAG_LOAD_U8 load_u8_512
+#include "bag_sum_body.h"
 
-// Bag `b`'s sums for the block at column `block`, its first `count` vectors, stored to
-// `destination`. Called with a constant `count` for the usual block sizes (blocks are cut
-// so that the last is one of them), so that each size gets its own loop and registers:
-// with one loop for every size, the accumulators of all of them were live at once and an
-// 8-bit block spilled.
-#define SUM_BLOCK(count, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8)                         \
-    do {                                                                                                       \
-        vec sum[16];                                                                                           \
-        UNROLLED for (int k = 0; k < 16; k++) if (k < max_vectors && k < (count)) sum[k] = zero();             \
-        float bias_sum = 0;                                                                                    \
-        if (int8) {                                                                                            \
-            FOR_EACH_LOOKUP({                                                                                  \
-                /* An 8-bit row is a few lines, not on line boundaries: all at once. */                        \
-                if (streamed && block == 0) prefetch_row_l2(ahead, stride);                                    \
-                float scale;                                                                                   \
-                float bias;                                                                                    \
-                __builtin_memcpy(&scale, row + dim, 4);                                                        \
-                __builtin_memcpy(&bias, row + dim + 4, 4);                                                     \
-                vec a = set1(weight * scale);                                                                  \
-                bias_sum += weight * bias;                                                                     \
-                ADD_VECTORS(count, 1, fmadd, add, load_u8, a, row + block, lanes, 0, row);                     \
-            });                                                                                                \
-        } else {                                                                                               \
-            FOR_EACH_LOOKUP({                                                                                  \
-                vec w = set1(weight);                                                                          \
-                ADD_VECTORS(count, weighted, fmadd, add, load_f32, w, row + 4 * block, 4 * (lanes), streamed,  \
-                            ahead + 4 * block);                                                                \
-            });                                                                                                \
-        }                                                                                                      \
-        vec c = set1(bias_sum);                                                                                \
-        UNROLLED for (int k = 0; k < 16; k++)                                                                  \
-            if (k < max_vectors && k < (count)) store(destination + block + (lanes) * k, int8 ? add(sum[k], c) : sum[k]);\
-    } while (0)
-
-// Calls `body` with each combination of the five flags as constants, so that the
-// compiler makes a loop for each without the others' tests.
-#define SPECIALIZED_STREAM(body, streamed, ...)                                                                \
-    do {                                                                                                       \
-        if (streamed) body(__VA_ARGS__, 1); else body(__VA_ARGS__, 0);                                         \
-    } while (0)
-#define SPECIALIZED_CACHE(body, int8, cached, deduped, streamed, ...)                                          \
-    do {                                                                                                       \
-        if (cached) {                                                                                          \
-            if (deduped) SPECIALIZED_STREAM(body, 0, __VA_ARGS__, int8, 1, 1);                                 \
-            else SPECIALIZED_STREAM(body, streamed, __VA_ARGS__, int8, 1, 0);                                  \
-        } else {                                                                                               \
-            if (deduped) SPECIALIZED_STREAM(body, 0, __VA_ARGS__, int8, 0, 1);                                 \
-            else SPECIALIZED_STREAM(body, streamed, __VA_ARGS__, int8, 0, 0);                                  \
-        }                                                                                                      \
-    } while (0)
-#define SPECIALIZED(body, weighted, int8, cached, deduped, streamed, ...)                                      \
-    do {                                                                                                       \
-        if (weighted) {                                                                                        \
-            if (int8) SPECIALIZED_CACHE(body, 1, cached, deduped, streamed, __VA_ARGS__, 1);                   \
-            else SPECIALIZED_CACHE(body, 0, cached, deduped, streamed, __VA_ARGS__, 1);                        \
-        } else {                                                                                               \
-            if (int8) SPECIALIZED_CACHE(body, 1, cached, deduped, streamed, __VA_ARGS__, 0);                   \
-            else SPECIALIZED_CACHE(body, 0, cached, deduped, streamed, __VA_ARGS__, 0);                        \
-        }                                                                                                      \
-    } while (0)
-
-// A block is up to 16 vectors of columns, summed in registers over the bag's rows and
-// stored once: AVX-512 has 32 registers, so 16 always fit (256 columns); AVX2 has 16,
-// so an unweighted fp32 block takes all 16 (128 columns; each add reads its row from
-// memory and needs no other register), a weighted one 14 (beside the weight), an 8-bit
-// one 13, or 12 weighted (beside the scale, the widened codes and the bias sum; one
-// more spilled). Blocks are cut so the last is a size with its own loop: 128 8-bit
-// columns are 12 and 4 vectors, not 13 and 3. Few passes over a row matter more
-// than anything else here: the loop keeps asking for rows instead of rereading a bag
-// from L1. On Zen 3, with per-lookup prefetch, fp32 4 M × 128 uniform went 8.9 → 15.3 M
-// lookups/s with one pass instead of two of 64 columns; int8 26.0 → 28.8 M with passes
-// of 96 and 32 columns instead of two of 64 (one process, alternating). An 8-bit row
-// adds weight × scale × code to each column and weight × bias to a scalar that is added
-// to every column at the end. The fp32 and 8-bit loops are separate so that neither
-// carries the other's branch.
-#define BAG_SUM(name, isa, vec, lanes, registers, zero, set1, fmadd, add, store, load_f32, load_u8)            \
-    __attribute__((target(isa), always_inline)) static inline void name##_body(                                \
-        const unsigned char *table, long dim, const int *indices, long n_indices, const int *offsets,          \
-        long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch,         \
-        const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct, const int weighted,             \
-        const int int8, const int cached, const int deduped, const int streamed) {                             \
-        const int max_vectors = (registers) == 32 || (!int8 && !weighted) ? 16 : !int8 ? 14 : weighted ? 12 : 13;\
-        long stride = int8 ? dim + 8 : dim * 4;                                                                \
-        /* What is prefetched: the lookups' rows, or the distinct rows in first-use order. */                  \
-        const int *stream = deduped ? distinct->rows : indices;                                                \
-        long stream_end = deduped ? distinct->count : bag_end(offsets, n_offsets, n_indices, end_bag - 1);     \
-        const uint8_t *first_use = deduped ? distinct->first_use - distinct->first_position : 0;               \
-        long prefetched = deduped ? 0 : offsets[first_bag]; /* the next entry of `stream` to prefetch */       \
-        long seen = 0; /* first uses up to the end of this bag */                                              \
-        for (long b = first_bag; b < end_bag; b++) {                                                           \
-            long first = offsets[b], last = bag_end(offsets, n_offsets, n_indices, b);                         \
-            float *destination = out + b * dim;                                                                \
-            if (prefetch > 0 && !streamed) { /* up to `prefetch` past this bag, before summing it */           \
-                long upto = last + prefetch;                                                                   \
-                if (deduped) {                                                                                 \
-                    for (long p = first; p < last; p++) seen += first_use[p];                                  \
-                    upto = seen + prefetch;                                                                    \
-                }                                                                                              \
-                for (; prefetched < upto && prefetched < stream_end; prefetched++)                             \
-                    prefetch_row_l2(row_address(table, stream[prefetched], stride, cached ? cache : 0), stride);\
-            }                                                                                                  \
-            for (long block = 0, vectors; block < dim; block += vectors * (lanes)) {                           \
-                long remaining = (dim - block) / (lanes);                                                      \
-                vectors = remaining < max_vectors ? remaining : max_vectors;                                   \
-                /* A block of 16 vectors at most 13 at a time: 12 and 4, whose sizes have loops below. */      \
-                for (long tail = remaining - vectors; tail > 0 && tail < 8 && (tail & (tail - 1)); tail++) vectors--;\
-                if (vectors == max_vectors)                                                                    \
-                    SUM_BLOCK(max_vectors, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);      \
-                else if (vectors == 12)                                                                        \
-                    SUM_BLOCK(12, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);               \
-                else if (vectors == 8)                                                                         \
-                    SUM_BLOCK(8, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);                \
-                else if (vectors == 4)                                                                         \
-                    SUM_BLOCK(4, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);                \
-                else if (vectors == 2)                                                                         \
-                    SUM_BLOCK(2, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);                \
-                else                                                                                           \
-                    SUM_BLOCK(vectors, vec, lanes, zero, set1, fmadd, add, store, load_f32, load_u8);          \
-            }                                                                                                  \
-        }                                                                                                      \
-    }                                                                                                          \
-    __attribute__((target(isa)))                                                                               \
-    void name(const void *table, long dim, int int8, const int *indices, long n_indices, const int *offsets,   \
-              long n_offsets, long first_bag, long end_bag, const float *weights, float *out, long prefetch,   \
-              int per_lookup, const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct) {         \
-        SPECIALIZED(name##_body, weights != 0, int8, cache != 0, distinct != 0, per_lookup && prefetch > 0,    \
-                    table, dim, indices, n_indices, offsets, n_offsets, first_bag, end_bag, weights, out,      \
-                    prefetch, cache, distinct);                                                                \
-    }
-
-BAG_SUM(hostmem_bag_sum_avx512, "avx512f", __m512, 16, 32, _mm512_setzero_ps, _mm512_set1_ps, _mm512_fmadd_ps,
-        _mm512_add_ps, _mm512_storeu_ps, load_f32_512, load_u8_512)
-BAG_SUM(hostmem_bag_sum_avx2, "avx2,fma", __m256, 8, 16, _mm256_setzero_ps, _mm256_set1_ps, _mm256_fmadd_ps,
-        _mm256_add_ps, _mm256_storeu_ps, load_f32_256, load_u8_256)
+#define BAG_NAME hostmem_bag_sum_avx2
+#define BAG_ISA "avx2,fma"
+#define BAG_VEC __m256
+#define BAG_LANES 8
+#define BAG_REGISTERS 16
+#define BAG_ZERO _mm256_setzero_ps
+#define BAG_SET1 _mm256_set1_ps
+#define BAG_FMADD _mm256_fmadd_ps
+#define BAG_ADD _mm256_add_ps
+#define BAG_STORE _mm256_storeu_ps
+#define BAG_LOAD_F32 load_f32_256
+#define BAG_LOAD_U8 load_u8_256
+#include "bag_sum_body.h"
 
 #else
 int hostmem_has_avx2_fma(void) { return 0; }
