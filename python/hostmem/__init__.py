@@ -7,10 +7,11 @@
     pooled = bag(indices, offsets)
     node, cpus = hostmem.numa.bind_to_gpu(0)
 """
-from ._lib import HostMemError, library_path, version
+from ._lib import HostMemError, HostMemTypeError, HostMemValueError, library_path, version
 from .device import DeviceLoader
 from .embedding import EmbeddingBag
 from .loader import Loader
 from . import numa
 
-__all__ = ["DeviceLoader", "EmbeddingBag", "HostMemError", "Loader", "library_path", "numa", "version"]
+__all__ = ["DeviceLoader", "EmbeddingBag", "HostMemError", "HostMemTypeError", "HostMemValueError", "Loader", "library_path", "numa",
+           "version"]

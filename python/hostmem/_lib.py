@@ -1,4 +1,5 @@
-"""Finds and loads libhostmem_c.so and declares its functions (include/hostmem.h)."""
+"""Finds and loads libhostmem_c.so and declares its functions and structures
+(include/hostmem.h): the one module with ctypes declarations."""
 import ctypes
 import os
 import weakref
@@ -11,7 +12,16 @@ OK, INVALID, SYSTEM, NOT_FOUND, END = 0, 1, 2, 3, 4
 
 
 class HostMemError(Exception):
-    """A hostmem call failed; the message says what and why."""
+    """A hostmem call failed; the message says what and why. The base of every error the
+    package raises."""
+
+
+class HostMemValueError(HostMemError, ValueError):
+    """An argument has the right type but a value hostmem cannot use (a shape, a range, an option)."""
+
+
+class HostMemTypeError(HostMemError, TypeError):
+    """An argument has a type hostmem cannot use (a dtype, a non-integer)."""
 
 
 def _candidates():
@@ -64,6 +74,36 @@ _lib.hostmem_bind_to_node.restype = ctypes.c_int
 _lib.hostmem_bind_to_node.argtypes = [ctypes.c_int, _INT_P, ctypes.c_int, _INT_P]
 
 
+class LoaderOptions(ctypes.Structure):
+    """hostmem_loader_options."""
+    _fields_ = [("batch_size", ctypes.c_int64), ("workers", ctypes.c_int32), ("prefetch", ctypes.c_int32),
+                ("shuffle", ctypes.c_int32), ("drop_last", ctypes.c_int32), ("sort_within_batch", ctypes.c_int32),
+                ("pin", ctypes.c_int32), ("seed", ctypes.c_uint64), ("numa_node", ctypes.c_int32),
+                ("rank", ctypes.c_int32), ("world_size", ctypes.c_int32)]
+
+
+class LoaderBatch(ctypes.Structure):
+    """hostmem_batch."""
+    _fields_ = [("index", ctypes.c_int64), ("count", ctypes.c_int64), ("data", ctypes.c_void_p), ("labels", ctypes.c_void_p),
+                ("indices", ctypes.POINTER(ctypes.c_uint32)), ("slot", ctypes.c_int32)]
+
+
+_lib.hostmem_loader_open.restype = ctypes.c_int
+_lib.hostmem_loader_open.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(LoaderOptions),
+                                   ctypes.POINTER(ctypes.c_void_p)]
+_lib.hostmem_loader_shape.restype = ctypes.c_int
+_lib.hostmem_loader_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 5 + [ctypes.POINTER(ctypes.c_int32)] * 2
+_lib.hostmem_loader_pool.restype = ctypes.c_int
+_lib.hostmem_loader_pool.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int64)]
+_lib.hostmem_loader_start.restype = ctypes.c_int
+_lib.hostmem_loader_start.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_int32), ctypes.c_int32]
+_lib.hostmem_loader_next.restype = ctypes.c_int
+_lib.hostmem_loader_next.argtypes = [ctypes.c_void_p, ctypes.POINTER(LoaderBatch)]
+_lib.hostmem_loader_release.restype = ctypes.c_int
+_lib.hostmem_loader_release.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+_lib.hostmem_loader_free.restype = None
+_lib.hostmem_loader_free.argtypes = [ctypes.c_void_p]
+
 def check(status):
     """Raises HostMemError with the library's message when status is not 0."""
     if status != 0:
@@ -71,7 +111,7 @@ def check(status):
         raise HostMemError(message or f"hostmem call failed with status {status}")
 
 
-def version():
+def version() -> str:
     return _lib.hostmem_version().decode()
 
 

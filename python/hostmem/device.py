@@ -1,7 +1,10 @@
 """A Loader's batches copied to a device ahead of use: the prefetching GPU loader."""
-import collections
+from __future__ import annotations
 
-from ._lib import HostMemError
+import collections
+from typing import Any
+
+from ._lib import HostMemError, HostMemValueError
 
 
 class DeviceLoader:
@@ -18,7 +21,7 @@ class DeviceLoader:
     blocking.
     """
 
-    def __init__(self, loader, device, depth=2):
+    def __init__(self, loader: Any, device: Any, depth: int = 2) -> None:
         try:
             import torch
         except ImportError:
@@ -28,7 +31,7 @@ class DeviceLoader:
         try:
             self.device = torch.device(device)
         except (RuntimeError, TypeError) as error:
-            raise HostMemError(f"{device!r} is not a torch device ({error})") from None
+            raise HostMemValueError(f"{device!r} is not a torch device ({error})") from None
         if self.device.type == "cuda":
             if not torch.cuda.is_available():
                 raise HostMemError(f"{self.device} was asked for, but torch sees no CUDA device")
@@ -37,15 +40,25 @@ class DeviceLoader:
                 raise HostMemError(f"{self.device} was asked for, but torch sees {torch.cuda.device_count()} CUDA device(s)")
             self.device = torch.device("cuda", index)
         if not isinstance(depth, int) or depth < 1:
-            raise HostMemError(f"depth must be a positive integer, not {depth!r}")
+            raise HostMemValueError(f"depth must be a positive integer, not {depth!r}")
         if depth + 1 >= loader.pool_size:
-            raise HostMemError(f"depth {depth} leaves no buffer of the pool's {loader.pool_size} to fill: use depth ≤ "
+            raise HostMemValueError(f"depth {depth} leaves no buffer of the pool's {loader.pool_size} to fill: use depth ≤ "
                                f"{loader.pool_size - 2}, or a bigger pool (Loader(prefetch={depth + 3}))")
         self.depth = depth
         self._position = None  # (epoch, batches handed out of it) while iterating
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.loader)
+
+    def close(self) -> None:
+        """Closes the loader it copies from (see Loader.close)."""
+        self.loader.close()
+
+    def __enter__(self) -> "DeviceLoader":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
 
     def __iter__(self):
         torch = self._torch

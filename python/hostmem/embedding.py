@@ -1,10 +1,13 @@
 """An embedding bag (sum or mean) over fp32 or 8-bit row-wise tables, as nn.EmbeddingBag pools."""
+from __future__ import annotations
+
 import ctypes
+from typing import Any, Optional
 
 import numpy as np
 
 from . import _lib
-from ._lib import HostMemError
+from ._lib import HostMemTypeError, HostMemValueError
 
 
 class EmbeddingBag:
@@ -20,23 +23,24 @@ class EmbeddingBag:
 
     _STYLES = {"burst": 0, "per-lookup": 1, "auto": 2}
 
-    def __init__(self, table, mode="sum", dtype="float32", threads=1, prefetch=32, prefetch_style="auto"):
+    def __init__(self, table: Any, mode: str = "sum", dtype: str = "float32", threads: int = 1, prefetch: int = 32,
+                 prefetch_style: str = "auto") -> None:
         if mode not in ("sum", "mean"):
-            raise HostMemError(f"mode must be 'sum' or 'mean', not {mode!r}")
+            raise HostMemValueError(f"mode must be 'sum' or 'mean', not {mode!r}")
         if dtype not in ("float32", "int8"):
-            raise HostMemError(f"dtype must be 'float32' or 'int8', not {dtype!r}")
+            raise HostMemValueError(f"dtype must be 'float32' or 'int8', not {dtype!r}")
         array = np.asarray(table)
         if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-            raise HostMemError(f"the table must be numeric, not {array.dtype}")
+            raise HostMemTypeError(f"the table must be numeric, not {array.dtype}")
         if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
-            raise HostMemError(f"the table must be 2-D with at least one row and column, not of shape {array.shape}")
+            raise HostMemValueError(f"the table must be 2-D with at least one row and column, not of shape {array.shape}")
         array = np.ascontiguousarray(array, dtype=np.float32)
         if not isinstance(threads, int) or threads < 1:
-            raise HostMemError(f"threads must be a positive integer, not {threads!r}")
+            raise HostMemValueError(f"threads must be a positive integer, not {threads!r}")
         if not isinstance(prefetch, int) or not 0 <= prefetch <= 1024:
-            raise HostMemError(f"prefetch must be an integer in 0..1024, not {prefetch!r}")
+            raise HostMemValueError(f"prefetch must be an integer in 0..1024, not {prefetch!r}")
         if prefetch_style not in self._STYLES:
-            raise HostMemError(f"prefetch_style must be one of {', '.join(self._STYLES)}, not {prefetch_style!r}")
+            raise HostMemValueError(f"prefetch_style must be one of {', '.join(self._STYLES)}, not {prefetch_style!r}")
         handle = ctypes.c_void_p()
         _lib.check(_lib._lib.hostmem_bag_create(array.ctypes.data, array.shape[0], array.shape[1], int(dtype == "int8"),
                                                 0 if mode == "sum" else 1, threads, prefetch, self._STYLES[prefetch_style],
@@ -50,15 +54,17 @@ class EmbeddingBag:
         _lib.track(self)
 
     @classmethod
-    def from_torch(cls, module, dtype="float32", threads=1, prefetch=32, prefetch_style="auto"):
+    def from_torch(cls, module: Any, dtype: str = "float32", threads: int = 1, prefetch: int = 32,
+                   prefetch_style: str = "auto") -> "EmbeddingBag":
         """The same table and mode as a torch.nn.EmbeddingBag (sum or mean)."""
         mode = getattr(module, "mode", None)
         if mode not in ("sum", "mean"):
-            raise HostMemError(f"only sum and mean bags can be taken over, not mode {mode!r}")
+            raise HostMemValueError(f"only sum and mean bags can be taken over, not mode {mode!r}")
         return cls(module.weight.detach().cpu().numpy(), mode=mode, dtype=dtype, threads=threads, prefetch=prefetch,
                    prefetch_style=prefetch_style)
 
-    def __call__(self, indices, offsets=None, per_sample_weights=None, include_last_offset=False):
+    def __call__(self, indices: Any, offsets: Optional[Any] = None, per_sample_weights: Optional[Any] = None,
+                 include_last_offset: bool = False) -> np.ndarray:
         """The pooled rows, a (bags, dim) float32 array. indices: 1-D integers (or 2-D,
         one bag per row, without offsets); offsets: the start of each bag, as PyTorch takes
         them (with include_last_offset the last one ends the last bag)."""
@@ -66,53 +72,65 @@ class EmbeddingBag:
         indices = _as_numpy(indices)
         offsets = None if offsets is None else _as_numpy(offsets)
         if indices.dtype.kind not in "iu":
-            raise HostMemError(f"indices must be integers, not {indices.dtype}")
+            raise HostMemTypeError(f"indices must be integers, not {indices.dtype}")
         if indices.ndim == 2:
             if offsets is not None:
-                raise HostMemError("2-D indices are one bag per row: give no offsets")
+                raise HostMemValueError("2-D indices are one bag per row: give no offsets")
             offsets = np.arange(0, indices.size, indices.shape[1], dtype=np.int64)
             indices = indices.reshape(-1)
         elif indices.ndim != 1:
-            raise HostMemError(f"indices must be 1-D (with offsets) or 2-D, not {indices.ndim}-D")
+            raise HostMemValueError(f"indices must be 1-D (with offsets) or 2-D, not {indices.ndim}-D")
         if offsets is None:
-            raise HostMemError("1-D indices need offsets (the start of each bag)")
+            raise HostMemValueError("1-D indices need offsets (the start of each bag)")
         if offsets.dtype.kind not in "iu" or offsets.ndim != 1:
-            raise HostMemError("offsets must be a 1-D array of integers")
+            raise HostMemTypeError("offsets must be a 1-D array of integers")
         if include_last_offset:
             if offsets.size == 0 or offsets[-1] != indices.size:
-                raise HostMemError("with include_last_offset the last offset must equal the number of indices")
+                raise HostMemValueError("with include_last_offset the last offset must equal the number of indices")
             offsets = offsets[:-1]
         # 32-bit indices go to the library as they are; any other integers as 64-bit ones,
         # which the library checks and narrows itself (PyTorch's indices are int64).
         wide = indices.dtype != np.int32
         kind = np.int64 if wide else np.int32
         if wide and indices.dtype == np.uint64 and indices.size and indices.max() > np.iinfo(np.int64).max:
-            raise HostMemError(f"index {indices.max()} is outside the table's {self.rows} rows")
+            raise HostMemValueError(f"index {indices.max()} is outside the table's {self.rows} rows")
         index_array = np.ascontiguousarray(indices, dtype=kind)
         offset_array = np.ascontiguousarray(offsets, dtype=kind)
         weights = None
         if per_sample_weights is not None:
             weights = np.ascontiguousarray(_as_numpy(per_sample_weights), dtype=np.float32)
             if weights.shape != (index_array.size,):
-                raise HostMemError(f"per_sample_weights needs one weight per index ({index_array.size}), not shape {weights.shape}")
+                raise HostMemValueError(f"per_sample_weights needs one weight per index ({index_array.size}), not shape {weights.shape}")
+        if self._handle is None:
+            raise HostMemValueError("this EmbeddingBag is closed")
         output = np.empty((offset_array.size, self.dim), dtype=np.float32)
         lookup = _lib._lib.hostmem_bag_lookup64 if wide else _lib._lib.hostmem_bag_lookup
         _lib.check(lookup(self._handle, index_array.ctypes.data, index_array.size, offset_array.ctypes.data,
                           offset_array.size, None if weights is None else weights.ctypes.data, output.ctypes.data))
         return output
 
-    def op(self, indices, offsets, per_sample_weights=None):
+    def op(self, indices: Any, offsets: Any, per_sample_weights: Optional[Any] = None) -> Any:
         """The same lookup through torch.ops.hostmem.embedding_bag (a torch.library custom
         op, forward only): for code that wants an operator, e.g. under torch.compile."""
         from . import torch_ops
         operator = torch_ops.register()
         return operator(torch_ops.bag_id(self), self.dim, indices, offsets, per_sample_weights)
 
-    def __del__(self):
+    def close(self) -> None:
+        """Frees the table now (it is freed with the object otherwise); the bag cannot be used after."""
         handle = getattr(self, "_handle", None)
+        self._handle = None
         if handle and not getattr(self, "_forked", False):
             _lib._lib.hostmem_bag_free(handle)
-            self._handle = None
+
+    def __enter__(self) -> "EmbeddingBag":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     def __repr__(self):
         return f"hostmem.EmbeddingBag({self.rows} × {self.dim}, mode={self.mode!r}, dtype={self.dtype!r}, threads={self.threads}, prefetch={self.prefetch} ({self.prefetch_style}))"

@@ -1,45 +1,22 @@
 """A batch loader over a memory-mapped dataset: shuffled batches gathered by hostmem's
 worker threads into a fixed pool of buffers, handed to Python without copying."""
+from __future__ import annotations
+
 import ctypes
 import gc
 import os
 import sys
+from typing import Any, Dict, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _lib
-from ._lib import HostMemError
+from ._lib import HostMemError, HostMemTypeError, HostMemValueError
 from . import numa as _numa
 
 
-class _Options(ctypes.Structure):
-    _fields_ = [("batch_size", ctypes.c_int64), ("workers", ctypes.c_int32), ("prefetch", ctypes.c_int32),
-                ("shuffle", ctypes.c_int32), ("drop_last", ctypes.c_int32), ("sort_within_batch", ctypes.c_int32),
-                ("pin", ctypes.c_int32), ("seed", ctypes.c_uint64), ("numa_node", ctypes.c_int32),
-                ("rank", ctypes.c_int32), ("world_size", ctypes.c_int32)]
-
-
-class _Batch(ctypes.Structure):
-    _fields_ = [("index", ctypes.c_int64), ("count", ctypes.c_int64), ("data", ctypes.c_void_p), ("labels", ctypes.c_void_p),
-                ("indices", ctypes.POINTER(ctypes.c_uint32)), ("slot", ctypes.c_int32)]
-
-
 _L = _lib._lib
-_L.hostmem_loader_open.restype = ctypes.c_int
-_L.hostmem_loader_open.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(_Options),
-                                   ctypes.POINTER(ctypes.c_void_p)]
-_L.hostmem_loader_shape.restype = ctypes.c_int
-_L.hostmem_loader_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 5 + [ctypes.POINTER(ctypes.c_int32)] * 2
-_L.hostmem_loader_pool.restype = ctypes.c_int
-_L.hostmem_loader_pool.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int64)]
-_L.hostmem_loader_start.restype = ctypes.c_int
-_L.hostmem_loader_start.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_int32), ctypes.c_int32]
-_L.hostmem_loader_next.restype = ctypes.c_int
-_L.hostmem_loader_next.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Batch)]
-_L.hostmem_loader_release.restype = ctypes.c_int
-_L.hostmem_loader_release.argtypes = [ctypes.c_void_p, ctypes.c_int32]
-_L.hostmem_loader_free.restype = None
-_L.hostmem_loader_free.argtypes = [ctypes.c_void_p]
+_Options, _Batch = _lib.LoaderOptions, _lib.LoaderBatch
 _END = _lib.END
 
 
@@ -76,7 +53,7 @@ def _pinning_plan(pin):
 def _record_layout(path, dtype, record_shape, what):
     """(record bytes for the C ABI (0: read the .npy header), dtype, shape of one record)."""
     if not isinstance(path, (str, os.PathLike)):
-        raise HostMemError(f"{what} is a path to a .npy or raw file, not {type(path).__name__}")
+        raise HostMemTypeError(f"{what} is a path to a .npy or raw file, not {type(path).__name__}")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise HostMemError(f"{path}: no such file")
@@ -86,13 +63,13 @@ def _record_layout(path, dtype, record_shape, what):
         except Exception as error:  # numpy's own message names the problem
             raise HostMemError(f"{path} is not a .npy file numpy can map ({error}); give dtype= and record_shape= for a raw file") from None
         if array.dtype.hasobject:
-            raise HostMemError(f"{path} holds Python objects (dtype {array.dtype}); records must be fixed-size numbers")
+            raise HostMemTypeError(f"{path} holds Python objects (dtype {array.dtype}); records must be fixed-size numbers")
         if array.ndim < 1:
-            raise HostMemError(f"{path} holds a scalar, not records")
+            raise HostMemValueError(f"{path} holds a scalar, not records")
         return 0, array.dtype, array.shape[1:]
     dtype = np.dtype(dtype)
     if dtype.hasobject:
-        raise HostMemError(f"dtype {dtype} holds Python objects; records must be fixed-size numbers")
+        raise HostMemTypeError(f"dtype {dtype} holds Python objects; records must be fixed-size numbers")
     shape = tuple(record_shape or ())
     return int(dtype.itemsize * int(np.prod(shape, dtype=np.int64))), dtype, shape
 
@@ -134,29 +111,34 @@ class Loader:
     it; state_dict()/load_state_dict() resume mid-epoch exactly.
     """
 
-    def __init__(self, data, labels=None, batch_size=256, shuffle=True, seed=0, drop_last=False, workers=None, gpu=None,
-                 numa_node=None, rank=None, world_size=None, prefetch=None, sort_within_batch=False, copy=False,
-                 tensors=False, pin=True, dtype=None, record_shape=None, label_dtype=None, label_shape=None):
+    def __init__(self, data: Union[str, os.PathLike], labels: Optional[Union[str, os.PathLike]] = None, batch_size: int = 256,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False, workers: Optional[int] = None,
+                 gpu: Optional[Union[int, str, Any]] = None, numa_node: Optional[int] = None, rank: Optional[int] = None,
+                 world_size: Optional[int] = None, prefetch: Optional[int] = None, sort_within_batch: bool = False,
+                 copy: bool = False, tensors: bool = False, pin: Union[bool, str] = True, dtype: Any = None,
+                 record_shape: Optional[Sequence[int]] = None, label_dtype: Any = None,
+                 label_shape: Optional[Sequence[int]] = None) -> None:
+        self._closed = False
         record_bytes, self.dtype, self.record_shape = _record_layout(data, dtype, record_shape, "data")
         label_bytes, self.label_dtype, self.label_shape = (0, None, None)
         if labels is not None:
             label_bytes, self.label_dtype, self.label_shape = _record_layout(labels, label_dtype, label_shape, "labels")
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise HostMemError(f"batch_size must be a positive integer, not {batch_size!r}")
+            raise HostMemValueError(f"batch_size must be a positive integer, not {batch_size!r}")
         if rank is None and world_size is None:
             rank, world_size = _distributed_default()
         elif rank is None or world_size is None:
-            raise HostMemError("give both rank and world_size, or neither")
+            raise HostMemValueError("give both rank and world_size, or neither")
         if not (isinstance(world_size, int) and world_size >= 1 and isinstance(rank, int) and 0 <= rank < world_size):
-            raise HostMemError(f"rank must be in 0..world_size-1 (got rank={rank!r}, world_size={world_size!r})")
+            raise HostMemValueError(f"rank must be in 0..world_size-1 (got rank={rank!r}, world_size={world_size!r})")
         if gpu is not None and numa_node is not None:
-            raise HostMemError("give gpu= or numa_node=, not both")
+            raise HostMemValueError("give gpu= or numa_node=, not both")
         if gpu is not None:
             numa_node, _ = _numa.gpu_node(gpu)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         workers = max(1, min(4, cpus - 1)) if workers is None else workers
         if not isinstance(workers, int) or workers < 1:
-            raise HostMemError(f"workers must be a positive integer, not {workers!r}")
+            raise HostMemValueError(f"workers must be a positive integer, not {workers!r}")
         pinner, self.pinning = _pinning_plan(pin)
         options = _Options(batch_size=batch_size, workers=workers, prefetch=0 if prefetch is None else int(prefetch),
                            shuffle=int(bool(shuffle)), drop_last=int(bool(drop_last)), sort_within_batch=int(bool(sort_within_batch)),
@@ -205,43 +187,62 @@ class Loader:
         else:
             self.pinning = f"not pinned: cudaHostRegister through torch returned cudaError {status}"
 
-    def to(self, device, depth=2):
+    def to(self, device: Any, depth: int = 2) -> Any:
         """This loader's batches as tensors on `device`, each copied ahead of use
         (non-blocking from the pinned pool on a side stream, `depth` batches ahead); see
         hostmem.DeviceLoader."""
         from .device import DeviceLoader
         return DeviceLoader(self, device, depth)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.batches_per_epoch
 
-    def set_epoch(self, epoch):
+    def close(self) -> None:
+        """No more epochs: the library's loader and its buffer pool go once no batch views
+        them (an iteration running now ends at its next batch). Also at the end of `with`."""
+        self._closed = True
+        if not self._iterating:
+            self._release()
+
+    def _release(self) -> None:
+        self._handle = None
+        self._pool = None  # freed by the last view of its buffers, or now
+
+    def __enter__(self) -> "Loader":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+    def set_epoch(self, epoch: int) -> None:
         """The epoch whose shuffle the next iteration uses (seed + epoch), as DistributedSampler."""
         if not isinstance(epoch, int) or epoch < 0:
-            raise HostMemError(f"the epoch is a non-negative integer, not {epoch!r}")
+            raise HostMemValueError(f"the epoch is a non-negative integer, not {epoch!r}")
         self.epoch = epoch
         self._resume_batch = 0
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, int]:
         """Where the loader is: the epoch and the batches of it already handed out."""
         return {"epoch": self.epoch, "batches_done": self._next_batch if self._iterating else self._resume_batch,
                 "seed": self.seed, "batch_size": self.batch_size, "rank": self.rank, "world_size": self.world_size,
                 "records": self.records}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Dict[str, int]) -> None:
         """Resume: the next iteration continues that epoch from the next batch."""
         for key in ("seed", "batch_size", "world_size", "records"):
             if state.get(key) != getattr(self, key):
-                raise HostMemError(f"the state was saved with {key}={state.get(key)!r}; this loader has {getattr(self, key)!r}")
+                raise HostMemValueError(f"the state was saved with {key}={state.get(key)!r}; this loader has {getattr(self, key)!r}")
         self.epoch, self._resume_batch = int(state["epoch"]), int(state["batches_done"])
         if not 0 <= self._resume_batch <= self.batches_per_epoch:
-            raise HostMemError(f"batches_done={self._resume_batch} is not in 0..{self.batches_per_epoch}")
+            raise HostMemValueError(f"batches_done={self._resume_batch} is not in 0..{self.batches_per_epoch}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return self._batches(self.tensors)
 
     def _batches(self, tensors):
         _lib.ensure_not_forked(self, "Loader")
+        if self._closed:
+            raise HostMemValueError("this Loader is closed")
         # Batches still viewed (the loop variable keeps the last one of the epoch before)
         # keep their buffers until their views go.
         self._give_back_unviewed()
@@ -253,6 +254,8 @@ class Loader:
         handle, batch, pointer, next_batch = self._handle, self._batch, self._batch_pointer, _L.hostmem_loader_next
         try:
             while True:
+                if self._closed:
+                    return  # closed mid-epoch: the epoch is not over
                 if self._held:
                     self._give_back_unviewed()
                     if self._next_batch < self.batches_per_epoch:  # past the end there is no batch to make room for
@@ -268,6 +271,8 @@ class Loader:
             self._resume_batch = 0
         finally:
             self._iterating = False
+            if self._closed:
+                self._release()
 
     def _deliver(self, batch, tensors):
         slot = batch.slot

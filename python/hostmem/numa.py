@@ -1,10 +1,13 @@
 """Put this process next to its GPU: the GPU's NUMA node from sysfs, then CPU affinity
 and memory policy bound to it, so DataLoader workers forked afterwards inherit both."""
+from __future__ import annotations
+
 import ctypes
 import os
+from typing import Any, List, Tuple, Union
 
 from . import _lib
-from ._lib import HostMemError
+from ._lib import HostMemError, HostMemValueError
 
 _CAPACITY = 4096
 
@@ -17,7 +20,7 @@ def _gpu_index(gpu):
     if isinstance(gpu, str) and gpu.startswith("cuda"):
         gpu = int(gpu.split(":")[1]) if ":" in gpu else 0
     if not isinstance(gpu, int) or gpu < 0:
-        raise HostMemError(f"a GPU is an index (0, 1, …), 'cuda:N' or a PCI address, not {gpu!r}")
+        raise HostMemValueError(f"a GPU is an index (0, 1, …), 'cuda:N' or a PCI address, not {gpu!r}")
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible:
         entries = [entry.strip() for entry in visible.split(",") if entry.strip()]
@@ -28,7 +31,7 @@ def _gpu_index(gpu):
     return gpu
 
 
-def gpu_node(gpu, root="/"):
+def gpu_node(gpu: Union[int, str, Any], root: str = "/") -> Tuple[int, List[int]]:
     """(node, cpus): the NUMA node of a GPU (an index in PCI order, 'cuda:N', a
     torch.device, or a PCI address like '0000:18:00.0') and that node's CPUs this
     process may use. root reads a captured machine instead of this one."""
@@ -42,18 +45,18 @@ def gpu_node(gpu, root="/"):
     return node.value, list(cpus[: min(count.value, _CAPACITY)])
 
 
-def bind_to_node(node):
+def bind_to_node(node: int) -> List[int]:
     """Binds this thread (and what it forks later) to a NUMA node: CPU affinity to the
     node's CPUs this process may use, memory allocated from the node. Returns the CPUs."""
     if not isinstance(node, int) or node < 0:
-        raise HostMemError(f"a NUMA node is a non-negative integer, not {node!r}")
+        raise HostMemValueError(f"a NUMA node is a non-negative integer, not {node!r}")
     cpus = (ctypes.c_int * _CAPACITY)()
     count = ctypes.c_int()
     _lib.check(_lib._lib.hostmem_bind_to_node(node, cpus, _CAPACITY, ctypes.byref(count)))
     return list(cpus[: min(count.value, _CAPACITY)])
 
 
-def bind_to_gpu(gpu):
+def bind_to_gpu(gpu: Union[int, str, Any]) -> Tuple[int, List[int]]:
     """Binds to the NUMA node of `gpu` (see gpu_node); returns (node, cpus). Call it
     before creating the DataLoader so its workers inherit the binding."""
     node, _ = gpu_node(gpu)
