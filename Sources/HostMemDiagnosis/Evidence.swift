@@ -14,10 +14,10 @@ public struct Evidence: Sendable, Hashable, Codable {
     /// Values measured together with this one (the numbers of the same sentence).
     public var context: [Measure]
     /// What the value is about, by name: a file path, a device, a role, a node list.
-    public var labels: [String: String]
+    public var labels: [Label: String]
 
     public init(metric: Metric, value: Value, threshold: Threshold? = nil, source: String, pid: Int? = nil,
-                context: [Measure] = [], labels: [String: String] = [:]) {
+                context: [Measure] = [], labels: [Label: String] = [:]) {
         self.metric = metric
         self.value = value
         self.unit = metric.unit
@@ -30,7 +30,7 @@ public struct Evidence: Sendable, Hashable, Codable {
 
     /// A number.
     public init(_ metric: Metric, _ number: Double, threshold: Threshold? = nil, source: String, pid: Int? = nil,
-                context: [Measure] = [], labels: [String: String] = [:]) {
+                context: [Measure] = [], labels: [Label: String] = [:]) {
         self.init(metric: metric, value: .number(number), threshold: threshold, source: source, pid: pid,
                   context: context, labels: labels)
     }
@@ -74,6 +74,31 @@ public struct Evidence: Sendable, Hashable, Codable {
         case microseconds, cpus, node, setting, kilobytes
     }
 
+    /// The names a value is labelled with (its JSON keys): what a measurement is about.
+    public enum Label: String, Sendable, Hashable, Codable, CodingKeyRepresentable, CaseIterable {
+        case allowedCPUList = "allowed_cpu_list"
+        case bindingLimit = "binding_limit"
+        case command
+        case cpuNodes = "cpu_nodes"
+        case cpus
+        case device
+        case devices
+        case function
+        case gpu
+        case gpus
+        case libraries
+        case node
+        case nodes
+        case packages
+        case path
+        case quotaCgroup = "quota_cgroup"
+        case reason
+        case role
+        case scope
+        case startMethod = "start_method"
+        case thread
+    }
+
     /// The value the measurement was compared with, and how.
     public struct Threshold: Sendable, Hashable, Codable {
         public enum Comparison: String, Sendable, Hashable, Codable {
@@ -106,9 +131,9 @@ public struct Measure: Sendable, Hashable, Codable {
     public var value: Double
     /// The metric's unit (`metric.unit`).
     public var unit: Evidence.Unit
-    public var labels: [String: String]?
+    public var labels: [Evidence.Label: String]?
 
-    public init(_ metric: Metric, _ value: Double, labels: [String: String]? = nil) {
+    public init(_ metric: Metric, _ value: Double, labels: [Evidence.Label: String]? = nil) {
         self.metric = metric
         self.value = value
         self.unit = metric.unit

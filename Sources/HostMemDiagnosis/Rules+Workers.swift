@@ -38,13 +38,13 @@ extension Rules {
                     .privateDirtyGrowthBytes, dirtyGrowth,
                     threshold: copied > Double(limits.copyOnWriteGrowthBytes) ? .init(.greaterThan, Double(limits.copyOnWriteGrowthBytes))
                         : .init(.atLeast, Double(limits.copyOnWriteMinimumGrowthBytes)), source: "/proc/\(worker.pid)/\(last.file ?? "smaps_rollup")", pid: worker.pid,
-                    context: memory + [Measure(.copiedBytesPerSecond, copied / seconds)], labels: ["role": "worker"]))
+                    context: memory + [Measure(.copiedBytesPerSecond, copied / seconds)], labels: [.role: "worker"]))
             } else if let inherited = worker.inheritedPrivateDirtyBytes, Double(inherited) >= levelLimit {
                 levelBytes += Double(inherited)
                 evidence.append(Evidence(
                     .inheritedPrivateDirtyBytes, Double(inherited), threshold: .init(.atLeast, levelLimit),
                     source: "/proc/\(worker.pid)/smaps Private_Dirty in the parent's address ranges (/proc/PPID/maps)", pid: worker.pid,
-                    context: memory + [Measure(.parentAnonymousBytes, Double(parentAnonymous))], labels: ["role": "worker"]))
+                    context: memory + [Measure(.parentAnonymousBytes, Double(parentAnonymous))], labels: [.role: "worker"]))
             }
         }
         guard !evidence.isEmpty else { return nil }
@@ -106,18 +106,18 @@ extension Rules {
                                  source: "/proc: worker PIDs new within the window",
                                  context: [Measure(.workerStarts, Double(starts)), Measure(.workerExits, Double(job.workerExits)),
                                            Measure(.windowSeconds, job.seconds)],
-                                 labels: ["start_method": methods.isEmpty ? "unknown" : methods])]
+                                 labels: [.startMethod: methods.isEmpty ? "unknown" : methods])]
         if let churn {
             evidence.append(Evidence(.workerChurnPercent, churn * 100,
                                      threshold: churnCostly ? .init(.atLeast, limits.workerChurnPercent) : nil,
                                      source: "py-spy: main-thread samples in _MultiProcessingDataLoaderIter.__init__ or _shutdown_workers",
-                                     pid: job.main?.pid, labels: ["role": "main"]))
+                                     pid: job.main?.pid, labels: [.role: "main"]))
         }
         if let waiting {
             let waitCostly = waiting * 100 >= limits.respawnWaitPercent
             evidence.append(Evidence(.inputWaitPercent, waiting * 100,
                                      threshold: waitCostly ? .init(.atLeast, limits.respawnWaitPercent) : nil,
-                                     source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
+                                     source: "py-spy", pid: job.main?.pid, labels: [.role: "main"]))
         }
         return Finding(
             id: .workersRespawned, severity: costly ? .warning : .info,
@@ -139,7 +139,7 @@ extension Rules {
                      source: "/proc/\(worker.pid)/task/*/stat and schedstat", pid: worker.pid,
                      context: [Measure(.threads, Double(worker.threads)), Measure(.cpuPercent, worker.cpuPercent),
                                Measure(.usableCPUs, Double(cpus))],
-                     labels: ["role": "worker", "libraries": worker.threadPoolLibraries.isEmpty ? "none known" : worker.threadPoolLibraries.joined(separator: ",")])
+                     labels: [.role: "worker", .libraries: worker.threadPoolLibraries.isEmpty ? "none known" : worker.threadPoolLibraries.joined(separator: ",")])
         }
         let total = job.workers.reduce(0) { $0 + $1.busyThreads }
         return Finding(
@@ -160,7 +160,7 @@ extension Rules {
             id: .twoOpenMPRuntimes, severity: .warning, title: "Two OpenMP runtimes are loaded in one process",
             evidence: doubled.map {
                 Evidence(metric: .openmpRuntimes, value: .text($0.threadPoolLibraries.filter(runtimes.contains).joined(separator: ", ")),
-                         source: "/proc/\($0.pid)/maps", pid: $0.pid, labels: ["role": $0.role.rawValue])
+                         source: "/proc/\($0.pid)/maps", pid: $0.pid, labels: [.role: $0.role.rawValue])
             },
             fix: "load one runtime: install the packages from one channel (pip's torch bundles libgomp; conda's MKL brings libiomp5), or OMP_NUM_THREADS=1 so neither spins",
             concept: "Each OpenMP runtime keeps its own thread pool and spins its threads while waiting; two of them oversubscribe the CPUs and can deadlock or crash.",
@@ -178,7 +178,7 @@ extension Rules {
                                      source: "/proc/\(process.pid)/fd against /proc/\(process.pid)/limits Max open files (soft)", pid: process.pid,
                                      context: [Measure(.openDescriptors, Double(fds.open)), Measure(.softLimit, Double(limit)),
                                                Measure(.torchSharedMemoryDescriptors, Double(fds.torchSharedMemory))],
-                                     labels: ["role": process.role.rawValue]))
+                                     labels: [.role: process.role.rawValue]))
         }
         guard !evidence.isEmpty else { return nil }
         let torch = evidence.contains { ($0.context(.torchSharedMemoryDescriptors) ?? 0) * 2 >= ($0.context(.openDescriptors) ?? 1) }
@@ -198,10 +198,10 @@ extension Rules {
         let waiting = input.pythonStacks.value?.waitingShare
         if let waiting, waiting * 100 < limits.inputWaitPercent { return nil }  // the loop is not waiting: the pin thread keeps up
         var evidence = [Evidence(.pinThreadCPUPercent, pin.cpuPercent, threshold: .init(.atLeast, limits.pinThreadCPUPercent),
-                                 source: "/proc/\(main.pid)/task/\(pin.tid)/stat", pid: main.pid, labels: ["thread": pin.name, "role": "main"])]
+                                 source: "/proc/\(main.pid)/task/\(pin.tid)/stat", pid: main.pid, labels: [.thread: pin.name, .role: "main"])]
         if let waiting {
             evidence.append(Evidence(.inputWaitPercent, waiting * 100, threshold: .init(.atLeast, limits.inputWaitPercent),
-                                     source: "py-spy", pid: main.pid, labels: ["role": "main"]))
+                                     source: "py-spy", pid: main.pid, labels: [.role: "main"]))
         }
         return Finding(
             id: .pinThreadPegged, severity: waiting == nil ? .info : .warning, title: "The pin-memory thread uses a whole CPU",

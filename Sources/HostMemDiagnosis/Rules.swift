@@ -147,11 +147,11 @@ struct Rules {
                          context: [Measure(.mainCPUDemand, mainDemand), Measure(.allowedCPUs, Double(cpus)),
                                    Measure(.liveWorkers, Double(workers)), Measure(.busyThreads, Double(job.processes.reduce(0) { $0 + $1.busyThreads }))]
                              + (quota.map { [Measure(.cpuQuotaCPUs, $0.cpus)] } ?? []),
-                         labels: ["allowed_cpu_list": CPUList.format(allowed), "binding_limit": quota == nil ? "cpuset" : "cpu_quota"]
-                             .merging(quota.map { ["quota_cgroup": $0.cgroup] } ?? [:]) { first, _ in first }),
+                         labels: [.allowedCPUList: CPUList.format(allowed), .bindingLimit: quota == nil ? "cpuset" : "cpu_quota"]
+                             .merging(quota.map { [.quotaCgroup: $0.cgroup] } ?? [:]) { first, _ in first }),
                 Evidence(.runDelayPercent, delay, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
-                         source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
-                Evidence(.cpuPercent, main.cpuPercent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: ["role": "main"]),
+                         source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: [.role: "main"]),
+                Evidence(.cpuPercent, main.cpuPercent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: [.role: "main"]),
             ],
             fix: fix, suggested: suggested,
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
@@ -172,15 +172,15 @@ struct Rules {
         guard total >= limits.neighbourCPUPercent else { return nil }
         let named = sharing.prefix(5)
         var evidence = [Evidence(.runDelayPercent, delay, threshold: .init(.atLeast, limits.starvedRunDelayPercent),
-                                 source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: ["role": "main"]),
+                                 source: "/proc/\(main.pid)/schedstat", pid: main.pid, labels: [.role: "main"]),
                         Evidence(.neighbourCPUPercent, total, threshold: .init(.atLeast, limits.neighbourCPUPercent),
                                  source: "/proc/[pid]/stat utime + stime of processes outside the job that may run on its CPUs",
                                  context: [Measure(.jobCPUDemand, job.cpuDemand), Measure(.allowedCPUs, Double(cpus)),
                                            Measure(.neighbours, Double(sharing.count))],
-                                 labels: ["allowed_cpu_list": CPUList.format(allowed)])]
+                                 labels: [.allowedCPUList: CPUList.format(allowed)])]
         evidence += named.map {
             Evidence(.neighbourProcessCPUPercent, $0.cpuPercent, source: "/proc/\($0.pid)/stat", pid: $0.pid,
-                     labels: ["command": $0.command, "allowed_cpu_list": $0.allowedCPUs.map(CPUList.format) ?? "unknown"])
+                     labels: [.command: $0.command, .allowedCPUList: $0.allowedCPUs.map(CPUList.format) ?? "unknown"])
         }
         let who = named.map { "\($0.command) (PID \($0.pid), \(Int($0.cpuPercent.rounded()))% of a CPU)" }.joined(separator: ", ")
         let left = max(1, cpus - Int((total / 100).rounded(.up)))
@@ -220,7 +220,7 @@ struct Rules {
             evidence: [Evidence(.dramBytesPerSecond, traffic, threshold: .init(.atLeast, limits.dramSaturation * peak * 1e9),
                                 source: "uncore " + (counters.uncore.value ?? []).joined(separator: ", "),
                                 context: [Measure(.calibratedReadBytesPerSecond, peak * 1e9)],
-                                labels: ["scope": "machine"])],
+                                labels: [.scope: "machine"])],
             fix: "cut bytes moved per sample (int8 or fp16 storage, no redundant copies), fewer memory-bound workers, and bind to the GPU's node so traffic stays local",
             concept: "Once the memory controllers are saturated, more threads only queue: every load waits longer.",
             pids: job.main.map { [$0.pid] } ?? [])
@@ -235,7 +235,7 @@ struct Rules {
             where bytes >= limits.writtenMapBytes {
                 evidence.append(Evidence(.writtenPrivateFileBytes, Double(bytes), threshold: .init(.atLeast, Double(limits.writtenMapBytes)),
                                          source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
-                                         labels: ["role": process.role.rawValue, "path": path]))
+                                         labels: [.role: process.role.rawValue, .path: path]))
                 if !pids.contains(process.pid) { pids.append(process.pid) }
             }
         }
@@ -261,7 +261,7 @@ struct Rules {
                 source: "/proc/\(process.pid)/io read_bytes ÷ (/proc/\(process.pid)/stat majflt × 4 KiB)", pid: process.pid,
                 context: [Measure(.storageReadBytes, Double(read)), Measure(.majorFaults, Double(process.majorFaults)),
                           Measure(.readBytesPerFault, Double(read) / Double(process.majorFaults))],
-                labels: ["role": process.role.rawValue]))
+                labels: [.role: process.role.rawValue]))
         }
         guard !evidence.isEmpty else { return nil }
         let pids = evidence.compactMap(\.pid)
@@ -270,7 +270,7 @@ struct Rules {
         }
         for (device, kilobytes) in input.readAheadKilobytes.sorted(by: { $0.key < $1.key }) {
             evidence.append(Evidence(.readAheadKB, Double(kilobytes), source: "/sys/block/\(device)/queue/read_ahead_kb",
-                                     labels: ["device": device]))
+                                     labels: [.device: device]))
         }
         return Finding(
             id: .readaheadAmplification, severity: .warning,
@@ -293,7 +293,7 @@ struct Rules {
                 source: "/proc/\(process.pid)/stat majflt", pid: process.pid,
                 context: [Measure(.faultIntervalMicroseconds, 1e6 / process.majorFaultsPerSecond),
                           Measure(.cpuPercent, process.cpuPercent)],
-                labels: ["role": process.role.rawValue]))
+                labels: [.role: process.role.rawValue]))
         }
         guard !evidence.isEmpty else { return nil }
         return Finding(
@@ -312,7 +312,7 @@ struct Rules {
             id: .firstTouchFaults, severity: .info, title: "Page-fault storms on first touch",
             evidence: storms.map {
                 Evidence(.minorFaultsPerSecond, $0.minorFaultsPerSecond, threshold: .init(.atLeast, limits.firstTouchFaultsPerSecond),
-                         source: "/proc/\($0.pid)/stat minflt", pid: $0.pid, labels: ["role": $0.role.rawValue])
+                         source: "/proc/\($0.pid)/stat minflt", pid: $0.pid, labels: [.role: $0.role.rawValue])
             },
             fix: "persistent_workers=True (workers map the dataset once, not every epoch); for files you read whole, madvise(MADV_WILLNEED) or MAP_POPULATE",
             suggested: job.workers.isEmpty ? [] : [Suggestion(.persistentWorkers, 1)],
@@ -331,9 +331,9 @@ struct Rules {
             evidence.append(Evidence(
                 .remoteMemoryPercent, placed.remotePercent, threshold: .init(.atLeast, limits.remoteNUMAPercent),
                 source: "/proc/\(process.pid)/numa_maps", pid: process.pid,
-                context: placed.bytesByNode.sorted { $0.key < $1.key }.map { Measure(.placedBytes, Double($0.value), labels: ["node": "\($0.key)"]) },
-                labels: ["role": process.role.rawValue, "cpu_nodes": placed.cpuNodes.sorted().map(String.init).joined(separator: ","),
-                         "cpus": CPUList.format(placed.cpus)]))
+                context: placed.bytesByNode.sorted { $0.key < $1.key }.map { Measure(.placedBytes, Double($0.value), labels: [.node: "\($0.key)"]) },
+                labels: [.role: process.role.rawValue, .cpuNodes: placed.cpuNodes.sorted().map(String.init).joined(separator: ","),
+                         .cpus: CPUList.format(placed.cpus)]))
             target = target ?? gpuNode(job) ?? placed.bytesByNode.max { $0.value < $1.value }?.key
         }
         guard let target, !evidence.isEmpty else { return nil }
@@ -344,11 +344,11 @@ struct Rules {
             if other + local > 0 {
                 evidence.append(Evidence(.otherNodeAllocationPercent, Double(other) / Double(other + local) * 100,
                                          source: "/sys/devices/system/node/node*/numastat other_node ÷ (local_node + other_node)",
-                                         labels: ["scope": "machine"]))
+                                         labels: [.scope: "machine"]))
             }
         }
         evidence.append(Evidence(.bindNode, Double(target), source: gpuNode(job) != nil ? "the GPU's PCI device numa_node" : "numa_maps",
-                                 labels: ["reason": gpuNode(job) != nil ? "gpu" : "memory"]))
+                                 labels: [.reason: gpuNode(job) != nil ? "gpu" : "memory"]))
         return Finding(
             id: .remoteNUMA, severity: .warning, title: "The job's memory is on another NUMA node than its CPUs",
             evidence: evidence,
@@ -369,8 +369,8 @@ struct Rules {
             id: .workersAcrossSockets, severity: .warning, title: "DataLoader workers run on several NUMA nodes",
             evidence: [Evidence(.workerNUMANodes, Double(nodes.count), threshold: .init(.greaterThan, 1), source: "/proc/PID/stat processor",
                                 context: [Measure(.dataloaderWorkers, Double(job.workers.count))],
-                                labels: ["nodes": nodes.sorted().map(String.init).joined(separator: ", "),
-                                         "packages": packages.sorted().map(String.init).joined(separator: ", ")])],
+                                labels: [.nodes: nodes.sorted().map(String.init).joined(separator: ", "),
+                                         .packages: packages.sorted().map(String.init).joined(separator: ", ")])],
             fix: "numactl --cpunodebind=\(node) --membind=\(node) \(job.main?.command ?? "python train.py")",
             suggested: [Suggestion(.numaNode, node)],
             concept: "Batches built on the far socket travel over the inter-socket link to the main process and the GPU, and each worker's memory lands on whichever node it ran on first.",
@@ -385,8 +385,8 @@ struct Rules {
         return Finding(
             id: .gpuOnOtherNode, severity: .warning, title: "The training loop runs far from its GPU",
             evidence: [Evidence(.gpuNUMANode, Double(gpuNode), source: "/sys/bus/pci/devices/*/numa_node", pid: main.pid,
-                                labels: ["role": "main", "cpu_nodes": nodes.sorted().map(String.init).joined(separator: ","),
-                                         "device": "/dev/nvidia\(main.gpu?.openDevices.first ?? 0)"])],
+                                labels: [.role: "main", .cpuNodes: nodes.sorted().map(String.init).joined(separator: ","),
+                                         .device: "/dev/nvidia\(main.gpu?.openDevices.first ?? 0)"])],
             fix: "numactl --cpunodebind=\(gpuNode) --membind=\(gpuNode) \(main.command)",
             suggested: [Suggestion(.numaNode, gpuNode)],
             concept: "Host-to-GPU copies from the far socket's memory cross the inter-socket link before PCIe.",
@@ -416,7 +416,7 @@ struct Rules {
             id: .jobSwapped, severity: total >= limits.criticalJobSwapBytes ? .critical : .warning, title: "Part of the job is in swap",
             evidence: swapped.map {
                 Evidence(.swapBytes, Double($0.swapBytes), source: "/proc/\($0.pid)/status VmSwap", pid: $0.pid,
-                         context: [Measure(.jobSwapBytes, Double(total))], labels: ["role": $0.role.rawValue])
+                         context: [Measure(.jobSwapBytes, Double(total))], labels: [.role: $0.role.rawValue])
             },
             fix: "reduce the job's memory (fewer workers, numpy storage instead of Python objects) or add RAM; sudo sysctl vm.swappiness=1",
             concept: "Every touch of a swapped page waits for the disk.",
@@ -447,7 +447,7 @@ struct Rules {
             id: .pageableCopies, severity: .info, title: "Host-to-GPU copies probably come from pageable memory",
             evidence: [Evidence(.nvidiaMappedBytes, Double(mapped), threshold: .init(.lessThan, Double(limits.pageableMappedBytes)),
                                 source: "/proc/PID/maps /dev/nvidia* (an estimate of pinned buffers)", pid: main.pid,
-                                labels: ["role": "main", "devices": gpu.openDevices.map(String.init).joined(separator: ",")])],
+                                labels: [.role: "main", .devices: gpu.openDevices.map(String.init).joined(separator: ",")])],
             fix: "DataLoader(..., pin_memory=True) and tensor.to(device, non_blocking=True)",
             suggested: [Suggestion(.pinMemory, 1)],
             concept: "A copy from pageable memory is staged through a pinned bounce buffer and cannot overlap compute; non_blocking=True does nothing without pinned memory.",
@@ -464,7 +464,7 @@ struct Rules {
     func inputBound(_ job: JobSummary) -> Finding? {
         guard let stacks = input.pythonStacks.value, let share = stacks.waitingShare, share * 100 >= limits.inputWaitPercent else { return nil }
         var evidence = [Evidence(.inputWaitPercent, share * 100, threshold: .init(.atLeast, limits.inputWaitPercent),
-                                 source: "py-spy", pid: job.main?.pid, labels: ["role": "main"])]
+                                 source: "py-spy", pid: job.main?.pid, labels: [.role: "main"])]
         let cpus = usableCPUs(job).count
         let used = job.processes.reduce(0) { $0 + $1.cpuPercent }
         let spare = Double(cpus) * 100 - used
@@ -475,9 +475,9 @@ struct Rules {
         let fix: String
         var suggested: [Suggestion] = []
         if job.workers.isEmpty, let fetch = stacks.mainFetchShare {
-            evidence.append(Evidence(.mainFetchPercent, fetch * 100, source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]))
+            evidence.append(Evidence(.mainFetchPercent, fetch * 100, source: "py-spy", pid: job.main?.pid, labels: [.role: "main"]))
             evidence += stacks.mainFetchFunctions.filter { $0.share >= limits.topFunctionShare }.map {
-                Evidence(.mainTopFunctionPercent, $0.share * 100, source: "py-spy", pid: job.main?.pid, labels: ["function": $0.function, "role": "main"])
+                Evidence(.mainTopFunctionPercent, $0.share * 100, source: "py-spy", pid: job.main?.pid, labels: [.function: $0.function, .role: "main"])
             }
             let workers = max(1, min(4, cpus - 1))
             if hasSpare {
@@ -496,7 +496,7 @@ struct Rules {
             fix = "the loop waits on batches that no DataLoader worker of this job builds (a thread of its own, or another process feeding a queue): make that producer faster or run more of them, and prefetch more batches ahead"
         } else {
             evidence += stacks.workerFunctions.filter { $0.share >= limits.topFunctionShare }.map {
-                Evidence(.workerTopFunctionPercent, $0.share * 100, source: "py-spy --subprocesses", labels: ["function": $0.function, "role": "worker"])
+                Evidence(.workerTopFunctionPercent, $0.share * 100, source: "py-spy --subprocesses", labels: [.function: $0.function, .role: "worker"])
             }
             let top = stacks.workerFunctions.first.map { " (first \($0.function))" } ?? ""
             let live = job.liveWorkers.count
@@ -507,7 +507,7 @@ struct Rules {
         }
         evidence.append(Evidence(.spareCPUPercent, spare, source: "usable CPUs × 100 − the job's CPU use (/proc/PID/stat)",
                                  context: [Measure(.jobCPUPercent, used), Measure(.allowedCPUs, Double(cpus))],
-                                 labels: ["gpu": usesGPU ? "open" : "none"]))
+                                 labels: [.gpu: usesGPU ? "open" : "none"]))
         let severity: Severity = hasSpare || usesGPU || cpus <= 1 || (job.workers.isEmpty && stacks.mainFetchShare == nil)
             ? (share * 100 >= limits.criticalInputWaitPercent ? .critical : .warning) : .info
         return Finding(
@@ -533,19 +533,19 @@ struct Rules {
         let cpus = usableCPUs(job).count
         var evidence = workers.map {
             Evidence(.workerCPUPercent, $0.cpuPercent, threshold: .init(.atLeast, limits.workerSaturatedPercent),
-                     source: "/proc/\($0.pid)/stat utime + stime", pid: $0.pid, labels: ["role": "worker"])
+                     source: "/proc/\($0.pid)/stat utime + stime", pid: $0.pid, labels: [.role: "worker"])
         }
         evidence.append(Evidence(.mainCPUPercent, main.cpuPercent, threshold: .init(.atMost, limits.mainIdlePercent),
                                  source: "/proc/\(main.pid)/stat utime + stime", pid: main.pid,
                                  context: [Measure(.runDelayPercent, main.runDelayPercent ?? 0),
                                            Measure(.dataloaderWorkers, Double(workers.count)), Measure(.allowedCPUs, Double(cpus))],
-                                 labels: ["role": "main"]))
+                                 labels: [.role: "main"]))
         if let gpuBusy {
             let windowed = gpus.allSatisfy { $0.windowUtilizationPercent != nil }
             evidence.append(Evidence(.gpuBusyPercent, gpuBusy, threshold: .init(.lessThan, limits.gpuStarvedPercent),
                                      source: windowed ? "NVML nvmlDeviceGetSamples, the mean over the window" : "NVML nvmlDeviceGetUtilizationRates at the window's end",
                                      context: [Measure(.gpus, Double(gpus.count))],
-                                     labels: ["gpus": gpus.map { String($0.index) }.joined(separator: ",")]))
+                                     labels: [.gpus: gpus.map { String($0.index) }.joined(separator: ",")]))
         }
         let spare = cpus - workers.count - 1
         let suggested = spare > 0 ? [Suggestion(.numWorkers, workers.count + spare, current: workers.count)] : []
@@ -573,9 +573,9 @@ struct Rules {
                                 source: "py-spy --subprocesses: worker samples whose innermost frame is the fetch loop, __getitem__'s own line or collate",
                                 context: [Measure(.perSampleFetchPercent, (stacks.perSampleShare ?? 0) * 100),
                                           Measure(.workerSamples, Double(stacks.workerSamples))],
-                                labels: ["role": "worker"]),
+                                labels: [.role: "worker"]),
                        Evidence(.inputWaitPercent, waiting * 100, threshold: .init(.atLeast, limits.inputWaitPercent),
-                                source: "py-spy", pid: job.main?.pid, labels: ["role": "main"]),
+                                source: "py-spy", pid: job.main?.pid, labels: [.role: "main"]),
                        Evidence(.dataloaderWorkers, Double(job.workers.filter { !$0.vanished }.count), source: "/proc/PID/stat (descendants running the main program)",
                                 context: [Measure(.allowedCPUs, Double(usableCPUs(job).count))])],
             fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",

@@ -15,7 +15,7 @@ public enum EvidenceText {
             let end = finding.evidence[index...].firstIndex { $0.metric != metric } ?? finding.evidence.endIndex
             let run = finding.evidence[index..<end]
             if metric == .readAheadKB {
-                lines.append("read_ahead_kb: " + run.map { "\($0.labels["device"] ?? "?") \(count($0.number))" }.joined(separator: ", "))
+                lines.append("read_ahead_kb: " + run.map { "\($0.labels[.device] ?? "?") \(count($0.number))" }.joined(separator: ", "))
             } else {
                 lines += run.map(sentence)
             }
@@ -42,7 +42,7 @@ public enum EvidenceText {
     /// The sentence for one evidence item.
     public static func sentence(_ item: Evidence) -> String {
         let pid = item.pid.map(String.init) ?? "?"
-        let role = item.labels["role"] ?? "process"
+        let role = item.labels[.role] ?? "process"
         let limit = item.threshold?.value
         switch item.metric {
         case .swapUsedBytes:
@@ -86,7 +86,7 @@ public enum EvidenceText {
             } ?? ""
             return "projected: up to (\(workers) workers + 1) × \(mib(item[.mainRSSBytes])) (the main process's memory) = \(mib(item.number)) per rank if every page gets copied\(limit)"
         case .writtenPrivateFileBytes:
-            return "PID \(pid) (\(role)): \(mib(item.number)) of private copies of \(item.labels["path"] ?? "?") (\(item.source) anon= on a file mapping)"
+            return "PID \(pid) (\(role)): \(mib(item.number)) of private copies of \(item.labels[.path] ?? "?") (\(item.source) anon= on a file mapping)"
         case .readaheadAmplification:
             let faults = count(item[.majorFaults])
             return "PID \(pid) (\(role)): read \(mib(item[.storageReadBytes])) from storage (/proc/\(pid)/io read_bytes) for \(faults) major faults (/proc/\(pid)/stat majflt): \(mib(item[.readBytesPerFault])) per fault, \(fixed(item.number, 0))× the 4 KiB page each fault waited for (threshold \(fixed(limit, 0))×)"
@@ -98,16 +98,16 @@ public enum EvidenceText {
             return "PID \(pid) (\(role)): \(fixed(item.number, 0)) minor faults/s (threshold \(fixed(limit, 0)))"
         case .remoteMemoryPercent:
             let nodes = item.context.filter { $0.metric == .placedBytes }
-                .map { "node \($0.labels?["node"] ?? "?") \(mib($0.value))" }.joined(separator: ", ")
-            return "PID \(pid) (\(role)) ran on node \(item.labels["cpu_nodes"] ?? "?") (CPUs \(item.labels["cpus"] ?? "?")) with its pages on \(nodes): \(pct(item.number)) remote (numa_maps; threshold \(pct(limit)))"
+                .map { "node \($0.labels?[.node] ?? "?") \(mib($0.value))" }.joined(separator: ", ")
+            return "PID \(pid) (\(role)) ran on node \(item.labels[.cpuNodes] ?? "?") (CPUs \(item.labels[.cpus] ?? "?")) with its pages on \(nodes): \(pct(item.number)) remote (numa_maps; threshold \(pct(limit)))"
         case .otherNodeAllocationPercent:
             return "machine-wide over the window: \(pct(item.number)) of new pages were allocated for a CPU of another node (numastat other_node ÷ (local_node + other_node))"
         case .bindNode:
-            return "node \(count(item.number)) is \(item.labels["reason"] == "gpu" ? "the node of the GPU it feeds" : "the node holding most of its memory")"
+            return "node \(count(item.number)) is \(item.labels[.reason] == "gpu" ? "the node of the GPU it feeds" : "the node holding most of its memory")"
         case .workerNUMANodes:
-            return "\(count(item[.dataloaderWorkers])) workers seen on CPUs of nodes \(item.labels["nodes"] ?? "?") (packages \(item.labels["packages"] ?? "?")) (\(item.source))"
+            return "\(count(item[.dataloaderWorkers])) workers seen on CPUs of nodes \(item.labels[.nodes] ?? "?") (packages \(item.labels[.packages] ?? "?")) (\(item.source))"
         case .gpuNUMANode:
-            return "main process (PID \(pid)) ran on node \(item.labels["cpu_nodes"] ?? "?"); its GPU (\(item.labels["device"] ?? "?")) is on node \(count(item.number))"
+            return "main process (PID \(pid)) ran on node \(item.labels[.cpuNodes] ?? "?"); its GPU (\(item.labels[.device] ?? "?")) is on node \(count(item.number))"
         case .pinnedMemoryPercent:
             return "\(mib(item[.pinnedBytes])) pinned, locked or mapped from /dev/nvidia* (VmPin + VmLck + mappings; the GPU part is an estimate) = \(pct(item.number)) of \(gib(item[.memoryTotalBytes])) RAM (threshold \(pct(limit)))"
         case .swapBytes:
@@ -115,7 +115,7 @@ public enum EvidenceText {
         case .devShmUsedPercent:
             return "/dev/shm: \(mib(item[.devShmUsedBytes])) of \(mib(item[.devShmTotalBytes])) used (threshold \(pct(limit)))"
         case .nvidiaMappedBytes:
-            let devices = (item.labels["devices"] ?? "").split(separator: ",").map { "/dev/nvidia\($0)" }.joined(separator: ",")
+            let devices = (item.labels[.devices] ?? "").split(separator: ",").map { "/dev/nvidia\($0)" }.joined(separator: ",")
             return "main process has \(devices) open, but only \(mib(item.number)) of host memory is mapped through /dev/nvidia* (an estimate of pinned buffers; threshold \(mib(limit)))"
         case .inputWaitPercent:
             return "\(pct(item.number)) of py-spy samples of the main process are in DataLoader __next__/_next_data or a queue get\(item.threshold.map { " (threshold \(pct($0.value)))" } ?? "")"
@@ -145,33 +145,33 @@ public enum EvidenceText {
         case .workerChurnPercent:
             return "\(pct(item.number)) of the main thread's py-spy samples start or stop workers (a new iterator forking them, an epoch's end joining them)\(item.threshold.map { "; threshold \(pct($0.value))" } ?? "")"
         case .cpuDemand:
-            let quota = item.context(.cpuQuotaCPUs).map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels["quota_cgroup"] ?? "?"))" } ?? ""
-            return "the job's threads wanted \(fixed(item.number, 1)) CPUs on average (running or queued; \(item.source)), \(fixed(item[.mainCPUDemand], 1)) of them in the main process, with \(count(item[.liveWorkers])) live worker\(plural(item[.liveWorkers])), on \(count(item[.allowedCPUs])) CPU\(plural(item[.allowedCPUs])) allowed (\(item.labels["allowed_cpu_list"] ?? "?")\(quota); threshold > \(fixed(limit, 2)))"
+            let quota = item.context(.cpuQuotaCPUs).map { ", limited by the cpu quota of \(fixed($0, $0 == $0.rounded() ? 0 : 2)) CPUs (cgroup \(item.labels[.quotaCgroup] ?? "?"))" } ?? ""
+            return "the job's threads wanted \(fixed(item.number, 1)) CPUs on average (running or queued; \(item.source)), \(fixed(item[.mainCPUDemand], 1)) of them in the main process, with \(count(item[.liveWorkers])) live worker\(plural(item[.liveWorkers])), on \(count(item[.allowedCPUs])) CPU\(plural(item[.allowedCPUs])) allowed (\(item.labels[.allowedCPUList] ?? "?")\(quota); threshold > \(fixed(limit, 2)))"
         case .neighbourCPUPercent:
-            return "processes outside the job used \(pct(item.number)) of a CPU on the job's CPUs (\(item.labels["allowed_cpu_list"] ?? "?"); threshold \(pct(limit))), while the job's own threads wanted \(fixed(item[.jobCPUDemand], 1)) of its \(count(item[.allowedCPUs])) CPUs: the job fits, the others take the room"
+            return "processes outside the job used \(pct(item.number)) of a CPU on the job's CPUs (\(item.labels[.allowedCPUList] ?? "?"); threshold \(pct(limit))), while the job's own threads wanted \(fixed(item[.jobCPUDemand], 1)) of its \(count(item[.allowedCPUs])) CPUs: the job fits, the others take the room"
         case .neighbourProcessCPUPercent:
-            return "PID \(pid) (\(item.labels["command"] ?? "?"), may run on CPUs \(item.labels["allowed_cpu_list"] ?? "?")): \(pct(item.number)) of a CPU"
+            return "PID \(pid) (\(item.labels[.command] ?? "?"), may run on CPUs \(item.labels[.allowedCPUList] ?? "?")): \(pct(item.number)) of a CPU"
         case .workerStartsPerMinute:
-            return "\(count(item[.workerStarts])) workers started and \(count(item[.workerExits])) exited in \(fixed(item[.windowSeconds], 1)) s: \(fixed(item.number, 1)) starts per minute (start method \(item.labels["start_method"] ?? "?"); threshold \(fixed(limit, 0))/min)"
+            return "\(count(item[.workerStarts])) workers started and \(count(item[.workerExits])) exited in \(fixed(item[.windowSeconds], 1)) s: \(fixed(item.number, 1)) starts per minute (start method \(item.labels[.startMethod] ?? "?"); threshold \(fixed(limit, 0))/min)"
         case .workerBusyThreads:
-            return "worker \(pid): \(count(item.number)) busy threads of \(count(item[.threads])), \(pct(item[.cpuPercent])) of a CPU, on \(count(item[.usableCPUs])) usable CPUs; thread-pool libraries mapped: \(item.labels["libraries"] ?? "?") (threshold \(count(limit)) busy threads)"
+            return "worker \(pid): \(count(item.number)) busy threads of \(count(item[.threads])), \(pct(item[.cpuPercent])) of a CPU, on \(count(item[.usableCPUs])) usable CPUs; thread-pool libraries mapped: \(item.labels[.libraries] ?? "?") (threshold \(count(limit)) busy threads)"
         case .openmpRuntimes:
-            return "PID \(pid) (\(item.labels["role"] ?? "process")) maps \(text(item.value)) (\(item.source))"
+            return "PID \(pid) (\(item.labels[.role] ?? "process")) maps \(text(item.value)) (\(item.source))"
         case .openDescriptorsPercent:
-            return "PID \(pid) (\(item.labels["role"] ?? "process")): \(count(item[.openDescriptors])) open descriptors of a soft limit of \(count(item[.softLimit])) (\(pct(item.number)); threshold \(pct(limit))), \(count(item[.torchSharedMemoryDescriptors])) of them /dev/shm/torch_*"
+            return "PID \(pid) (\(item.labels[.role] ?? "process")): \(count(item[.openDescriptors])) open descriptors of a soft limit of \(count(item[.softLimit])) (\(pct(item.number)); threshold \(pct(limit))), \(count(item[.torchSharedMemoryDescriptors])) of them /dev/shm/torch_*"
         case .pinThreadCPUPercent:
-            return "the pin-memory thread (\(item.labels["thread"] ?? "pt_data_pin") in PID \(pid)) used \(pct(item.number)) of a CPU (threshold \(pct(limit)))"
+            return "the pin-memory thread (\(item.labels[.thread] ?? "pt_data_pin") in PID \(pid)) used \(pct(item.number)) of a CPU (threshold \(pct(limit)))"
         case .workerCPUPercent:
             return "worker \(pid) used \(pct(item.number)) of a CPU over the window (\(item.source); threshold \(pct(limit)))"
         case .mainCPUPercent:
             return "the main process (PID \(pid)) used \(pct(item.number)) of a CPU (at most \(pct(limit))) and waited \(pct(item[.runDelayPercent])) of the window for one: it is idle, not starved; \(count(item[.dataloaderWorkers])) worker\(plural(item[.dataloaderWorkers])) on \(count(item[.allowedCPUs])) usable CPUs"
         case .gpuBusyPercent:
-            return "the job's GPU\(item[.gpus].map { $0 > 1 } == true ? "s" : "") (\(item.labels["gpus"] ?? "?")) busy \(pct(item.number)) of the window (\(item.source); threshold < \(pct(limit)))"
+            return "the job's GPU\(item[.gpus].map { $0 > 1 } == true ? "s" : "") (\(item.labels[.gpus] ?? "?")) busy \(pct(item.number)) of the window (\(item.source); threshold < \(pct(limit)))"
         case .mainFetchPercent:
             return "\(pct(item.number)) of the main thread's py-spy samples build the batch itself (fetch/__getitem__ with num_workers=0)"
         case .workerTopFunctionPercent, .mainTopFunctionPercent:
             let whose = item.metric == .workerTopFunctionPercent ? "workers'" : "main thread's"
-            return "\(pct(item.number)) of the \(whose) py-spy samples in \(item.labels["function"] ?? "?")"
+            return "\(pct(item.number)) of the \(whose) py-spy samples in \(item.labels[.function] ?? "?")"
         // Measured only beside another metric (context) or read by no sentence of its own.
         case .allowedCPUs, .busyThreads, .anonBytes, .calibratedReadBytesPerSecond, .copiedBytes, .copiedBytesPerSecond, .devShmFreeBytes, .devShmUsedBytes, .faultIntervalMicroseconds, .gpus, .jobCPUDemand, .jobCPUPercent, .jobSwapBytes, .liveWorkers, .mainCPUDemand, .mainRSSBytes, .mainTopFunctionPercent, .majorFaults, .memoryLimitBytes, .memoryTotalBytes, .neighbours, .numaNodes, .numaPagesMigratedPerSecond, .oomKillsSinceStart, .openDescriptors, .ownAllocationBytes, .pageCacheBytes, .parentAnonymousBytes, .periods, .pinnedBytes, .placedBytes, .privateDirtyFirstBytes, .privateDirtyLastBytes, .pssFirstBytes, .pssLastBytes, .readAheadKB, .readBytesPerFault, .refaultBytes, .rssFirstBytes, .rssLastBytes, .shmemBytes, .softLimit, .storageReadBytes, .threads, .throttledPeriods, .throttledSeconds, .torchSharedMemoryDescriptors, .usableCPUs, .windowSeconds, .workerExits, .workerSamples, .workerStarts:
             return generic(item)

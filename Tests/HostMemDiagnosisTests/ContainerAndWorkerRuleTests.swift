@@ -73,8 +73,8 @@ struct ContainerAndWorkerRuleTests {
         let finding = try #require(Diagnosis.run(input).findings.first { $0.id == .workersOversubscribed })
         let busy = try #require(finding.evidence.first { $0.metric == .cpuDemand })
         #expect(busy.number == 2 && busy.context(.allowedCPUs) == 1)
-        #expect(busy.labels["binding_limit"] == "cpu_quota" && busy.context(.cpuQuotaCPUs) == 1.5)
-        #expect(busy.labels["quota_cgroup"] == "/kubepods/pod1")
+        #expect(busy.labels[.bindingLimit] == "cpu_quota" && busy.context(.cpuQuotaCPUs) == 1.5)
+        #expect(busy.labels[.quotaCgroup] == "/kubepods/pod1")
     }
 
     @Test("a throttling quota with the job's threads beyond it: one finding, the quota's, whose fix sizes workers and threads")
@@ -209,7 +209,7 @@ struct ContainerAndWorkerRuleTests {
         var input = DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main, pooled, calm]))
         let found = Diagnosis.run(input).findings
         let pools = try #require(found.first { $0.id == .workerThreadPools })
-        #expect(pools.evidence.map(\.pid) == [2] && pools.evidence[0].labels["libraries"] == "libgomp,libiomp5,mkl")
+        #expect(pools.evidence.map(\.pid) == [2] && pools.evidence[0].labels[.libraries] == "libgomp,libiomp5,mkl")
         #expect(found.first { $0.id == .twoOpenMPRuntimes }?.pids == [2])
         let fds = try #require(found.first { $0.id == .fdNearLimit })
         #expect(fds.pids == [1] && fds.fix.contains("set_sharing_strategy"), "88% with most torch_* files; 68% is below")
@@ -268,7 +268,7 @@ struct ContainerAndWorkerRuleTests {
         let starved = try #require(findings(busy: 34).first)
         #expect(starved.severity == .warning)
         let gpu = try #require(starved.evidence.first { $0.metric == .gpuBusyPercent })
-        #expect(gpu.number == 34 && gpu.labels["gpus"] == "0" && gpu.source.contains("over the window"), "the window's mean, not the last reading (100%)")
+        #expect(gpu.number == 34 && gpu.labels[.gpus] == "0" && gpu.source.contains("over the window"), "the window's mean, not the last reading (100%)")
         #expect(findings(busy: 70).first?.severity == .info)
         #expect(findings(busy: 95).isEmpty)
         // GPU 1 (minor 1, the driver's 0000:3B:00.0) was at 3% at the end and kept no samples: its last reading counts.
@@ -287,7 +287,7 @@ struct ContainerAndWorkerRuleTests {
         #expect(found.map(\.id) == [.inputBound])
         let finding = found[0]
         #expect(finding.evidence.first { $0.metric == .mainFetchPercent }?.number == 78)
-        #expect(finding.evidence.first { $0.metric == .mainTopFunctionPercent }?.labels["function"] == "resize (PIL/Image.py)")
+        #expect(finding.evidence.first { $0.metric == .mainTopFunctionPercent }?.labels[.function] == "resize (PIL/Image.py)")
         #expect(finding.fix.hasPrefix("build batches off the training thread: num_workers=1"))
         #expect(!finding.fix.contains("first fix"))
     }

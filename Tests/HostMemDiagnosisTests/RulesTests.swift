@@ -114,9 +114,9 @@ struct NUMARuleTests {
         let diagnosis = Diagnosis.run(DiagnosisInput(topology: topology, job: job))
         let remote = try #require(diagnosis.findings.first { $0.id == .remoteNUMA })
         #expect(remote.fix.hasPrefix("numactl --cpunodebind=1 --membind=1 "))
-        #expect(remote.evidence.last?.metric == .bindNode && remote.evidence.last?.number == 1 && remote.evidence.last?.labels["reason"] == "gpu")
+        #expect(remote.evidence.last?.metric == .bindNode && remote.evidence.last?.number == 1 && remote.evidence.last?.labels[.reason] == "gpu")
         let far = try #require(diagnosis.findings.first { $0.id == .gpuOnOtherNode })
-        #expect(far.evidence[0].metric == .gpuNUMANode && far.evidence[0].number == 1 && far.evidence[0].labels["cpu_nodes"] == "0")
+        #expect(far.evidence[0].metric == .gpuNUMANode && far.evidence[0].number == 1 && far.evidence[0].labels[.cpuNodes] == "0")
         // Bound to node 1 with the GPU there: neither finding.
         let good = Self.job(workersOn: Array(machine.cpus(ofSocket: 1).prefix(2)), pagesOn: 1, gpu: 4)
         let clean = ids(DiagnosisInput(topology: topology, job: good))
@@ -311,7 +311,7 @@ struct JobRuleTests {
         input.readAheadKilobytes = ["nvme0n1": 128]
         let finding = try #require(Diagnosis.run(input).findings.first)
         #expect(finding.id == .readaheadAmplification)
-        #expect(finding.evidence.contains { $0.metric == .readAheadKB && $0.labels["device"] == "nvme0n1" && $0.number == 128 })
+        #expect(finding.evidence.contains { $0.metric == .readAheadKB && $0.labels[.device] == "nvme0n1" && $0.number == 128 })
         // MADV_RANDOM: one page per fault, 16 k faults/s at low CPU.
         reader.storageReadBytes = 160_000 * 4096
         reader.majorFaults = 160_000
@@ -329,7 +329,7 @@ struct JobRuleTests {
         let finding = try #require(Diagnosis.run(DiagnosisInput(topology: try Self.topology(), job: job)).findings.first)
         #expect(finding.id == .memmapWrittenInPlace)
         #expect(finding.evidence.count == 1, "the library is left out")
-        #expect(finding.evidence[0].labels["path"] == "/data/train.npy" && finding.evidence[0].number == Double(24 << 20))
+        #expect(finding.evidence[0].labels[.path] == "/data/train.npy" && finding.evidence[0].number == Double(24 << 20))
     }
 
     @Test("/dev/shm of 64 MiB with workers, swapped job, pinned memory, input wait: each found")
