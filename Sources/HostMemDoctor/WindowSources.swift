@@ -3,6 +3,13 @@ import HostMemPlatform
 import HostMemProcess
 import HostMemTopology
 
+/// Each counter's increase between two readings, for the keys read both times.
+func increases<Key: Hashable, Value>(from before: [Key: Value], to after: [Key: Value], _ delta: (Value, Value) -> Value) -> [Key: Value] {
+    var result: [Key: Value] = [:]
+    for (key, later) in after { if let earlier = before[key] { result[key] = delta(earlier, later) } }
+    return result
+}
+
 /// /sys/devices/system/node/nodeN/numastat: pages allocated per node; the change is each
 /// node's increase.
 public struct NUMAStatSource: WindowSource {
@@ -15,9 +22,7 @@ public struct NUMAStatSource: WindowSource {
     }
 
     public func change(from before: [Int: NUMAStatCounters], to after: [Int: NUMAStatCounters], seconds: Double) -> [Int: NUMAStatCounters] {
-        var delta: [Int: NUMAStatCounters] = [:]
-        for (node, later) in after { if let earlier = before[node] { delta[node] = later.delta(since: earlier) } }
-        return delta
+        increases(from: before, to: after) { $1.delta(since: $0) }
     }
 }
 
@@ -33,9 +38,7 @@ public struct VMStatSource: WindowSource {
     }
 
     public func change(from before: [String: UInt64], to after: [String: UInt64], seconds: Double) -> [String: UInt64] {
-        var delta: [String: UInt64] = [:]
-        for (key, later) in after { if let earlier = before[key] { delta[key] = later.counterDelta(since: earlier) } }
-        return delta
+        increases(from: before, to: after) { $1.counterDelta(since: $0) }
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 import HostMemDiagnosis
 
 /// Sentences from a finding's evidence values: the words the doctor prints, drawn from
-/// the numbers the rules measured. An unknown metric still prints, generically.
+/// the numbers the rules measured. The switch over the metric catalog is exhaustive: a new
+/// metric needs a sentence, or a place among those printed generically.
 public enum EvidenceText {
     /// One line per sentence, in the finding's order. A run of items of the same metric
     /// is drawn together: one sentence each (per-device settings joined on one line),
