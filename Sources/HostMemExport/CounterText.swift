@@ -10,11 +10,11 @@ public enum CounterText {
         lines.append("  Software events (always available):")
         var software = TextTable(header: ["event", "count", "per second"])
         if let taskClock = sample.counts["task-clock"] {
-            software.rows.append(["task-clock", String(format: "%.2f s", taskClock / 1e9), String(format: "%.2f CPUs used", sample.cpusUsed ?? 0)])
+            software.rows.append(["task-clock", String(format: "%.2f s", taskClock / 1e9), sample.cpusUsed.map { String(format: "%.2f CPUs used", $0) } ?? "-"])
         }
         for name in ["page-faults", "minor-faults", "major-faults", "context-switches", "cpu-migrations"] {
             guard let count = sample.counts[name] else { continue }
-            software.rows.append([name, compact(count), compact(sample.rate(name) ?? 0)])
+            software.rows.append([name, compact(count), sample.rate(name).map(compact) ?? "-"])
         }
         lines += software.render(indent: "    ")
         if let reason = sample.hardware.reason {
@@ -36,10 +36,11 @@ public enum CounterText {
         if let reason = sample.uncore.reason {
             lines.append("  DRAM traffic (uncore): unavailable (\(reason))")
         } else if let rate = sample.dramBytesPerSecond {
-            let read = (sample.counts["dram-read-bytes"] ?? 0) / max(sample.seconds, 1e-9) / 1e9
-            let write = (sample.counts["dram-write-bytes"] ?? 0) / max(sample.seconds, 1e-9) / 1e9
-            lines.append(String(format: "  DRAM traffic (whole machine, %@): %.2f GB/s (read %.2f, write %.2f)",
-                                (sample.uncore.value ?? []).joined(separator: ", "), rate / 1e9, read, write))
+            func perSecond(_ name: String) -> String {
+                sample.counts[name].map { String(format: "%.2f", $0 / max(sample.seconds, 1e-9) / 1e9) } ?? "-"
+            }
+            lines.append(String(format: "  DRAM traffic (whole machine, %@): %.2f GB/s (read %@, write %@)",
+                                (sample.uncore.value ?? []).joined(separator: ", "), rate / 1e9, perSecond("dram-read-bytes"), perSecond("dram-write-bytes")))
         }
         return lines.joined(separator: "\n") + "\n"
     }

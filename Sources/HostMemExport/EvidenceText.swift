@@ -83,7 +83,7 @@ public enum EvidenceText {
         case .projectedPrivateBytesPerRank:
             let workers = count(item[.dataloaderWorkers])
             let limit = item.context(.memoryLimitBytes).map { limit in
-                "; the cgroup's memory limit is \(mib(limit))" + ((item.number ?? 0) >= limit ? ": the copies alone would reach it" : "")
+                "; the cgroup's memory limit is \(mib(limit))" + (item.number.map { $0 >= limit } == true ? ": the copies alone would reach it" : "")
             } ?? ""
             return "projected: up to (\(workers) workers + 1) × \(mib(item[.mainRSSBytes])) (the main process's memory) = \(mib(item.number)) per rank if every page gets copied\(limit)"
         case .writtenPrivateFileBytes:

@@ -49,8 +49,10 @@ public enum NUMAStatText {
         let columns = nodes.isEmpty ? Array(Set(rows.flatMap { $0.total.keys })).sorted() : nodes
         var table = TextTable(header: ["PID", "runs on"] + columns.map { "node \($0)" } + ["remote", "command"])
         for row in rows {
+            let cpu: String = row.lastCPU.map { " (CPU \($0))" } ?? ""
+            let runsOn: String = row.runNode.map { "node \($0)\(cpu)" } ?? "-"
             table.rows.append(
-                ["\(row.pid)", row.runNode.map { "node \($0) (CPU \(row.lastCPU ?? 0))" } ?? "-"]
+                ["\(row.pid)", runsOn]
                     + columns.map { node in ByteFormat.string(row.total[node] ?? 0) }
                     + [row.remoteShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-", row.command])
         }

@@ -37,7 +37,7 @@ extension ReportHTML {
             y: Axis(label: "ns per load (log scale)", scale: .log(base: 10), domain: Axis.domain(of: points.map(\.y), scale: .log(base: 10))),
             series: [.init(name: "median latency", points: points, dots: points.count <= 60)], markers: markers, height: 340)
         let levels = latency.levels.map { "\($0.name) \(Format.number($0.nanoseconds)) ns" }.joined(separator: ", ")
-        return figure(chart.svg(), caption: "Latency staircase: median of \(latency.points.first?.nanoseconds.repetitions ?? 0) repetitions per size, one thread on CPU \(latency.cpu); levels: \(levels).")
+        return figure(chart.svg(), caption: "Latency staircase: median of \(latency.points.first.map { "\($0.nanoseconds.repetitions)" } ?? "no") repetitions per size, one thread on CPU \(latency.cpu); levels: \(levels).")
     }
 
     static func bandwidthChart(_ bandwidth: BandwidthBenchmark.Result) -> String {
