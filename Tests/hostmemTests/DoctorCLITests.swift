@@ -1,4 +1,5 @@
 import Foundation
+import HostMemPlatform
 import HostMemTestSupport
 import Testing
 
@@ -48,6 +49,17 @@ struct DoctorCLITests {
         return process
     }
 
+    /// Waits (at most 10 s) until `process` has used `seconds` of CPU: its interpreter is up
+    /// and running the workload's loop.
+    func waitForWork(_ process: Process, cpuSeconds seconds: Double) {
+        eventually {
+            guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+                  let fields = text.split(separator: ")").last?.split(separator: " "), fields.count > 12,
+                  let user = Double(fields[14 - 3]), let system = Double(fields[15 - 3]) else { return false }
+            return (user + system) / Double(SystemInfo.clockTicksPerSecond) >= seconds
+        }
+    }
+
     func stop(_ process: Process) {
         process.terminate()
         process.waitUntilExit()
@@ -92,7 +104,7 @@ struct DoctorCLITests {
     func attachedMainFetch() throws {
         let job = try startWorkload("main_fetch.py", seconds: 8)
         defer { stop(job) }
-        usleep(1_000_000)  // the interpreter starts; the doctor attaches once (no polling)
+        waitForWork(job, cpuSeconds: 0.5)  // the interpreter is up and fetching: the doctor attaches once
         let result = try HostMemBinary.run(["doctor", "--json", "--no-calibration", "--seconds", "4", "--pid", "\(job.processIdentifier)"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         let found = try #require(finding("input-bound", in: report), "\(report["notJudged"] ?? "")")
