@@ -29,16 +29,20 @@ public struct Finding: Sendable, Hashable, Codable {
     public var fixFirst: [RuleID]
     /// The values the fix asks for (workers, threads, node, bytes, settings).
     public var suggested: [Suggestion]
+    /// What the fix should buy, predicted from the window; unbounded with the reason where
+    /// the rule cannot say (`RuleID.unboundedReason`).
+    public var gain: Gain
     /// The concept in one sentence.
     public var concept: String
     /// The processes it concerns, if any.
     public var pids: [Int]
 
     public init(id: RuleID, severity: Severity, title: String, evidence: [Evidence], fix: String, suggested: [Suggestion] = [],
-                concept: String, pids: [Int] = []) {
+                gain: Gain? = nil, concept: String, pids: [Int] = []) {
         self.id = id
         self.fixFirst = []
         self.suggested = suggested
+        self.gain = gain ?? .unbounded(id.unboundedReason)
         self.severity = severity
         self.title = title
         self.evidence = evidence
@@ -48,7 +52,7 @@ public struct Finding: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, severity, title, evidence, fix, fixFirst, suggested, concept, pids
+        case id, severity, title, evidence, fix, fixFirst, suggested, gain, concept, pids
     }
 
     /// Reads reports saved before `fixFirst` and `suggested` existed as well.
@@ -61,6 +65,7 @@ public struct Finding: Sendable, Hashable, Codable {
         fix = try container.decode(String.self, forKey: .fix)
         fixFirst = try container.decodeIfPresent([RuleID].self, forKey: .fixFirst) ?? []
         suggested = try container.decodeIfPresent([Suggestion].self, forKey: .suggested) ?? []
+        gain = try container.decodeIfPresent(Gain.self, forKey: .gain) ?? .unbounded("not predicted by the hostmem that wrote this report")
         concept = try container.decode(String.self, forKey: .concept)
         pids = try container.decode([Int].self, forKey: .pids)
     }

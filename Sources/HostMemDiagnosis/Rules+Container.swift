@@ -51,12 +51,21 @@ extension Rules {
             return "keep workers + intra-op threads ≤ ⌊quota⌋ = \(cpus): num_workers=\(workers), torch.set_num_threads(\(max(1, cpus - workers))), OMP_NUM_THREADS=1 in the workers; "
         } ?? "keep workers + intra-op threads within the quota; "
         let severe = (percent ?? 0) >= limits.criticalThrottledPeriodPercent
+        // The group is stopped for the rest of each throttled period: per CPU of its cpuset,
+        // throttled time ÷ the window is the share the loop can lose, at most the periods' share.
+        let cpusetCPUs = Double(max(1, (job.main?.allowedCPUs ?? topology.usableCPUs).count))
+        let stopped = throttling.map { Double($0.throttledMicroseconds) / 1e6 / (max(window.seconds, 1e-3) * cpusetCPUs) }
+        let gain: Gain = (stopped ?? percent.map { $0 / 100 }).map { share in
+            .speed(costShare: min(share, (percent ?? 100) / 100),
+                   model: "the cgroup was stopped \(Int((share * 100).rounded()))% of the window per CPU of its cpuset: threads sized to the quota get at most 1 ÷ (1 − that)")
+        } ?? .unbounded("no throttled time was read, only pressure")
         return Finding(
             id: .cpuQuotaThrottled, severity: severe ? .critical : .warning,
             title: "The container's CPU quota throttles the job",
             evidence: evidence,
             fix: threadsFix + "or raise or remove the limit (docker run --cpus, Kubernetes resources.limits.cpu; Guaranteed QoS with integer CPUs and the static CPU manager policy gives the pod whole cores)",
             suggested: suggested,
+            gain: gain,
             concept: "The quota is CPU time per 100 ms period for the whole cgroup; PyTorch, numpy and OpenBLAS size their pools from the CPUs they see, not the quota, so they spend it early and every thread, the training loop included, waits for the next period.",
             pids: job.processes.map(\.pid))
     }
@@ -75,6 +84,10 @@ extension Rules {
             context: [Measure(.memoryLimitBytes, Double(limit.limitBytes)), Measure(.anonBytes, Double(memory.anonBytes ?? 0)),
                       Measure(.shmemBytes, Double(shmem)), Measure(.pageCacheBytes, Double(memory.fileBytes ?? 0))])]
         let shmemShare = Double(shmem) / Double(max(1, used)) * 100
+        let growth = window.first.memory?.unreclaimableBytes.map { (Double(used) - Double($0)) / max(window.seconds, 1e-3) }
+        let untilLimit = growth.flatMap { $0 > 0 ? Double(limit.limitBytes - min(limit.limitBytes, used)) / $0 : nil }
+        let gain: Gain = .memory(bytes: Double(used), secondsToLimit: untilLimit,
+                                 model: "anonymous and shmem memory the limit counts" + (untilLimit == nil ? ", not growing over the window" : "; at this window's growth the limit is reached in the time given"))
         if shmemShare >= limits.sharedMemoryNotablePercent {
             evidence.append(Evidence(.shmemSharePercent, shmemShare, threshold: .init(.atLeast, limits.sharedMemoryNotablePercent),
                                      source: "memory.stat shmem ÷ (anon + shmem)"))
@@ -86,6 +99,7 @@ extension Rules {
             fix: shmemShare >= limits.sharedMemoryNotablePercent
                 ? "/dev/shm counts against the limit: fewer workers × prefetch_factor, smaller batches in flight, or raise the limit (Kubernetes resources.limits.memory, docker run --memory)"
                 : "cut the job's memory (numpy storage instead of Python objects in the Dataset, fewer workers) or raise the limit (Kubernetes resources.limits.memory, docker run --memory)",
+            gain: gain,
             concept: "Anonymous memory and shmem (/dev/shm batches) cannot be dropped like page cache; when they reach the limit the kernel reclaims hard and then the OOM killer ends a worker or the job.",
             pids: job.processes.map(\.pid))
     }

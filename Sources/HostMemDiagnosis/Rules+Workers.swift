@@ -63,6 +63,13 @@ extension Rules {
         let room = limit ?? topology.settings.memTotalBytes.map { Double($0) }
         let levelCostly = room.map { levelBytes >= limits.copyOnWriteLevelShareOfMemory * $0 } ?? false
         let severity: Severity = overLimit ? .critical : (growing || levelCostly ? .warning : .info)
+        let copyRate = evidence.compactMap { $0.context(.copiedBytesPerSecond) }.reduce(0, +)
+        let used = input.cgroup.value?.last.memory?.unreclaimableBytes.map(Double.init)
+        let untilLimit = growing && copyRate > 0 ? limit.flatMap { limit in used.map { max(0, limit - $0) / copyRate } } : nil
+        let gain: Gain = growing
+            ? .memory(bytes: projected, secondsToLimit: untilLimit,
+                      model: "the copies grow until every page of the parent is copied: up to (workers + 1) × main RSS per rank" + (untilLimit == nil ? "" : "; at this window's copy rate the cgroup's limit is reached in the time given"))
+            : .memory(bytes: levelBytes, model: "the workers' private copies in inherited mappings, a fixed cost a shared dataset saves")
         return Finding(
             id: .copyOnWrite, severity: severity,
             title: growing ? "Forked workers keep copying the parent's memory (copy-on-read of Python objects)"
@@ -71,6 +78,7 @@ extension Rules {
             fix: growing
                 ? "keep the dataset in numpy arrays, Arrow tables or a memory-mapped file instead of Python lists/dicts of objects (gc.freeze() does not stop it: reading an object writes its reference count)"
                 : "gc.freeze() just before the DataLoader starts its workers (the GC's passes over inherited objects are what copies them once); if the dataset is Python objects, numpy or Arrow storage keeps it shared",
+            gain: gain,
             concept: "fork shares pages until someone writes them; touching a Python object updates its refcount, so each worker copies every page it reads, and the copies stay for the workers' life: RSS does not show it, private dirty memory does.",
             pids: evidence.compactMap(\.pid))
     }
@@ -125,6 +133,9 @@ extension Rules {
             evidence: evidence,
             fix: "DataLoader(..., persistent_workers=True) and create the DataLoader once, outside the epoch loop",
             suggested: [Suggestion(.persistentWorkers, 1, current: 0)],
+            gain: churn.map { share in
+                .speed(costShare: share, model: "the main thread spent \(Int((share * 100).rounded()))% of its samples starting or stopping workers: persistent workers give at most 1 ÷ (1 − that)")
+            },
             concept: "Each new worker forks (or starts an interpreter and imports torch), maps the dataset again and faults its pages in; the GPU waits for the first batches of every epoch.",
             pids: job.workers.filter(\.appeared).map(\.pid))
     }

@@ -154,6 +154,7 @@ struct Rules {
                 Evidence(.cpuPercent, main.cpuPercent, source: "/proc/\(main.pid)/stat", pid: main.pid, labels: [.role: "main"]),
             ],
             fix: fix, suggested: suggested,
+            gain: .speed(costShare: delay / 100, model: "the main thread waited \(Int(delay.rounded()))% of the window for a CPU: without the wait the loop runs at most 1 ÷ (1 − that) as fast"),
             concept: "The training loop is one thread that must run to launch GPU work; when workers take every CPU it waits in the run queue and the GPU idles.",
             pids: [main.pid] + job.liveWorkers.map(\.pid))
     }
@@ -190,6 +191,7 @@ struct Rules {
             evidence: evidence,
             fix: "give the job CPUs of its own: move \(who) elsewhere (taskset -cp CPUS PID, or its own cpuset), or pin the job away from them (numactl --physcpubind / a cpuset; Kubernetes: Guaranteed QoS with integer CPUs and the static CPU manager policy); until then size the pools to the CPUs left: torch.set_num_threads(\(left)) (an OpenMP pool that expects every CPU stalls at each barrier when one is taken: measured 13–25× on 2 CPUs beside one busy process)",
             suggested: [Suggestion(.mainThreads, left)],
+            gain: .speed(costShare: delay / 100, model: "the main thread waited \(Int(delay.rounded()))% of the window for a CPU: with the CPUs its own, the loop runs at most 1 ÷ (1 − that) as fast"),
             concept: "The scheduler shares a CPU between every runnable thread on it; a job that fits its CPUs still waits when another process runs there, and the training loop's wait is the GPU's idle time.",
             pids: [main.pid] + named.map(\.pid))
     }
@@ -354,8 +356,26 @@ struct Rules {
             evidence: evidence,
             fix: "numactl --cpunodebind=\(target) --membind=\(target) \(job.main?.command ?? "python train.py")",
             suggested: [Suggestion(.numaNode, target)],
+            gain: remoteGain(evidence),
             concept: "A load from the other socket's memory crosses the inter-socket link: higher latency and a shared, lower bandwidth.",
             pids: pids)
+    }
+
+    /// Remote memory as a speed bound: a loop that did nothing but miss to DRAM would run
+    /// 1 + s × (ratio − 1) times faster with all of it local (s the remote share, ratio the
+    /// remote/local distance of the firmware's table); a loop that computes gains less.
+    func remoteGain(_ evidence: [Evidence]) -> Gain {
+        let shares = evidence.filter { $0.metric == .remoteMemoryPercent }.compactMap(\.number)
+        guard let share = shares.max().map({ $0 / 100 }) else { return .unbounded(RuleID.remoteNUMA.unboundedReason) }
+        let distances = topology.numaNodes.flatMap { node in node.distances.filter { $0 > 0 } }
+        guard let local = distances.min(), let remote = distances.max(), local > 0, remote > local else {
+            return .unbounded("the firmware gives no NUMA distances to bound the remote cost")
+        }
+        let ratio = Double(remote) / Double(local)
+        let bound: Double = 1 + share * (ratio - 1)
+        let percent = Int((share * 100).rounded())
+        let model = "\(percent)% of the pages remote at \((ratio * 10).rounded() / 10)× the local distance: at most 1 + share × (ratio − 1), if every access missed to DRAM"
+        return .speedup(upTo: bound, model: model)
     }
 
     /// Workers spread over several NUMA nodes (sockets).
@@ -514,6 +534,7 @@ struct Rules {
             id: .inputBound, severity: severity,
             title: severity == .info ? "The training loop waits for data, on CPUs it already keeps busy" : "The training loop waits for data",
             evidence: evidence, fix: fix, suggested: suggested,
+            gain: .speed(costShare: share, model: "the loop waited \(Int((share * 100).rounded()))% of its stack samples for data: removing the wait gives at most 1 ÷ (1 − that)"),
             concept: "When the loop is blocked on the next batch, the GPU is idle for exactly that share of time.",
             pids: job.main.map { [$0.pid] } ?? [])
     }
@@ -579,6 +600,8 @@ struct Rules {
                        Evidence(.dataloaderWorkers, Double(job.workers.filter { !$0.vanished }.count), source: "/proc/PID/stat (descendants running the main program)",
                                 context: [Measure(.allowedCPUs, Double(usableCPUs(job).count))])],
             fix: "give the Dataset a __getitems__(indices) that gathers the whole batch with one indexing call (data[sorted(indices)]), or use a batch sampler with batch_size=None; try that before adding workers",
+            gain: .speedup(upTo: min(1 / (1 - min(waiting, 0.99)), 1 / (1 - min(overhead, 0.99))), costShare: waiting,
+                           model: "the loop waited \(Int((waiting * 100).rounded()))% of its samples and the per-sample machinery is \(Int((overhead * 100).rounded()))% of the workers' time: batching removes at most that, so at most min(1 ÷ (1 − wait), 1 ÷ (1 − machinery))"),
             concept: "A Python call, a tensor and a pickle per sample cost far more than the bytes they move; one gather per batch moves the same bytes at memory speed.",
             pids: job.workers.map(\.pid))
     }

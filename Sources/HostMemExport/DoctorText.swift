@@ -49,6 +49,7 @@ public enum DoctorText {
                 for item in EvidenceText.lines(finding) { lines.append("     evidence: \(item)") }
                 lines.append("     fix: \(RuleText.fix(finding))")
                 if let suggested = RuleText.suggested(finding) { lines.append("     set: \(suggested)") }
+                lines.append("     gain: \(RuleText.gain(finding.gain))")
                 lines.append("     why: \(finding.concept)")
             }
         }

@@ -131,6 +131,26 @@ public enum PrometheusText {
             out.add("hostmem_finding", .gauge, "A doctor finding that holds in the job's last window (rule, severity). 1 per finding; absent when it does not hold.",
                     labels, 1)
             labels["severity"] = nil
+            var rule = labels
+            rule["setting"] = nil
+            if let low = finding.gain.speedupLow, let high = finding.gain.speedupHigh {
+                for (bound, value) in [("low", low), ("high", high)] {
+                    var bounded = rule
+                    bounded["bound"] = bound
+                    out.add("hostmem_finding_predicted_speedup", .gauge,
+                            "The step rate a fix of the finding can give, × now's, from the window's measurements (bound: low, high); absent when not predicted.",
+                            bounded, value)
+                }
+            }
+            if let share = finding.gain.costShare {
+                out.add("hostmem_finding_predicted_cost_ratio", .gauge, "The share of the training loop's time the finding's cause costs now (0…1).", rule, share)
+            }
+            if let bytes = finding.gain.bytes {
+                out.add("hostmem_finding_predicted_bytes", .gauge, "The memory a fix of the finding saves (per rank, projected where it grows).", rule, bytes)
+            }
+            if let seconds = finding.gain.secondsToLimit {
+                out.add("hostmem_finding_seconds_to_memory_limit", .gauge, "Seconds until the cgroup's memory limit at the window's growth.", rule, seconds)
+            }
             for suggestion in finding.suggested {
                 guard let value = suggestion.value.number else { continue }
                 var setting = labels

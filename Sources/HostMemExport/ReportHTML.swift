@@ -59,6 +59,7 @@ public enum ReportHTML {
             lines.append("<ul class=\"evidence\">" + EvidenceText.lines(finding).map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
             lines.append("<p class=\"fix\"><strong>Fix:</strong> \(escape(RuleText.fix(finding)))</p>")
             if let suggested = RuleText.suggested(finding) { lines.append("<p class=\"set\"><strong>Set:</strong> <code>\(escape(suggested))</code></p>") }
+            lines.append("<p class=\"gain\"><strong>Predicted gain:</strong> \(escape(RuleText.gain(finding.gain)))</p>")
             lines.append("<p class=\"why\">\(escape(finding.concept))</p></article>")
         }
         if !report.notJudged.isEmpty {

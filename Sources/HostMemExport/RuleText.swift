@@ -73,6 +73,31 @@ public enum RuleText {
         }.joined(separator: ", ")
     }
 
+    /// "1.0–1.8× the step rate (the cause costs 45% of the loop's time): <model>", "up to
+    /// 1.2 GiB per rank, the limit in 6 min: <model>", or "not predicted: <reason>".
+    public static func gain(_ gain: Gain) -> String {
+        switch gain.kind {
+        case .speed:
+            let range = "\(factor(gain.speedupLow))–\(factor(gain.speedupHigh))× the step rate"
+            let cost = gain.costShare.map { " (the cause costs \(Int(($0 * 100).rounded()))% of the loop's time)" } ?? ""
+            return "\(range)\(cost): \(gain.model)"
+        case .memory:
+            let bytes = gain.bytes.map { ByteFormat.string(UInt64($0)) } ?? "?"
+            let limit = gain.secondsToLimit.map { ", the cgroup's limit in \(duration($0))" } ?? ""
+            return "up to \(bytes) of memory\(limit): \(gain.model)"
+        case .unbounded:
+            return "not predicted: \(gain.model)"
+        }
+    }
+
+    static func factor(_ value: Double?) -> String {
+        value.map { "\(($0 * 100).rounded() / 100)" } ?? "?"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 120 ? "\(Int(seconds.rounded())) s" : seconds < 7200 ? "\(Int((seconds / 60).rounded())) min" : "\(Int((seconds / 3600).rounded())) h"
+    }
+
     static func value(_ value: Evidence.Value, _ setting: Suggestion.Setting) -> String {
         switch value {
         case .text(let text): return text

@@ -1,0 +1,74 @@
+import HostMemProcess
+import HostMemTestSupport
+import HostMemTopology
+import Testing
+@testable import HostMemDiagnosis
+
+/// Each finding's predicted gain follows from the numbers of its window.
+struct GainTests {
+    @Test("input-bound: a loop waiting w of its samples can go at most 1 ÷ (1 − w) as fast; per-sample fetching at most the machinery's share")
+    func inputBound() throws {
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [process(1, .main), process(2, .worker)])
+        var input = DiagnosisInput(topology: try JobRuleTests.topology(), job: job)
+        input.pythonStacks = .available(PythonStacks.Analysis(waitingShare: 0.6, mainSamples: 100, perSampleShare: 0.5, workerSamples: 100,
+                                                              perSampleOverheadShare: 0.4))
+        let found = Diagnosis.run(input).findings
+        let waiting = try #require(found.first { $0.id == .inputBound }?.gain)
+        #expect(waiting.kind == .speed && waiting.costShare == 0.6 && waiting.speedupLow == 1)
+        #expect(abs((waiting.speedupHigh ?? 0) - 2.5) < 1e-9)
+        let perSample = try #require(found.first { $0.id == .perSampleFetching }?.gain)
+        #expect(abs((perSample.speedupHigh ?? 0) - 1 / 0.6) < 1e-9, "min(1/(1−0.6), 1/(1−0.4))")
+    }
+
+    @Test("oversubscription: the main thread's run delay bounds it; copy-on-write predicts memory, not speed")
+    func delayAndMemory() throws {
+        let topology = try JobRuleTests.topology()
+        var main = process(1, .main, cpuPercent: 60)
+        main.runDelayPercent = 50
+        main.cpuDemand = 1
+        main.allowedCPUs = [0, 1]
+        main.memoryLast = rollup(rss: 700 << 20, privateDirty: 600 << 20)
+        var workers: [ProcessSummary] = []
+        for pid in 2...4 {
+            var worker = process(pid, .worker, cpuPercent: 90)
+            worker.cpuDemand = 1
+            worker.memoryFirst = rollup(rss: 400 << 20, privateDirty: 20 << 20)
+            worker.memoryLast = rollup(rss: 400 << 20, privateDirty: 220 << 20)
+            workers.append(worker)
+        }
+        let job = JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [main] + workers)
+        let found = Diagnosis.run(DiagnosisInput(topology: topology, job: job)).findings
+        let oversubscribed = try #require(found.first { $0.id == .workersOversubscribed }?.gain)
+        #expect(oversubscribed.costShare == 0.5 && oversubscribed.speedupHigh == 2)
+        let copies = try #require(found.first { $0.id == .copyOnWrite }?.gain)
+        #expect(copies.kind == .memory && copies.bytes == Double(4 * (700 << 20)), "(3 workers + 1) × the main RSS")
+        #expect(copies.speedupHigh == nil)
+    }
+
+    @Test("a rule without a model says why, and every speed range over the sweep is 1 ≤ low ≤ high, its cost a share")
+    func ranges() throws {
+        let topology = try TopologyReader(root: try SyntheticMachine.twoCPUs.write()).read()
+        var speeds = 0
+        for variant in EvidenceAgreementTests.sweep() {
+            for finding in Diagnosis.run(variant.input(topology: topology)).findings {
+                let gain = finding.gain
+                #expect(!gain.model.isEmpty)
+                guard gain.kind == .speed else { continue }
+                speeds += 1
+                let low = try #require(gain.speedupLow), high = try #require(gain.speedupHigh)
+                #expect(low >= 1 && high >= low, "\(finding.id): \(low)–\(high)")
+                if let cost = gain.costShare { #expect(cost >= 0 && cost < 1 && abs(high - 1 / (1 - cost)) < 1e-9 || finding.id == .perSampleFetching) }
+            }
+        }
+        #expect(speeds > 100)
+        #expect(Finding(id: .thpDisabled, severity: .warning, title: "", evidence: [], fix: "", concept: "").gain.model == RuleID.thpDisabled.unboundedReason)
+    }
+
+    @Test("a measured speed-up is within the range, with the tolerance for the noise of two runs")
+    func contains() {
+        let gain = Gain.speed(costShare: 0.5, model: "")
+        #expect(gain.contains(speedup: 1.0) && gain.contains(speedup: 2.0) && gain.contains(speedup: 2.09))
+        #expect(!gain.contains(speedup: 2.2) && !gain.contains(speedup: 0.9))
+        #expect(!Gain.memory(bytes: 1, model: "").contains(speedup: 1))
+    }
+}
