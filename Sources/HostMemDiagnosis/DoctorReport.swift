@@ -26,6 +26,8 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     public var numastat: [Int: NUMAStatCounters]?
     /// The window's Python stacks and what py-spy cost; nil when none were taken.
     public var pythonStacks: PythonStacksUse?
+    /// The job's batches over the window (hostmem's hook, when hostmem started the job), or why none.
+    public var progress: Availability<JobProgress> = .unavailable(reason: "hostmem's hook counts batches only in a job it starts (-- CMD)")
     public var findings: [Finding]
     public var notJudged: [NotJudged]
 
@@ -44,7 +46,26 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, pythonStacks, findings, notJudged
+        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, pythonStacks, progress, findings, notJudged
+    }
+
+    /// Reads every report this schema version wrote; one saved before `progress` existed
+    /// reads as not measured.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try container.decode(Int.self, forKey: .schemaVersion)
+        machine = try container.decode(MachineSummary.self, forKey: .machine)
+        calibration = try container.decode(Availability<CalibrationHighlights>.self, forKey: .calibration)
+        job = try container.decodeIfPresent(JobSummary.self, forKey: .job)
+        window = try container.decodeIfPresent(Window.self, forKey: .window)
+        cgroup = try container.decode(Availability<CgroupSnapshot>.self, forKey: .cgroup)
+        gpus = try container.decode(Availability<[GPUReading]>.self, forKey: .gpus)
+        numastat = try container.decodeIfPresent([Int: NUMAStatCounters].self, forKey: .numastat)
+        pythonStacks = try container.decodeIfPresent(PythonStacksUse.self, forKey: .pythonStacks)
+        progress = try container.decodeIfPresent(Availability<JobProgress>.self, forKey: .progress)
+            ?? .unavailable(reason: "not measured by the hostmem that wrote this report")
+        findings = try container.decode([Finding].self, forKey: .findings)
+        notJudged = try container.decode([NotJudged].self, forKey: .notJudged)
     }
 
     /// Every key is written, absent parts as null, so scripts see the whole contract.
@@ -59,6 +80,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
         try container.encode(gpus, forKey: .gpus)
         try container.encode(numastat, forKey: .numastat)
         try container.encode(pythonStacks, forKey: .pythonStacks)
+        try container.encode(progress, forKey: .progress)
         try container.encode(findings, forKey: .findings)
         try container.encode(notJudged, forKey: .notJudged)
     }

@@ -46,6 +46,9 @@ public struct DoctorOptions: Sendable {
     /// this was written on: 18–27 ms per GiB on an Emerald Rapids, ~50–60 on a Zen 3).
     public var walkBudgetPercent: Double? = 0.5
     public var walkSecondsPerGiB = 0.025
+    /// With `.launch`: put hostmem's progress hook on the job's PYTHONPATH (it counts the
+    /// batches its DataLoader iterators hand out; removed when the job ends).
+    public var progressHook = true
 
     public init() {}
 }
@@ -69,6 +72,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     /// What page walks cost on this machine, measured window after window.
     private let walkCost: WalkCostMeter
     private var child: ChildProcess?
+    /// The progress hook of a launched job, or why there is none.
+    private var hook: Availability<ProgressHook> = .unavailable(reason: "hostmem's hook counts batches only in a job it starts (-- CMD)")
     private let clock: C
     private let started: C.Instant
     private var counters: CounterSession?
@@ -117,9 +122,22 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         case .machine: return
         case .attach(let pid): self.pid = pid
         case .launch(let command, let warmup):
+            var environment: [String: String] = [:]
+            if options.progressHook {
+                do {
+                    let made = try ProgressHook(temporaryFolder: options.temporaryFolder)
+                    hook = .available(made)
+                    environment = made.environment()
+                } catch {
+                    hook = .unavailable(reason: "the hook's folder could not be made: \(error)")
+                }
+            } else {
+                hook = .unavailable(reason: "turned off (--no-hook)")
+            }
             do {
-                child = try ChildProcess.spawn(command)
+                child = try ChildProcess.spawn(command, environment: environment)
             } catch {
+                removeHook()
                 throw .cannotLaunch(command: command[0], reason: error.reason)
             }
             pid = Int(child!.pid)
@@ -142,7 +160,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         boundary = first
         let window = Window(clock: clock, origin: started, root: options.root, pid: pid,
                             machineLoad: options.neighbours ? .available(MachineLoadSource(root: options.root))
-                                : .unavailable(reason: "not read by the exporter (per job, it would walk /proc each window)"))
+                                : .unavailable(reason: "not read by the exporter (per job, it would walk /proc each window)"),
+                            progress: hook.map { ProgressSource(path: $0.counters) })
         window.begin()
         self.window = window
         nvidiaMinors = system.nvidiaMinors().value ?? [:]
@@ -196,6 +215,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                                   cgroup: changes.cgroupNow, gpus: input.gpus, numastat: input.numastat,
                                   diagnosis: Diagnosis.run(input, thresholds: options.thresholds))
         report.pythonStacks = input.pythonStacks.value.flatMap(DoctorReport.PythonStacksUse.init)
+        report.progress = changes.progress
         return report
     }
 
@@ -203,12 +223,23 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
     /// failed wait is an error: the command's status is not known, so it is not 0.
     public func waitForLaunched() throws(DoctorError) -> Int32? {
         guard let child else { return nil }
+        defer { removeHook() }  // the job has ended, killed or not: nothing of hostmem's stays
         do {
             return try child.wait().shellStatus
         } catch {
             if case .launch(let command, _) = target { throw .cannotWait(command: command.first ?? "?", reason: error.reason) }
             throw .cannotWait(command: "?", reason: error.reason)
         }
+    }
+
+    /// Removes the progress hook's folder (once).
+    public func removeHook() {
+        hook.value?.remove()
+        hook = .unavailable(reason: "removed: the job has ended")
+    }
+
+    deinit {
+        hook.value?.remove()
     }
 
     private func sampler(_ pid: Int, seconds: Double) -> ProcessSampler<C> {

@@ -22,11 +22,16 @@ public final class Window<C: Clock>: @unchecked Sendable where C.Duration == Dur
     private var load: Lap<MachineLoadSource>?
     private let loadAbsence: String
     private var sharedMemory: Lap<SharedMemorySource>
+    private var progress: Lap<ProgressSource>?
+    private let progressAbsence: String
 
     /// Sources under `root`; the job's (its cgroups, its /dev/shm) when `pid` is given.
     /// `machineLoad` is the source of every process's CPU time, or why it is not read.
     public init(clock: C, origin: C.Instant? = nil, root: String, pid: Int?,
-                machineLoad: Availability<MachineLoadSource>) {
+                machineLoad: Availability<MachineLoadSource>,
+                progress: Availability<ProgressSource> = .unavailable(reason: "no job started by hostmem")) {
+        self.progress = progress.value.map { Lap($0) }
+        progressAbsence = progress.reason ?? ""
         self.clock = clock
         self.origin = origin ?? clock.now
         numastat = Lap(NUMAStatSource(root: root))
@@ -44,6 +49,7 @@ public final class Window<C: Clock>: @unchecked Sendable where C.Duration == Dur
         cgroup?.begin()
         load?.begin()
         sharedMemory.begin()
+        progress?.begin()
         boundary = clock.now
         boundaryWallMicroseconds = WallClock.microseconds()
     }
@@ -66,7 +72,12 @@ public final class Window<C: Clock>: @unchecked Sendable where C.Duration == Dur
             numastat: numastat.lap(seconds: seconds).change, vmstat: vmstat.lap(seconds: seconds).change,
             cgroup: cgroupLap?.change ?? .unavailable(reason: "no job: a machine has no cgroup window"),
             cgroupNow: cgroupLap?.now ?? .unavailable(reason: "no job: a machine has no cgroup window"),
-            load: .unavailable(reason: loadAbsence), sharedMemory: sharedMemory.lap(seconds: seconds).change)
+            load: .unavailable(reason: loadAbsence), sharedMemory: sharedMemory.lap(seconds: seconds).change,
+            progress: .unavailable(reason: progressAbsence))
+        if var lap = progress {
+            changes.progress = lap.lap(seconds: seconds).change
+            progress = lap
+        }
         if var lap = load {
             changes.load = lap.lap(seconds: seconds).change
             load = lap
@@ -99,4 +110,6 @@ public struct WindowChanges: Sendable {
     public var load: Availability<[Neighbour]>
     /// /dev/shm as the job sees it, at the window's end.
     public var sharedMemory: Availability<SharedMemorySpace>
+    /// The job's batches and its loop's wait for them, from hostmem's hook.
+    public var progress: Availability<JobProgress>
 }

@@ -16,6 +16,21 @@ public enum DoctorText {
         return "Python stacks: py-spy at \(stacks.hz) Hz, \(stacks.mainSamples) samples of the main thread, \(stacks.workerSamples) of the workers; \(cost)"
     }
 
+    /// "Progress: 812 batches in 10.0 s (81.2 batches/s, counted in the job's DataLoader by
+    /// hostmem's hook); the loop waited 45% of the window for them", or why not measured.
+    public static func progressLine(_ progress: Availability<JobProgress>) -> String {
+        switch progress {
+        case .unavailable(let reason):
+            return "Progress: not measured (\(reason))"
+        case .available(let progress) where progress.batches == 0:
+            return String(format: "Progress: no batch from a DataLoader in %.1f s (counted by hostmem's hook)", progress.seconds)
+        case .available(let progress):
+            let ranks = progress.processes > 1 ? " over \(progress.processes) processes" : ""
+            return String(format: "Progress: %d batches in %.1f s (%.1f batches/s%@, counted in the job's DataLoader by hostmem's hook); the loop waited %.0f%% of the window for them",
+                          progress.batches, progress.seconds, progress.batchesPerSecond, ranks, progress.waitShare * 100)
+        }
+    }
+
     public static func render(_ report: DoctorReport) -> String {
         var lines = ["hostmem doctor — \(TopologyText.summary(report.machine))"]
         lines.append(calibrationLine(report.calibration))
@@ -23,6 +38,7 @@ public enum DoctorText {
             let exited = job.rootExited ? "; it exited during the window, findings are from what was gathered" : ""
             lines.append("Job: PID \(main.pid) (\(truncate(main.command, 60))), \(job.processes.count) process\(job.processes.count == 1 ? "" : "es"), sampled \(String(format: "%.1f", job.seconds)) s\(exited)")
             if let stacks = report.pythonStacks { lines.append(pythonStacksLine(stacks, seconds: job.seconds)) }
+            lines.append(progressLine(report.progress))
         }
         if case .available(let cgroup) = report.cgroup, cgroup.cpuQuota != nil || cgroup.memoryLimit != nil {
             let allowed = report.job?.main?.allowedCPUs?.count ?? report.machine.usableCPUs

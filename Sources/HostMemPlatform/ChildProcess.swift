@@ -12,8 +12,10 @@ public struct ChildProcess: Sendable {
     /// Starts `arguments[0]` found on PATH with the rest as its arguments. With
     /// `outputPath`, its stdout and stderr go to that file instead of hostmem's. With
     /// `ownProcessGroup`, the child leads a process group of its own, so a Ctrl-C at the
-    /// terminal reaches hostmem only and hostmem decides what the child gets.
-    public static func spawn(_ arguments: [String], outputPath: String? = nil, ownProcessGroup: Bool = false) throws(SystemError) -> ChildProcess {
+    /// terminal reaches hostmem only and hostmem decides what the child gets. `environment`
+    /// sets variables over hostmem's own for the child (nothing else is changed).
+    public static func spawn(_ arguments: [String], outputPath: String? = nil, ownProcessGroup: Bool = false,
+                             environment: [String: String] = [:]) throws(SystemError) -> ChildProcess {
         precondition(!arguments.isEmpty, "a command needs a name")
         var pid: pid_t = 0
         let cStrings = arguments.map { strdup($0) }
@@ -45,7 +47,21 @@ public struct ChildProcess: Sendable {
             flags |= POSIX_SPAWN_SETPGROUP
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
-        let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        var variables: [UnsafeMutablePointer<CChar>?] = []
+        defer { variables.forEach { free($0) } }
+        if !environment.isEmpty {
+            var index = 0
+            while let entry = environ[index] {
+                let text = String(cString: entry)
+                let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+                if environment[name] == nil { variables.append(strdup(text)) }
+                index += 1
+            }
+            for (name, value) in environment.sorted(by: { $0.key < $1.key }) { variables.append(strdup("\(name)=\(value)")) }
+        }
+        var envp = variables + [nil]
+        let code = environment.isEmpty ? posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+            : posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
         if code != 0 { throw SystemError(operation: "posix_spawnp", path: arguments[0], code: code) }
         return ChildProcess(pid: pid)
     }
@@ -94,6 +110,20 @@ extension FileSystem {
     /// Removes a file. The corresponding C function is `unlink`.
     public static func remove(atPath path: String) throws(SystemError) {
         _ = try retryingInterrupts("unlink", path: path) { unlink(path) }
+    }
+
+    /// Removes an empty directory. The corresponding C function is `rmdir`.
+    public static func removeDirectory(atPath path: String) throws(SystemError) {
+        _ = try retryingInterrupts("rmdir", path: path) { rmdir(path) }
+    }
+
+    /// Creates a new directory `folder/prefixXXXXXX`, readable by its owner only, and
+    /// returns its path. The corresponding C function is `mkdtemp`.
+    public static func makeTemporaryDirectory(in folder: String, prefix: String) throws(SystemError) -> String {
+        var template = Array("\(folder)/\(prefix)XXXXXX".utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard created != nil else { throw SystemError(operation: "mkdtemp", path: folder, code: errno) }
+        return String(cString: template)
     }
 
     /// Total and free bytes of the file system holding `path`.

@@ -20,6 +20,10 @@ struct TargetOptions: ParsableArguments {
         "Sample the job's Python stacks with py-spy when it is on PATH: they judge input-bound and per-sample fetching and name where the workers' time goes. On by default for one window (py-spy costs about 4–5% of one CPU over a 10 s window, said in the report), off by default with --watch."))
     var pythonStacks: Bool?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "With -- CMD: do not put hostmem's progress hook on the job's PYTHONPATH (a sitecustomize that counts the batches its DataLoader iterators hand out, about 0.5 µs each, and runs the job's own sitecustomize after; removed when the job ends)."))
+    var noHook = false
+
     @Option(name: .long, help: ArgumentHelp(
         "Share of one CPU, in percent, the window's page walks (smaps) may take, priced at what walks cost on this machine; the workers are walked first, processes past the budget are named and left out (0 walks everything). Default 2 for one window (every worker of a multi-GB job walked), 0.5 with --watch.",
         valueName: "PERCENT"))
@@ -47,6 +51,7 @@ struct TargetOptions: ParsableArguments {
     func doctorOptions(windowSeconds: Double, watching: Bool = false) -> DoctorOptions {
         var options = DoctorOptions()
         options.pythonStacks = pythonStacks ?? !watching
+        options.progressHook = !noHook
         options.windowSeconds = windowSeconds
         if noCalibration { options.calibration = .cachedOnly }
         let budget = walkBudget ?? (watching ? 0.5 : 2)

@@ -20,10 +20,14 @@ public enum HostMemBinary {
         public var stderr: String
     }
 
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// Runs hostmem with `arguments`; `environment` sets variables over the test's own.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

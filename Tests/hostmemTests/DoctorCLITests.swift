@@ -79,7 +79,7 @@ struct DoctorCLITests {
         #expect(status == 3, "--fail-on warning with a finding exits 3")
         let job = try #require(report["job"] as? [String: Any])
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
-        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "findings", "notJudged"]
+        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "progress", "findings", "notJudged"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
         // Python stacks are on by default for one window: sampled when py-spy is on PATH, else what that leaves unjudged says how to get it.
         let unjudged = (report["notJudged"] as? [[String: Any]] ?? []).first { ($0["checks"] as? [String])?.contains("input-bound") == true }
@@ -377,5 +377,43 @@ struct DoctorCLITests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
         #expect(text == "hostmem: error: cannot read /proc/1/smaps_rollup of PID 1: permission denied (run as the process's user, or as root)\n")
+    }
+}
+
+/// The progress hook through `hostmem doctor -- CMD`: batches counted in the job, and
+/// nothing of hostmem's left in the temporary folder when the job ends, killed or not.
+@Suite(.enabled(if: python3 != nil))
+struct ProgressHookCLITests {
+    static let workloads = DoctorCLITests.workloads
+
+    func run(_ job: [String], hook: Bool = true) throws -> (report: [String: Any], leftovers: [String]) {
+        let temporary = NSTemporaryDirectory() + "hostmem-cli-hook-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let result = try HostMemBinary.run(["doctor", "--json", "--no-calibration", "--no-python-stacks", "--seconds", "2", "--warmup", "0"]
+                                               + (hook ? [] : ["--no-hook"]) + ["--", python3!, "\(Self.workloads)/hook_loop.py"] + job,
+                                           environment: ["TMPDIR": temporary, "PYTHONPATH": "\(Self.workloads)/stubtorch"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        return (report, try FileManager.default.contentsOfDirectory(atPath: temporary))
+    }
+
+    @Test("a DataLoader loop started by the doctor: its batches and its wait counted over the window; the hook's folder gone after")
+    func counted() throws {
+        let (report, leftovers) = try run(["2000", "0.002"])
+        let progress = try #require((report["progress"] as? [String: Any])?["available"] as? [String: Any], "\(report["progress"] ?? "")")
+        let batches = progress["batches"] as? Int ?? 0
+        // 2 s of 2 ms fetches: about 1000 batches at most, the loop waiting for nearly all of it.
+        #expect(batches > 100 && batches <= 1100, "\(progress)")
+        #expect((progress["waitedSeconds"] as? Double ?? 0) > 0.5 * (progress["seconds"] as? Double ?? 0))
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test("a job killed by SIGKILL leaves no hook behind; --no-hook puts none and says so")
+    func killedAndOff() throws {
+        let killed = try run(["300", "0.01", "kill"])
+        #expect(killed.leftovers.isEmpty, "\(killed.leftovers)")
+        let off = try run(["300", "0.01"], hook: false)
+        #expect(((off.report["progress"] as? [String: Any])?["unavailable"] as? String)?.contains("--no-hook") == true)
+        #expect(off.leftovers.isEmpty)
     }
 }
