@@ -28,6 +28,8 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     public var pythonStacks: PythonStacksUse?
     /// The job's batches over the window (hostmem's hook, when hostmem started the job), or why none.
     public var progress: Availability<JobProgress> = .unavailable(reason: "hostmem's hook counts batches only in a job it starts (-- CMD)")
+    /// With `--compare BEFORE.json`: the earlier report's findings lined up with this window.
+    public var comparison: DoctorComparison?
     public var findings: [Finding]
     public var notJudged: [NotJudged]
 
@@ -46,7 +48,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, pythonStacks, progress, findings, notJudged
+        case schemaVersion, machine, calibration, job, window, cgroup, gpus, numastat, pythonStacks, progress, findings, notJudged, comparison
     }
 
     /// Reads every report this schema version wrote; one saved before `progress` existed
@@ -66,6 +68,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
             ?? .unavailable(reason: "not measured by the hostmem that wrote this report")
         findings = try container.decode([Finding].self, forKey: .findings)
         notJudged = try container.decode([NotJudged].self, forKey: .notJudged)
+        comparison = try container.decodeIfPresent(DoctorComparison.self, forKey: .comparison)
     }
 
     /// Every key is written, absent parts as null, so scripts see the whole contract.
@@ -83,6 +86,7 @@ public struct DoctorReport: Sendable, Hashable, Codable {
         try container.encode(progress, forKey: .progress)
         try container.encode(findings, forKey: .findings)
         try container.encode(notJudged, forKey: .notJudged)
+        try container.encode(comparison, forKey: .comparison)
     }
 
     /// What the window's Python stacks were: py-spy's rate, the samples it took, and its
@@ -92,17 +96,22 @@ public struct DoctorReport: Sendable, Hashable, Codable {
         public var mainSamples: Int
         public var workerSamples: Int
         public var cpuSeconds: Double?
+        /// The share of the main thread's samples waiting for the next batch; nil when its
+        /// samples showed no DataLoader (`--compare`'s progress proxy without the hook).
+        public var loopWaitShare: Double?
 
-        public init(hz: Int, mainSamples: Int, workerSamples: Int, cpuSeconds: Double?) {
+        public init(hz: Int, mainSamples: Int, workerSamples: Int, cpuSeconds: Double?, loopWaitShare: Double? = nil) {
             self.hz = hz
             self.mainSamples = mainSamples
             self.workerSamples = workerSamples
             self.cpuSeconds = cpuSeconds
+            self.loopWaitShare = loopWaitShare
         }
 
         public init?(_ analysis: PythonStacks.Analysis) {
             guard let hz = analysis.hz else { return nil }
-            self.init(hz: hz, mainSamples: analysis.mainSamples, workerSamples: analysis.workerSamples, cpuSeconds: analysis.pySpyCPUSeconds)
+            self.init(hz: hz, mainSamples: analysis.mainSamples, workerSamples: analysis.workerSamples, cpuSeconds: analysis.pySpyCPUSeconds,
+                      loopWaitShare: analysis.waitingShare)
         }
     }
 

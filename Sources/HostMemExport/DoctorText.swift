@@ -69,6 +69,10 @@ public enum DoctorText {
                 lines.append("     why: \(finding.concept)")
             }
         }
+        if let comparison = report.comparison {
+            lines.append("")
+            lines += ComparisonText.lines(comparison, beforeName: "the earlier report")
+        }
         if !report.notJudged.isEmpty {
             lines.append("")
             lines.append("Not judged:")

@@ -80,14 +80,21 @@ extension ReportHTML {
         let before = Dictionary(older.doctor.findings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let after = Dictionary(newer.doctor.findings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let ids = (older.doctor.findings.map(\.id) + newer.doctor.findings.map(\.id)).reduce(into: [RuleID]()) { if !$0.contains($1) { $0.append($1) } }
+        // What each earlier finding predicted, against the speed-up measured between the two.
+        let comparison = DoctorComparison.compare(older.doctor, with: newer.doctor)
+        let verdicts = Dictionary(comparison.rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = ids.map { id -> [String] in
             let status = before[id] == nil ? "new" : (after[id] == nil ? "gone" : "still there")
-            return [id.rawValue, before[id]?.severity.rawValue ?? "–", after[id]?.severity.rawValue ?? "–", status]
+            let row = verdicts[id]
+            return [id.rawValue, before[id]?.severity.rawValue ?? "–", after[id]?.severity.rawValue ?? "–", status,
+                    row?.predicted.map(ComparisonText.predicted) ?? "–",
+                    row.map { ComparisonText.verdict($0.verdict) + ($0.note.map { ": \($0)" } ?? "") } ?? "–"]
         }
+        let measured = comparison.measuredSpeedup.map { String(format: "Measured: %.2f× (%@).", $0, comparison.basis) } ?? "Speed-up \(comparison.basis)."
         var lines = ["<section id=\"compare\"><h2>Before and after</h2>",
-                     "<p>Before: taken \(escape(timestamp(older.takenAt))); after: taken \(escape(timestamp(newer.takenAt))).</p>"]
+                     "<p>Before: taken \(escape(timestamp(older.takenAt))); after: taken \(escape(timestamp(newer.takenAt))). \(escape(measured))</p>"]
         lines.append(rows.isEmpty ? "<p class=\"ok\">No findings before or after.</p>"
-                                  : table(caption: "Findings before and after", header: ["finding", "before", "after", ""], rows: rows))
+                                  : table(caption: "Findings before and after, with the gain each predicted", header: ["finding", "before", "after", "", "predicted", "verdict"], rows: rows))
         func figures(_ report: DoctorReport) -> [String] {
             guard let job = report.job else { return ["–", "–", "–", "–"] }
             let workers = job.workers

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HostMemDiagnosis
 import HostMemDoctor
 import HostMemExport
@@ -37,6 +38,11 @@ struct Doctor: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read a captured tree instead of / (machine findings only).", valueName: "DIR"))
     var root: String = "/"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "An earlier --json report of the same job (before a fix): line up each of its findings with this window, with the gain it predicted, the speed-up measured (the hook's batches/s with -- CMD; else GPU busy or the loop's stacks, named as a proxy) and a verdict.",
+        valueName: "BEFORE.json"))
+    var compare: String?
+
     /// Last: its -- CMD… ends the command line.
     @OptionGroup var target: TargetOptions
 
@@ -48,6 +54,7 @@ struct Doctor: AsyncParsableCommand {
     func validate() throws {
         guard interval >= 1 && interval <= 3600 else { throw ValidationError("--interval must be between 1 and 3600") }
         if watch && target.pid == nil { throw ValidationError("--watch needs --pid P (a running job)") }
+        if compare != nil && (watch || !target.hasJob) { throw ValidationError("--compare needs one window of a job (--pid P or -- CMD), not --watch") }
         if root != "/" && target.hasJob {
             throw ValidationError("--root reads a captured machine; a job can only be inspected on the live one")
         }
@@ -58,19 +65,36 @@ struct Doctor: AsyncParsableCommand {
         options.root = root
         let target = self.target.target
         let quiet = json
+        let before = try compare.map(Self.readReport)  // a bad file is refused before the job starts
         do {
             let session = try DoctorSession(target: target, options: options, clock: ContinuousClock()) { line in
                 if !quiet { Terminal.writeError("hostmem doctor: \(line)\n") }
             }
             try await session.start()
             if watch { return try await watchJob(session) }
-            let report = target == .machine ? session.machineReport() : try await session.nextWindow()
+            var report = target == .machine ? session.machineReport() : try await session.nextWindow()
+            if let before { report.comparison = DoctorComparison.compare(before, with: report) }
             Terminal.writeOutput(json ? try DoctorJSON.render(report) + "\n" : DoctorText.render(report))
             var status = try session.waitForLaunched() ?? ExitStatus.success.rawValue
             if let failOn, let worst = report.worst, worst >= failOn.severity { status = ExitStatus.findings.rawValue }
             throw Exit(status: status)
         } catch let error as DoctorError {
             throw CommandFailure(message: error.description, status: error.isBadInput ? .usage : .failure)
+        }
+    }
+
+    /// An earlier `--json` report; a file that is not one is bad input.
+    static func readReport(_ path: String) throws -> DoctorReport {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readBytes(atPath: path, limit: 256 << 20)
+        } catch {
+            throw CommandFailure(message: "--compare: \(error)", status: .usage)
+        }
+        do {
+            return try JSONDecoder().decode(DoctorReport.self, from: Data(bytes))
+        } catch {
+            throw CommandFailure(message: "--compare: \(path) is not a hostmem doctor --json report (\(error))", status: .usage)
         }
     }
 

@@ -79,7 +79,7 @@ struct DoctorCLITests {
         #expect(status == 3, "--fail-on warning with a finding exits 3")
         let job = try #require(report["job"] as? [String: Any])
         #expect((job["processes"] as? [[String: Any]])?.count == 5)
-        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "progress", "findings", "notJudged"]
+        let keys = ["schemaVersion", "machine", "calibration", "job", "window", "cgroup", "gpus", "numastat", "pythonStacks", "progress", "findings", "notJudged", "comparison"]
         #expect(Set(report.keys) == Set(keys), "the JSON contract: every key, null when absent")
         // Python stacks are on by default for one window: sampled when py-spy is on PATH, else what that leaves unjudged says how to get it.
         let unjudged = (report["notJudged"] as? [[String: Any]] ?? []).first { ($0["checks"] as? [String])?.contains("input-bound") == true }
@@ -415,5 +415,34 @@ struct ProgressHookCLITests {
         let off = try run(["300", "0.01"], hook: false)
         #expect(((off.report["progress"] as? [String: Any])?["unavailable"] as? String)?.contains("--no-hook") == true)
         #expect(off.leftovers.isEmpty)
+    }
+}
+
+extension ProgressHookCLITests {
+    @Test("--compare on one job fixed between two runs: the hook's batches/s before and after, and the earlier finding's verdict")
+    func compareLive() throws {
+        let temporary = NSTemporaryDirectory() + "hostmem-cli-compare-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let environment = ["PYTHONPATH": "\(Self.workloads)/stubtorch"]
+        let common = ["doctor", "--json", "--no-calibration", "--seconds", "3", "--warmup", "0"]
+        // Before: 4 ms per batch. After the fix: 1 ms (the sleeps dominate: the ratio holds on a busy machine).
+        let before = try HostMemBinary.run(common + ["--", python3!, "\(Self.workloads)/hook_loop.py", "1200", "0.004"], environment: environment)
+        let saved = temporary + "/before.json"
+        try before.stdout.write(toFile: saved, atomically: true, encoding: .utf8)
+        let after = try HostMemBinary.run(common + ["--compare", saved, "--", python3!, "\(Self.workloads)/hook_loop.py", "4000", "0.001"],
+                                          environment: environment)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any], "\(after.stderr)")
+        let comparison = try #require(report["comparison"] as? [String: Any], "\(report["comparison"] ?? "")")
+        #expect((comparison["basis"] as? String)?.hasPrefix("hook") == true)
+        #expect((comparison["measuredSpeedup"] as? Double ?? 0) > 1.5, "\(comparison)")
+        #expect(try JSONSchema.named("doctor-report.schema.json").violations(ofJSON: after.stdout) == [])
+        if pySpyOnPath {  // the loop waits for every batch: input-bound before, its fix confirmed
+            let rows = comparison["rows"] as? [[String: Any]] ?? []
+            let input = try #require(rows.first { $0["id"] as? String == "input-bound" }, "\(rows)")
+            #expect(input["verdict"] as? String == "confirmed", "\(input)")
+        }
+        let bad = try HostMemBinary.run(["doctor", "--compare", "/etc/hostname", "--", "true"])
+        #expect(bad.status == 2 && bad.stderr.contains("is not a hostmem doctor --json report"), "\(bad.stderr)")
     }
 }
