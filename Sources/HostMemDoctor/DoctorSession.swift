@@ -141,6 +141,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                 throw .cannotLaunch(command: command[0], reason: error.reason)
             }
             pid = Int(child!.pid)
+            await waitForExec(Int(child!.pid))
             try? await clock.sleep(for: .milliseconds(Int(warmup * 1000)))
         }
         guard let pid else { return }
@@ -229,6 +230,21 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         } catch {
             if case .launch(let command, _) = target { throw .cannotWait(command: command.first ?? "?", reason: error.reason) }
             throw .cannotWait(command: "?", reason: error.reason)
+        }
+    }
+
+    /// Waits (at most 1 s) until a launched command has replaced hostmem's image with its
+    /// own: until then its command line is still being set up, and a first sample taken
+    /// then would not know a Python interpreter from anything else (--warmup 0).
+    private func waitForExec(_ pid: Int) async {
+        let tree = SystemTree(root: options.root)
+        let ours = (try? FileSystem.linkTarget(atPath: "/proc/self/exe")) ?? ""
+        for _ in 0..<100 {
+            if case .success(let text) = tree.read("proc/\(pid)/cmdline"), !text.isEmpty,
+               let exe = try? FileSystem.linkTarget(atPath: tree.absolute("proc/\(pid)/exe")), exe != ours {
+                return
+            }
+            try? await clock.sleep(for: .milliseconds(10))
         }
     }
 
