@@ -35,6 +35,16 @@ public struct Diagnosis: Sendable, Hashable, Codable {
         // One finding per cause.
         let made = Set(findings.map(\.id))
         findings.removeAll { finding in Rule.of(finding.id)?.supersededBy.contains(where: made.contains) ?? false }
+        // Beside a process that takes one of the job's CPUs, an intra-op pool sized to every
+        // CPU stalls at each barrier, a cost the window does not measure: a fix that cuts
+        // threads has no upper bound (measured on 2 CPUs: 13–25× from torch.set_num_threads(1)
+        // where the main thread's wait bounded it at about 2×).
+        if findings.contains(where: { $0.id == .noisyNeighbour }) {
+            for index in findings.indices where findings[index].suggested.contains(where: { $0.setting == .mainThreads }) {
+                findings[index].gain = findings[index].gain.unboundedAbove(
+                    because: "beside the process taking one of its CPUs, an intra-op pool sized to every CPU stalls at each barrier, which the window does not measure: no upper bound")
+            }
+        }
         // Input-bound is a symptom: when other problems were found, their fixes come first.
         if let index = findings.firstIndex(where: { $0.id == .inputBound }) {
             findings[index].fixFirst = findings.filter { $0.id != .inputBound && $0.severity >= .warning }.ranked().map(\.id)

@@ -64,7 +64,7 @@ public struct DoctorComparison: Sendable, Hashable, Codable {
                 }
             case .speed, .unbounded:
                 guard let speedup else { break }
-                let low = finding.gain.speedupLow ?? 1, high = finding.gain.speedupHigh ?? .infinity
+                let low = finding.gain.speedupLow ?? 1, high = finding.gain.speedupHigh ?? .infinity  // no upper bound: never "more than predicted"
                 if speedup < 1 - tolerance {
                     row.verdict = .slower
                 } else if speedup <= 1 + tolerance {

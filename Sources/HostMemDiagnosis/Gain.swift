@@ -11,7 +11,8 @@ public struct Gain: Sendable, Hashable, Codable {
     public var kind: Kind
     /// speed: the share of the loop's time the cause costs now, 0…1.
     public var costShare: Double?
-    /// speed: the lowest and highest step rate a fix can give, × now's (1 = no faster).
+    /// speed: the lowest and highest step rate a fix can give, × now's (1 = no faster); no
+    /// highest where the window cannot bound it (`unboundedAbove`).
     public var speedupLow: Double?
     public var speedupHigh: Double?
     /// memory: the bytes a fix saves (per rank, projected where the memory still grows).
@@ -41,11 +42,20 @@ public struct Gain: Sendable, Hashable, Codable {
         Gain(kind: .unbounded, model: reason)
     }
 
+    /// The same lower bound, with no upper one, and why.
+    public func unboundedAbove(because reason: String) -> Gain {
+        guard kind == .speed else { return self }
+        var gain = self
+        gain.speedupHigh = nil
+        gain.model += "; " + reason
+        return gain
+    }
+
     /// Whether a measured speed-up (after ÷ before) is within the predicted range, with
     /// `tolerance` for the noise of two runs.
     public func contains(speedup measured: Double, tolerance: Double = 0.05) -> Bool {
-        guard kind == .speed, let low = speedupLow, let high = speedupHigh else { return false }
-        return measured >= low * (1 - tolerance) && measured <= high * (1 + tolerance)
+        guard kind == .speed, let low = speedupLow else { return false }
+        return measured >= low * (1 - tolerance) && measured <= (speedupHigh ?? .infinity) * (1 + tolerance)
     }
 }
 

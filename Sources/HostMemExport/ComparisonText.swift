@@ -23,7 +23,7 @@ public enum ComparisonText {
     /// "1.0–1.8×", "2.7 GiB", "not predicted".
     static func predicted(_ gain: Gain) -> String {
         switch gain.kind {
-        case .speed: "\(RuleText.factor(gain.speedupLow))–\(RuleText.factor(gain.speedupHigh))×"
+        case .speed: gain.speedupHigh == nil ? "≥ \(RuleText.factor(gain.speedupLow))×" : "\(RuleText.factor(gain.speedupLow))–\(RuleText.factor(gain.speedupHigh))×"
         case .memory: gain.bytes.map { ByteFormat.string(UInt64($0)) } ?? "memory"
         case .unbounded: "not predicted"
         }

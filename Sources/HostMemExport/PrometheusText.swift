@@ -133,8 +133,9 @@ public enum PrometheusText {
             labels["severity"] = nil
             var rule = labels
             rule["setting"] = nil
-            if let low = finding.gain.speedupLow, let high = finding.gain.speedupHigh {
-                for (bound, value) in [("low", low), ("high", high)] {
+            if let low = finding.gain.speedupLow {
+                for (bound, value) in [("low", low), ("high", finding.gain.speedupHigh)] {
+                    guard let value else { continue }  // no upper bound: no high sample
                     var bounded = rule
                     bounded["bound"] = bound
                     out.add("hostmem_finding_predicted_speedup", .gauge,

@@ -78,7 +78,8 @@ public enum RuleText {
     public static func gain(_ gain: Gain) -> String {
         switch gain.kind {
         case .speed:
-            let range = "\(factor(gain.speedupLow))–\(factor(gain.speedupHigh))× the step rate"
+            let range = gain.speedupHigh == nil ? "at least \(factor(gain.speedupLow))× the step rate, no upper bound"
+                : "\(factor(gain.speedupLow))–\(factor(gain.speedupHigh))× the step rate"
             let cost = gain.costShare.map { " (the cause costs \(Int(($0 * 100).rounded()))% of the loop's time)" } ?? ""
             return "\(range)\(cost): \(gain.model)"
         case .memory:
