@@ -49,6 +49,11 @@ public struct DoctorOptions: Sendable {
     /// With `.launch`: put hostmem's progress hook on the job's PYTHONPATH (it counts the
     /// batches its DataLoader iterators hand out; removed when the job ends).
     public var progressHook = true
+    /// With `.launch`: variables set for the job besides the hook's (`hostmem tune`'s
+    /// settings), and whether it leads a process group of its own (so `endLaunched()` can
+    /// end its workers with it).
+    public var launchEnvironment: [String: String] = [:]
+    public var launchInOwnGroup = false
 
     public init() {}
 }
@@ -122,12 +127,12 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         case .machine: return
         case .attach(let pid): self.pid = pid
         case .launch(let command, let warmup):
-            var environment: [String: String] = [:]
+            var environment = options.launchEnvironment
             if options.progressHook {
                 do {
                     let made = try ProgressHook(temporaryFolder: options.temporaryFolder)
                     hook = .available(made)
-                    environment = made.environment()
+                    environment.merge(made.environment()) { _, hook in hook }
                 } catch {
                     hook = .unavailable(reason: "the hook's folder could not be made: \(error)")
                 }
@@ -135,7 +140,7 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                 hook = .unavailable(reason: "turned off (--no-hook)")
             }
             do {
-                child = try ChildProcess.spawn(command, environment: environment)
+                child = try ChildProcess.spawn(command, ownProcessGroup: options.launchInOwnGroup, environment: environment)
             } catch {
                 removeHook()
                 throw .cannotLaunch(command: command[0], reason: error.reason)
@@ -246,6 +251,15 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
             }
             try? await clock.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// Ends a launched command (and its process group, with `launchInOwnGroup`) before it
+    /// is done: `hostmem tune` measures each setting for a window, not a whole run.
+    public func endLaunched() {
+        guard let child else { return }
+        _ = options.launchInOwnGroup ? child.endGroup() : { try? child.interrupt(); return try? child.wait() }()
+        self.child = nil
+        removeHook()
     }
 
     /// Removes the progress hook's folder (once).

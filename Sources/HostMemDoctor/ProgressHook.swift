@@ -45,7 +45,8 @@ public struct ProgressHook: Sendable {
     static let source = #"""
         # hostmem's progress hook, put on this job's path by `hostmem doctor -- CMD` (--no-hook
         # turns it off). It counts the batches each DataLoader iterator hands out and the time the
-        # loop waited for them into HOSTMEM_PROGRESS (a slot per process); nothing else changes.
+        # loop waited for them into HOSTMEM_PROGRESS (a slot per process); under `hostmem tune`
+        # it also sets the DataLoader's arguments HOSTMEM_TUNE names. Nothing else changes.
         # Then the job's own sitecustomize, if any, runs as it would have.
         import os as _os
         import sys as _sys
@@ -103,8 +104,54 @@ public struct ProgressHook: Sendable {
                 iterator.__next__ = __next__
                 iterator._hostmem_counted = True
 
+            def tune(module):
+                """hostmem tune's settings (HOSTMEM_TUNE="num_workers=2,main_num_threads=1,…")
+                applied to every DataLoader made, over the job's own arguments."""
+                settings = dict(item.split("=", 1) for item in _os.environ.get("HOSTMEM_TUNE", "").split(",") if "=" in item)
+                loader = getattr(module, "DataLoader", None)
+                if not settings or loader is None or getattr(loader, "_hostmem_tuned", False):
+                    return
+                import inspect
+                if "main_num_threads" in settings:
+                    import torch
+                    torch.set_num_threads(int(settings["main_num_threads"]))
+                signature = inspect.signature(loader.__init__)
+                original_init = loader.__init__
+
+                def __init__(self, *args, **kwargs):
+                    arguments = dict(signature.bind_partial(self, *args, **kwargs).arguments)
+                    arguments.pop("self", None)
+                    if "num_workers" in settings:
+                        arguments["num_workers"] = int(settings["num_workers"])
+                    for flag in ("persistent_workers", "pin_memory"):
+                        if flag in settings:
+                            arguments[flag] = settings[flag] == "1"
+                    if "prefetch_factor" in settings:
+                        arguments["prefetch_factor"] = int(settings["prefetch_factor"])
+                    if not arguments.get("num_workers"):  # what torch refuses without workers
+                        arguments.pop("persistent_workers", None)
+                        arguments.pop("prefetch_factor", None)
+                    elif "worker_num_threads" in settings:
+                        threads, given = int(settings["worker_num_threads"]), arguments.get("worker_init_fn")
+
+                        def worker_init_fn(worker_id):
+                            import torch
+                            torch.set_num_threads(threads)
+                            if given is not None:
+                                given(worker_id)
+
+                        arguments["worker_init_fn"] = worker_init_fn
+                    original_init(self, **arguments)
+
+                loader.__init__ = __init__
+                loader._hostmem_tuned = True
+
             target = "torch.utils.data.dataloader"
             if target in _sys.modules:
+                try:
+                    tune(_sys.modules[target])
+                except Exception:
+                    pass
                 patch(_sys.modules[target])
                 return
 
@@ -125,7 +172,11 @@ public struct ProgressHook: Sendable {
 
                     def exec_module(module):
                         execute(module)
-                        patch(module)
+                        for change in (patch, tune):
+                            try:
+                                change(module)
+                            except Exception:  # the job runs as it would without the hook
+                                pass
                         _sys.meta_path[:] = [finder for finder in _sys.meta_path if finder is not self]
 
                     spec.loader.exec_module = exec_module

@@ -86,6 +86,27 @@ public struct ChildProcess: Sendable {
         _ = try retryingInterrupts("kill", path: nil) { kill(pid, SIGINT) }
     }
 
+    /// Ends a child started with `ownProcessGroup` and everything in its group: SIGTERM,
+    /// then SIGKILL for what is left after `grace` (a DataLoader's workers get the term and
+    /// clean their shared memory). Reaps the child. The corresponding C function is `kill`.
+    public func endGroup(grace: Duration = .seconds(5)) -> Exit? {
+        kill(-pid, SIGTERM)
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return Self.exit(status) }
+            usleep(20_000)
+        }
+        kill(-pid, SIGKILL)
+        guard (try? retryingInterrupts("waitpid", path: nil, { waitpid(pid, &status, 0) })) != nil else { return nil }
+        return Self.exit(status)
+    }
+
+    static func exit(_ status: Int32) -> Exit {
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
+
     /// Waits for the child to end (reaping it).
     public func wait() throws(SystemError) -> Exit {
         try waitWithUsage().exit

@@ -11,7 +11,7 @@ struct HostMem: AsyncParsableCommand {
         commandName: "hostmem",
         abstract: "Find and fix the host-memory bottleneck that starves your GPUs.",
         version: HOSTMEM_VERSION,
-        subcommands: [Doctor.self, Report.self, Serve.self, Topo.self, Capture.self, Bench.self, Model.self, NUMAStat.self, Stat.self, Loader.self, Embed.self]
+        subcommands: [Doctor.self, Tune.self, Report.self, Serve.self, Topo.self, Capture.self, Bench.self, Model.self, NUMAStat.self, Stat.self, Loader.self, Embed.self]
     )
 
     /// Parses, runs, and turns any error into one line on stderr and an exit status:

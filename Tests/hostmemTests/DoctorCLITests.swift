@@ -446,3 +446,37 @@ extension ProgressHookCLITests {
         #expect(bad.status == 2 && bad.stderr.contains("is not a hostmem doctor --json report"), "\(bad.stderr)")
     }
 }
+
+/// `hostmem tune -- CMD` over the stand-in DataLoader, whose simulated workers divide each
+/// fetch: the sweep finds the most workers fastest, leaves nothing running or behind.
+@Suite(.enabled(if: python3 != nil))
+struct TuneCLITests {
+    static let workloads = DoctorCLITests.workloads
+
+    @Test("the sweep tries the worker counts through the hook and names the fastest, nothing left after")
+    func sweep() throws {
+        let temporary = NSTemporaryDirectory() + "hostmem-cli-tune-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let result = try HostMemBinary.run(["tune", "--seconds", "1", "--warmup", "0.5", "--budget", "30", "--",
+                                            python3!, "\(Self.workloads)/tune_loop.py", "100", "0.004"],
+                                           environment: ["TMPDIR": temporary, "PYTHONPATH": "\(Self.workloads)/stubtorch"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("as given: ") == true, "\(result.stdout)")
+        // Sleeps dominate each fetch (4 ms ÷ (1 + workers)): the ratio holds on a busy machine.
+        let fastest = try #require(lines.first { $0.hasPrefix("fastest: ") }, "\(result.stdout)")
+        #expect(fastest.contains("num_workers=\(max(1, ProcessInfo.processInfo.activeProcessorCount))"), "\(fastest)")
+        let factor = fastest.split(separator: ",").compactMap { part in part.split(separator: "×").first.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }.first
+        #expect((factor ?? 0) > 1.5, "\(fastest)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+    }
+
+    @Test("a job with no DataLoader is refused with the reason; no command is bad input")
+    func refusals() throws {
+        let none = try HostMemBinary.run(["tune", "--seconds", "1", "--warmup", "0", "--", python3!, "-c", "import time; time.sleep(3)"])
+        #expect(none.status == 1 && none.stderr.contains("counted no batch"), "\(none.stderr)")
+        let bad = try HostMemBinary.run(["tune"])
+        #expect(bad.status == 2 && bad.stderr.contains("give the command to tune"), "\(bad.stderr)")
+    }
+}

@@ -1,4 +1,6 @@
-"""A stand-in for torch.utils.data.dataloader with the same iterator class name, for tests without torch."""
+"""A stand-in for torch.utils.data.dataloader with the same iterator class name and the
+DataLoader arguments hostmem tune sets, for tests without torch. Its workers are
+simulated: a fetch takes fetch_seconds ÷ (1 + num_workers)."""
 import time
 
 
@@ -14,13 +16,16 @@ class _BaseDataLoaderIter:
             raise StopIteration
         self._next += 1
         if self._loader.fetch_seconds:
-            time.sleep(self._loader.fetch_seconds)
+            time.sleep(self._loader.fetch_seconds / (1 + self._loader.num_workers))
         return self._next
 
 
 class DataLoader:
-    def __init__(self, batches, fetch_seconds=0.0):
-        self.batches, self.fetch_seconds = batches, fetch_seconds
+    def __init__(self, batches, fetch_seconds=0.0, num_workers=0, pin_memory=False, worker_init_fn=None, prefetch_factor=None,
+                 persistent_workers=False):
+        if num_workers == 0 and (persistent_workers or prefetch_factor is not None):
+            raise ValueError("persistent_workers and prefetch_factor need num_workers > 0 (as torch says)")
+        self.batches, self.fetch_seconds, self.num_workers = batches, fetch_seconds, num_workers
 
     def __iter__(self):
         return _BaseDataLoaderIter(self)
