@@ -12,8 +12,8 @@ struct Tune: AsyncParsableCommand {
         commandName: "tune",
         abstract: "Try the DataLoader settings the doctor's findings name, one short run each, and print the fastest.",
         discussion: """
-            Starts the job as given and judges one window (as 'hostmem doctor -- CMD'), then \
-            runs it again with the settings its findings suggest and with each worker count \
+            Starts the job as given and judges one window (as 'hostmem doctor -- CMD'), measures \
+            it as given once more without Python stacks, then runs it with the settings its findings suggest and with each worker count \
             from 0 to the usable CPUs (the intra-op pool cut to the CPUs left), set through \
             hostmem's hook (HOSTMEM_TUNE: DataLoader arguments, torch.set_num_threads) — the \
             job's files are never changed. Each run is its --warmup, then --seconds counted; \
@@ -48,10 +48,14 @@ struct Tune: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
-        let (baseline, report, cpus) = try await trial([:], stacks: true)
-        guard baseline.batchesPerSecond > 0 else {
+        // The first run is judged (with Python stacks, as the doctor would); the job as given is
+        // then measured like every setting, without py-spy's cost, so none looks faster for it.
+        let (judged, report, cpus) = try await trial([:], stacks: true)
+        guard judged.batchesPerSecond > 0 else {
             throw CommandFailure(message: "the hook counted no batch of a torch DataLoader in the job's window (\(DoctorText.progressLine(report.progress))): tune sweeps DataLoader settings", status: .failure)
         }
+        let (measured, _, _) = try await trial([:], stacks: false)
+        let baseline = measured.batchesPerSecond > 0 ? measured : judged
         var trials = [baseline]
         print(String(format: "as given: %.1f batches/s", baseline.batchesPerSecond))
         for candidate in Self.candidates(report, cpus: cpus) {
