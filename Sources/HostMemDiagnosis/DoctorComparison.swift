@@ -22,8 +22,12 @@ public struct DoctorComparison: Sendable, Hashable, Codable {
         /// The gain predicted before the fix (nil for a finding new after it).
         public var predicted: Gain?
         public var verdict: Verdict
-        /// What still costs, for a gain smaller than predicted; memory before and after.
-        public var note: String?
+        /// For no gain or one smaller than predicted: the warnings of the later window
+        /// besides this one, what still costs.
+        public var stillCosting: [RuleID]?
+        /// For a memory prediction: the workers' private dirty bytes at each window's end.
+        public var privateDirtyBefore: UInt64?
+        public var privateDirtyAfter: UInt64?
     }
 
     public enum Verdict: String, Sendable, Hashable, Codable {
@@ -50,18 +54,17 @@ public struct DoctorComparison: Sendable, Hashable, Codable {
         let (basis, before, after) = progress(earlier, later)
         let speedup = before.flatMap { before in after.map { before > 0 ? $0 / before : 0 } }
         let still = Dictionary(later.findings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let remaining = later.findings.filter { $0.severity >= .warning }.map(\.id.rawValue)
+        let remaining = later.findings.filter { $0.severity >= .warning }.map(\.id)
         var rows = earlier.findings.map { finding -> Row in
             let after = still[finding.id]
             var row = Row(id: finding.id, severityBefore: finding.severity, severityAfter: after?.severity, predicted: finding.gain,
-                          verdict: .notMeasured, note: nil)
+                          verdict: .notMeasured)
             switch finding.gain.kind {
             case .memory:
                 row.verdict = .memory
                 let bytes = { (report: DoctorReport) in report.job?.workers.compactMap { $0.memoryLast?.privateDirtyBytes }.reduce(0, +) }
-                if let first = bytes(earlier), let last = bytes(later) {
-                    row.note = "the workers' private dirty memory: \(mebibytes(first)) before, \(mebibytes(last)) after"
-                }
+                row.privateDirtyBefore = bytes(earlier)
+                row.privateDirtyAfter = bytes(later)
             case .speed, .unbounded:
                 guard let speedup else { break }
                 let low = finding.gain.speedupLow ?? 1, high = finding.gain.speedupHigh ?? .infinity  // no upper bound: never "more than predicted"
@@ -69,10 +72,8 @@ public struct DoctorComparison: Sendable, Hashable, Codable {
                     row.verdict = .slower
                 } else if speedup <= 1 + tolerance {
                     row.verdict = .noEffect
-                    if after == nil { row.note = "the finding went away with no gain" }
                 } else if finding.gain.kind == .unbounded {
                     row.verdict = .notMeasured
-                    row.note = "no prediction to hold it against"
                 } else if speedup > high * (1 + tolerance) {
                     row.verdict = .moreThanPredicted
                 } else if speedup < low * (1 - tolerance) {
@@ -81,15 +82,14 @@ public struct DoctorComparison: Sendable, Hashable, Codable {
                     row.verdict = .confirmed
                 }
                 if row.verdict == .smallerThanPredicted || (row.verdict == .noEffect && after != nil) {
-                    let others = remaining.filter { $0 != finding.id.rawValue }
-                    row.note = (row.note.map { $0 + "; " } ?? "") + (others.isEmpty ? "nothing else found costs" : "still costing: " + others.joined(separator: ", "))
+                    row.stillCosting = remaining.filter { $0 != finding.id }
                 }
             }
             return row
         }
         let known = Set(earlier.findings.map(\.id))
         rows += later.findings.filter { !known.contains($0.id) }.map {
-            Row(id: $0.id, severityBefore: nil, severityAfter: $0.severity, predicted: nil, verdict: .new, note: nil)
+            Row(id: $0.id, severityBefore: nil, severityAfter: $0.severity, predicted: nil, verdict: .new)
         }
         return DoctorComparison(basis: basis, measuredSpeedup: speedup, before: before, after: after, rows: rows)
     }
@@ -109,5 +109,4 @@ public struct DoctorComparison: Sendable, Hashable, Codable {
         return ("not measured: neither the hook's batches (-- CMD), GPU utilization nor Python stacks in both windows", nil, nil)
     }
 
-    static func mebibytes(_ bytes: UInt64) -> String { "\((Double(bytes) / 1_048_576 * 10).rounded() / 10) MiB" }
 }

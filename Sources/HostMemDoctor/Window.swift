@@ -61,27 +61,16 @@ public final class Window<C: Clock>: @unchecked Sendable where C.Duration == Dur
         let start = boundary ?? now
         let seconds = start.duration(to: now).seconds
         index += 1
-        let cgroupLap = cgroup.map { lap -> (change: Availability<CgroupWindow>, now: Availability<CgroupSnapshot>) in
-            var lap = lap
-            defer { cgroup = lap }
-            return lap.lap(seconds: seconds)
-        }
-        var changes = WindowChanges(
+        let cgroupLap = cgroup?.lap(seconds: seconds)
+        let noJob = "no job: a machine has no cgroup window"
+        let changes = WindowChanges(
             index: index, startSeconds: origin.duration(to: start).seconds, seconds: seconds,
             startWallMicroseconds: boundaryWallMicroseconds,
             numastat: numastat.lap(seconds: seconds).change, vmstat: vmstat.lap(seconds: seconds).change,
-            cgroup: cgroupLap?.change ?? .unavailable(reason: "no job: a machine has no cgroup window"),
-            cgroupNow: cgroupLap?.now ?? .unavailable(reason: "no job: a machine has no cgroup window"),
-            load: .unavailable(reason: loadAbsence), sharedMemory: sharedMemory.lap(seconds: seconds).change,
-            progress: .unavailable(reason: progressAbsence))
-        if var lap = progress {
-            changes.progress = lap.lap(seconds: seconds).change
-            progress = lap
-        }
-        if var lap = load {
-            changes.load = lap.lap(seconds: seconds).change
-            load = lap
-        }
+            cgroup: cgroupLap?.change ?? .unavailable(reason: noJob), cgroupNow: cgroupLap?.now ?? .unavailable(reason: noJob),
+            load: load?.lap(seconds: seconds).change ?? .unavailable(reason: loadAbsence),
+            sharedMemory: sharedMemory.lap(seconds: seconds).change,
+            progress: progress?.lap(seconds: seconds).change ?? .unavailable(reason: progressAbsence))
         boundary = now
         boundaryWallMicroseconds = WallClock.microseconds()
         return changes

@@ -100,9 +100,9 @@ public struct SharedMemorySource: WindowSource {
     }
 
     public func read(previous: SharedMemorySpace?) -> Availability<SharedMemorySpace> {
-        let base = root == "/" ? "" : root
+        let tree = SystemTree(root: root)
         var tried: [String] = []
-        for path in (pid.map { ["\(base)/proc/\($0)/root/dev/shm"] } ?? []) + ["\(base)/dev/shm"] {
+        for path in (pid.map { [tree.absolute("proc/\($0)/root/dev/shm")] } ?? []) + [tree.absolute("dev/shm")] {
             do {
                 let space = try FileSystem.space(atPath: path)
                 return .available(SharedMemorySpace(totalBytes: space.totalBytes, freeBytes: space.freeBytes))

@@ -15,7 +15,7 @@ public enum ComparisonText {
         var table = TextTable(header: ["finding", "before", "after", "predicted", "verdict"])
         for row in comparison.rows {
             table.rows.append([row.id.rawValue, row.severityBefore?.rawValue ?? "-", row.severityAfter?.rawValue ?? "gone",
-                               row.predicted.map(predicted) ?? "-", verdict(row.verdict) + (row.note.map { ": \($0)" } ?? "")])
+                               row.predicted.map(predicted) ?? "-", verdict(row.verdict) + (note(row).map { ": \($0)" } ?? "")])
         }
         return lines + table.render(indent: "  ")
     }
@@ -26,6 +26,24 @@ public enum ComparisonText {
         case .speed: gain.speedupHigh == nil ? "≥ \(RuleText.factor(gain.speedupLow))×" : "\(RuleText.factor(gain.speedupLow))–\(RuleText.factor(gain.speedupHigh))×"
         case .memory: gain.bytes.map { ByteFormat.string(UInt64($0)) } ?? "memory"
         case .unbounded: "not predicted"
+        }
+    }
+
+    /// What the verdict's values say in words: memory before and after, what still costs.
+    public static func note(_ row: DoctorComparison.Row) -> String? {
+        switch row.verdict {
+        case .memory:
+            guard let before = row.privateDirtyBefore, let after = row.privateDirtyAfter else { return nil }
+            return "the workers' private dirty memory: \(ByteFormat.string(before)) before, \(ByteFormat.string(after)) after"
+        case .notMeasured where row.predicted?.kind == .unbounded:
+            return "no prediction to hold it against"
+        case .noEffect where row.severityAfter == nil:
+            return "the finding went away with no gain"
+        case .noEffect, .smallerThanPredicted:
+            guard let others = row.stillCosting else { return nil }
+            return others.isEmpty ? "nothing else found costs" : "still costing: " + others.map(\.rawValue).joined(separator: ", ")
+        case .confirmed, .moreThanPredicted, .slower, .notMeasured, .new:
+            return nil
         }
     }
 

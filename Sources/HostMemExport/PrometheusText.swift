@@ -131,8 +131,7 @@ public enum PrometheusText {
             out.add("hostmem_finding", .gauge, "A doctor finding that holds in the job's last window (rule, severity). 1 per finding; absent when it does not hold.",
                     labels, 1)
             labels["severity"] = nil
-            var rule = labels
-            rule["setting"] = nil
+            let rule = labels
             if let low = finding.gain.speedupLow {
                 for (bound, value) in [("low", low), ("high", finding.gain.speedupHigh)] {
                     guard let value else { continue }  // no upper bound: no high sample

@@ -88,7 +88,7 @@ extension ReportHTML {
             let row = verdicts[id]
             return [id.rawValue, before[id]?.severity.rawValue ?? "–", after[id]?.severity.rawValue ?? "–", status,
                     row?.predicted.map(ComparisonText.predicted) ?? "–",
-                    row.map { ComparisonText.verdict($0.verdict) + ($0.note.map { ": \($0)" } ?? "") } ?? "–"]
+                    row.map { ComparisonText.verdict($0.verdict) + (ComparisonText.note($0).map { ": \($0)" } ?? "") } ?? "–"]
         }
         let measured = comparison.measuredSpeedup.map { String(format: "Measured: %.2f× (%@).", $0, comparison.basis) } ?? "Speed-up \(comparison.basis)."
         var lines = ["<section id=\"compare\"><h2>Before and after</h2>",

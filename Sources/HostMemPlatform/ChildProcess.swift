@@ -102,6 +102,7 @@ public struct ChildProcess: Sendable {
         return Self.exit(status)
     }
 
+    /// A wait status as an exit: WIFEXITED / WEXITSTATUS / WTERMSIG spelled out (they are macros).
     static func exit(_ status: Int32) -> Exit {
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
@@ -120,10 +121,7 @@ public struct ChildProcess: Sendable {
         _ = try retryingInterrupts("wait4", path: nil) { wait4(pid, &status, 0, &usage) }
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         let cpuSeconds = seconds(usage.ru_utime) + seconds(usage.ru_stime)
-        // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out: they are macros.
-        let signal = status & 0x7f
-        if signal == 0 { return (.exited((status >> 8) & 0xff), cpuSeconds) }
-        return (.signaled(signal), cpuSeconds)
+        return (Self.exit(status), cpuSeconds)
     }
 }
 

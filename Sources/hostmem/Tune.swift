@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import HostMemBench
 import HostMemDiagnosis
 import HostMemDoctor
 import HostMemExport
 import HostMemPlatform
+import HostMemTopology
 
 /// `hostmem tune -- CMD`: the sweep people run by hand, on a DataLoader job hostmem
 /// starts: one short run per setting, through its progress hook (never by editing files).
@@ -48,13 +50,19 @@ struct Tune: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
+        // The machine and its cached calibration, read once for every run.
+        let topology = try readTopology(root: "/")
+        let (calibration, summary) = CalibrationPolicy.cachedOnly.resolve(
+            topology: topology, store: CalibrationStore.defaultPath().map(CalibrationStore.init), progress: { _ in })
+        let machine = Machine(topology: topology, calibration: calibration, summary: summary)
+        let cpus = max(1, topology.usableCPUs.count)
         // The first run is judged (with Python stacks, as the doctor would); the job as given is
         // then measured like every setting, without py-spy's cost, so none looks faster for it.
-        let (judged, report, cpus) = try await trial([:], stacks: true)
+        let (judged, report) = try await trial([:], on: machine, stacks: true)
         guard judged.batchesPerSecond > 0 else {
             throw CommandFailure(message: "the hook counted no batch of a torch DataLoader in the job's window (\(DoctorText.progressLine(report.progress))): tune sweeps DataLoader settings", status: .failure)
         }
-        let (measured, _, _) = try await trial([:], stacks: false)
+        let (measured, _) = try await trial([:], on: machine, stacks: false)
         let baseline = measured.batchesPerSecond > 0 ? measured : judged
         var trials = [baseline]
         print(String(format: "as given: %.1f batches/s", baseline.batchesPerSecond))
@@ -64,7 +72,7 @@ struct Tune: AsyncParsableCommand {
                 print("budget reached: \(Int(spent.rounded())) s of \(Int(budget)) s; the settings left were not tried")
                 break
             }
-            let (result, _, _) = try await trial(candidate, stacks: false)
+            let (result, _) = try await trial(candidate, on: machine, stacks: false)
             trials.append(result)
             print(String(format: "%@: %.1f batches/s", Self.text(candidate), result.batchesPerSecond))
         }
@@ -79,23 +87,25 @@ struct Tune: AsyncParsableCommand {
         }
     }
 
+    /// What every run shares: the machine as read once.
+    struct Machine {
+        var topology: Topology
+        var calibration: Calibration?
+        var summary: Availability<CalibrationHighlights>
+    }
+
     /// Runs the job with `settings` for one window and ends it.
-    func trial(_ settings: [Suggestion.Setting: Int], stacks: Bool) async throws -> (Trial, DoctorReport, Int) {
+    func trial(_ settings: [Suggestion.Setting: Int], on machine: Machine, stacks: Bool) async throws -> (Trial, DoctorReport) {
         var options = DoctorOptions()
         options.pythonStacks = stacks
         options.windowSeconds = seconds
-        options.calibration = .cachedOnly
         options.launchInOwnGroup = true
         if !settings.isEmpty {
             options.launchEnvironment = ["HOSTMEM_TUNE": settings.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ",")]
         }
-        let session: DoctorSession<ContinuousClock>
-        do throws(DoctorError) {
-            session = try DoctorSession(target: .launch(command: command, warmupSeconds: warmup), options: options, clock: ContinuousClock())
-        } catch {
-            throw CommandFailure(message: error.description, status: error.isBadInput ? .usage : .failure)
-        }
+        let session = DoctorSession(target: .launch(command: command, warmupSeconds: warmup), options: options, clock: ContinuousClock(),
+                                    topology: machine.topology, calibration: machine.calibration, calibrationSummary: machine.summary)
         let report: DoctorReport
         do throws(DoctorError) {
             try await session.start()
@@ -105,8 +115,7 @@ struct Tune: AsyncParsableCommand {
             throw CommandFailure(message: error.description, status: error.isBadInput ? .usage : .failure)
         }
         session.endLaunched()
-        let trial = Trial(settings: settings, batchesPerSecond: report.progress.value?.batchesPerSecond ?? 0)
-        return (trial, report, max(1, session.topology.usableCPUs.count))
+        return (Trial(settings: settings, batchesPerSecond: report.progress.value?.batchesPerSecond ?? 0), report)
     }
 
     /// The findings' suggested settings first, then each worker count with the intra-op

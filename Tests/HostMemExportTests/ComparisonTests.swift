@@ -30,7 +30,8 @@ struct ComparisonTests {
         #expect(row(.inputBound)?.verdict == .confirmed && row(.inputBound)?.severityAfter == nil, "1.0–3.57× predicted, 2.5× measured")
         #expect(row(.workersOversubscribed)?.verdict == .moreThanPredicted, "1.0–1.72× predicted")
         #expect(row(.copyOnWrite)?.verdict == .memory)
-        #expect(row(.thpDisabled)?.verdict == .notMeasured && row(.thpDisabled)?.note == "no prediction to hold it against")
+        #expect(row(.thpDisabled)?.verdict == .notMeasured && row(.thpDisabled).flatMap(ComparisonText.note) == "no prediction to hold it against")
+        #expect(row(.copyOnWrite)?.privateDirtyBefore != nil && row(.copyOnWrite)?.privateDirtyBefore == row(.copyOnWrite)?.privateDirtyAfter)
         #expect(row(.pinThreadPegged)?.verdict == .new && row(.pinThreadPegged)?.predicted == nil)
         #expect(comparison.rows.count == before.findings.count + 1)
     }
@@ -41,9 +42,10 @@ struct ComparisonTests {
         after.progress = before.progress
         let comparison = DoctorComparison.compare(before, with: after)
         let gone = try #require(comparison.rows.first { $0.id == .inputBound })
-        #expect(gone.verdict == .noEffect && gone.note == "the finding went away with no gain")
+        #expect(gone.verdict == .noEffect && ComparisonText.note(gone) == "the finding went away with no gain")
         let still = try #require(comparison.rows.first { $0.id == .workersOversubscribed })
-        #expect(still.verdict == .noEffect && still.note?.hasPrefix("still costing: ") == true, "\(still.note ?? "")")
+        #expect(still.verdict == .noEffect && ComparisonText.note(still)?.hasPrefix("still costing: ") == true, "\(ComparisonText.note(still) ?? "")")
+        #expect(still.stillCosting?.contains(.remoteNUMA) == true && still.stillCosting?.contains(.workersOversubscribed) == false)
     }
 
     @Test("without the hook in both windows, the loop's stacks are the proxy, named as such; with nothing, it says so")
