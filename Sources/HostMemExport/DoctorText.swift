@@ -48,7 +48,9 @@ public enum DoctorText {
         switch report.gpus {
         case .available(let gpus):
             for gpu in gpus {
-                let busy = gpu.windowUtilizationPercent.map { String(format: "%.0f%% busy over the window (mean of %d NVML samples)", $0, gpu.windowSamples ?? 0) }
+                let busy = gpu.windowUtilizationPercent.map { percent in
+                    String(format: "%.0f%% busy over the window (mean of ", percent) + (gpu.windowSamples.map { "\($0) NVML samples)" } ?? "NVML's samples)")
+                }
                     ?? "\(gpu.utilizationPercent)% busy"
                 lines.append("GPU \(gpu.index)\(gpu.pciAddress.map { " (\($0))" } ?? ""): \(busy), \(ByteFormat.wholeMebibytes(gpu.memoryUsedBytes)) of \(ByteFormat.wholeMebibytes(gpu.memoryTotalBytes)) MiB (NVML)")
             }

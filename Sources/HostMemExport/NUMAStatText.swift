@@ -41,7 +41,7 @@ public enum NUMAStatText {
         public var remoteShare: Double? {
             let all = total.values.reduce(0, +)
             guard let runNode, all > 0 else { return nil }
-            return Double(all - (total[runNode] ?? 0)) / Double(all)
+            return Double(all - total[runNode, default: 0]) / Double(all)  // no pages read on a node: none there
         }
     }
 
@@ -53,7 +53,7 @@ public enum NUMAStatText {
             let runsOn: String = row.runNode.map { "node \($0)\(cpu)" } ?? "-"
             table.rows.append(
                 ["\(row.pid)", runsOn]
-                    + columns.map { node in ByteFormat.string(row.total[node] ?? 0) }
+                    + columns.map { node in ByteFormat.string(row.total[node, default: 0]) }  // numa_maps lists only nodes with pages
                     + [row.remoteShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-", row.command])
         }
         var lines = ["Pages per NUMA node (anonymous + file-backed, /proc/PID/numa_maps); remote = not on the node of the CPU it last ran on:"]

@@ -279,7 +279,7 @@ public enum PrometheusText {
         for kind in ["attach", "window", "discovery"] {
             out.add("hostmem_exporter_sampler_errors_total", .counter,
                     "Sampler errors by kind: attach (a job could not be read), window (a window failed), discovery.",
-                    ["kind": kind], Double(stats.errors[kind] ?? 0))
+                    ["kind": kind], Double(stats.errors[kind, default: 0]))  // a counter that has not counted yet is 0
         }
     }
 }
