@@ -1,7 +1,8 @@
 """Predicted against measured gain (issue 29): for each real job of the accuracy set, the
 doctor's findings on the job as configured, each with the gain it predicts for its fix,
-against the steps/s the fixes an expert would try measured (verdicts.py's measurements:
-median of alternating runs, `--measured FILE` to reuse a run's).
+against the steps/s the fixes an expert would try measured, both from one run of
+verdicts.py (its output file: medians of alternating runs, and the doctor's findings on
+the job as configured; for an older file without findings, the doctor runs again here).
 
 A finding's fix is the best of the case's fixes mapped to its rule (verdicts.CASES); its
 measured gain is that fix's steps/s ÷ the job's. Within: the measured gain inside the
@@ -65,8 +66,17 @@ def run(args):
         if (args.only and name not in args.only) or name not in measured:
             continue
         gains = measured[name]["gains"]
-        report = verdicts.doctor(args.hostmem, args.python, job, base, verdicts.DOCTOR_WARMUP.get(name, args.doctor_warmup), 10)
-        for finding in report.get("findings", []):
+        if "findings" in measured[name]:
+            findings = measured[name]["findings"]  # the doctor of the same run
+        else:  # an older run's file: the doctor again, now, on the job as configured
+            group = verdicts.QuotaGroup(name, verdicts.QUOTA_CPUS[name]) if name in verdicts.QUOTA_CPUS else None
+            try:
+                findings = verdicts.doctor(args.hostmem, args.python, job, base, verdicts.DOCTOR_WARMUP.get(name, args.doctor_warmup), 10,
+                                           group.prefix() if group else ()).get("findings", [])
+            finally:
+                if group:
+                    group.close()
+        for finding in findings:
             gain = finding.get("gain", {})
             # The fixes that do what the finding says: its rule named for the fix, and every value
             # the finding suggests set as the fix sets it. A finding that suggests no value

@@ -55,14 +55,64 @@ CASES = {
                                {"j1-threads1": (["--workers", "1", "--threads", "1"], {"input-bound", "noisy-neighbour"}),
                                 "j1": (["--workers", "1"], {"input-bound"})},
                                "num_workers=0: tokenizing in the loop's collate", False),
+    # Planted: the same job (planted.py) with one fault set by its settings.
+    "planted-input-bound": ("planted.py", ["--workers", "0", "--threads", "1"],
+                            {"j1-threads1": (["--workers", "1", "--threads", "1"], {"input-bound"})},
+                            "planted: num_workers=0 and one intra-op thread, a CPU left idle", False),
+    "planted-oversubscribed": ("planted.py", ["--workers", "4"],
+                               {"j1-threads1": (["--workers", "1", "--threads", "1"], {"workers-oversubscribed", "input-bound"}),
+                                "j2-threads1": (["--workers", "2", "--threads", "1"], {"workers-oversubscribed", "input-bound"})},
+                               "planted: 4 workers and 2 intra-op threads on 2 CPUs", False),
+    "planted-throttled": ("planted.py", ["--workers", "1"],
+                          {"fit-quota": (["--workers", "0", "--threads", "1"], {"cpu-quota-throttled"}),
+                           "quota-removed": (["--workers", "1"], {"cpu-quota-throttled"})},
+                          "planted: 1 worker and 2 intra-op threads in a cgroup with a 1-CPU quota", False),
 }
+
+# Cases run in a cgroup of their own with this CPU quota (v1 cpu controller, or v2), created
+# and removed by the benchmark; the fix "quota-removed" runs without the quota.
+QUOTA_CPUS = {"planted-throttled": 1.0}
 
 # Seconds from the job's start to its steady state, where it builds its dataset first.
 DOCTOR_WARMUP = {"detection-list": 40}
 
 
-def measure(python, job, arguments, seconds, warmup):
-    command = [python, os.path.join(HERE, job), "--seconds", str(seconds), "--warmup", str(warmup)] + arguments
+class QuotaGroup:
+    """A cgroup made for one case, with a CPU quota; commands are started in it through
+    `prefix`. Removed (after its last process, zombies included, is gone) on close."""
+
+    def __init__(self, name, cpus):
+        v1 = "/sys/fs/cgroup/cpu"
+        self.v1 = os.path.exists(os.path.join(v1, "cpu.cfs_quota_us"))
+        self.path = os.path.join(v1 if self.v1 else "/sys/fs/cgroup", f"hostmem-bench-{name}-{os.getpid()}")
+        os.makedirs(self.path, exist_ok=True)
+        self.set(cpus)
+
+    def set(self, cpus):
+        if self.v1:
+            with open(os.path.join(self.path, "cpu.cfs_period_us"), "w") as f:
+                f.write("100000")
+            with open(os.path.join(self.path, "cpu.cfs_quota_us"), "w") as f:
+                f.write(str(int(cpus * 100000)) if cpus else "-1")
+        else:
+            with open(os.path.join(self.path, "cpu.max"), "w") as f:
+                f.write(f"{int(cpus * 100000)} 100000" if cpus else "max 100000")
+
+    def prefix(self):
+        return ["sh", "-c", f'echo $$ > {self.path}/cgroup.procs && exec "$@"', "sh"]
+
+    def close(self):
+        for _ in range(100):
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+        print(f"could not remove {self.path}: processes left in it", file=sys.stderr)
+
+
+def measure(python, job, arguments, seconds, warmup, prefix=()):
+    command = list(prefix) + [python, os.path.join(HERE, job), "--seconds", str(seconds), "--warmup", str(warmup)] + arguments
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + warmup + 240)
     lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
     if not lines:
@@ -70,9 +120,9 @@ def measure(python, job, arguments, seconds, warmup):
     return json.loads(lines[-1])
 
 
-def doctor(hostmem, python, job, arguments, warmup, seconds):
+def doctor(hostmem, python, job, arguments, warmup, seconds, prefix=()):
     """hostmem doctor --pid on the job running its baseline; returns the report."""
-    process = subprocess.Popen([python, os.path.join(HERE, job), "--forever", "--warmup", "0"] + arguments,
+    process = subprocess.Popen(list(prefix) + [python, os.path.join(HERE, job), "--forever", "--warmup", "0"] + arguments,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         time.sleep(warmup)
@@ -125,16 +175,27 @@ def main():
                 runs = {k: [{"steps_per_second": v, "data_wait_share": old["baseline_data_wait"],
                              "worker_private_dirty_mib": [(old.get("copied_mib") or {}).get(k, 0)]}] for k, v in rate.items()}
                 fixes = {f: fixes[f] if f in fixes else ([], {"noisy-neighbour"}) for f in old["gains"]}
-            for _ in range(0 if name in previous else args.reps):
-                runs["baseline"].append(measure(args.python, job, base, args.seconds, args.warmup))
-                for fix, (arguments, _) in fixes.items():
-                    if fix == "neighbour-stopped":
-                        os.kill(neighbour.pid, signal.SIGSTOP)
-                    try:
-                        runs[fix].append(measure(args.python, job, arguments, args.seconds, args.warmup))
-                    finally:
+            group = QuotaGroup(name, QUOTA_CPUS[name]) if name in QUOTA_CPUS else None
+            prefix = group.prefix() if group else ()
+            try:
+                for _ in range(0 if name in previous else args.reps):
+                    runs["baseline"].append(measure(args.python, job, base, args.seconds, args.warmup, prefix))
+                    for fix, (arguments, _) in fixes.items():
                         if fix == "neighbour-stopped":
-                            os.kill(neighbour.pid, signal.SIGCONT)
+                            os.kill(neighbour.pid, signal.SIGSTOP)
+                        if fix == "quota-removed":
+                            group.set(None)
+                        try:
+                            runs[fix].append(measure(args.python, job, arguments, args.seconds, args.warmup, prefix))
+                        finally:
+                            if fix == "neighbour-stopped":
+                                os.kill(neighbour.pid, signal.SIGCONT)
+                            if fix == "quota-removed":
+                                group.set(QUOTA_CPUS[name])
+                report = doctor(args.hostmem, args.python, job, base, DOCTOR_WARMUP.get(name, args.doctor_warmup), 10, prefix)
+            finally:
+                if group:
+                    group.close()
             rate = {k: statistics.median(r["steps_per_second"] for r in v) for k, v in runs.items()}
             wait = statistics.median(r["data_wait_share"] for r in runs["baseline"])
             gains = {fix: rate[fix] / rate["baseline"] - 1 for fix in fixes}
@@ -150,7 +211,6 @@ def main():
                 for fix, (_, rules) in fixes.items():
                     if copied[fix] * 2 <= copied["baseline"] and copied["baseline"] >= 64:
                         expected.add(frozenset(rules))
-            report = doctor(args.hostmem, args.python, job, base, DOCTOR_WARMUP.get(name, args.doctor_warmup), 10)
             found = {f["id"]: f["severity"] for f in report.get("findings", [])}
             warned = {i for i, s in found.items() if s in ("warning", "critical")}
             # A fix no rule names (e.g. fewer workers for a model that computes on the same
@@ -165,7 +225,9 @@ def main():
                    "baseline_data_wait": round(wait, 2), "best_fix": best, "best_gain": round(gains[best], 3),
                    "gains": {k: round(v, 3) for k, v in gains.items()}, "copied_mib": copied,
                    "expected": [sorted(r) for r in expected if r], "outside_rules": outside, "found": found, "missed": missed, "unsupported": unsupported,
-                   "noisy": args.noisy}
+                   "noisy": args.noisy,
+                   # The doctor's findings as predictions.py judges them: what each predicts and suggests.
+                   "findings": [{k: f.get(k) for k in ("id", "severity", "gain", "suggested")} for f in report.get("findings", [])]}
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:

@@ -27,6 +27,10 @@ public struct ProcessSummary: Sendable, Hashable, Codable {
     /// plus run-queue time ÷ the window. A worker alive for part of the window counts for
     /// that part only, so workers re-created in turn are not counted as running together.
     public var cpuDemand: Double? = nil
+    /// Its threads' run-queue waits added up, percent of the window (each thread's
+    /// schedstat; nil where thread times were not read twice). A pool's barrier waits for
+    /// its slowest thread, so this bounds what the waits of an intra-op pool cost the loop.
+    public var threadsRunDelayPercent: Double? = nil
     public var threads: Int
     public var involuntarySwitchesPerSecond: Double?
     public var minorFaultsPerSecond: Double
@@ -224,6 +228,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
             let parent = described[end.stat.parent] ?? lastSample.process(end.stat.parent)
             let role: ProcessSummary.Role = pid == recording.rootPID ? .main : Self.role(seen, parent: parent, rootProgram: rootProgram)
             var busy = 0
+            var threadWaits: Double?
             var demandSeconds = 0.0
             var named: [ThreadUse] = []
             let (threadSample, threadEnd) = appearances.last { !$0.1.threadTimes.isEmpty } ?? (lastSample, end)
@@ -231,7 +236,9 @@ public struct JobSummary: Sendable, Hashable, Codable {
             for (tid, times) in threadEnd.threadTimes.sorted(by: { $0.key < $1.key }) {
                 let before = start.threadTimes[tid]
                 let running = Double(times.ticks &- min(times.ticks, before?.ticks ?? 0)) / ticksPerSecond
-                let waiting = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 } ?? 0
+                let waited = times.waitNanoseconds.map { Double($0 &- min($0, before?.waitNanoseconds ?? 0)) / 1e9 }
+                let waiting = waited ?? 0
+                if let waited { threadWaits = (threadWaits ?? 0) + waited }
                 if (running + waiting) / threadSpan >= 0.5 { busy += 1 }
                 demandSeconds += running + waiting
                 // Threads inherit their creator's name: only a name of their own says what they are.
@@ -281,6 +288,7 @@ public struct JobSummary: Sendable, Hashable, Codable {
                 // that lived between two full samples), they give none.
                 if !threadEnd.threadTimes.isEmpty && threadSample.elapsedNanoseconds > firstSample.elapsedNanoseconds {
                     summary.cpuDemand = demandSeconds / windowSeconds
+                    summary.threadsRunDelayPercent = threadWaits.map { $0 / threadSpan * 100 }
                 } else {
                     // Else the process's CPU time and its main thread's run-queue wait.
                     let running = Double(end.ticks &- min(start.ticks, end.ticks)) / ticksPerSecond

@@ -83,6 +83,7 @@ public enum Metric: String, Sendable, Hashable, Codable, CaseIterable, CustomStr
     case rssFirstBytes = "rss_first_bytes"
     case rssLastBytes = "rss_last_bytes"
     case runDelayPercent = "run_delay_percent"
+    case threadsRunDelayPercent = "threads_run_delay_percent"
     case shmemBytes = "shmem_bytes"
     case shmemSharePercent = "shmem_share_percent"
     case softLimit = "soft_limit"
@@ -214,6 +215,7 @@ public enum Metric: String, Sendable, Hashable, Codable, CaseIterable, CustomStr
         case .remoteMemoryPercent: Descriptor(.percent, .higherIsWorse, "share of a process's pages on nodes it did not run on")
         case .rssFirstBytes: Descriptor(.bytes, .neutral, "RSS at the window's start")
         case .rssLastBytes: Descriptor(.bytes, .neutral, "RSS at the window's end")
+        case .threadsRunDelayPercent: Descriptor(.percent, .higherIsWorse, "a process's threads' run-queue waits added up, percent of the window (task schedstat)")
         case .runDelayPercent: Descriptor(.percent, .higherIsWorse, "share of the window a process's threads waited in the run queue (schedstat)")
         case .shmemBytes: Descriptor(.bytes, .neutral, "shared memory (/dev/shm, tmpfs) charged to the cgroup")
         case .shmemSharePercent: Descriptor(.percent, .higherIsWorse, "shmem as a share of anonymous plus shmem memory")

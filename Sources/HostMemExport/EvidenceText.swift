@@ -64,6 +64,8 @@ public enum EvidenceText {
             return "\(count(item.number)) worker\(plural(item.number)) on \(count(item[.allowedCPUs])) CPUs"
         case .dataloaderWorkers:
             return "\(count(item.number)) workers pass batches through it: needs num_workers × prefetch_factor × batch bytes"
+        case .runDelayPercent where item.context(.threadsRunDelayPercent) != nil:
+            return "main process (PID \(pid)) waited \(pct(item.number)) of the window for a CPU, its threads \(pct(item[.threadsRunDelayPercent])) added up (\(item.source); threshold \(pct(limit)))"
         case .runDelayPercent:
             return "main process (PID \(pid)) waited \(pct(item.number)) of the window for a CPU (\(item.source); threshold \(pct(limit)))"
         case .cpuPercent:
@@ -174,7 +176,7 @@ public enum EvidenceText {
             let whose = item.metric == .workerTopFunctionPercent ? "workers'" : "main thread's"
             return "\(pct(item.number)) of the \(whose) py-spy samples in \(item.labels[.function] ?? "?")"
         // Measured only beside another metric (context) or read by no sentence of its own.
-        case .allowedCPUs, .busyThreads, .anonBytes, .calibratedReadBytesPerSecond, .copiedBytes, .copiedBytesPerSecond, .devShmFreeBytes, .devShmUsedBytes, .faultIntervalMicroseconds, .gpus, .jobCPUDemand, .jobCPUPercent, .jobSwapBytes, .liveWorkers, .mainCPUDemand, .mainRSSBytes, .mainTopFunctionPercent, .majorFaults, .memoryLimitBytes, .memoryTotalBytes, .neighbours, .numaNodes, .numaPagesMigratedPerSecond, .oomKillsSinceStart, .openDescriptors, .ownAllocationBytes, .pageCacheBytes, .parentAnonymousBytes, .periods, .pinnedBytes, .placedBytes, .privateDirtyFirstBytes, .privateDirtyLastBytes, .pssFirstBytes, .pssLastBytes, .readAheadKB, .readBytesPerFault, .refaultBytes, .rssFirstBytes, .rssLastBytes, .shmemBytes, .softLimit, .storageReadBytes, .threads, .throttledPeriods, .throttledSeconds, .torchSharedMemoryDescriptors, .usableCPUs, .windowSeconds, .workerExits, .workerSamples, .workerStarts:
+        case .allowedCPUs, .busyThreads, .anonBytes, .calibratedReadBytesPerSecond, .copiedBytes, .copiedBytesPerSecond, .devShmFreeBytes, .devShmUsedBytes, .faultIntervalMicroseconds, .gpus, .jobCPUDemand, .jobCPUPercent, .jobSwapBytes, .liveWorkers, .mainCPUDemand, .mainRSSBytes, .mainTopFunctionPercent, .majorFaults, .memoryLimitBytes, .memoryTotalBytes, .neighbours, .numaNodes, .numaPagesMigratedPerSecond, .oomKillsSinceStart, .openDescriptors, .ownAllocationBytes, .pageCacheBytes, .parentAnonymousBytes, .periods, .pinnedBytes, .placedBytes, .privateDirtyFirstBytes, .privateDirtyLastBytes, .pssFirstBytes, .pssLastBytes, .readAheadKB, .readBytesPerFault, .refaultBytes, .rssFirstBytes, .rssLastBytes, .shmemBytes, .softLimit, .storageReadBytes, .threads, .threadsRunDelayPercent, .throttledPeriods, .throttledSeconds, .torchSharedMemoryDescriptors, .usableCPUs, .windowSeconds, .workerExits, .workerSamples, .workerStarts:
             return generic(item)
         }
     }

@@ -43,6 +43,22 @@ struct GainTests {
         let copies = try #require(found.first { $0.id == .copyOnWrite }?.gain)
         #expect(copies.kind == .memory && copies.bytes == Double(4 * (700 << 20)), "(3 workers + 1) × the main RSS")
         #expect(copies.speedupHigh == nil)
+
+        // The pool's other threads waited too: its barrier waits for the slowest, so their
+        // waits added up bound the fix; past the whole window, nothing bounds it.
+        for (pool, high) in [(75.0, 4.0 as Double?), (120, nil), (50.2, 2)] {
+            var starved = main
+            starved.threadsRunDelayPercent = pool
+            let again = Diagnosis.run(DiagnosisInput(topology: topology, job: JobSummary(rootPID: 1, seconds: 10, rootExited: false, processes: [starved] + workers))).findings
+            let gain = try #require(again.first { $0.id == .workersOversubscribed }?.gain)
+            #expect(gain.costShare == 0.5 && gain.speedupLow == 1, "pool \(pool)")
+            if let high {
+                #expect(abs((gain.speedupHigh ?? 0) - high) < 1e-9, "pool \(pool): \(gain.model)")
+            } else {
+                #expect(gain.speedupHigh == nil && gain.model.contains("no upper bound"), "pool \(pool)")
+            }
+            #expect(pool <= 50.5 || gain.model.contains("slowest thread"))
+        }
     }
 
     @Test("a rule without a model says why, and every speed range over the sweep is 1 ≤ low ≤ high, its cost a share")
@@ -62,7 +78,12 @@ struct GainTests {
                     continue
                 }
                 #expect(low >= 1 && high >= low, "\(finding.id): \(low)–\(high)")
-                if let cost = gain.costShare { #expect(cost >= 0 && cost < 1 && abs(high - 1 / (1 - cost)) < 1e-9 || finding.id == .perSampleFetching) }
+                // The cost's own bound, except where the model bounds it by more than the cost (the
+                // oversubscribed pool's waits added up) or by less (per-sample machinery).
+                if let cost = gain.costShare {
+                    #expect(cost >= 0 && cost < 1 && abs(high - 1 / (1 - cost)) < 1e-9 || finding.id == .perSampleFetching
+                                || (finding.id == .workersOversubscribed && high > 1 / (1 - cost)))
+                }
             }
         }
         #expect(speeds > 100)
