@@ -20,7 +20,7 @@ public struct Suggestion: Sendable, Hashable, Codable {
 
     /// What a suggestion sets. Raw values are the contract with JSON readers and the
     /// Prometheus `setting` label.
-    public enum Setting: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Setting: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable {
         /// `DataLoader(num_workers=)`.
         case numWorkers = "num_workers"
         /// `torch.set_num_threads` in the main process (the intra-op pool).
@@ -31,6 +31,8 @@ public struct Suggestion: Sendable, Hashable, Codable {
         case persistentWorkers = "persistent_workers"
         /// `DataLoader(pin_memory=)`, 1 for True.
         case pinMemory = "pin_memory"
+        /// `DataLoader(prefetch_factor=)`: batches in flight per worker.
+        case prefetchFactor = "prefetch_factor"
         /// The NUMA node to bind CPUs and memory to (`numactl --cpunodebind=N --membind=N`).
         case numaNode = "numa_node"
         /// The size of /dev/shm in bytes (`docker run --shm-size`).

@@ -114,7 +114,14 @@ public struct ProgressHook: Sendable {
                 import inspect
                 if "main_num_threads" in settings:
                     import torch
-                    torch.set_num_threads(int(settings["main_num_threads"]))
+                    threads, owner, original = int(settings["main_num_threads"]), getpid(), torch.set_num_threads
+                    original(threads)
+
+                    def set_num_threads(count):
+                        """The job's own call keeps tune's pool in the main process; workers set theirs."""
+                        original(threads if getpid() == owner else count)
+
+                    torch.set_num_threads = set_num_threads
                 signature = inspect.signature(loader.__init__)
                 original_init = loader.__init__
 

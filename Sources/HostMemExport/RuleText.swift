@@ -106,7 +106,7 @@ public enum RuleText {
             switch setting {
             case .sharedMemoryBytes: return ByteFormat.string(UInt64(max(0, number)))
             case .persistentWorkers, .pinMemory: return number != 0 ? "True" : "False"
-            case .numWorkers, .mainThreads, .workerThreads, .numaNode, .swappiness, .numaBalancing, .zoneReclaimMode,
+            case .numWorkers, .mainThreads, .workerThreads, .prefetchFactor, .numaNode, .swappiness, .numaBalancing, .zoneReclaimMode,
                  .transparentHugePages, .readAheadKilobytes:
                 return String(Int(number.rounded()))
             }

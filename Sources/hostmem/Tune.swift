@@ -40,50 +40,188 @@ struct Tune: AsyncParsableCommand {
         guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must be between 1 and 600") }
         guard warmup >= 0 && warmup <= 600 else { throw ValidationError("--warmup must be between 0 and 600") }
         guard budget >= seconds + warmup else { throw ValidationError("--budget must leave room for one run (--warmup + --seconds)") }
+        guard rounds >= 1 && rounds <= 20 else { throw ValidationError("--rounds must be between 1 and 20") }
+        guard rounds == 1 || !tries.isEmpty else { throw ValidationError("--rounds needs --try") }
+        for text in tries { _ = try Self.settings(text) }
     }
 
-    /// One run: the settings, batches/s, and the report of its window.
-    struct Trial {
+    /// The settings tune may set through the hook.
+    static let settable: [Suggestion.Setting] = [.numWorkers, .mainThreads, .workerThreads, .persistentWorkers, .pinMemory, .prefetchFactor]
+
+    /// `num_workers=2,main_num_threads=1` as settings.
+    static func settings(_ text: String) throws(ValidationError) -> [Suggestion.Setting: Int] {
+        var found: [Suggestion.Setting: Int] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let setting = Suggestion.Setting(rawValue: parts[0]), settable.contains(setting) else {
+                throw ValidationError("--try \(text): each item is SETTING=N with SETTING one of \(settable.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let value = Int(parts[1]), value >= 0 else { throw ValidationError("--try \(text): \(parts[0]) needs a whole number ≥ 0") }
+            found[setting] = value
+        }
+        guard !found.isEmpty else { throw ValidationError("--try needs at least one SETTING=N") }
+        return found
+    }
+
+    @Option(name: .customLong("try"), help: ArgumentHelp(
+        "Measure this setting beside the job as given instead of the findings' (DataLoader and thread settings, e.g. num_workers=2,main_num_threads=1); repeat for more.",
+        valueName: "SETTINGS"))
+    var tries: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("With --try: rounds of runs, the settings alternating; each is judged by its mean.", valueName: "N"))
+    var rounds: Int = 1
+
+    @Flag(name: .long, help: "Print the sweep as JSON (every run of every setting, the choice, the wall time).")
+    var json = false
+
+    /// A setting and its runs' batches/s; judged by their mean.
+    struct Trial: Codable {
         var settings: [Suggestion.Setting: Int]
-        var batchesPerSecond: Double
+        var runs: [Double]
+        var batchesPerSecond: Double { runs.isEmpty ? 0 : runs.reduce(0, +) / Double(runs.count) }
+
+        enum CodingKeys: String, CodingKey { case settings, runs, batchesPerSecond }
+
+        init(settings: [Suggestion.Setting: Int], runs: [Double]) {
+            self.settings = settings
+            self.runs = runs
+        }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            settings = try container.decode([Suggestion.Setting: Int].self, forKey: .settings)
+            runs = try container.decode([Double].self, forKey: .runs)
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(settings, forKey: .settings)
+            try container.encode(runs, forKey: .runs)
+            try container.encode(batchesPerSecond, forKey: .batchesPerSecond)
+        }
+    }
+
+    /// What `--json` prints.
+    struct Sweep: Codable {
+        var trials: [Trial]
+        /// The setting recommended: the fastest, or the job's own (empty) when none is 3% faster.
+        var chosen: [Suggestion.Setting: Int]
+        var speedup: Double
+        var secondsPerRun: Double
+        var wallSeconds: Double
+        var notTried: [String]
     }
 
     func run() async throws {
         let started = ContinuousClock.now
+        func spent() -> Double { (ContinuousClock.now - started).seconds }
+        func say(_ line: String) { if !json { print(line) } }
         // The machine and its cached calibration, read once for every run.
         let topology = try readTopology(root: "/")
         let (calibration, summary) = CalibrationPolicy.cachedOnly.resolve(
             topology: topology, store: CalibrationStore.defaultPath().map(CalibrationStore.init), progress: { _ in })
         let machine = Machine(topology: topology, calibration: calibration, summary: summary)
         let cpus = max(1, topology.usableCPUs.count)
-        // The first run is judged (with Python stacks, as the doctor would); the job as given is
-        // then measured like every setting, without py-spy's cost, so none looks faster for it.
-        let (judged, report) = try await trial([:], on: machine, stacks: true)
-        guard judged.batchesPerSecond > 0 else {
-            throw CommandFailure(message: "the hook counted no batch of a torch DataLoader in the job's window (\(DoctorText.progressLine(report.progress))): tune sweeps DataLoader settings", status: .failure)
+        func noBatches(_ report: DoctorReport) -> CommandFailure {
+            CommandFailure(message: "the hook counted no batch of a torch DataLoader in the job's window (\(DoctorText.progressLine(report.progress))): tune sweeps DataLoader settings", status: .failure)
         }
-        let (measured, _) = try await trial([:], on: machine, stacks: false)
-        let baseline = measured.batchesPerSecond > 0 ? measured : judged
-        var trials = [baseline]
-        print(String(format: "as given: %.1f batches/s", baseline.batchesPerSecond))
-        for candidate in Self.candidates(report, cpus: cpus) {
-            let spent = (ContinuousClock.now - started).seconds
-            guard spent + warmup + seconds + 2 <= budget else {
-                print("budget reached: \(Int(spent.rounded())) s of \(Int(budget)) s; the settings left were not tried")
-                break
+        var trials: [Trial] = []
+        var notTried: [String] = []
+        // Each run within the budget; false once it is spent.
+        func attempt(_ settings: [Suggestion.Setting: Int], again: Bool = false) async throws -> Bool {
+            guard spent() + warmup + seconds + 2 <= budget else { return false }
+            let (rate, report) = try await trial(settings, on: machine, stacks: false)
+            if trials.isEmpty && rate == 0 { throw noBatches(report) }
+            if let index = trials.firstIndex(where: { $0.settings == settings }) {
+                trials[index].runs.append(rate)
+            } else {
+                trials.append(Trial(settings: settings, runs: [rate]))
             }
-            let (result, _) = try await trial(candidate, on: machine, stacks: false)
-            trials.append(result)
-            print(String(format: "%@: %.1f batches/s", Self.text(candidate), result.batchesPerSecond))
+            say(String(format: "%@: %.1f batches/s%@", Self.text(settings), rate, again ? " (run again)" : ""))
+            return true
         }
-        let best = trials.max { $0.batchesPerSecond < $1.batchesPerSecond }!
+        func fastest() -> Trial { trials.max { $0.batchesPerSecond < $1.batchesPerSecond }! }
+        var planned: [[Suggestion.Setting: Int]] = []
+        var refinements: [[Suggestion.Setting: Int]] = []
+        // The findings' settings and each worker count, then refinements on the fastest, then the leaders again.
+        func sweep() async throws {
+            // The first run is judged (with Python stacks, as the doctor would); the job as given is
+            // then measured like every setting, without py-spy's cost, so none looks faster for it.
+            let (judged, report) = try await trial([:], on: machine, stacks: true)
+            guard judged > 0 else { throw noBatches(report) }
+            let (measured, _) = try await trial([:], on: machine, stacks: false)
+            trials = [Trial(settings: [:], runs: [measured > 0 ? measured : judged])]
+            say(String(format: "as given: %.1f batches/s", trials[0].batchesPerSecond))
+            // 1. The findings' settings and each worker count.
+            let first = Self.candidates(report, cpus: cpus)
+            planned = first
+            for candidate in first {
+                guard try await attempt(candidate) else { break }
+                planned.removeFirst()
+            }
+            // 2. On the fastest so far, the settings that only matter with workers: persistent
+            // workers, more batches in flight when the loop still waits, pinned batches with a GPU.
+            if planned.isEmpty {
+                let best = fastest().settings
+                let workers = best[.numWorkers] ?? report.job?.liveWorkers.count ?? 0
+                if workers > 0 {
+                    if best[.persistentWorkers] == nil { refinements.append(best.merging([.persistentWorkers: 1]) { $1 }) }
+                    let waits = (report.progress.value?.waitShare ?? 0) * 100 >= Thresholds().inputWaitPercent
+                    if waits { refinements.append(best.merging([.prefetchFactor: 4]) { $1 }) }
+                    else { notTried.append("prefetch_factor: the loop waited for data under \(Int(Thresholds().inputWaitPercent))% of its time") }
+                    if topology.gpus.isEmpty { notTried.append("pin_memory: no GPU, nothing to copy to") }
+                    else { refinements.append(best.merging([.pinMemory: 1]) { $1 }) }
+                }
+                for candidate in refinements {
+                    guard try await attempt(candidate) else { break }
+                    refinements.removeFirst()
+                }
+            }
+            // 3. The fastest and any within 8% of it run again (one run is noisy), the job as given too.
+            if planned.isEmpty && refinements.isEmpty {
+                let lead = fastest()
+                let close = trials.filter { $0.settings != lead.settings && $0.batchesPerSecond >= lead.batchesPerSecond * 0.92 }
+                    .sorted { $0.batchesPerSecond > $1.batchesPerSecond }
+                var again: [[Suggestion.Setting: Int]] = []
+                for settings in [lead.settings] + close.prefix(2).map(\.settings) + [[:]] where !again.contains(settings) { again.append(settings) }
+                for settings in again { guard try await attempt(settings, again: true) else { break } }
+            }
+        }
+        if !tries.isEmpty {
+            // The settings given, beside the job as given, in alternating rounds.
+            let given = try tries.map { text throws(ValidationError) in try Self.settings(text) }
+            var order: [[Suggestion.Setting: Int]] = [[:]]
+            for settings in given where !order.contains(settings) { order.append(settings) }
+            planned = Array(repeating: order, count: rounds).flatMap { $0 }
+            for (index, settings) in planned.enumerated() {
+                guard try await attempt(settings, again: index >= order.count) else { break }
+            }
+            planned.removeFirst(trials.reduce(0) { $0 + $1.runs.count })
+        } else {
+            try await sweep()
+        }
+        let left = planned.count + refinements.count
+        if left > 0 {
+            notTried.append("\(left) setting\(left == 1 ? "" : "s") left when the budget (\(Int(budget)) s) was reached")
+            say("budget reached: \(Int(spent().rounded())) s of \(Int(budget)) s; \(left) setting\(left == 1 ? "" : "s") not tried")
+        }
+        let baseline = trials[0].batchesPerSecond
+        let best = fastest()
+        let chosen = best.settings.isEmpty || best.batchesPerSecond <= baseline * 1.03 ? [:] : best.settings
+        let speedup = (trials.first { $0.settings == chosen }?.batchesPerSecond ?? baseline) / baseline
+        if json {
+            let sweep = Sweep(trials: trials, chosen: chosen, speedup: speedup, secondsPerRun: seconds, wallSeconds: spent(), notTried: notTried)
+            print(try JSONFormat.string(sweep))
+            return
+        }
+        for line in notTried where !line.contains("budget") { print("not tried: " + line) }
         print("")
-        if best.settings.isEmpty || best.batchesPerSecond <= baseline.batchesPerSecond * 1.03 {
+        if chosen.isEmpty {
             print("keep the job's own settings: no setting tried was more than 3% faster")
         } else {
-            print(String(format: "fastest: %@, %.2f× the job as given (%.1f against %.1f batches/s; one run of %.0f s each)",
-                         Self.text(best.settings), best.batchesPerSecond / baseline.batchesPerSecond,
-                         best.batchesPerSecond, baseline.batchesPerSecond, seconds))
+            let runs = Set(trials.map(\.runs.count)).sorted().map(String.init).joined(separator: " or ")
+            print(String(format: "fastest: %@, %.2f× the job as given (%.1f against %.1f batches/s; means of %@ runs of %.0f s; %.0f s in all)",
+                         Self.text(chosen), speedup, best.batchesPerSecond, baseline, runs, seconds, spent()))
         }
     }
 
@@ -95,7 +233,7 @@ struct Tune: AsyncParsableCommand {
     }
 
     /// Runs the job with `settings` for one window and ends it.
-    func trial(_ settings: [Suggestion.Setting: Int], on machine: Machine, stacks: Bool) async throws -> (Trial, DoctorReport) {
+    func trial(_ settings: [Suggestion.Setting: Int], on machine: Machine, stacks: Bool) async throws -> (Double, DoctorReport) {
         var options = DoctorOptions()
         options.pythonStacks = stacks
         options.windowSeconds = seconds
@@ -115,13 +253,13 @@ struct Tune: AsyncParsableCommand {
             throw CommandFailure(message: error.description, status: error.isBadInput ? .usage : .failure)
         }
         session.endLaunched()
-        return (Trial(settings: settings, batchesPerSecond: report.progress.value?.batchesPerSecond ?? 0), report)
+        return (report.progress.value?.batchesPerSecond ?? 0, report)
     }
 
     /// The findings' suggested settings first, then each worker count with the intra-op
     /// pool cut to the CPUs left.
     static func candidates(_ report: DoctorReport, cpus: Int) -> [[Suggestion.Setting: Int]] {
-        let settable: Set<Suggestion.Setting> = [.numWorkers, .mainThreads, .workerThreads, .persistentWorkers, .pinMemory]
+        let settable = Set(Self.settable)
         var suggested: [Suggestion.Setting: Int] = [:]
         for finding in report.findings where finding.severity >= .warning {
             for item in finding.suggested where settable.contains(item.setting) {

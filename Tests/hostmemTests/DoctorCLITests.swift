@@ -453,23 +453,66 @@ extension ProgressHookCLITests {
 struct TuneCLITests {
     static let workloads = DoctorCLITests.workloads
 
-    @Test("the sweep tries the worker counts through the hook and names the fastest, nothing left after")
+    @Test("the sweep tries the worker counts, then prefetch on the fastest, runs the leaders again, names the fastest; nothing left after")
     func sweep() throws {
         let temporary = NSTemporaryDirectory() + "hostmem-cli-tune-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        let result = try HostMemBinary.run(["tune", "--seconds", "1", "--warmup", "0.5", "--budget", "30", "--",
+        let result = try HostMemBinary.run(["tune", "--json", "--seconds", "1", "--warmup", "0.5", "--budget", "60", "--",
                                             python3!, "\(Self.workloads)/tune_loop.py", "100", "0.004"],
                                            environment: ["TMPDIR": temporary, "PYTHONPATH": "\(Self.workloads)/stubtorch"])
         #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("as given: ") == true, "\(result.stdout)")
-        // Sleeps dominate each fetch (4 ms ÷ (1 + workers)): the ratio holds on a busy machine.
-        let fastest = try #require(lines.first { $0.hasPrefix("fastest: ") }, "\(result.stdout)")
-        #expect(fastest.contains("num_workers=\(max(1, ProcessInfo.processInfo.activeProcessorCount))"), "\(fastest)")
-        let factor = fastest.split(separator: ",").compactMap { part in part.split(separator: "×").first.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }.first
-        #expect((factor ?? 0) > 1.5, "\(fastest)")
+        let sweep = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let trials = try #require(sweep?["trials"] as? [[String: Any]], "\(result.stdout)")
+        let settings = trials.compactMap { $0["settings"] as? [String: Int] }
+        #expect(settings.first == [:], "the job as given comes first")
+        let cpus = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        for workers in 0...cpus { #expect(settings.contains { $0["num_workers"] == workers }, "\(settings)") }
+        // The loop waits for every batch: with workers, more batches in flight is tried on the
+        // fastest, and halves the stand-in's fetch (sleeps dominate: the ratio holds on a busy machine).
+        let chosen = try #require(sweep?["chosen"] as? [String: Int], "\(result.stdout)")
+        #expect(chosen["num_workers"] == cpus && chosen["prefetch_factor"] == 4, "\(chosen)")
+        #expect((sweep?["speedup"] as? Double ?? 0) > 2, "\(result.stdout)")
+        // The leader was run again: its batches/s is the mean of its runs.
+        let leader = try #require(trials.first { ($0["settings"] as? [String: Int]) == chosen })
+        let runs = leader["runs"] as? [Double] ?? []
+        #expect(runs.count == 2, "\(leader)")
+        #expect(abs((leader["batchesPerSecond"] as? Double ?? 0) - runs.reduce(0, +) / Double(max(1, runs.count))) < 1e-6)
+        #expect((sweep?["notTried"] as? [String] ?? []).contains { $0.hasPrefix("pin_memory: no GPU") })
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+    }
+
+    @Test("--try measures the settings given beside the job as given, in alternating rounds")
+    func tries() throws {
+        let result = try HostMemBinary.run(["tune", "--json", "--seconds", "1", "--warmup", "0.5", "--budget", "60", "--rounds", "2",
+                                            "--try", "num_workers=1", "--try", "num_workers=3,prefetch_factor=2", "--",
+                                            python3!, "\(Self.workloads)/tune_loop.py", "100", "0.004"],
+                                           environment: ["PYTHONPATH": "\(Self.workloads)/stubtorch"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let sweep = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let trials = try #require(sweep?["trials"] as? [[String: Any]], "\(result.stdout)")
+        #expect(trials.compactMap { $0["settings"] as? [String: Int] } == [[:], ["num_workers": 1], ["num_workers": 3, "prefetch_factor": 2]])
+        #expect(trials.allSatisfy { ($0["runs"] as? [Double])?.count == 2 }, "\(trials)")
+        #expect((sweep?["chosen"] as? [String: Int]) == ["num_workers": 3, "prefetch_factor": 2], "\(result.stdout)")
+        for bad in [["--try", "workers=2"], ["--try", "num_workers=-1"], ["--rounds", "3"]] {
+            let refused = try HostMemBinary.run(["tune"] + bad + ["--", python3!, "-c", "pass"])
+            #expect(refused.status == 2 && refused.stderr.split(separator: "\n").count <= 3, "\(bad): \(refused.stderr)")
+        }
+    }
+
+    @Test("tune's intra-op setting holds over the job's own torch.set_num_threads in the main process")
+    func threadsHold() throws {
+        let temporary = NSTemporaryDirectory() + "hostmem-cli-tune-threads-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        for (tune, expected) in [("main_num_threads=1", "1"), ("", "5")] {
+            let out = temporary + "/threads-\(expected)"
+            let result = try HostMemBinary.run(["doctor", "--seconds", "1", "--no-calibration", "--no-python-stacks", "--",
+                                                python3!, "\(Self.workloads)/tune_threads.py", out],
+                                               environment: ["PYTHONPATH": "\(Self.workloads)/stubtorch", "HOSTMEM_TUNE": tune])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect((try? String(contentsOfFile: out, encoding: .utf8)) == expected, "HOSTMEM_TUNE=\(tune)")
+        }
     }
 
     @Test("a job with no DataLoader is refused with the reason; no command is bad input")
