@@ -112,20 +112,30 @@ public struct ProgressHook: Sendable {
                 if not settings or loader is None or getattr(loader, "_hostmem_tuned", False):
                     return
                 import inspect
-                if "main_num_threads" in settings:
+                main_threads, owner = int(settings.get("main_num_threads", 0)), getpid()
+
+                def hold_threads():
+                    """Tune's intra-op pool in the main process, over the job's own
+                    torch.set_num_threads before and after (workers set theirs). Done when a
+                    DataLoader is made: torch is imported in full by then (its own import
+                    documents the builtin, which must not be replaced before)."""
                     import torch
-                    threads, owner, original = int(settings["main_num_threads"]), getpid(), torch.set_num_threads
-                    original(threads)
+                    original = torch.set_num_threads
+                    original(main_threads)
+                    if getattr(original, "_hostmem_held", False):
+                        return
 
                     def set_num_threads(count):
-                        """The job's own call keeps tune's pool in the main process; workers set theirs."""
-                        original(threads if getpid() == owner else count)
+                        original(main_threads if getpid() == owner else count)
 
+                    set_num_threads._hostmem_held = True
                     torch.set_num_threads = set_num_threads
                 signature = inspect.signature(loader.__init__)
                 original_init = loader.__init__
 
                 def __init__(self, *args, **kwargs):
+                    if main_threads and getpid() == owner:
+                        hold_threads()
                     arguments = dict(signature.bind_partial(self, *args, **kwargs).arguments)
                     arguments.pop("self", None)
                     if "num_workers" in settings:

@@ -505,7 +505,7 @@ struct TuneCLITests {
         let temporary = NSTemporaryDirectory() + "hostmem-cli-tune-threads-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        for (tune, expected) in [("main_num_threads=1", "1"), ("", "5")] {
+        for (tune, expected) in [("main_num_threads=1", "1"), ("", "6")] {
             let out = temporary + "/threads-\(expected)"
             let result = try HostMemBinary.run(["doctor", "--seconds", "1", "--no-calibration", "--no-python-stacks", "--",
                                                 python3!, "\(Self.workloads)/tune_threads.py", out],
