@@ -10,7 +10,7 @@
    tune's wall time ≤ the budget.
 
 Usage: python3 tune_sweep.py [--hostmem PATH] [--python PATH] [--budget 120] [--rounds 3]
-       [--seconds 8] [--warmup 4] [--noisy] [-- JOB ARGS]   (default: imagenet_folder.py --workers 4)
+       [--seconds 8] [--warmup 3] [--noisy] [-- JOB ARGS]   (default: imagenet_folder.py --workers 4)
 Prints both sides and one JSON line."""
 import argparse
 import json
@@ -34,7 +34,7 @@ def main():
     parser.add_argument("--budget", type=float, default=120)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--warmup", type=float, default=4)
+    parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--noisy", action="store_true", help="one CPU kept busy by a process outside the job throughout")
     parser.add_argument("job", nargs="*")
     args = parser.parse_args()

@@ -49,6 +49,10 @@ public struct DoctorOptions: Sendable {
     /// With `.launch`: put hostmem's progress hook on the job's PYTHONPATH (it counts the
     /// batches its DataLoader iterators hand out; removed when the job ends).
     public var progressHook = true
+    /// With `.launch` and the hook: the warm-up starts at the job's first counted batch, not
+    /// at its start (its imports and dataset set-up vary from run to run), waiting at most
+    /// this many seconds for it. `hostmem tune` compares runs this way.
+    public var warmupFromFirstBatch: Double? = nil
     /// With `.launch`: variables set for the job besides the hook's (`hostmem tune`'s
     /// settings), and whether it leads a process group of its own (so `endLaunched()` can
     /// end its workers with it).
@@ -147,6 +151,9 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
             }
             pid = Int(child!.pid)
             await waitForExec(Int(child!.pid))
+            if let limit = options.warmupFromFirstBatch, let made = hook.value {
+                await waitForFirstBatch(ProgressSource(path: made.counters), seconds: limit)
+            }
             try? await clock.sleep(for: .milliseconds(Int(warmup * 1000)))
         }
         guard let pid else { return }
@@ -250,6 +257,19 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
                 return
             }
             try? await clock.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Waits (every 50 ms, at most `seconds`) until the hook has counted a batch, or the
+    /// launched command has exited.
+    private func waitForFirstBatch(_ source: ProgressSource, seconds: Double) async {
+        let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+        while clock.now < deadline {
+            if let counts = source.read(previous: nil).value, counts.byProcess.values.contains(where: { $0.batches > 0 }) { return }
+            guard let pid, case .success(let stat) = SystemTree(root: options.root).read("proc/\(pid)/stat"),
+                  let close = stat.lastIndex(of: ")"), !"ZX".contains(stat[stat.index(after: close)...].drop { $0 == " " }.first ?? "Z")
+            else { return }  // it ended (a zombie until reaped)
+            try? await clock.sleep(for: .milliseconds(50))
         }
     }
 

@@ -18,7 +18,7 @@ struct Tune: AsyncParsableCommand {
             it as given once more without Python stacks, then runs it with the settings its findings suggest and with each worker count \
             from 0 to the usable CPUs (the intra-op pool cut to the CPUs left), set through \
             hostmem's hook (HOSTMEM_TUNE: DataLoader arguments, torch.set_num_threads) — the \
-            job's files are never changed. Each run is its --warmup, then --seconds counted; \
+            job's files are never changed. Each run is its --warmup from its first batch, then --seconds counted; \
             it stops within --budget and never recommends a setting slower than the job's own.
             """
     )
@@ -26,8 +26,8 @@ struct Tune: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds measured per setting, after the warm-up.", valueName: "N"))
     var seconds: Double = 8
 
-    @Option(name: .long, help: ArgumentHelp("Seconds each run gets to start before it is measured.", valueName: "N"))
-    var warmup: Double = 4
+    @Option(name: .long, help: ArgumentHelp("Seconds each run gets after its first batch before it is measured.", valueName: "N"))
+    var warmup: Double = 3
 
     @Option(name: .long, help: ArgumentHelp("Seconds for the whole sweep.", valueName: "N"))
     var budget: Double = 120
@@ -127,10 +127,14 @@ struct Tune: AsyncParsableCommand {
         }
         var trials: [Trial] = []
         var notTried: [String] = []
+        var longest = 0.0
         // Each run within the budget; false once it is spent.
         func attempt(_ settings: [Suggestion.Setting: Int], again: Bool = false) async throws -> Bool {
-            guard spent() + warmup + seconds + 2 <= budget else { return false }
+            // A run takes its start-up too: the longest so far is the estimate.
+            guard spent() + max(warmup + seconds + 2, longest) <= budget else { return false }
+            let began = ContinuousClock.now
             let (rate, report) = try await trial(settings, on: machine, stacks: false)
+            longest = max(longest, (ContinuousClock.now - began).seconds)
             if trials.isEmpty && rate == 0 { throw noBatches(report) }
             if let index = trials.firstIndex(where: { $0.settings == settings }) {
                 trials[index].runs.append(rate)
@@ -238,6 +242,8 @@ struct Tune: AsyncParsableCommand {
         options.pythonStacks = stacks
         options.windowSeconds = seconds
         options.launchInOwnGroup = true
+        // Warm-up from the first batch: the job's imports and set-up vary from run to run.
+        options.warmupFromFirstBatch = 120
         if !settings.isEmpty {
             options.launchEnvironment = ["HOSTMEM_TUNE": settings.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ",")]
@@ -250,6 +256,9 @@ struct Tune: AsyncParsableCommand {
             report = try await session.nextWindow()
         } catch {
             session.endLaunched()  // a run that failed leaves nothing running
+            if case .exitedBeforeSampling = error {
+                throw CommandFailure(message: "the job exited before it was measured (the hook counted no batch of a torch DataLoader, or the job ended within --warmup of its first): tune sweeps DataLoader settings of a job that keeps running", status: .failure)
+            }
             throw CommandFailure(message: error.description, status: error.isBadInput ? .usage : .failure)
         }
         session.endLaunched()
