@@ -16,10 +16,13 @@ struct Tune: AsyncParsableCommand {
         discussion: """
             Starts the job as given and judges one window (as 'hostmem doctor -- CMD'), measures \
             it as given once more without Python stacks, then runs it with the settings its findings suggest and with each worker count \
-            from 0 to the usable CPUs (the intra-op pool cut to the CPUs left), set through \
+            from 0 to the usable CPUs (the intra-op pool cut to the CPUs left); on the fastest, persistent workers, \
+            prefetch_factor=4 where the loop still waits and pin_memory where a GPU is; then the leaders and the job as given \
+            again, each setting judged by the mean of its runs. Settings reach the job through \
             hostmem's hook (HOSTMEM_TUNE: DataLoader arguments, torch.set_num_threads) — the \
             job's files are never changed. Each run is its --warmup from its first batch, then --seconds counted; \
-            it stops within --budget and never recommends a setting slower than the job's own.
+            it stops within --budget and never recommends a setting slower than the job's own. \
+            --try SETTINGS (repeatable) with --rounds N measures given settings instead.
             """
     )
 
