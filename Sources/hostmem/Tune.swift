@@ -35,9 +35,6 @@ struct Tune: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds for the whole sweep.", valueName: "N"))
     var budget: Double = 120
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("The training command (after --).", valueName: "CMD"))
-    var command: [String] = []
-
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the command to tune after --") }
         guard seconds >= 1 && seconds <= 600 else { throw ValidationError("--seconds must be between 1 and 600") }
@@ -76,6 +73,9 @@ struct Tune: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Print the sweep as JSON (every run of every setting, the choice, the wall time).")
     var json = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The training command (after --).", valueName: "CMD"))
+    var command: [String] = []
 
     /// A setting and its runs' batches/s; judged by their mean.
     struct Trial: Codable {
