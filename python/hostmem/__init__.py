@@ -7,11 +7,11 @@
     pooled = bag(indices, offsets)
     node, cpus = hostmem.numa.bind_to_gpu(0)
 """
-from ._lib import HostMemError, HostMemTypeError, HostMemValueError, library_path, version
+from ._lib import HostMemError, HostMemNotImplementedError, HostMemTypeError, HostMemValueError, library_path, version
 from .device import DeviceLoader
 from .embedding import EmbeddingBag
 from .loader import Loader
 from . import numa
 
-__all__ = ["DeviceLoader", "EmbeddingBag", "HostMemError", "HostMemTypeError", "HostMemValueError", "Loader", "library_path", "numa",
+__all__ = ["DeviceLoader", "EmbeddingBag", "HostMemError", "HostMemNotImplementedError", "HostMemTypeError", "HostMemValueError", "Loader", "library_path", "numa",
            "version"]

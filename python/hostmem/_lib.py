@@ -24,6 +24,10 @@ class HostMemTypeError(HostMemError, TypeError):
     """An argument has a type hostmem cannot use (a dtype, a non-integer)."""
 
 
+class HostMemNotImplementedError(HostMemError, NotImplementedError):
+    """A combination PyTorch does not implement either (per_sample_weights with mode="mean")."""
+
+
 def _candidates():
     explicit = os.environ.get("HOSTMEM_LIB")
     if explicit:
@@ -108,7 +112,8 @@ def check(status):
     """Raises HostMemError with the library's message when status is not 0."""
     if status != 0:
         message = _lib.hostmem_last_error().decode("utf-8", "replace")
-        raise HostMemError(message or f"hostmem call failed with status {status}")
+        error = HostMemValueError if status == INVALID else HostMemError
+        raise error(message or f"hostmem call failed with status {status}")
 
 
 def version() -> str:

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _lib
-from ._lib import HostMemTypeError, HostMemValueError
+from ._lib import HostMemNotImplementedError, HostMemTypeError, HostMemValueError
 
 
 class EmbeddingBag:
@@ -24,7 +24,7 @@ class EmbeddingBag:
     _STYLES = {"burst": 0, "per-lookup": 1, "auto": 2}
 
     def __init__(self, table: Any, mode: str = "sum", dtype: str = "float32", threads: int = 1, prefetch: int = 32,
-                 prefetch_style: str = "auto") -> None:
+                 prefetch_style: str = "auto", padding_idx: Optional[int] = None, include_last_offset: bool = False) -> None:
         if mode not in ("sum", "mean"):
             raise HostMemValueError(f"mode must be 'sum' or 'mean', not {mode!r}")
         if dtype not in ("float32", "int8"):
@@ -39,6 +39,10 @@ class EmbeddingBag:
             raise HostMemValueError(f"threads must be a positive integer, not {threads!r}")
         if not isinstance(prefetch, int) or not 0 <= prefetch <= 1024:
             raise HostMemValueError(f"prefetch must be an integer in 0..1024, not {prefetch!r}")
+        if padding_idx is not None:
+            if not isinstance(padding_idx, (int, np.integer)) or not -array.shape[0] <= padding_idx < array.shape[0]:
+                raise HostMemValueError(f"padding_idx must be within the table's {array.shape[0]} rows, not {padding_idx!r}")
+            padding_idx = int(padding_idx) % array.shape[0]  # as torch: a negative one counts from the end
         if prefetch_style not in self._STYLES:
             raise HostMemValueError(f"prefetch_style must be one of {', '.join(self._STYLES)}, not {prefetch_style!r}")
         handle = ctypes.c_void_p()
@@ -51,43 +55,79 @@ class EmbeddingBag:
         self.prefetch_style = "per-lookup" if style.value == 1 else "burst"
         self.rows, self.dim = array.shape
         self.mode, self.dtype, self.threads, self.prefetch = mode, dtype, threads, prefetch
+        self.padding_idx, self.include_last_offset = padding_idx, bool(include_last_offset)
         _lib.track(self)
 
     @classmethod
     def from_torch(cls, module: Any, dtype: str = "float32", threads: int = 1, prefetch: int = 32,
                    prefetch_style: str = "auto") -> "EmbeddingBag":
-        """The same table and mode as a torch.nn.EmbeddingBag (sum or mean)."""
+        """The same table, mode, padding_idx and include_last_offset as a torch.nn.EmbeddingBag
+        (sum or mean). max_norm (which renormalises the module's rows as they are looked up)
+        and scale_grad_by_freq are refused: the result would differ."""
         mode = getattr(module, "mode", None)
         if mode not in ("sum", "mean"):
             raise HostMemValueError(f"only sum and mean bags can be taken over, not mode {mode!r}")
+        if getattr(module, "max_norm", None) is not None:
+            raise HostMemValueError("max_norm is not supported: torch renormalises the rows it looks up, in place, which a copied table cannot follow")
         return cls(module.weight.detach().cpu().numpy(), mode=mode, dtype=dtype, threads=threads, prefetch=prefetch,
-                   prefetch_style=prefetch_style)
+                   prefetch_style=prefetch_style, padding_idx=getattr(module, "padding_idx", None),
+                   include_last_offset=bool(getattr(module, "include_last_offset", False)))
 
     def __call__(self, indices: Any, offsets: Optional[Any] = None, per_sample_weights: Optional[Any] = None,
-                 include_last_offset: bool = False) -> np.ndarray:
-        """The pooled rows, a (bags, dim) float32 array. indices: 1-D integers (or 2-D,
-        one bag per row, without offsets); offsets: the start of each bag, as PyTorch takes
-        them (with include_last_offset the last one ends the last bag)."""
+                 include_last_offset: Optional[bool] = None) -> np.ndarray:
+        """The pooled rows, a (bags, dim) float32 array, as torch.nn.functional.embedding_bag
+        gives them: indices 1-D integers with offsets (the start of each bag; offsets[0] must
+        be 0; with include_last_offset, the last one ends the last bag and indices past it
+        are left out), or 2-D without offsets (one bag per row). per_sample_weights: float32,
+        the shape of indices, mode "sum" only. Rows at padding_idx count for nothing (and
+        not in a bag's mean). Where torch raises, this raises a HostMemError."""
         _lib.ensure_not_forked(self, "EmbeddingBag")
+        if include_last_offset is None:
+            include_last_offset = self.include_last_offset
         indices = _as_numpy(indices)
         offsets = None if offsets is None else _as_numpy(offsets)
+        weights = None if per_sample_weights is None else _as_numpy(per_sample_weights)
         if indices.dtype.kind not in "iu":
             raise HostMemTypeError(f"indices must be integers, not {indices.dtype}")
+        if weights is not None:
+            if weights.shape != indices.shape:
+                raise HostMemValueError(f"per_sample_weights needs one weight per index, the shape of the indices {indices.shape}, not {weights.shape}")
+            if self.mode != "sum":
+                raise HostMemNotImplementedError(f"per_sample_weights is only supported for mode='sum' (as in torch), not mode={self.mode!r}")
+            if weights.dtype != np.float32:
+                raise HostMemTypeError(f"per_sample_weights must be float32 like the table, not {weights.dtype}")
+            weights = weights.reshape(-1)
         if indices.ndim == 2:
             if offsets is not None:
                 raise HostMemValueError("2-D indices are one bag per row: give no offsets")
             offsets = np.arange(0, indices.size, indices.shape[1], dtype=np.int64)
             indices = indices.reshape(-1)
+            include_last_offset = False
         elif indices.ndim != 1:
             raise HostMemValueError(f"indices must be 1-D (with offsets) or 2-D, not {indices.ndim}-D")
         if offsets is None:
             raise HostMemValueError("1-D indices need offsets (the start of each bag)")
-        if offsets.dtype.kind not in "iu" or offsets.ndim != 1:
-            raise HostMemTypeError("offsets must be a 1-D array of integers")
+        if offsets.dtype.kind not in "iu":
+            raise HostMemTypeError(f"offsets must be integers, not {offsets.dtype}")
+        if offsets.ndim != 1:
+            raise HostMemValueError(f"offsets must be 1-D, not {offsets.ndim}-D")
+        if offsets.size:
+            if offsets[0] != 0:
+                raise HostMemValueError(f"offsets[0] has to be 0 (the first bag starts at the first index), not {offsets[0]}")
+            if offsets[-1] > indices.size:
+                raise HostMemValueError(f"offsets[-1] ({offsets[-1]}) can not be greater than the number of indices ({indices.size})")
         if include_last_offset:
-            if offsets.size == 0 or offsets[-1] != indices.size:
-                raise HostMemValueError("with include_last_offset the last offset must equal the number of indices")
-            offsets = offsets[:-1]
+            if offsets.size == 0:
+                raise HostMemValueError("with include_last_offset there must be at least one offset (the end of the last bag)")
+            end = int(offsets[-1])
+            if self.mode == "mean" and end < indices.size and offsets.size > 1:
+                # torch 2.x divides that last bag by the indices to the very end, not to its end.
+                raise HostMemValueError(f"with include_last_offset and mode='mean' the last offset must be the number of indices "
+                                        f"({indices.size}), not {end}: torch divides the last bag by every index after its start")
+            offsets, indices = offsets[:-1], indices[:end]
+            weights = None if weights is None else weights[:end]
+        if self.padding_idx is not None:
+            indices, offsets, weights = _without_padding(indices, offsets, weights, self.padding_idx)
         # 32-bit indices go to the library as they are; any other integers as 64-bit ones,
         # which the library checks and narrows itself (PyTorch's indices are int64).
         wide = indices.dtype != np.int32
@@ -96,11 +136,7 @@ class EmbeddingBag:
             raise HostMemValueError(f"index {indices.max()} is outside the table's {self.rows} rows")
         index_array = np.ascontiguousarray(indices, dtype=kind)
         offset_array = np.ascontiguousarray(offsets, dtype=kind)
-        weights = None
-        if per_sample_weights is not None:
-            weights = np.ascontiguousarray(_as_numpy(per_sample_weights), dtype=np.float32)
-            if weights.shape != (index_array.size,):
-                raise HostMemValueError(f"per_sample_weights needs one weight per index ({index_array.size}), not shape {weights.shape}")
+        weights = None if weights is None else np.ascontiguousarray(weights, dtype=np.float32)
         if self._handle is None:
             raise HostMemValueError("this EmbeddingBag is closed")
         output = np.empty((offset_array.size, self.dim), dtype=np.float32)
@@ -134,6 +170,16 @@ class EmbeddingBag:
 
     def __repr__(self):
         return f"hostmem.EmbeddingBag({self.rows} × {self.dim}, mode={self.mode!r}, dtype={self.dtype!r}, threads={self.threads}, prefetch={self.prefetch} ({self.prefetch_style}))"
+
+
+def _without_padding(indices, offsets, weights, padding_idx):
+    """The lookup with every index equal to padding_idx left out, each bag's offset moved
+    back by the padding before it (a bag of padding only is empty: zeros, as torch)."""
+    keep = indices != padding_idx
+    if keep.all():
+        return indices, offsets, weights
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    return indices[keep], kept_before[offsets], None if weights is None else weights[keep]
 
 
 def _as_numpy(value):

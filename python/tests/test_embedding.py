@@ -79,9 +79,9 @@ def test_int8_is_close_to_fp32(table):
     (lambda bag: bag(np.array([0, 2**32 + 1]), np.array([0])), "outside the table"),
     (lambda bag: bag(np.array([0.5, 1.0]), np.array([0])), "indices must be integers"),
     (lambda bag: bag(np.array([0, 1])), "need offsets"),
-    (lambda bag: bag(np.array([0, 1]), np.array([1, 0])), "offsets must be ascending"),
+    (lambda bag: bag(np.array([0, 1]), np.array([0, 2, 1])), "offsets must be ascending"),
     (lambda bag: bag(np.array([0, 1]), np.array([0]), per_sample_weights=np.ones(3)), "one weight per index"),
-    (lambda bag: bag(np.array([0, 1]), np.array([0, 1]), include_last_offset=True), "the last offset must equal"),
+    (lambda bag: bag(np.array([0, 1]), np.array([0, 3]), include_last_offset=True), "can not be greater"),
 ])
 def test_bad_lookups_raise_one_clear_error(table, call, message):
     with pytest.raises(HostMemError, match=message):
