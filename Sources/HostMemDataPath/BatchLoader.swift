@@ -133,9 +133,11 @@ public final class BatchLoader: @unchecked Sendable {
         guard options.rank >= 0 && options.rank < options.worldSize else {
             throw .invalid("rank \(options.rank) is not in 0..<\(options.worldSize) (the world size)")
         }
+        // A batch larger than the rank's share is one short batch, as a DataLoader over a
+        // DistributedSampler gives; with drop_last it would be dropped, leaving none.
         let share = (dataset.count + options.worldSize - 1) / options.worldSize
-        guard options.batchSize <= share else {
-            throw .invalid("a batch of \(options.batchSize) is larger than this rank's \(share) samples (\(dataset.count) records over \(options.worldSize) ranks)")
+        guard options.batchSize <= share || !options.dropLast else {
+            throw .invalid("a batch of \(options.batchSize) is larger than this rank's \(share) samples (\(dataset.count) records over \(options.worldSize) ranks): with drop_last no batch is left; give a smaller batch, or drop_last=False for one short batch a rank")
         }
     }
 

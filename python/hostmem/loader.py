@@ -165,6 +165,7 @@ class Loader:
         self.epoch = 0
         self._resume_batch = 0
         self._next_batch = 0
+        self._stopped_early = False
         self._held = {}                 # slot → batch index, for batches Python may still view
         self._slots = {}                # slot → (data pointer, labels pointer, data array, labels array): a full batch's views
         self._batch = _Batch()          # one reply structure, filled by every call
@@ -220,10 +221,12 @@ class Loader:
             raise HostMemValueError(f"the epoch is a non-negative integer, not {epoch!r}")
         self.epoch = epoch
         self._resume_batch = 0
+        self._stopped_early = False
 
     def state_dict(self) -> Dict[str, int]:
         """Where the loader is: the epoch and the batches of it already handed out."""
-        return {"epoch": self.epoch, "batches_done": self._next_batch if self._iterating else self._resume_batch,
+        done = self._next_batch if self._iterating or self._stopped_early else self._resume_batch
+        return {"epoch": self.epoch, "batches_done": done,
                 "seed": self.seed, "batch_size": self.batch_size, "rank": self.rank, "world_size": self.world_size,
                 "records": self.records}
 
@@ -233,6 +236,7 @@ class Loader:
             if state.get(key) != getattr(self, key):
                 raise HostMemValueError(f"the state was saved with {key}={state.get(key)!r}; this loader has {getattr(self, key)!r}")
         self.epoch, self._resume_batch = int(state["epoch"]), int(state["batches_done"])
+        self._stopped_early = False
         if not 0 <= self._resume_batch <= self.batches_per_epoch:
             raise HostMemValueError(f"batches_done={self._resume_batch} is not in 0..{self.batches_per_epoch}")
 
@@ -251,6 +255,9 @@ class Loader:
                                            (ctypes.c_int32 * max(1, len(busy)))(*busy), len(busy)))
         self._next_batch = self._resume_batch
         self._iterating = True
+        # A loop left before the epoch's end (break): state_dict() still says how far it
+        # got; a new iteration starts the epoch again, as a DataLoader's does.
+        self._stopped_early = True
         handle, batch, pointer, next_batch = self._handle, self._batch, self._batch_pointer, _L.hostmem_loader_next
         try:
             while True:
@@ -269,6 +276,7 @@ class Loader:
                 yield self._deliver(batch, tensors)
             self.epoch += 1
             self._resume_batch = 0
+            self._stopped_early = False
         finally:
             self._iterating = False
             if self._closed:

@@ -6,7 +6,7 @@ import pytest
 
 import hostmem
 from conftest import error_in_forked_child
-from hostmem import HostMemError, Loader
+from hostmem import HostMemError, HostMemValueError, Loader
 
 
 @pytest.fixture
@@ -81,6 +81,47 @@ def test_resume_mid_epoch_equals_an_uninterrupted_epoch(dataset):
             state = loader.state_dict()
             break
     fresh = Loader(x_path, labels=y_path, batch_size=50, seed=9, rank=0, world_size=1)
+    fresh.load_state_dict(state)
+    taken += [y.copy() for _, y in fresh]
+    assert len(taken) == len(whole)
+    for a, b in zip(taken, whole):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_batch_larger_than_a_ranks_share_is_one_short_batch(dataset):
+    """As a DataLoader over a DistributedSampler: 1000 records over 7 ranks is 143 a rank, so
+    a batch of 200 is one batch of 143 on each; with drop_last there would be none, refused
+    with the reason."""
+    x_path, y_path, _, _ = dataset
+    seen = []
+    for rank in range(7):
+        batches = [y.copy() for _, y in Loader(x_path, labels=y_path, batch_size=200, seed=2, rank=rank, world_size=7)]
+        assert [len(b) for b in batches] == [143]
+        seen.append(batches[0] // 7)
+    assert set(np.concatenate(seen)) == set(range(1000))
+    with pytest.raises(HostMemValueError, match="drop_last"):
+        Loader(x_path, labels=y_path, batch_size=200, rank=0, world_size=7, drop_last=True)
+
+
+def test_state_dict_after_break_resumes_where_the_loop_left(dataset):
+    """After `break` the loop is gone: state_dict() still says how many batches it took (not
+    0, which would replay the epoch), and a new `for` starts the epoch again (DataLoader's way)."""
+    x_path, y_path, _, _ = dataset
+    whole = [y.copy() for _, y in Loader(x_path, labels=y_path, batch_size=50, seed=4, rank=0, world_size=1)]
+    loader = Loader(x_path, labels=y_path, batch_size=50, seed=4, rank=0, world_size=1)
+    taken = []
+    for x, y in loader:
+        taken.append(y.copy())
+        if len(taken) == 3:
+            break
+    state = loader.state_dict()
+    assert state["batches_done"] == 3 and state["epoch"] == 0
+    again = []
+    for x, y in loader:  # the same names: the batch the first loop left is let go
+        again.append(y.copy())
+    assert len(again) == len(whole), "a new loop is a whole epoch"
+    assert loader.state_dict() == dict(state, epoch=1, batches_done=0)
+    fresh = Loader(x_path, labels=y_path, batch_size=50, seed=4, rank=0, world_size=1)
     fresh.load_state_dict(state)
     taken += [y.copy() for _, y in fresh]
     assert len(taken) == len(whole)
