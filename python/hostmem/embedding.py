@@ -87,6 +87,8 @@ class EmbeddingBag:
         indices = _as_numpy(indices)
         offsets = None if offsets is None else _as_numpy(offsets)
         weights = None if per_sample_weights is None else _as_numpy(per_sample_weights)
+        if isinstance(per_sample_weights, (list, tuple)):  # numbers, not an array with a dtype of its own
+            weights = weights.astype(np.float32)
         if indices.dtype.kind not in "iu":
             raise HostMemTypeError(f"indices must be integers, not {indices.dtype}")
         if weights is not None:

@@ -151,6 +151,11 @@ def test_short_last_offset_with_mean_is_refused(table):
         np.testing.assert_allclose(quirk[1], table[[2, 3, 4]].sum(axis=0) / 4, rtol=1e-5)
 
 
+def test_weights_as_a_list_are_numbers_not_a_dtype(table):
+    got = EmbeddingBag(table)(np.array([1, 2]), np.array([0]), per_sample_weights=[0.5, 2.0])
+    np.testing.assert_allclose(got[0], table[1] * 0.5 + table[2] * 2, rtol=1e-6)
+
+
 def test_padding_idx_outside_the_table_is_refused(table):
     with pytest.raises(HostMemValueError, match="padding_idx"):
         EmbeddingBag(table, padding_idx=ROWS)
