@@ -6,6 +6,7 @@ import ctypes
 import gc
 import os
 import sys
+import threading
 from typing import Any, Dict, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -173,6 +174,8 @@ class Loader:
         self.record_shape = tuple(self.record_shape)
         self.label_shape = None if self.label_shape is None else tuple(self.label_shape)
         self._iterating = False
+        # Which loop iterates now: (thread, its number); one thread at a time.
+        self._claim, self._owner, self._loops = threading.Lock(), None, 0
         self._copy_waiters = []         # callables that wait for device copies reading the pool
         _lib.track(self)
 
@@ -247,14 +250,25 @@ class Loader:
         _lib.ensure_not_forked(self, "Loader")
         if self._closed:
             raise HostMemValueError("this Loader is closed")
-        # Batches still viewed (the loop variable keeps the last one of the epoch before)
-        # keep their buffers until their views go.
-        self._give_back_unviewed()
-        busy = sorted(self._held)
-        _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch,
-                                           (ctypes.c_int32 * max(1, len(busy)))(*busy), len(busy)))
+        me = threading.get_ident()
+        with self._claim:
+            if self._iterating and self._owner[0] != me:
+                raise HostMemValueError("this Loader is being iterated in another thread: one loop at a time per Loader "
+                                        "(make a Loader per thread, or hand its batches out from one thread)")
+            self._loops += 1
+            loop = (me, self._loops)
+            self._iterating, self._owner = True, loop
+        try:
+            # Batches still viewed (the loop variable keeps the last one of the epoch before)
+            # keep their buffers until their views go.
+            self._give_back_unviewed()
+            busy = sorted(self._held)
+            _lib.check(_L.hostmem_loader_start(self._handle, self.epoch, self._resume_batch,
+                                               (ctypes.c_int32 * max(1, len(busy)))(*busy), len(busy)))
+        except BaseException:
+            self._iterating, self._owner = False, None
+            raise
         self._next_batch = self._resume_batch
-        self._iterating = True
         # A loop left before the epoch's end (break): state_dict() still says how far it
         # got; a new iteration starts the epoch again, as a DataLoader's does.
         self._stopped_early = True
@@ -278,7 +292,9 @@ class Loader:
             self._resume_batch = 0
             self._stopped_early = False
         finally:
-            self._iterating = False
+            with self._claim:
+                if self._owner == loop:  # a loop made again in this thread since has its own claim
+                    self._iterating, self._owner = False, None
             if self._closed:
                 self._release()
 

@@ -103,6 +103,35 @@ def test_a_batch_larger_than_a_ranks_share_is_one_short_batch(dataset):
         Loader(x_path, labels=y_path, batch_size=200, rank=0, world_size=7, drop_last=True)
 
 
+def test_a_second_thread_iterating_is_refused_not_deadlocked(dataset):
+    """Two threads iterating one Loader deadlocked in the library; now the second one gets one
+    clear error while the first loop runs, and the Loader works once that loop is done."""
+    import threading
+    x_path, y_path, _, _ = dataset
+    loader = Loader(x_path, labels=y_path, batch_size=100, seed=5, rank=0, world_size=1)
+    started, go_on, counted = threading.Event(), threading.Event(), []
+
+    def first():
+        for n, (x, y) in enumerate(loader):
+            if n == 0:
+                started.set()
+                go_on.wait(30)
+            counted.append(len(y))
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert started.wait(30)
+    try:
+        with pytest.raises(HostMemValueError, match="another thread"):
+            for _ in loader:
+                pass
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert sum(counted) == 1000, "the first loop ran its whole epoch"
+    assert sum(len(y) for _, y in loader) == 1000, "and the Loader iterates again after it"
+
+
 def test_state_dict_after_break_resumes_where_the_loop_left(dataset):
     """After `break` the loop is gone: state_dict() still says how many batches it took (not
     0, which would replay the epoch), and a new `for` starts the epoch again (DataLoader's way)."""
