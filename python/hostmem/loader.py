@@ -277,6 +277,8 @@ class Loader:
             while True:
                 if self._closed:
                     return  # closed mid-epoch: the epoch is not over
+                if self._forked:  # an iterator made before os.fork(), continued in the child
+                    _lib.ensure_not_forked(self, "Loader")
                 if self._held:
                     self._give_back_unviewed()
                     if self._next_batch < self.batches_per_epoch:  # past the end there is no batch to make room for

@@ -269,6 +269,13 @@ def test_use_after_fork_raises_in_the_child(dataset):
     assert "made before os.fork()" in error_in_forked_child(lambda: next(iter(loader)))
     x, _ = next(iter(loader))
     assert x.shape == (10, 16)
+    # An iterator made before the fork: in the child it handed out its prefetched batches and
+    # then waited forever for threads the child does not have; now its next batch is refused.
+    del x, _  # its buffer is the next loop's first
+    running = iter(loader)
+    next(running)
+    assert "made before os.fork()" in error_in_forked_child(lambda: [next(running) for _ in range(50)])
+    assert next(running)[0].shape == (10, 16), "the parent's loop goes on"
 
 
 def test_a_batch_outlives_its_loader(dataset):
