@@ -15,7 +15,6 @@ Prints a Markdown table and one JSON line per finding."""
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +50,7 @@ def main():
     parser.add_argument("--only", action="append")
     parser.add_argument("--noisy", action="store_true", help="keep one CPU busy with a process outside the job while the doctor runs")
     args = parser.parse_args()
-    neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) if args.noisy else None
+    neighbour = verdicts.start_neighbour() if args.noisy else None
     try:
         run(args)
     finally:

@@ -21,6 +21,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import verdicts  # noqa: E402
 
 
 def settings_text(settings):
@@ -41,7 +43,7 @@ def main():
     job = args.job or [os.path.join(HERE, "imagenet_folder.py"), "--workers", "4", "--forever", "--warmup", "0"]
     command = [args.python] + job
     timing = ["--seconds", str(args.seconds), "--warmup", str(args.warmup)]
-    neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) if args.noisy else None
+    neighbour = verdicts.start_neighbour() if args.noisy else None
     try:
         started = time.monotonic()
         tuned = json.loads(subprocess.run([args.hostmem, "tune", "--json", "--budget", str(args.budget)] + timing + ["--"] + command,

@@ -111,6 +111,11 @@ class QuotaGroup:
         print(f"could not remove {self.path}: processes left in it", file=sys.stderr)
 
 
+def start_neighbour():
+    """A noisy neighbour: a process outside the job that keeps one CPU busy (kill it after)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+
+
 def measure(python, job, arguments, seconds, warmup, prefix=()):
     command = list(prefix) + [python, os.path.join(HERE, job), "--seconds", str(seconds), "--warmup", str(warmup)] + arguments
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + warmup + 240)
@@ -159,7 +164,7 @@ def main():
                 previous[row["case"]] = row
     neighbour = None
     if args.noisy:
-        neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        neighbour = start_neighbour()
     rows = []
     try:
         for name, (job, base, fixes, planted, memory_case) in CASES.items():

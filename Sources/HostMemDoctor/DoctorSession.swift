@@ -266,8 +266,8 @@ public final class DoctorSession<C: Clock>: @unchecked Sendable where C.Duration
         let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
         while clock.now < deadline {
             if let counts = source.read(previous: nil).value, counts.byProcess.values.contains(where: { $0.batches > 0 }) { return }
-            guard let pid, case .success(let stat) = SystemTree(root: options.root).read("proc/\(pid)/stat"),
-                  let close = stat.lastIndex(of: ")"), !"ZX".contains(stat[stat.index(after: close)...].drop { $0 == " " }.first ?? "Z")
+            guard let pid, case .success(let text) = SystemTree(root: options.root).read("proc/\(pid)/stat"),
+                  let stat = ProcParsers.stat(text), stat.state != "Z", stat.state != "X"
             else { return }  // it ended (a zombie until reaped)
             try? await clock.sleep(for: .milliseconds(50))
         }
