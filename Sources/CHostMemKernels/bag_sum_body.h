@@ -4,8 +4,8 @@
 //                 this file's own functions
 //   BAG_ISA       the target attribute ("avx512f", "avx2,fma")
 //   BAG_VEC, BAG_LANES, BAG_REGISTERS   the vector type, its fp32 lanes, the register count
-//   BAG_ZERO, BAG_SET1, BAG_FMADD, BAG_ADD, BAG_STORE, BAG_LOAD_F32, BAG_LOAD_U8
-//                 the intrinsics (the loads widen 8-bit codes to fp32)
+//   BAG_ZERO, BAG_SET1, BAG_FMADD, BAG_ADD, BAG_STORE, BAG_LOAD_F32, BAG_LOAD_U8, BAG_LOAD_F16,
+//   BAG_LOAD_BF16 the intrinsics (the loads widen 8-bit codes, fp16 and bf16 values to fp32)
 // and undefines them after. Every function here is inline with flags that are constants
 // at each call (`BAG_NAME` dispatches on them), so the compiler makes one loop per
 // combination and keeps a block's accumulators in registers.
@@ -14,8 +14,8 @@
 #define BAG_JOIN(a, b) BAG_JOIN2(a, b)
 #define BAG_LOCAL(name) BAG_JOIN(BAG_NAME, name)
 
-/// Adds the first `count` of a block's vectors (fp32 values, or 8-bit codes widened, `step`
-/// bytes apart from `at`) to `sum`: `scale` × each with `fma`, else plain. With
+/// Adds the first `count` of a block's vectors (fp32 values; 8-bit codes, fp16 or bf16
+/// values widened: `format` a HOSTMEM_ROWS_… constant; `step` bytes apart from `at`) to `sum`: `scale` × each with `fma`, else plain. With
 /// `prefetching`, the line of `ahead` that each cache line of the block starts at is
 /// prefetched right after that line's load, so requests go out evenly through the loop
 /// rather than in a cluster per lookup (fp32 4 M × 128, uniform, Zen 3, one pass, one
@@ -24,10 +24,13 @@
 /// 16 accumulators on the stack).
 __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(add_vectors)(
     BAG_VEC *sum, const int count, const int max_vectors, const int fma, BAG_VEC scale, const unsigned char *at,
-    const long step, const int int8, const int prefetching, const unsigned char *ahead) {
+    const long step, const int format, const int prefetching, const unsigned char *ahead) {
     _Pragma("clang loop unroll(full)") for (int k = 0; k < 16; k++) {
         if (k < max_vectors && k < count) {
-            BAG_VEC value = int8 ? BAG_LOAD_U8(at + step * k) : BAG_LOAD_F32(at + step * k);
+            BAG_VEC value = format == HOSTMEM_ROWS_INT8   ? BAG_LOAD_U8(at + step * k)
+                            : format == HOSTMEM_ROWS_F16  ? BAG_LOAD_F16(at + step * k)
+                            : format == HOSTMEM_ROWS_BF16 ? BAG_LOAD_BF16(at + step * k)
+                                                          : BAG_LOAD_F32(at + step * k);
             sum[k] = fma ? BAG_FMADD(scale, value, sum[k]) : BAG_ADD(sum[k], value);
             if (prefetching && step * k % 64 == 0) hostmem_prefetch(ahead + step * k);
         }
@@ -43,7 +46,9 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(add
 /// a few lines not on line boundaries, in the first block).
 __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum_block)(
     const struct bag_call *call, const long first, const long last, const long block, float *destination, const int count,
-    const int max_vectors, const int weighted, const int int8, const int cached, const int streamed) {
+    const int max_vectors, const int weighted, const int format, const int cached, const int streamed) {
+    const int int8 = format == HOSTMEM_ROWS_INT8;
+    const long value_bytes = format == HOSTMEM_ROWS_F32 ? 4 : 2;  // of a fp32, fp16 or bf16 value
     BAG_VEC sum[16];
     _Pragma("clang loop unroll(full)") for (int k = 0; k < 16; k++) if (k < max_vectors && k < count) sum[k] = BAG_ZERO();
     float bias_sum = 0;
@@ -60,10 +65,10 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum
             __builtin_memcpy(&scale, row + call->dim, 4);
             __builtin_memcpy(&bias, row + call->dim + 4, 4);
             bias_sum += weight * bias;
-            BAG_LOCAL(add_vectors)(sum, count, max_vectors, 1, BAG_SET1(weight * scale), row + block, BAG_LANES, 1, 0, row);
+            BAG_LOCAL(add_vectors)(sum, count, max_vectors, 1, BAG_SET1(weight * scale), row + block, BAG_LANES, format, 0, row);
         } else {
-            BAG_LOCAL(add_vectors)(sum, count, max_vectors, weighted, BAG_SET1(weight), row + 4 * block, 4 * BAG_LANES, 0,
-                                   streamed, ahead + 4 * block);
+            BAG_LOCAL(add_vectors)(sum, count, max_vectors, weighted, BAG_SET1(weight), row + value_bytes * block,
+                                   value_bytes * BAG_LANES, format, streamed, ahead + value_bytes * block);
         }
     }
     // An 8-bit row adds weight × scale × code to each column and weight × bias to a scalar
@@ -88,9 +93,11 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum
 /// to `prefetch` lookups past each bag (with `deduped`: distinct rows past its first uses)
 /// are asked for in a burst before it is summed.
 __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(body)(
-    const struct bag_call *call, const long first_bag, const long end_bag, const int weighted, const int int8,
+    const struct bag_call *call, const long first_bag, const long end_bag, const int weighted, const int format,
     const int cached, const int deduped, const int streamed) {
-    const int max_vectors = BAG_REGISTERS == 32 || (!int8 && !weighted) ? 16 : !int8 ? 14 : weighted ? 12 : 13;
+    // AVX2: fp16 and bf16 values are widened in a register of their own, as a weight is held in one.
+    const int int8 = format == HOSTMEM_ROWS_INT8;
+    const int max_vectors = BAG_REGISTERS == 32 || (format == HOSTMEM_ROWS_F32 && !weighted) ? 16 : !int8 ? 14 : weighted ? 12 : 13;
     const hostmem_row_cache *cache = cached ? call->cache : 0;
     // What is prefetched: the lookups' rows, or the distinct rows in first-use order.
     const int *stream = deduped ? call->distinct->rows : call->indices;
@@ -115,7 +122,7 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(bod
             // A block of 16 vectors at most 13 at a time: 12 and 4, whose sizes have loops below.
             for (long tail = remaining - vectors; tail > 0 && tail < 8 && (tail & (tail - 1)); tail++) vectors--;
 #define BAG_BLOCK(count) \
-    BAG_LOCAL(sum_block)(call, first, last, block, destination, (count), max_vectors, weighted, int8, cached, streamed)
+    BAG_LOCAL(sum_block)(call, first, last, block, destination, (count), max_vectors, weighted, format, cached, streamed)
             if (vectors == max_vectors) BAG_BLOCK(max_vectors);
             else if (vectors == 12) BAG_BLOCK(12);
             else if (vectors == 8) BAG_BLOCK(8);
@@ -127,46 +134,35 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(bod
     }
 }
 
-__attribute__((target(BAG_ISA))) void BAG_NAME(const void *table, long dim, int int8, const int *indices, long n_indices,
+__attribute__((target(BAG_ISA))) void BAG_NAME(const void *table, long dim, int format, const int *indices, long n_indices,
                                                const int *offsets, long n_offsets, long first_bag, long end_bag,
                                                const float *weights, float *out, long prefetch, int per_lookup,
                                                const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct) {
     const int deduped = distinct != 0;
     const int streamed = per_lookup && prefetch > 0 && !deduped;  // dedup's stream is distinct rows: a burst per bag
+    const long stride = format == HOSTMEM_ROWS_INT8 ? dim + 8 : format == HOSTMEM_ROWS_F32 ? dim * 4 : dim * 2;
     const struct bag_call call = {
-        .table = table, .dim = dim, .stride = int8 ? dim + 8 : dim * 4, .indices = indices, .n_indices = n_indices,
+        .table = table, .dim = dim, .stride = stride, .indices = indices, .n_indices = n_indices,
         .offsets = offsets, .n_offsets = n_offsets, .weights = weights, .out = out, .prefetch = prefetch, .cache = cache,
         .distinct = distinct,
         .stream_end = deduped ? distinct->count : bag_end(offsets, n_offsets, n_indices, end_bag - 1),
     };
-    // One loop per combination of the flags, each a constant in its call.
+    // One loop per combination of the flags, each a constant in its call: the key is
+    // weighted << 5 | format << 3 | cached << 2 | deduped << 1 | streamed (never both of the last two).
     const int weighted = weights != 0, cached = cache != 0;
-    switch (weighted << 4 | (int8 != 0) << 3 | cached << 2 | deduped << 1 | streamed) {
-    case 0x00: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 0, 0, 0, 0); break;
-    case 0x01: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 0, 0, 0, 1); break;
-    case 0x02: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 0, 0, 1, 0); break;
-    case 0x04: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 0, 1, 0, 0); break;
-    case 0x05: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 0, 1, 0, 1); break;
-    case 0x06: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 0, 1, 1, 0); break;
-    case 0x08: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 1, 0, 0, 0); break;
-    case 0x09: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 1, 0, 0, 1); break;
-    case 0x0a: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 1, 0, 1, 0); break;
-    case 0x0c: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 1, 1, 0, 0); break;
-    case 0x0d: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 1, 1, 0, 1); break;
-    case 0x0e: BAG_LOCAL(body)(&call, first_bag, end_bag, 0, 1, 1, 1, 0); break;
-    case 0x10: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 0, 0, 0, 0); break;
-    case 0x11: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 0, 0, 0, 1); break;
-    case 0x12: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 0, 0, 1, 0); break;
-    case 0x14: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 0, 1, 0, 0); break;
-    case 0x15: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 0, 1, 0, 1); break;
-    case 0x16: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 0, 1, 1, 0); break;
-    case 0x18: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 1, 0, 0, 0); break;
-    case 0x19: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 1, 0, 0, 1); break;
-    case 0x1a: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 1, 0, 1, 0); break;
-    case 0x1c: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 1, 1, 0, 0); break;
-    case 0x1d: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 1, 1, 0, 1); break;
-    case 0x1e: BAG_LOCAL(body)(&call, first_bag, end_bag, 1, 1, 1, 1, 0); break;
+#define BAG_CASE(key)                                                                                                   \
+    case (key):                                                                                                         \
+        BAG_LOCAL(body)(&call, first_bag, end_bag, (key) >> 5 & 1, (key) >> 3 & 3, (key) >> 2 & 1, (key) >> 1 & 1, (key) & 1); \
+        break
+#define BAG_CASES(base) BAG_CASE(base); BAG_CASE((base) + 1); BAG_CASE((base) + 2)
+    switch (weighted << 5 | (format & 3) << 3 | cached << 2 | deduped << 1 | streamed) {
+        BAG_CASES(0x00); BAG_CASES(0x04); BAG_CASES(0x08); BAG_CASES(0x0c);
+        BAG_CASES(0x10); BAG_CASES(0x14); BAG_CASES(0x18); BAG_CASES(0x1c);
+        BAG_CASES(0x20); BAG_CASES(0x24); BAG_CASES(0x28); BAG_CASES(0x2c);
+        BAG_CASES(0x30); BAG_CASES(0x34); BAG_CASES(0x38); BAG_CASES(0x3c);
     }
+#undef BAG_CASES
+#undef BAG_CASE
 }
 
 #undef BAG_LOCAL
@@ -184,3 +180,5 @@ __attribute__((target(BAG_ISA))) void BAG_NAME(const void *table, long dim, int 
 #undef BAG_STORE
 #undef BAG_LOAD_F32
 #undef BAG_LOAD_U8
+#undef BAG_LOAD_F16
+#undef BAG_LOAD_BF16

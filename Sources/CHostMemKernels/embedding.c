@@ -179,7 +179,7 @@ uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indic
 
 int hostmem_has_avx2_fma(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
 int hostmem_has_avx512(void) {
@@ -215,11 +215,23 @@ __attribute__((target("avx512f")))
 static inline __m512 load_u8_512(const unsigned char *at) {
     return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)at)));
 }
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx512f")))
+static inline __m512 load_f16_512(const unsigned char *at) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)at)); }
+__attribute__((target("avx512f")))
+static inline __m512 load_bf16_512(const unsigned char *at) {  // bf16 is the top half of a fp32
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)at)), 16));
+}
+__attribute__((target("avx2,fma,f16c")))
 static inline __m256 load_f32_256(const unsigned char *at) { return _mm256_loadu_ps((const float *)at); }
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx2,fma,f16c")))
 static inline __m256 load_u8_256(const unsigned char *at) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)at)));
+}
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 load_f16_256(const unsigned char *at) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)at)); }
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 load_bf16_256(const unsigned char *at) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)at)), 16));
 }
 
 /// What every lookup of one call shares: the table and its row stride (fp32: dim × 4;
@@ -251,10 +263,12 @@ struct bag_call {
 #define BAG_STORE _mm512_storeu_ps
 #define BAG_LOAD_F32 load_f32_512
 #define BAG_LOAD_U8 load_u8_512
+#define BAG_LOAD_F16 load_f16_512
+#define BAG_LOAD_BF16 load_bf16_512
 #include "bag_sum_body.h"
 
 #define BAG_NAME hostmem_bag_sum_avx2
-#define BAG_ISA "avx2,fma"
+#define BAG_ISA "avx2,fma,f16c"
 #define BAG_VEC __m256
 #define BAG_LANES 8
 #define BAG_REGISTERS 16
@@ -265,16 +279,18 @@ struct bag_call {
 #define BAG_STORE _mm256_storeu_ps
 #define BAG_LOAD_F32 load_f32_256
 #define BAG_LOAD_U8 load_u8_256
+#define BAG_LOAD_F16 load_f16_256
+#define BAG_LOAD_BF16 load_bf16_256
 #include "bag_sum_body.h"
 
 #else
 int hostmem_has_avx2_fma(void) { return 0; }
 int hostmem_has_avx512(void) { return 0; }
-void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
+void hostmem_bag_sum_avx512(const void *table, long dim, int format, const int *indices, long n_indices,
                             const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
                             float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                             const hostmem_distinct_rows *distinct) {}
-void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indices, long n_indices,
+void hostmem_bag_sum_avx2(const void *table, long dim, int format, const int *indices, long n_indices,
                           const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
                           float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                           const hostmem_distinct_rows *distinct) {}

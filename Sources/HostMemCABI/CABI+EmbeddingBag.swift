@@ -11,12 +11,9 @@ final class BagHandle {
 public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ dim: Int64, _ int8: Int32, _ mode: Int32, _ threads: Int32,
                                _ prefetch: Int32, _ prefetchStyle: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let table, let out else { return fail(.invalid, "the table and the handle's address must not be NULL") }
-    guard rows > 0, dim > 0 else { return fail(.invalid, "a table needs at least one row and one column (got \(rows) × \(dim))") }
-    guard rows <= Int64(Int32.max) else { return fail(.invalid, "tables are limited to 2^31 - 1 rows (indices are 32-bit)") }
-    guard mode == 0 || mode == 1 else { return fail(.invalid, "mode must be 0 (sum) or 1 (mean), got \(mode)") }
-    guard threads >= 1 && threads <= 1024 else { return fail(.invalid, "threads must be between 1 and 1024, got \(threads)") }
-    guard prefetch >= 0 && prefetch <= 1024 else { return fail(.invalid, "prefetch must be between 0 and 1024 lookups, got \(prefetch)") }
-    guard (0...2).contains(prefetchStyle) else { return fail(.invalid, "prefetch_style must be 0 (burst), 1 (per lookup) or 2 (auto), got \(prefetchStyle)") }
+    if let problem = invalidSettings(rows: rows, dim: dim, mode: mode, threads: threads, prefetch: prefetch, prefetchStyle: prefetchStyle) {
+        return fail(.invalid, problem)
+    }
     let columns = Int(dim)
     let source = SendableFloats(pointer: table)
     do {
@@ -25,17 +22,49 @@ public func hostmem_bag_create(_ table: UnsafePointer<Float>?, _ rows: Int64, _ 
             for column in 0..<columns { values[column] = from[column] }
         }
         if int8 != 0 { stored = try stored.quantized() }
-        var options = EmbeddingBag.Options()
-        options.threads = Int(threads)
-        options.prefetchDistance = Int(prefetch)
-        options.prefetchStyle = prefetchStyle == 1 ? .perLookup : .burst
-        var bag = EmbeddingBag(table: stored, mode: mode == 0 ? .sum : .mean, options: options)
-        if prefetchStyle == 2 { bag.options.prefetchStyle = bag.tunedPrefetchStyle() }
-        out.pointee = OpaquePointer(Unmanaged.passRetained(BagHandle(bag: bag)).toOpaque())
+        out.pointee = makeHandle(stored, mode: mode, threads: threads, prefetch: prefetch, prefetchStyle: prefetchStyle)
         return Status.ok.rawValue
     } catch {
         return fail(.system, "cannot allocate the table (\(rows) × \(dim)): \(error.reason)")
     }
+}
+
+@_cdecl("hostmem_bag_view")
+public func hostmem_bag_view(_ table: UnsafeRawPointer?, _ rows: Int64, _ dim: Int64, _ format: Int32, _ mode: Int32, _ threads: Int32,
+                             _ prefetch: Int32, _ prefetchStyle: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let table, let out else { return fail(.invalid, "the table and the handle's address must not be NULL") }
+    let storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise, .float16, .bfloat16]
+    guard storages.indices.contains(Int(format)) else {
+        return fail(.invalid, "format must be 0 (float32), 1 (8-bit row-wise), 2 (fp16) or 3 (bf16), got \(format)")
+    }
+    if let problem = invalidSettings(rows: rows, dim: dim, mode: mode, threads: threads, prefetch: prefetch, prefetchStyle: prefetchStyle) {
+        return fail(.invalid, problem)
+    }
+    let stored = EmbeddingTable.borrowing(base: table, rows: Int(rows), dim: Int(dim), storage: storages[Int(format)])
+    out.pointee = makeHandle(stored, mode: mode, threads: threads, prefetch: prefetch, prefetchStyle: prefetchStyle)
+    return Status.ok.rawValue
+}
+
+/// Why these settings cannot make a bag, or nil when they can.
+private func invalidSettings(rows: Int64, dim: Int64, mode: Int32, threads: Int32, prefetch: Int32, prefetchStyle: Int32) -> String? {
+    guard rows > 0, dim > 0 else { return "a table needs at least one row and one column (got \(rows) × \(dim))" }
+    guard rows <= Int64(Int32.max) else { return "tables are limited to 2^31 - 1 rows (indices are 32-bit)" }
+    guard mode == 0 || mode == 1 else { return "mode must be 0 (sum) or 1 (mean), got \(mode)" }
+    guard threads >= 1 && threads <= 1024 else { return "threads must be between 1 and 1024, got \(threads)" }
+    guard prefetch >= 0 && prefetch <= 1024 else { return "prefetch must be between 0 and 1024 lookups, got \(prefetch)" }
+    guard (0...2).contains(prefetchStyle) else { return "prefetch_style must be 0 (burst), 1 (per lookup) or 2 (auto), got \(prefetchStyle)" }
+    return nil
+}
+
+/// A retained handle to a bag over `table` with these settings (style 2: timed here).
+private func makeHandle(_ table: EmbeddingTable, mode: Int32, threads: Int32, prefetch: Int32, prefetchStyle: Int32) -> OpaquePointer {
+    var options = EmbeddingBag.Options()
+    options.threads = Int(threads)
+    options.prefetchDistance = Int(prefetch)
+    options.prefetchStyle = prefetchStyle == 1 ? .perLookup : .burst
+    var bag = EmbeddingBag(table: table, mode: mode == 0 ? .sum : .mean, options: options)
+    if prefetchStyle == 2 { bag.options.prefetchStyle = bag.tunedPrefetchStyle() }
+    return OpaquePointer(Unmanaged.passRetained(BagHandle(bag: bag)).toOpaque())
 }
 
 /// The caller's table, read by the filling threads while the caller waits.
@@ -73,6 +102,34 @@ private func lookup(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int32>?, 
 @_cdecl("hostmem_bag_lookup64")
 public func hostmem_bag_lookup64(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int64>?, _ count: Int64, _ offsets: UnsafePointer<Int64>?,
                                  _ bags: Int64, _ weights: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>?) -> Int32 {
+    narrowed(handle, indices, count, offsets, bags) { indexBuffer, offsetBuffer in
+        lookup(handle, indexBuffer, count, offsetBuffer, bags, weights, output, indicesChecked: true)
+    }
+}
+
+@_cdecl("hostmem_bag_max64")
+public func hostmem_bag_max64(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int64>?, _ count: Int64, _ offsets: UnsafePointer<Int64>?,
+                              _ bags: Int64, _ output: UnsafeMutablePointer<Float>?, _ maxIndices: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard bags == 0 || output != nil else { return fail(.invalid, "the output must not be NULL") }
+    return narrowed(handle, indices, count, offsets, bags) { indexBuffer, offsetBuffer in
+        let bag = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle!)).takeUnretainedValue().bag
+        let size = Int(bags) * bag.table.dim
+        do throws(EmbeddingBag.LookupError) {
+            try bag.maxPool(indices: UnsafeBufferPointer(start: indexBuffer, count: Int(count)),
+                            offsets: UnsafeBufferPointer(start: offsetBuffer, count: Int(bags)),
+                            output: UnsafeMutableBufferPointer(start: output, count: size),
+                            maxIndices: maxIndices.map { UnsafeMutableBufferPointer(start: $0, count: size) }, indicesChecked: true)
+            return Status.ok.rawValue
+        } catch {
+            return fail(.invalid, error.description)
+        }
+    }
+}
+
+/// Runs `body` with 64-bit indices and offsets checked (each index within the table,
+/// offsets within the indices) and narrowed to 32 bits, or fails naming the bad value.
+private func narrowed(_ handle: OpaquePointer?, _ indices: UnsafePointer<Int64>?, _ count: Int64, _ offsets: UnsafePointer<Int64>?, _ bags: Int64,
+                      _ body: (UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> Int32) -> Int32 {
     guard let handle else { return fail(.invalid, "the bag handle is NULL") }
     guard count >= 0, bags >= 0 else { return fail(.invalid, "counts must not be negative") }
     guard count == 0 || indices != nil, bags == 0 || offsets != nil else { return fail(.invalid, "indices and offsets must not be NULL") }
@@ -88,9 +145,7 @@ public func hostmem_bag_lookup64(_ handle: OpaquePointer?, _ indices: UnsafePoin
         return fail(.invalid, "offsets must be ascending and within the \(count) indices")
     }
     return narrowIndices.withUnsafeBufferPointer { indexBuffer in
-        narrowOffsets.withUnsafeBufferPointer { offsetBuffer in
-            lookup(handle, indexBuffer.baseAddress, count, offsetBuffer.baseAddress, bags, weights, output, indicesChecked: true)
-        }
+        narrowOffsets.withUnsafeBufferPointer { offsetBuffer in body(indexBuffer.baseAddress, offsetBuffer.baseAddress) }
     }
 }
 

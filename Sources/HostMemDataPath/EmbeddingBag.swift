@@ -79,7 +79,7 @@ public struct EmbeddingBag: Sendable {
     public let cache: HotRowCache?
     /// The threads lookups run on, started at the first multi-threaded lookup and kept
     /// (shared by copies of this value).
-    private let pool = PoolHolder()
+    let pool = PoolHolder()
 
     /// Distinct rows dedup prefetches ahead when `prefetchDistance` is 0.
     public static let dedupDistance = 32
@@ -144,10 +144,19 @@ public struct EmbeddingBag: Sendable {
         indices: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<Int32>,
         weights: UnsafeBufferPointer<Float>?, output: UnsafeMutableBufferPointer<Float>, indicesChecked: Bool
     ) throws(LookupError) {
+        try validate(indices: indices, offsets: offsets, weights: weights, outputCount: output.count, indicesChecked: indicesChecked)
+        let bags = offsets.count
+        let work = BagWork(bag: self, indices: indices, offsets: offsets, weights: weights, output: output)
+        splitBags(bags, lookups: indices.count) { work.run(bags: $0) }
+    }
+
+    /// Checks a call's shapes, offsets and (unless `indicesChecked`) indices.
+    func validate(indices: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<Int32>, weights: UnsafeBufferPointer<Float>?,
+                  outputCount: Int, indicesChecked: Bool) throws(LookupError) {
         let bags = offsets.count
         let dim = table.dim
-        guard output.count >= bags * dim else {
-            throw .invalid("the output holds \(output.count) floats; \(bags) bags of \(dim) need \(bags * dim)")
+        guard outputCount >= bags * dim else {
+            throw .invalid("the output holds \(outputCount) floats; \(bags) bags of \(dim) need \(bags * dim)")
         }
         if let weights, weights.count != indices.count { throw .invalid("\(weights.count) weights for \(indices.count) indices") }
         var previous: Int32 = 0
@@ -165,15 +174,18 @@ public struct EmbeddingBag: Sendable {
                 throw .invalid("index \(bad) is outside the table's \(table.rows) rows")
             }
         }
-        // Waking a thread costs microseconds: each one gets at least lookupsPerThread.
-        let threads = max(1, min(options.threads, bags, indices.count / Self.lookupsPerThread))
-        let work = BagWork(bag: self, indices: indices, offsets: offsets, weights: weights, output: output)
+    }
+
+    /// Runs `body` over slices of `0..<bags`, on up to `options.threads` threads: each gets
+    /// at least `lookupsPerThread` of the `lookups` (waking a thread costs microseconds).
+    func splitBags(_ bags: Int, lookups: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let threads = max(1, min(options.threads, bags, lookups / Self.lookupsPerThread))
         if threads > 1, let pool = pool.pool(workers: threads - 1) {
             pool.run(tasks: threads) { thread in
-                work.run(bags: (bags * thread / threads)..<(bags * (thread + 1) / threads))
+                body((bags * thread / threads)..<(bags * (thread + 1) / threads))
             }
         } else {
-            work.run(bags: 0..<bags)  // one thread, or no thread could be started
+            body(0..<bags)  // one thread, or no thread could be started
         }
     }
 }
@@ -223,7 +235,7 @@ private struct BagWork: @unchecked Sendable {
         if kernel != .swift {
             let sum = kernel == .avx512 ? hostmem_bag_sum_avx512 : hostmem_bag_sum_avx2
             withKernelCache { cache in
-                sum(table.base, table.dim, table.storage == .int8RowWise ? 1 : 0, indices.baseAddress, indices.count,
+                sum(table.base, table.dim, table.storage.kernelFormat, indices.baseAddress, indices.count,
                     offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound, weights?.baseAddress,
                     output.baseAddress, distance, bag.options.prefetchStyle == .perLookup ? 1 : 0, cache, distinct)
             }
@@ -250,7 +262,8 @@ private struct BagWork: @unchecked Sendable {
                 }
             }
             var block = 0
-            while block + 32 <= dim {
+            // fp16 and bf16 rows, which the C kernels sum, here go through the scalar tail.
+            while block + 32 <= dim, table.storage == .float32 || table.storage == .int8RowWise {
                 var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>(), sum2 = SIMD8<Float>(), sum3 = SIMD8<Float>()
                 for position in first..<last {
                     let row = Int(indices[position])
@@ -264,6 +277,8 @@ private struct BagWork: @unchecked Sendable {
                         sum1 += w * from.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                         sum2 += w * from.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
                         sum3 += w * from.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+                    case .float16, .bfloat16:
+                        break  // never here: the loop admits fp32 and 8-bit rows only
                     case .int8RowWise:
                         let scale = address.loadUnaligned(fromByteOffset: dim, as: Float.self)
                         let bias = address.loadUnaligned(fromByteOffset: dim + 4, as: Float.self)
@@ -307,6 +322,8 @@ private struct BagWork: @unchecked Sendable {
             for index in column..<dim {
                 destination[index] += weight * (Float(address.load(fromByteOffset: index, as: UInt8.self)) * scale + bias)
             }
+        case .float16, .bfloat16:
+            for index in column..<dim { destination[index] += weight * table.value(at: address, column: index) }
         }
     }
 
@@ -362,7 +379,7 @@ private struct BagWork: @unchecked Sendable {
 }
 
 /// A worker pool made on first use and grown when more threads are asked for.
-private final class PoolHolder: @unchecked Sendable {
+final class PoolHolder: @unchecked Sendable {
     private let lock = Semaphore(value: 1)
     private var current: WorkerPool?
 

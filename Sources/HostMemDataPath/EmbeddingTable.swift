@@ -1,18 +1,34 @@
+import CHostMemKernels
 import HostMemPlatform
 
-/// A table of `rows × dim` embeddings: fp32, or 8-bit row-wise quantized as FBGEMM
-/// stores it (each row: `dim` uint8 codes, then a fp32 scale and a fp32 bias; a value is
-/// `code × scale + bias`). In memory (an anonymous mapping) or memory-mapped from a file.
+/// A table of `rows × dim` embeddings: fp32, fp16 or bf16 values, or 8-bit row-wise
+/// quantized as FBGEMM stores it (each row: `dim` uint8 codes, then a fp32 scale and a
+/// fp32 bias; a value is `code × scale + bias`). In memory (an anonymous mapping),
+/// memory-mapped from a file, or borrowed from its owner (a training framework's weight).
 public final class EmbeddingTable: @unchecked Sendable {
     public enum Storage: String, Sendable, Hashable, Codable {
         case float32
         case int8RowWise
+        /// IEEE 754 half precision.
+        case float16
+        /// bfloat16: the top 16 bits of a fp32 value.
+        case bfloat16
+
+        /// The kernels' name for it (HOSTMEM_ROWS_…).
+        var kernelFormat: Int32 {
+            switch self {
+            case .float32: HOSTMEM_ROWS_F32
+            case .int8RowWise: HOSTMEM_ROWS_INT8
+            case .float16: HOSTMEM_ROWS_F16
+            case .bfloat16: HOSTMEM_ROWS_BF16
+            }
+        }
     }
 
     public let rows: Int
     public let dim: Int
     public let storage: Storage
-    /// Bytes of one stored row (fp32: 4 × dim; int8: dim + 8).
+    /// Bytes of one stored row (fp32: 4 × dim; int8: dim + 8; fp16, bf16: 2 × dim).
     public let rowBytes: Int
     public let base: UnsafeRawPointer
     private let owner: AnyObject?
@@ -22,7 +38,11 @@ public final class EmbeddingTable: @unchecked Sendable {
     public var bytes: Int { rows * rowBytes }
 
     static func rowBytes(dim: Int, storage: Storage) -> Int {
-        storage == .float32 ? dim * 4 : dim + 8
+        switch storage {
+        case .float32: dim * 4
+        case .int8RowWise: dim + 8
+        case .float16, .bfloat16: dim * 2
+        }
     }
 
     private init(rows: Int, dim: Int, storage: Storage, base: UnsafeRawPointer, owner: AnyObject?, region: consuming MappedRegion?) {
@@ -79,6 +99,15 @@ public final class EmbeddingTable: @unchecked Sendable {
         return EmbeddingTable(rows: dataset.count, dim: dim, storage: storage, base: dataset.record(0), owner: dataset, region: nil)
     }
 
+    /// The table at `base`, owned by the caller, who keeps it mapped and its shape unchanged
+    /// while this value and every bag over it live (the values may change between lookups:
+    /// a training framework's weight, updated in place by its optimizer). `rows × rowBytes`
+    /// bytes are read; nothing is copied.
+    public static func borrowing(base: UnsafeRawPointer, rows: Int, dim: Int, storage: Storage) -> EmbeddingTable {
+        precondition(rows > 0 && dim > 0, "a table needs rows and columns")
+        return EmbeddingTable(rows: rows, dim: dim, storage: storage, base: base, owner: nil, region: nil)
+    }
+
     /// The table's bytes, for saving it (`mapped` reads them back).
     public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: bytes) }
 
@@ -116,13 +145,24 @@ public final class EmbeddingTable: @unchecked Sendable {
     /// Row `index` as fp32 values (dequantized for int8), for references and tests.
     public func values(ofRow index: Int) -> [Float] {
         let address = row(index)
+        return (0..<dim).map { value(at: address, column: $0) }
+    }
+
+    /// Column `column` of the row at `address`, as fp32 (plain scalar code: the kernels
+    /// read rows a vector at a time).
+    @inline(__always)
+    func value(at address: UnsafeRawPointer, column: Int) -> Float {
         switch storage {
         case .float32:
-            return Array(UnsafeBufferPointer(start: address.assumingMemoryBound(to: Float.self), count: dim))
+            return address.loadUnaligned(fromByteOffset: 4 * column, as: Float.self)
         case .int8RowWise:
             let scale = address.loadUnaligned(fromByteOffset: dim, as: Float.self)
             let bias = address.loadUnaligned(fromByteOffset: dim + 4, as: Float.self)
-            return (0..<dim).map { Float(address.load(fromByteOffset: $0, as: UInt8.self)) * scale + bias }
+            return Float(address.load(fromByteOffset: column, as: UInt8.self)) * scale + bias
+        case .float16:
+            return Float(Float16(bitPattern: address.loadUnaligned(fromByteOffset: 2 * column, as: UInt16.self)))
+        case .bfloat16:
+            return Float(bitPattern: UInt32(address.loadUnaligned(fromByteOffset: 2 * column, as: UInt16.self)) << 16)
         }
     }
 }

@@ -37,6 +37,14 @@ const char *hostmem_version(void);
 typedef struct hostmem_bag hostmem_bag;
 int hostmem_bag_create(const float *table, int64_t rows, int64_t dim, int int8, int mode, int threads, int prefetch,
                        int prefetch_style, hostmem_bag **out);
+/* An embedding bag over the caller's table, not copied: rows x dim values stored as
+ * format says (0 float32, 1 8-bit row-wise: dim codes then a float32 scale and bias,
+ * 2 IEEE fp16, 3 bfloat16), row after row. The caller keeps the memory valid and its
+ * shape unchanged while the bag lives; the values may change between lookups (a
+ * training framework's weight, updated in place). Sums are float32. mode, threads,
+ * prefetch and prefetch_style as for hostmem_bag_create. */
+int hostmem_bag_view(const void *table, int64_t rows, int64_t dim, int format, int mode, int threads, int prefetch,
+                     int prefetch_style, hostmem_bag **out);
 /* Pools bags: bag b holds indices[offsets[b] .. offsets[b+1]) (the last to the end);
  * weights (one per index) may be NULL; output receives bags x dim floats. */
 int hostmem_bag_lookup(hostmem_bag *bag, const int32_t *indices, int64_t count, const int32_t *offsets, int64_t bags,
@@ -44,7 +52,13 @@ int hostmem_bag_lookup(hostmem_bag *bag, const int32_t *indices, int64_t count, 
 /* The same with 64-bit indices and offsets (PyTorch's), each checked and narrowed here. */
 int hostmem_bag_lookup64(hostmem_bag *bag, const int64_t *indices, int64_t count, const int64_t *offsets, int64_t bags,
                          const float *weights, float *output);
-/* rows, dim, the bytes of one stored row (dim x 4 for float32, dim + 8 for int8), and
+/* mode "max" (the bag's own mode is not used): each bag's largest value per column into
+ * output (bags x dim floats) and, when max_indices is not NULL, the table row it came
+ * from (bags x dim; -1 for an empty bag, whose values are 0). A tie keeps the first row;
+ * a NaN wins over numbers. 64-bit indices and offsets, checked here. */
+int hostmem_bag_max64(hostmem_bag *bag, const int64_t *indices, int64_t count, const int64_t *offsets, int64_t bags,
+                      float *output, int64_t *max_indices);
+/* rows, dim, the bytes of one stored row (dim x 4 for float32, dim + 8 for int8, dim x 2 for fp16 and bf16), and
  * the prefetch style in use (0 burst, 1 per lookup). */
 int hostmem_bag_shape(const hostmem_bag *bag, int64_t *rows, int64_t *dim, int64_t *row_bytes, int *prefetch_style);
 void hostmem_bag_free(hostmem_bag *bag);

@@ -10,7 +10,7 @@
 // Internal to hostmem: not exported from libhostmem_c.so, whose contract is include/hostmem.h.
 #pragma GCC visibility push(hidden)
 
-/// Whether this CPU runs AVX2 and FMA, and AVX-512F (the embedding-bag kernels below).
+/// Whether this CPU runs AVX2, FMA and F16C, and AVX-512F (the embedding-bag kernels below).
 int hostmem_has_avx2_fma(void);
 int hostmem_has_avx512(void);
 
@@ -48,9 +48,16 @@ typedef struct hostmem_distinct_rows {
 long hostmem_first_uses(const int *indices, long count, long table_rows, int allow_bitmap, uint64_t *keys,
                         uint64_t *scratch, uint8_t *first_use, int32_t *rows);
 
+/// How a table's rows are stored: fp32 values; 8-bit row-wise (dim uint8 codes, a fp32
+/// scale, a fp32 bias); IEEE fp16 values; bfloat16 values (the top half of a fp32).
+#define HOSTMEM_ROWS_F32 0
+#define HOSTMEM_ROWS_INT8 1
+#define HOSTMEM_ROWS_F16 2
+#define HOSTMEM_ROWS_BF16 3
+
 /// Embedding-bag sum over bags [first_bag, end_bag): out[b] = Σ weight × table[indices[p]]
 /// for p in the bag (bag b spans offsets[b] ..< offsets[b+1], the last one to n_indices).
-/// `int8`: rows are 8-bit row-wise (dim uint8 codes, fp32 scale, fp32 bias), else fp32.
+/// `format`: how rows are stored (a HOSTMEM_ROWS_… constant); sums are fp32.
 /// `weights` may be NULL. Before each bag, the rows up to `prefetch` lookups past it are
 /// prefetched into L2 (0: none), each once; with `distinct` (NULL: none), the distinct
 /// rows up to `prefetch` first uses past it. `per_lookup` (without `distinct`): instead
@@ -58,11 +65,11 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
 /// each line right after loading the same line of its own row).
 /// Rows the `cache` holds (NULL: none) are read
 /// from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
-void hostmem_bag_sum_avx512(const void *table, long dim, int int8, const int *indices, long n_indices,
+void hostmem_bag_sum_avx512(const void *table, long dim, int format, const int *indices, long n_indices,
                             const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
                             float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                             const hostmem_distinct_rows *distinct);
-void hostmem_bag_sum_avx2(const void *table, long dim, int int8, const int *indices, long n_indices,
+void hostmem_bag_sum_avx2(const void *table, long dim, int format, const int *indices, long n_indices,
                           const int *offsets, long n_offsets, long first_bag, long end_bag, const float *weights,
                           float *out, long prefetch, int per_lookup, const hostmem_row_cache *cache,
                           const hostmem_distinct_rows *distinct);
