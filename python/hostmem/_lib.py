@@ -68,6 +68,11 @@ _lib.hostmem_bag_lookup.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_i
                                     ctypes.c_void_p, ctypes.c_void_p]
 _lib.hostmem_bag_lookup64.restype = ctypes.c_int
 _lib.hostmem_bag_lookup64.argtypes = _lib.hostmem_bag_lookup.argtypes
+_lib.hostmem_bag_view.restype = ctypes.c_int
+_lib.hostmem_bag_view.argtypes = _lib.hostmem_bag_create.argtypes
+_lib.hostmem_bag_max64.restype = ctypes.c_int
+_lib.hostmem_bag_max64.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                                   ctypes.c_void_p, ctypes.c_void_p]
 _lib.hostmem_bag_shape.restype = ctypes.c_int
 _lib.hostmem_bag_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 3 + [_INT_P]
 _lib.hostmem_bag_free.restype = None

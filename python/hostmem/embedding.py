@@ -84,61 +84,9 @@ class EmbeddingBag:
         _lib.ensure_not_forked(self, "EmbeddingBag")
         if include_last_offset is None:
             include_last_offset = self.include_last_offset
-        indices = _as_numpy(indices)
-        offsets = None if offsets is None else _as_numpy(offsets)
-        weights = None if per_sample_weights is None else _as_numpy(per_sample_weights)
-        if isinstance(per_sample_weights, (list, tuple)):  # numbers, not an array with a dtype of its own
-            weights = weights.astype(np.float32)
-        if indices.dtype.kind not in "iu":
-            raise HostMemTypeError(f"indices must be integers, not {indices.dtype}")
-        if weights is not None:
-            if weights.shape != indices.shape:
-                raise HostMemValueError(f"per_sample_weights needs one weight per index, the shape of the indices {indices.shape}, not {weights.shape}")
-            if self.mode != "sum":
-                raise HostMemNotImplementedError(f"per_sample_weights is only supported for mode='sum' (as in torch), not mode={self.mode!r}")
-            if weights.dtype != np.float32:
-                raise HostMemTypeError(f"per_sample_weights must be float32 like the table, not {weights.dtype}")
-            weights = weights.reshape(-1)
-        if indices.ndim == 2:
-            if offsets is not None:
-                raise HostMemValueError("2-D indices are one bag per row: give no offsets")
-            offsets = np.arange(0, indices.size, indices.shape[1], dtype=np.int64)
-            indices = indices.reshape(-1)
-            include_last_offset = False
-        elif indices.ndim != 1:
-            raise HostMemValueError(f"indices must be 1-D (with offsets) or 2-D, not {indices.ndim}-D")
-        if offsets is None:
-            raise HostMemValueError("1-D indices need offsets (the start of each bag)")
-        if offsets.dtype.kind not in "iu":
-            raise HostMemTypeError(f"offsets must be integers, not {offsets.dtype}")
-        if offsets.ndim != 1:
-            raise HostMemValueError(f"offsets must be 1-D, not {offsets.ndim}-D")
-        if offsets.size:
-            if offsets[0] != 0:
-                raise HostMemValueError(f"offsets[0] has to be 0 (the first bag starts at the first index), not {offsets[0]}")
-            if offsets[-1] > indices.size:
-                raise HostMemValueError(f"offsets[-1] ({offsets[-1]}) can not be greater than the number of indices ({indices.size})")
-        if include_last_offset:
-            if offsets.size == 0:
-                raise HostMemValueError("with include_last_offset there must be at least one offset (the end of the last bag)")
-            end = int(offsets[-1])
-            if self.mode == "mean" and end < indices.size and offsets.size > 1:
-                # torch 2.x divides that last bag by the indices to the very end, not to its end.
-                raise HostMemValueError(f"with include_last_offset and mode='mean' the last offset must be the number of indices "
-                                        f"({indices.size}), not {end}: torch divides the last bag by every index after its start")
-            offsets, indices = offsets[:-1], indices[:end]
-            weights = None if weights is None else weights[:end]
-        if self.padding_idx is not None:
-            indices, offsets, weights = _without_padding(indices, offsets, weights, self.padding_idx)
-        # 32-bit indices go to the library as they are; any other integers as 64-bit ones,
-        # which the library checks and narrows itself (PyTorch's indices are int64).
-        wide = indices.dtype != np.int32
-        kind = np.int64 if wide else np.int32
-        if wide and indices.dtype == np.uint64 and indices.size and indices.max() > np.iinfo(np.int64).max:
-            raise HostMemValueError(f"index {indices.max()} is outside the table's {self.rows} rows")
-        index_array = np.ascontiguousarray(indices, dtype=kind)
-        offset_array = np.ascontiguousarray(offsets, dtype=kind)
-        weights = None if weights is None else np.ascontiguousarray(weights, dtype=np.float32)
+        index_array, offset_array, weights = prepare(indices, offsets, per_sample_weights, include_last_offset, self.mode,
+                                                     self.padding_idx, self.rows)
+        wide = index_array.dtype == np.int64
         if self._handle is None:
             raise HostMemValueError("this EmbeddingBag is closed")
         output = np.empty((offset_array.size, self.dim), dtype=np.float32)
@@ -172,6 +120,73 @@ class EmbeddingBag:
 
     def __repr__(self):
         return f"hostmem.EmbeddingBag({self.rows} × {self.dim}, mode={self.mode!r}, dtype={self.dtype!r}, threads={self.threads}, prefetch={self.prefetch} ({self.prefetch_style}))"
+
+
+def prepare(indices: Any, offsets: Optional[Any], per_sample_weights: Optional[Any], include_last_offset: bool, mode: str,
+            padding_idx: Optional[int], rows: int):
+    """A lookup's arguments as the library takes them, checked as torch checks them (one
+    HostMemError where torch raises): indices and offsets as contiguous int32 arrays (when
+    they came as int32) or int64 ones, offsets one per bag (2-D indices made flat, the
+    include_last_offset end left out), indices at padding_idx removed, and the weights as
+    a contiguous float32 array or None."""
+    indices = _as_numpy(indices)
+    offsets = None if offsets is None else _as_numpy(offsets)
+    weights = None if per_sample_weights is None else _as_numpy(per_sample_weights)
+    if isinstance(per_sample_weights, (list, tuple)):  # numbers, not an array with a dtype of its own
+        weights = weights.astype(np.float32)
+    if indices.dtype.kind not in "iu":
+        raise HostMemTypeError(f"indices must be integers, not {indices.dtype}")
+    if weights is not None:
+        if weights.shape != indices.shape:
+            raise HostMemValueError(f"per_sample_weights needs one weight per index, the shape of the indices {indices.shape}, not {weights.shape}")
+        if mode != "sum":
+            raise HostMemNotImplementedError(f"per_sample_weights is only supported for mode='sum' (as in torch), not mode={mode!r}")
+        if weights.dtype != np.float32:
+            raise HostMemTypeError(f"per_sample_weights must be float32 like the table, not {weights.dtype}")
+        weights = weights.reshape(-1)
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise HostMemValueError("2-D indices are one bag per row: give no offsets")
+        offsets = np.arange(0, indices.size, indices.shape[1], dtype=np.int64)
+        indices = indices.reshape(-1)
+        include_last_offset = False
+    elif indices.ndim != 1:
+        raise HostMemValueError(f"indices must be 1-D (with offsets) or 2-D, not {indices.ndim}-D")
+    if offsets is None:
+        raise HostMemValueError("1-D indices need offsets (the start of each bag)")
+    if offsets.dtype.kind not in "iu":
+        raise HostMemTypeError(f"offsets must be integers, not {offsets.dtype}")
+    if offsets.ndim != 1:
+        raise HostMemValueError(f"offsets must be 1-D, not {offsets.ndim}-D")
+    if offsets.size:
+        if offsets[0] != 0:
+            raise HostMemValueError(f"offsets[0] has to be 0 (the first bag starts at the first index), not {offsets[0]}")
+        if offsets[-1] > indices.size:
+            raise HostMemValueError(f"offsets[-1] ({offsets[-1]}) can not be greater than the number of indices ({indices.size})")
+    if include_last_offset:
+        if offsets.size == 0:
+            raise HostMemValueError("with include_last_offset there must be at least one offset (the end of the last bag)")
+        end = int(offsets[-1])
+        if end < indices.size and offsets.size > 1 and (mode != "sum" or padding_idx is not None):
+            # torch 2.x: a sum without padding_idx ends the last bag there; mean, max and any
+            # padding_idx run it to the end of the indices (and a mean divides by those).
+            raise HostMemValueError(f"with include_last_offset, mode={mode!r} or a padding_idx, the last offset must be the number "
+                                    f"of indices ({indices.size}), not {end}: torch's own result for the indices past it depends "
+                                    f"on the mode and padding_idx")
+        offsets, indices = offsets[:-1], indices[:end]
+        weights = None if weights is None else weights[:end]
+    if padding_idx is not None:
+        indices, offsets, weights = _without_padding(indices, offsets, weights, padding_idx)
+    # 32-bit indices go to the library as they are; any other integers as 64-bit ones,
+    # which the library checks and narrows itself (PyTorch's indices are int64).
+    wide = indices.dtype != np.int32
+    kind = np.int64 if wide else np.int32
+    if wide and indices.dtype == np.uint64 and indices.size and indices.max() > np.iinfo(np.int64).max:
+        raise HostMemValueError(f"index {indices.max()} is outside the table's {rows} rows")
+    index_array = np.ascontiguousarray(indices, dtype=kind)
+    offset_array = np.ascontiguousarray(offsets, dtype=kind)
+    weights = None if weights is None else np.ascontiguousarray(weights, dtype=np.float32)
+    return index_array, offset_array, weights
 
 
 def _without_padding(indices, offsets, weights, padding_idx):
