@@ -18,7 +18,17 @@ threads=), uniform and Zipf(1.05) indices, the same index batches for both. M lo
 second, medians of --rounds rounds that alternate PyTorch and hostmem, and hostmem's rate as
 a share of the machine's random-row gather limit for the same table, indices and threads
 (`hostmem embed --indices`: every row's lines read, nothing summed; with plain loads and
-with prefetch). Needs torch and numpy;
+with prefetch).
+
+Training (hostmem.nn.EmbeddingBag, tensors in and out): its forward alone against
+nn.EmbeddingBag's (no grad), and a training step (forward, backward, optimizer step; the
+loss is the pooled rows times a fixed random tensor) against nn.EmbeddingBag(sparse=True)
+with the same optimizer (SGD, and Adagrad, both sparse), each side on its own copy of the
+same initial table, 1 and 2 threads, uniform and Zipf. hostmem's module puts its weight on
+transparent huge pages (its default); torch's weight is as torch allocates it (4 KiB pages
+here), and once more on huge pages ("torch+huge", through hostmem.nn.huge_pages) to show
+the kernels side by side on the same pages. M lookups per second (bags x pooling per step),
+medians of --rounds rounds that alternate the sides. Needs torch and numpy;
 builds nothing (hostmem's release build and the Python package of this checkout).
 """
 import json
@@ -149,4 +159,60 @@ if not args.skip_embedding:
                   + f" | fp32 {result['hostmem fp32'] / result['torch fp32']:.2f}x, int8 {result['hostmem int8'] / result['torch int8']:.2f}x PyTorch"
                   + f"\n    hostmem: {shares}")
         os.remove(indices_path)
+
+if not args.skip_training:
+    import hostmem.nn as hnn
+
+    torch.manual_seed(0)
+    initial = torch.rand(args.table_rows, args.dim) * 2 - 1
+    per = args.bags * args.pooling
+    offsets = torch.arange(0, per, args.pooling, dtype=torch.int64)
+    target = torch.randn(args.bags, args.dim)
+    rng = np.random.default_rng(5)
+    print(f"\nhostmem.nn.EmbeddingBag against nn.EmbeddingBag: {args.table_rows} x {args.dim} fp32, batch {args.bags} x pooling "
+          f"{args.pooling}, sum, M lookups/s, medians of {args.rounds} alternating rounds")
+
+    def lookups_per_second(step, inputs):
+        for b in inputs[:2]:
+            step(b)
+        done, start, i = 0, time.perf_counter(), 0
+        while time.perf_counter() - start < args.seconds:
+            step(inputs[i % len(inputs)])
+            done += per
+            i += 1
+        return done / (time.perf_counter() - start) / 1e6
+
+    def training_step(bag, optimizer):
+        def step(indices):
+            optimizer.zero_grad(set_to_none=True)
+            (bag(indices, offsets) * target).sum().backward()
+            optimizer.step()
+        return step
+
+    for dist in ("uniform", "zipf:1.05"):
+        batches = [torch.from_numpy(lookup_indices(dist, args.table_rows, per, rng)) for _ in range(8)]
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            sides = {"torch": torch.nn.EmbeddingBag(args.table_rows, args.dim, mode="sum", sparse=True, _weight=initial.clone()),
+                     "torch+huge": torch.nn.EmbeddingBag(args.table_rows, args.dim, mode="sum", sparse=True, _weight=initial.clone()),
+                     "hostmem": hnn.EmbeddingBag(args.table_rows, args.dim, mode="sum", sparse=True, _weight=initial.clone())}
+            hnn.huge_pages(sides["torch+huge"].weight.detach())
+            rounds = []
+            for _ in range(args.rounds):
+                figures = {}
+                for name, bag in sides.items():
+                    with torch.no_grad():
+                        figures[f"forward {name}"] = lookups_per_second(lambda b: bag(b, offsets), batches)
+                for optimizer in ("SGD", "Adagrad"):
+                    for name, bag in sides.items():
+                        make = torch.optim.SGD if optimizer == "SGD" else torch.optim.Adagrad
+                        figures[f"{optimizer} {name}"] = lookups_per_second(training_step(bag, make(bag.parameters(), lr=0.01)), batches)
+                rounds.append(figures)
+            result = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+            ratios = ", ".join(f"{what} {result[what + ' hostmem'] / result[what + ' torch']:.2f}x "
+                               f"({result[what + ' hostmem'] / result[what + ' torch+huge']:.2f}x)" for what in ("forward", "SGD", "Adagrad"))
+            print(f"  {dist}, {threads} thread{'s' if threads > 1 else ''} (hostmem: style {sides['hostmem'].prefetch_style}, "
+                  f"{sides['hostmem'].huge_pages_state}):\n    " + ", ".join(f"{k} {v:.2f}" for k, v in result.items())
+                  + f"\n    hostmem / torch (/ torch+huge): {ratios}")
+            del sides
 os.rmdir(folder)

@@ -30,6 +30,7 @@ def arguments(doc, embedding=True):
         parser.add_argument("--pooling", type=int, default=32)
         parser.add_argument("--skip-loader", action="store_true")
         parser.add_argument("--skip-embedding", action="store_true")
+        parser.add_argument("--skip-training", action="store_true", help="leave out hostmem.nn.EmbeddingBag's forward and training step")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (PyTorch, then hostmem); medians")
     return parser

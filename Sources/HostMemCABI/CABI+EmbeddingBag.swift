@@ -182,3 +182,18 @@ public func hostmem_bag_free(_ handle: OpaquePointer?) {
     guard let handle else { return }
     Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).release()
 }
+
+@_cdecl("hostmem_huge_pages")
+public func hostmem_huge_pages(_ address: UnsafeMutableRawPointer?, _ bytes: Int64, _ collapse: Int32,
+                               _ advised: UnsafeMutablePointer<Int64>?, _ hugeNow: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let address, bytes >= 0 else { return fail(.invalid, "the address must not be NULL and the size not negative") }
+    do {
+        let done = try HugePages.advise(address, bytes: Int(bytes), collapse: collapse != 0)
+        advised?.pointee = Int64(done)
+        // smaps is long in a process with torch loaded: read only where something was advised.
+        hugeNow?.pointee = done == 0 ? 0 : Int64(HugePages.residentBytes(start: UnsafeRawPointer(address), count: Int(bytes)) ?? -1)
+        return Status.ok.rawValue
+    } catch {
+        return fail(.system, "\(error) (transparent huge pages: /sys/kernel/mm/transparent_hugepage/enabled)")
+    }
+}

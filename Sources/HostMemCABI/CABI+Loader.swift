@@ -47,6 +47,7 @@ public func hostmem_loader_open(_ data: UnsafePointer<CChar>?, _ recordBytes: In
     settings.seed = given.seed
     settings.rank = Int(given.rank)
     settings.worldSize = Int(given.world_size)
+    settings.dropUnevenTail = given.sampler_drop_last != 0
     if given.numa_node >= 0 {
         switch usableCPUs(ofNode: Int(given.numa_node)) {
         case .success(let cpus): settings.cpus = cpus

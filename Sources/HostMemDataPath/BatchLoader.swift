@@ -43,6 +43,14 @@ public final class BatchLoader: @unchecked Sendable {
         /// same number of samples, so the same number of batches.
         public var rank = 0
         public var worldSize = 1
+        /// DistributedSampler's `drop_last`: the epoch's tail that does not divide among
+        /// the ranks is left out instead of padded, so no sample is seen twice.
+        public var dropUnevenTail = false
+
+        /// Samples each rank gets per epoch from `count` records.
+        func samplesPerRank(count: Int) -> Int {
+            dropUnevenTail ? count / worldSize : (count + worldSize - 1) / worldSize
+        }
         public init() {}
     }
 
@@ -135,7 +143,10 @@ public final class BatchLoader: @unchecked Sendable {
         }
         // A batch larger than the rank's share is one short batch, as a DataLoader over a
         // DistributedSampler gives; with drop_last it would be dropped, leaving none.
-        let share = (dataset.count + options.worldSize - 1) / options.worldSize
+        let share = options.samplesPerRank(count: dataset.count)
+        guard share > 0 else {
+            throw .invalid("\(dataset.count) records over \(options.worldSize) ranks leave none to a rank with the sampler's drop_last")
+        }
         guard options.batchSize <= share || !options.dropLast else {
             throw .invalid("a batch of \(options.batchSize) is larger than this rank's \(share) samples (\(dataset.count) records over \(options.worldSize) ranks): with drop_last no batch is left; give a smaller batch, or drop_last=False for one short batch a rank")
         }
@@ -146,7 +157,7 @@ public final class BatchLoader: @unchecked Sendable {
         self.dataset = dataset
         self.labels = labels
         self.options = options
-        samplesPerEpoch = (dataset.count + options.worldSize - 1) / options.worldSize
+        samplesPerEpoch = options.samplesPerRank(count: dataset.count)
         batchesPerEpoch = options.dropLast ? samplesPerEpoch / options.batchSize
             : (samplesPerEpoch + options.batchSize - 1) / options.batchSize
         slotBytes = (options.batchSize * dataset.recordBytes + 63) / 64 * 64

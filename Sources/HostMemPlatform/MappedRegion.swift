@@ -71,25 +71,6 @@ public struct MappedRegion: ~Copyable {
     /// Bytes of this region backed by transparent huge pages right now, from the
     /// `AnonHugePages` line of its entry in /proc/self/smaps; nil when unreadable.
     public func hugePageResidentBytes() -> Int? {
-        guard let text = try? FileSystem.readText(atPath: "/proc/self/smaps") else { return nil }
-        let start = UInt(bitPattern: span.base)
-        let end = start + UInt(span.count)
-        var total = 0
-        var inside = false
-        var found = false
-        for line in text.split(separator: "\n") {
-            if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
-               let low = UInt(line[..<dash], radix: 16),
-               let high = UInt(line[line.index(after: dash)..<space], radix: 16) {
-                inside = low < end && high > start
-                if inside { found = true }
-                continue
-            }
-            if inside, line.hasPrefix("AnonHugePages:") {
-                let fields = line.split(separator: " ")
-                if fields.count >= 2, let kib = Int(fields[1]) { total += kib * 1024 }
-            }
-        }
-        return found ? total : nil
+        HugePages.residentBytes(start: UnsafeRawPointer(span.base), count: span.count)
     }
 }

@@ -73,6 +73,9 @@ _lib.hostmem_bag_view.argtypes = _lib.hostmem_bag_create.argtypes
 _lib.hostmem_bag_max64.restype = ctypes.c_int
 _lib.hostmem_bag_max64.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                    ctypes.c_void_p, ctypes.c_void_p]
+_lib.hostmem_huge_pages.restype = ctypes.c_int
+_lib.hostmem_huge_pages.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
+                                    ctypes.POINTER(ctypes.c_int64)]
 _lib.hostmem_bag_shape.restype = ctypes.c_int
 _lib.hostmem_bag_shape.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 3 + [_INT_P]
 _lib.hostmem_bag_free.restype = None
@@ -88,7 +91,7 @@ class LoaderOptions(ctypes.Structure):
     _fields_ = [("batch_size", ctypes.c_int64), ("workers", ctypes.c_int32), ("prefetch", ctypes.c_int32),
                 ("shuffle", ctypes.c_int32), ("drop_last", ctypes.c_int32), ("sort_within_batch", ctypes.c_int32),
                 ("pin", ctypes.c_int32), ("seed", ctypes.c_uint64), ("numa_node", ctypes.c_int32),
-                ("rank", ctypes.c_int32), ("world_size", ctypes.c_int32)]
+                ("rank", ctypes.c_int32), ("world_size", ctypes.c_int32), ("sampler_drop_last", ctypes.c_int32)]
 
 
 class LoaderBatch(ctypes.Structure):

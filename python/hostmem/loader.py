@@ -108,8 +108,11 @@ class Loader:
     Each batch lives in one of the pool's buffers until nothing in Python views it any
     more; keep a batch beyond the next few with .copy() (or copy=True). rank/world_size
     deal the samples as torch's DistributedSampler does (default: torch.distributed, or
-    RANK and WORLD_SIZE); every iteration is one epoch, reshuffled; set_epoch() chooses
-    it; state_dict()/load_state_dict() resume mid-epoch exactly.
+    RANK and WORLD_SIZE): the epoch's order padded by repeating its start so each rank gets
+    as many samples, or with sampler_drop_last (DistributedSampler's drop_last) its tail left
+    out so no sample is seen twice. drop_last is DataLoader's: the last partial batch of a
+    rank is left out. Every iteration is one epoch, reshuffled; set_epoch() chooses it;
+    state_dict()/load_state_dict() resume mid-epoch exactly.
     """
 
     def __init__(self, data: Union[str, os.PathLike], labels: Optional[Union[str, os.PathLike]] = None, batch_size: int = 256,
@@ -118,7 +121,7 @@ class Loader:
                  world_size: Optional[int] = None, prefetch: Optional[int] = None, sort_within_batch: bool = False,
                  copy: bool = False, tensors: bool = False, pin: Union[bool, str] = True, dtype: Any = None,
                  record_shape: Optional[Sequence[int]] = None, label_dtype: Any = None,
-                 label_shape: Optional[Sequence[int]] = None) -> None:
+                 label_shape: Optional[Sequence[int]] = None, sampler_drop_last: bool = False) -> None:
         self._closed = False
         record_bytes, self.dtype, self.record_shape = _record_layout(data, dtype, record_shape, "data")
         label_bytes, self.label_dtype, self.label_shape = (0, None, None)
@@ -144,7 +147,7 @@ class Loader:
         options = _Options(batch_size=batch_size, workers=workers, prefetch=0 if prefetch is None else int(prefetch),
                            shuffle=int(bool(shuffle)), drop_last=int(bool(drop_last)), sort_within_batch=int(bool(sort_within_batch)),
                            pin=int(pinner == "library"), seed=int(seed) & (2**64 - 1), numa_node=-1 if numa_node is None else int(numa_node),
-                           rank=rank, world_size=world_size)
+                           rank=rank, world_size=world_size, sampler_drop_last=int(bool(sampler_drop_last)))
         handle = ctypes.c_void_p()
         _lib.check(_L.hostmem_loader_open(os.fspath(data).encode(), record_bytes,
                                           None if labels is None else os.fspath(labels).encode(), label_bytes,
@@ -162,6 +165,7 @@ class Loader:
         elif pinner == "torch":
             self._pin_through_torch()
         self.records, self.batch_size, self.rank, self.world_size = records, batch_size, rank, world_size
+        self.drop_last, self.sampler_drop_last = bool(drop_last), bool(sampler_drop_last)
         self.seed, self.shuffle, self.copy, self.tensors, self.numa_node = seed, shuffle, copy, tensors, numa_node
         self.epoch = 0
         self._resume_batch = 0

@@ -552,3 +552,24 @@ def test_quantized_byte_rowwise_equals_torch():
     with pytest.raises(HostMemNotImplementedError):
         hn.QuantizedEmbeddingBag(weight, mode="max")
     assert isinstance(HostMemNotImplementedError("x"), HostMemError)
+
+
+def test_huge_pages_under_the_weight():
+    """The module puts its weight on transparent huge pages (values unchanged) unless told not
+    to; where the kernel refuses (THP off), the state says so and the module works the same."""
+    with open("/sys/kernel/mm/transparent_hugepage/enabled") as setting:
+        thp = setting.read()
+    weight = torch.randn(1 << 17, 128)  # 64 MiB
+    before = weight.clone()
+    bag = hn.EmbeddingBag.from_pretrained(weight, mode="sum")
+    assert torch.equal(bag.weight, before)
+    if "[never]" in thp:
+        assert bag.huge_pages_state.startswith("refused")
+    else:
+        assert bag.huge_pages_state.split()[0].isdigit() and int(bag.huge_pages_state.split()[0]) >= 60, bag.huge_pages_state
+        advised, huge_now = hn.huge_pages(weight, collapse=False)
+        assert advised >= 60 << 20 and huge_now >= 2 << 20
+    off = hn.EmbeddingBag.from_pretrained(torch.randn(1 << 17, 128), huge_pages=False)
+    assert off.huge_pages_state == "not asked for"
+    x = torch.randint(0, 1 << 17, (64, 8))
+    torch.testing.assert_close(bag(x), F.embedding_bag(x, before, mode="sum"))

@@ -58,6 +58,12 @@ int hostmem_bag_lookup64(hostmem_bag *bag, const int64_t *indices, int64_t count
  * a NaN wins over numbers. 64-bit indices and offsets, checked here. */
 int hostmem_bag_max64(hostmem_bag *bag, const int64_t *indices, int64_t count, const int64_t *offsets, int64_t bags,
                       float *output, int64_t *max_indices);
+/* Asks for transparent huge pages under [address, address + bytes) (its 2 MiB-aligned
+ * part; values unchanged), with collapse != 0 moving the pages already there onto huge
+ * pages now (MADV_COLLAPSE, Linux 6.1). advised: the bytes advised; huge_now: the bytes
+ * of the mappings overlapping the range on huge pages after (-1: unknown). Fails
+ * (HOSTMEM_SYSTEM) where the kernel refuses: THP off, or no MADV_COLLAPSE. */
+int hostmem_huge_pages(void *address, int64_t bytes, int collapse, int64_t *advised, int64_t *huge_now);
 /* rows, dim, the bytes of one stored row (dim x 4 for float32, dim + 8 for int8, dim x 2 for fp16 and bf16), and
  * the prefetch style in use (0 burst, 1 per lookup). */
 int hostmem_bag_shape(const hostmem_bag *bag, int64_t *rows, int64_t *dim, int64_t *row_bytes, int *prefetch_style);
@@ -80,6 +86,8 @@ typedef struct {
     int32_t numa_node;         /* -1: none; else workers and buffers on that node */
     int32_t rank;              /* DistributedSampler's rank and world size (0 and 1 alone) */
     int32_t world_size;
+    int32_t sampler_drop_last; /* DistributedSampler's drop_last: the epoch's tail that does not
+                                  divide among the ranks is left out (else padded by repeating) */
 } hostmem_loader_options;
 typedef struct {
     int64_t index;             /* the batch's number in the epoch */
