@@ -197,3 +197,35 @@ public func hostmem_huge_pages(_ address: UnsafeMutableRawPointer?, _ bytes: Int
         return fail(.system, "\(error) (transparent huge pages: /sys/kernel/mm/transparent_hugepage/enabled)")
     }
 }
+
+@_cdecl("hostmem_bag_gradient64")
+public func hostmem_bag_gradient64(_ gradient: UnsafePointer<Float>?, _ dim: Int64, _ indices: UnsafePointer<Int64>?, _ count: Int64,
+                                   _ offsets: UnsafePointer<Int64>?, _ bags: Int64, _ weights: UnsafePointer<Float>?, _ mode: Int32,
+                                   _ paddingIndex: Int64, _ byFrequency: Int32, _ tableRows: Int64, _ rows: UnsafeMutablePointer<Int64>?,
+                                   _ values: UnsafeMutablePointer<Float>?, _ distinct: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard dim > 0, count >= 0, bags >= 0, tableRows > 0, tableRows <= Int64(Int32.max) else {
+        return fail(.invalid, "dim and the table's rows must be positive (rows below 2^31), counts not negative")
+    }
+    guard mode == 0 || mode == 1 else { return fail(.invalid, "mode must be 0 (sum) or 1 (mean), got \(mode)") }
+    guard let distinct, (bags == 0 || gradient != nil), (count == 0 || (rows != nil && values != nil)) else {
+        return fail(.invalid, "the gradient, rows, values and distinct must not be NULL")
+    }
+    guard let narrowIndices = narrow(indices, count: Int(count), below: UInt64(tableRows)) else {
+        return fail(.invalid, "an index is outside the table's \(tableRows) rows")
+    }
+    guard let narrowOffsets = narrow(offsets, count: Int(bags), below: UInt64(count) + 1),
+          zip(narrowOffsets, narrowOffsets.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+        return fail(.invalid, "offsets must be ascending and within the \(count) indices")
+    }
+    let padding: Int32? = paddingIndex >= 0 && paddingIndex < tableRows ? Int32(paddingIndex) : nil
+    distinct.pointee = Int64(narrowIndices.withUnsafeBufferPointer { indexBuffer in
+        narrowOffsets.withUnsafeBufferPointer { offsetBuffer in
+            EmbeddingGradient.coalesced(
+                gradient: UnsafeBufferPointer(start: gradient, count: Int(bags * dim)), dim: Int(dim), indices: indexBuffer, offsets: offsetBuffer,
+                weights: weights.map { UnsafeBufferPointer(start: $0, count: Int(count)) }, scale: mode == 0 ? .sum : .mean, padding: padding,
+                byFrequency: byFrequency != 0, tableRows: Int(tableRows),
+                rows: UnsafeMutableBufferPointer(start: rows, count: Int(count)), values: UnsafeMutableBufferPointer(start: values, count: Int(count * dim)))
+        }
+    })
+    return Status.ok.rawValue
+}

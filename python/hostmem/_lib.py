@@ -73,6 +73,10 @@ _lib.hostmem_bag_view.argtypes = _lib.hostmem_bag_create.argtypes
 _lib.hostmem_bag_max64.restype = ctypes.c_int
 _lib.hostmem_bag_max64.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                    ctypes.c_void_p, ctypes.c_void_p]
+_lib.hostmem_bag_gradient64.restype = ctypes.c_int
+_lib.hostmem_bag_gradient64.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                                        ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int, ctypes.c_int64,
+                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)]
 _lib.hostmem_huge_pages.restype = ctypes.c_int
 _lib.hostmem_huge_pages.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
                                     ctypes.POINTER(ctypes.c_int64)]

@@ -146,6 +146,32 @@ def _(weight, indices, offsets, per_sample_weights, mode, padding_idx, include_l
     return weight.new_empty((bags, weight.shape[1])), rows
 
 
+@torch.library.custom_op("hostmem::bag_gradient", mutates_args=())
+def coalesced_gradient(grad: Tensor, indices: Tensor, offsets: Tensor, per_sample_weights: Optional[Tensor], mode: int,
+                       padding_idx: int, by_frequency: bool, rows: int) -> Tuple[Tensor, Tensor]:
+    """(distinct rows, ascending; their gradients) of a sum (mode 0) or mean (1) bag lookup
+    whose output's gradient is `grad` (float32), by hostmem_bag_gradient64 (an operator, so
+    a compiled backward calls it rather than tracing into it)."""
+    grad = grad.detach().contiguous()
+    indices, offsets = indices.detach().contiguous(), offsets.detach().contiguous()
+    weights = None if per_sample_weights is None else per_sample_weights.detach().float().contiguous()
+    count = indices.numel()
+    rows_out = torch.empty(count, dtype=torch.int64)
+    values = torch.empty((count, grad.shape[1]), dtype=torch.float32)
+    distinct = ctypes.c_int64()
+    _lib.check(_lib._lib.hostmem_bag_gradient64(grad.data_ptr(), grad.shape[1], indices.data_ptr(), count, offsets.data_ptr(),
+                                                offsets.numel(), None if weights is None else weights.data_ptr(), mode, padding_idx,
+                                                int(by_frequency), rows, rows_out.data_ptr(), values.data_ptr(), ctypes.byref(distinct)))
+    # Shrunk in place (no copy, and not a view, which an operator may not return)
+    return rows_out.resize_(distinct.value), values.resize_(distinct.value, grad.shape[1])
+
+
+@coalesced_gradient.register_fake
+def _(grad, indices, offsets, per_sample_weights, mode, padding_idx, by_frequency, rows):
+    distinct = torch.library.get_ctx().new_dynamic_size()
+    return indices.new_empty((distinct,)), grad.new_empty((distinct, grad.shape[1]))
+
+
 def _setup_context(ctx, inputs, output):
     weight, indices, offsets, per_sample_weights, mode, padding_idx, include_last_offset, sparse, scale_grad_by_freq = inputs[:9]
     ctx.save_for_backward(weight, indices, offsets, per_sample_weights, output[1])
@@ -171,20 +197,28 @@ def _backward(ctx, grad, _grad_rows):
     sizes = torch.diff(offsets, append=offsets.new_tensor([count]))
     bag_of = torch.repeat_interleave(torch.arange(offsets.numel(), device=grad.device), sizes, output_size=count)
     keep = None if padding_idx < 0 else indices != padding_idx
-    per_index = grad.index_select(0, bag_of)
     if want_samples:
-        grad_samples = (per_index * weight.index_select(0, indices)).sum(1)
+        grad_samples = (grad.index_select(0, bag_of) * weight.index_select(0, indices)).sum(1)
         if keep is not None:
             grad_samples = grad_samples * keep
-    if want_weight:
+    if want_weight and scale_grad_by_freq and sparse:
+        raise HostMemNotImplementedError("embedding_backward: scale_grad_by_freq not supported with sparse gradients (as in torch)")
+    if want_weight and grad.dtype == torch.float32:
+        # hostmem's coalesced gradient: one entry per distinct row, summed from the output's gradient
+        rows_used, values = coalesced_gradient(grad, indices, offsets, per_sample_weights, mode, padding_idx, scale_grad_by_freq,
+                                               weight.shape[0])
+        if sparse:
+            grad_weight = torch.sparse_coo_tensor(rows_used.unsqueeze(0), values, weight.shape, is_coalesced=True, check_invariants=False)
+        else:
+            grad_weight = torch.zeros_like(weight).index_put_((rows_used,), values)
+    elif want_weight:  # fp16 and bf16 gradients: torch's own operations, one entry per lookup
+        per_index = grad.index_select(0, bag_of)
         if mode == 1:  # a bag's mean is over its indices that are not padding
             counted = sizes if keep is None else torch.zeros_like(sizes).index_add_(0, bag_of, keep.to(sizes.dtype))
             per_index = per_index / counted.clamp(min=1).to(grad.dtype).index_select(0, bag_of).unsqueeze(1)
         if per_sample_weights is not None:
             per_index = per_index * per_sample_weights.unsqueeze(1)
         if scale_grad_by_freq:
-            if sparse:
-                raise HostMemNotImplementedError("embedding_backward: scale_grad_by_freq not supported with sparse gradients (as in torch)")
             _, inverse, frequency = torch.unique(indices, return_inverse=True, return_counts=True)
             per_index = per_index / frequency.index_select(0, inverse).to(grad.dtype).unsqueeze(1)
         rows_used = indices
