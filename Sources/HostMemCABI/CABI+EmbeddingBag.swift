@@ -202,7 +202,8 @@ public func hostmem_huge_pages(_ address: UnsafeMutableRawPointer?, _ bytes: Int
 public func hostmem_bag_gradient64(_ gradient: UnsafePointer<Float>?, _ dim: Int64, _ indices: UnsafePointer<Int64>?, _ count: Int64,
                                    _ offsets: UnsafePointer<Int64>?, _ bags: Int64, _ weights: UnsafePointer<Float>?, _ mode: Int32,
                                    _ paddingIndex: Int64, _ byFrequency: Int32, _ tableRows: Int64, _ rows: UnsafeMutablePointer<Int64>?,
-                                   _ values: UnsafeMutablePointer<Float>?, _ distinct: UnsafeMutablePointer<Int64>?) -> Int32 {
+                                   _ values: UnsafeMutablePointer<Float>?, _ threads: Int32, _ distinct: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard threads >= 1 && threads <= 1024 else { return fail(.invalid, "threads must be between 1 and 1024, got \(threads)") }
     guard dim > 0, count >= 0, bags >= 0, tableRows > 0, tableRows <= Int64(Int32.max) else {
         return fail(.invalid, "dim and the table's rows must be positive (rows below 2^31), counts not negative")
     }
@@ -224,7 +225,8 @@ public func hostmem_bag_gradient64(_ gradient: UnsafePointer<Float>?, _ dim: Int
                 gradient: UnsafeBufferPointer(start: gradient, count: Int(bags * dim)), dim: Int(dim), indices: indexBuffer, offsets: offsetBuffer,
                 weights: weights.map { UnsafeBufferPointer(start: $0, count: Int(count)) }, scale: mode == 0 ? .sum : .mean, padding: padding,
                 byFrequency: byFrequency != 0, tableRows: Int(tableRows),
-                rows: UnsafeMutableBufferPointer(start: rows, count: Int(count)), values: UnsafeMutableBufferPointer(start: values, count: Int(count * dim)))
+                rows: UnsafeMutableBufferPointer(start: rows, count: Int(count)), values: UnsafeMutableBufferPointer(start: values, count: Int(count * dim)),
+                threads: Int(threads))
         }
     })
     return Status.ok.rawValue

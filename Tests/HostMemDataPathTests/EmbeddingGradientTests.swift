@@ -56,3 +56,33 @@ struct EmbeddingGradientTests {
         }
     }
 }
+
+extension EmbeddingGradientTests {
+    @Test("split over 3 threads, the rows and sums equal one thread's (a batch of 20,000 lookups over 50,000 rows, padding in it)")
+    func threadsAgree() {
+        var generator = SplitMix64(seed: 9)
+        let count = 20_000, bags = 500, dim = 24, tableRows = 50_000
+        let indices = (0..<count).map { position in Int32(generator.next(below: position % 3 == 0 ? 100 : tableRows)) }
+        let offsets = (0..<bags).map { Int32($0 * count / bags) }
+        let gradient = (0..<(bags * dim)).map { _ in Float(generator.next() >> 40) / Float(1 << 23) }
+        func run(threads: Int) -> ([Int64], [Float]) {
+            var rows = [Int64](repeating: 0, count: count), values = [Float](repeating: 0, count: count * dim)
+            let distinct = indices.withUnsafeBufferPointer { i in
+                offsets.withUnsafeBufferPointer { o in
+                    gradient.withUnsafeBufferPointer { g in
+                        rows.withUnsafeMutableBufferPointer { r in
+                            values.withUnsafeMutableBufferPointer { v in
+                                EmbeddingGradient.coalesced(gradient: g, dim: dim, indices: i, offsets: o, weights: nil, scale: .mean, padding: 7,
+                                                            byFrequency: false, tableRows: tableRows, rows: r, values: v, threads: threads)
+                            }
+                        }
+                    }
+                }
+            }
+            return (Array(rows[..<distinct]), Array(values[..<(distinct * dim)]))
+        }
+        let one = run(threads: 1), three = run(threads: 3)
+        #expect(one.0.count > 3 * 1024 && !one.0.contains(7))
+        #expect(one.0 == three.0 && one.1 == three.1)
+    }
+}

@@ -24,15 +24,16 @@ class BuildError(RuntimeError):
 
 
 def _build_library():
+    """Puts the library in the package; True when it was put there now (and is to be removed after)."""
     prebuilt = os.environ.get("HOSTMEM_PREBUILT_LIB")
     if prebuilt:
         if not Path(prebuilt).is_file():
             raise BuildError(f"HOSTMEM_PREBUILT_LIB={prebuilt}: no such file")
         shutil.copyfile(prebuilt, LIBRARY)
-        return
+        return True
     if not (CHECKOUT / "Package.swift").is_file():
         if LIBRARY.is_file():
-            return  # a source tree shipped with its library
+            return False  # a source tree shipped with its library
         raise BuildError("hostmem's library is not in this source tree and there is no Swift package beside it to build it "
                          "from: install a wheel, or set HOSTMEM_PREBUILT_LIB to a built libhostmem_c.so")
     swift = shutil.which("swift")
@@ -50,13 +51,26 @@ def _build_library():
     strip = shutil.which("strip")
     if strip:  # the symbols are half the file; the exported C names stay (they are dynamic symbols)
         subprocess.run([strip, "--strip-unneeded", str(LIBRARY)], check=True)
+    return True
+
+
+def _with_library(build):
+    """Runs `build` with the library in the package, then takes a library put there for it
+    away again: a copy left in a checkout would shadow the library of every later build."""
+    placed = _build_library()
+    try:
+        return build()
+    finally:
+        if placed:
+            LIBRARY.unlink(missing_ok=True)
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    _build_library()
-    return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+    return _with_library(lambda: _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory))
 
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    # An editable install imports from this tree: its library stays (and shadows later builds
+    # until removed or rebuilt with pip install -e again).
     _build_library()
     return _setuptools.build_editable(wheel_directory, config_settings, metadata_directory)

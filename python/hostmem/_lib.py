@@ -76,7 +76,7 @@ _lib.hostmem_bag_max64.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_in
 _lib.hostmem_bag_gradient64.restype = ctypes.c_int
 _lib.hostmem_bag_gradient64.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                                         ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int, ctypes.c_int64,
-                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)]
+                                        ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int64)]
 _lib.hostmem_huge_pages.restype = ctypes.c_int
 _lib.hostmem_huge_pages.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
                                     ctypes.POINTER(ctypes.c_int64)]

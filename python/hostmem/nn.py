@@ -161,7 +161,8 @@ def coalesced_gradient(grad: Tensor, indices: Tensor, offsets: Tensor, per_sampl
     distinct = ctypes.c_int64()
     _lib.check(_lib._lib.hostmem_bag_gradient64(grad.data_ptr(), grad.shape[1], indices.data_ptr(), count, offsets.data_ptr(),
                                                 offsets.numel(), None if weights is None else weights.data_ptr(), mode, padding_idx,
-                                                int(by_frequency), rows, rows_out.data_ptr(), values.data_ptr(), ctypes.byref(distinct)))
+                                                int(by_frequency), rows, rows_out.data_ptr(), values.data_ptr(), torch.get_num_threads(),
+                                                ctypes.byref(distinct)))
     # Shrunk in place (no copy, and not a view, which an operator may not return)
     return rows_out.resize_(distinct.value), values.resize_(distinct.value, grad.shape[1])
 

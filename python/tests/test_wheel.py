@@ -30,7 +30,12 @@ def run(command, **options):
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
+    library = ROOT / "python" / "hostmem" / "libhostmem_c.so"
+    there_before = library.exists()
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out), str(ROOT / "python")])
+    # the library copied into the package for the wheel is taken away again (a copy left
+    # there would shadow every later build of the checkout)
+    assert library.exists() == there_before
     wheels = list(out.glob("hostmem-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]

@@ -64,10 +64,11 @@ int hostmem_bag_max64(hostmem_bag *bag, const int64_t *indices, int64_t count, c
  * the lookup's weight (weights may be NULL) x gradient[bag] (bags x dim floats). Lookups of
  * padding_idx (-1: none) get none; by_frequency != 0 divides each row's sum by its number
  * of lookups (scale_grad_by_freq). rows_out and values_out hold count entries (count x dim
- * floats); *distinct says how many were written. Indices checked against table_rows. */
+ * floats); *distinct says how many were written. Indices checked against table_rows. The
+ * rows are summed on up to `threads` threads. */
 int hostmem_bag_gradient64(const float *gradient, int64_t dim, const int64_t *indices, int64_t count, const int64_t *offsets,
                            int64_t bags, const float *weights, int mode, int64_t padding_idx, int by_frequency, int64_t table_rows,
-                           int64_t *rows_out, float *values_out, int64_t *distinct);
+                           int64_t *rows_out, float *values_out, int threads, int64_t *distinct);
 /* Asks for transparent huge pages under [address, address + bytes) (its 2 MiB-aligned
  * part; values unchanged), with collapse != 0 moving the pages already there onto huge
  * pages now (MADV_COLLAPSE, Linux 6.1). advised: the bytes advised; huge_now: the bytes
