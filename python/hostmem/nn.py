@@ -195,16 +195,18 @@ def _backward(ctx, grad, _grad_rows):
             grad_weight = torch.zeros_like(weight).scatter_add_(0, rows.clamp(min=0), grad * taken)
         return grad_weight, None, None, None, None, None, None, None, None, None, None, None
     count = indices.numel()
-    sizes = torch.diff(offsets, append=offsets.new_tensor([count]))
-    bag_of = torch.repeat_interleave(torch.arange(offsets.numel(), device=grad.device), sizes, output_size=count)
+    native = grad.dtype == torch.float32  # the library's coalesced gradient; else torch's operations
     keep = None if padding_idx < 0 else indices != padding_idx
+    if want_samples or (want_weight and not native):  # each lookup's bag
+        sizes = torch.diff(offsets, append=offsets.new_tensor([count]))
+        bag_of = torch.repeat_interleave(torch.arange(offsets.numel(), device=grad.device), sizes, output_size=count)
     if want_samples:
         grad_samples = (grad.index_select(0, bag_of) * weight.index_select(0, indices)).sum(1)
         if keep is not None:
             grad_samples = grad_samples * keep
     if want_weight and scale_grad_by_freq and sparse:
         raise HostMemNotImplementedError("embedding_backward: scale_grad_by_freq not supported with sparse gradients (as in torch)")
-    if want_weight and grad.dtype == torch.float32:
+    if want_weight and native:
         # hostmem's coalesced gradient: one entry per distinct row, summed from the output's gradient
         rows_used, values = coalesced_gradient(grad, indices, offsets, per_sample_weights, mode, padding_idx, scale_grad_by_freq,
                                                weight.shape[0])
