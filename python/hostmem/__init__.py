@@ -6,6 +6,7 @@
     bag = hostmem.EmbeddingBag(table, mode="sum", dtype="int8")
     pooled = bag(indices, offsets)
     node, cpus = hostmem.numa.bind_to_gpu(0)
+    import hostmem.nn; bag = hostmem.nn.EmbeddingBag(rows, dim, mode="sum", sparse=True)   # nn.EmbeddingBag's drop-in, trains
 """
 from ._lib import HostMemError, HostMemNotImplementedError, HostMemTypeError, HostMemValueError, library_path, version
 from .device import DeviceLoader
