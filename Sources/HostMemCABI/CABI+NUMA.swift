@@ -5,20 +5,19 @@ import HostMemTopology
 public func hostmem_gpu_node(_ root: UnsafePointer<CChar>?, _ gpu: Int32, _ pciAddress: UnsafePointer<CChar>?, _ node: UnsafeMutablePointer<Int32>?,
                              _ cpus: UnsafeMutablePointer<Int32>?, _ capacity: Int32, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
     let rootPath = root.map { String(cString: $0) } ?? "/"
+    let reader = TopologyReader(root: rootPath)
     let topology: Topology
     do {
-        topology = try TopologyReader(root: rootPath).read()
+        topology = try reader.read()
     } catch {
         return fail(.notFound, "cannot read the machine under \(rootPath): \(error)")
     }
-    // NVIDIA GPUs in PCI order; a captured tree may lack the vendor: those count too,
-    // while a known other vendor's display (a BMC's VGA) does not.
-    let gpus = topology.gpus.filter { $0.vendorID == nil || topology.nvidiaGPUs.contains($0) }.sorted { $0.pciAddress < $1.pciAddress }
     let device: PCIDevice
     if gpu >= 0 {
-        guard Int(gpu) < gpus.count else {
-            return fail(.notFound, "no NVIDIA GPU \(gpu): this machine has \(gpus.count) (\(gpus.map(\.pciAddress).joined(separator: ", ")))")
-        }
+        // CUDA's GPU `gpu`: one definition for the CLI, this ABI and Python (Topology.cudaGPUs)
+        let visible = FileSystem.environmentValue("CUDA_VISIBLE_DEVICES"), uuids = reader.nvidiaUUIDs()
+        let gpus = topology.cudaGPUs(visibleDevices: visible, uuids: uuids)
+        guard Int(gpu) < gpus.count else { return fail(.notFound, topology.missingCUDAGPU(Int(gpu), visibleDevices: visible, uuids: uuids)) }
         device = gpus[Int(gpu)]
     } else {
         guard let pciAddress else { return fail(.invalid, "give a GPU index (0, 1, …) or a PCI address") }

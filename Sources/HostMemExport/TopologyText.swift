@@ -13,6 +13,9 @@ public enum TopologyText {
         lines.append("")
         lines += cacheLines(topology)
         lines += deviceSection("GPUs", "display or 3D controller, PCI class 0x0300/0x0302,", topology.gpus, topology)
+        if !topology.displays.isEmpty {
+            lines += deviceSection("Displays (not GPUs)", "display only: a BMC's or a VM's VGA,", topology.displays, topology)
+        }
         if !topology.accelerators.isEmpty {
             lines += deviceSection("Accelerators", "processing accelerator, PCI class 0x1200 or 0x0380,", topology.accelerators, topology)
         }
@@ -135,14 +138,8 @@ public enum TopologyText {
         case .pu(let os):
             return "PU \(os)" + (usable.contains(os) ? "" : " (not allowed)")
         case .device(let address):
-            guard let device = (topology.gpus + topology.accelerators + topology.nics + topology.nvme)
-                .first(where: { $0.pciAddress == address }) else {
-                return address
-            }
-            let role = topology.gpus.contains(device) ? "GPU"
-                : topology.accelerators.contains(device) ? "Accelerator"
-                : topology.nics.contains(device) ? "NIC" : "NVMe"
-            return "\(role) \(address) \(device.vendor) \(device.className)" + (device.driver.map { " (driver \($0))" } ?? "")
+            guard let device = topology.devices.first(where: { $0.pciAddress == address }) else { return address }
+            return "\(topology.role(of: device)) \(address) \(device.vendor) \(device.className)" + (device.driver.map { " (driver \($0))" } ?? "")
         }
     }
 

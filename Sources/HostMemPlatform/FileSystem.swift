@@ -186,6 +186,12 @@ extension FileSystem {
         return text.isEmpty ? nil : text
     }
 
+    /// The value of an environment variable as set, "" included; nil only when unset
+    /// (CUDA_VISIBLE_DEVICES="" hides every GPU). The corresponding C function is `getenv`.
+    public static func environmentValue(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     /// Creates `path` and any missing parents (`mkdir -p`); an existing directory is fine.
     /// The corresponding C function is `mkdir`.
     public static func createDirectories(atPath path: String, mode: mode_t = 0o755) throws(SystemError) {

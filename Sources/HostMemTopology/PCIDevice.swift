@@ -45,6 +45,26 @@ public struct PCIDevice: Sendable, Codable, Hashable {
         }
     }
 
+    /// Whether this is a display controller and no more: a BMC's or a virtual machine's VGA
+    /// (ASPEED, Matrox, QEMU's stdvga, virtio-gpu, Cirrus, VMware, Red Hat QXL, Hyper-V), or
+    /// any VGA-class device of a vendor other than NVIDIA and AMD (an integrated graphics
+    /// core). It drives a console, not CUDA or ROCm: not a GPU for hostmem. A device whose
+    /// vendor is unknown (a captured tree without the file) is taken as a GPU.
+    public var isDisplayOnly: Bool {
+        guard let vendorID else { return false }
+        switch classCode {
+        case 0x0300: return !Self.computeGPUVendors.contains(vendorID)
+        case 0x0302, 0x0380: return Self.displayVendors.contains(vendorID)
+        default: return false
+        }
+    }
+
+    /// Vendors whose VGA-class devices may be compute GPUs (GeForce and some data-center
+    /// NVIDIA boards, Radeon and older Instinct boards show as VGA).
+    static let computeGPUVendors: Set<Int> = [0x10de, 0x1002]
+    /// Vendors whose display controllers are consoles only, whatever their class.
+    static let displayVendors: Set<Int> = [0x1a03, 0x102b, 0x1234, 0x1af4, 0x1013, 0x15ad, 0x1b36, 0x1414]
+
     /// Vendor names for the IDs that appear on GPU servers.
     public static func vendorName(_ id: Int) -> String? {
         switch id {
@@ -67,6 +87,9 @@ public struct PCIDevice: Sendable, Codable, Hashable {
         case 0x1a03: "ASPEED"
         case 0x102b: "Matrox"
         case 0x1234: "QEMU"
+        case 0x1013: "Cirrus"
+        case 0x15ad: "VMware"
+        case 0x1b36: "Red Hat"
         case 0x1da3: "Habana"
         default: nil
         }

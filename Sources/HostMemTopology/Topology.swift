@@ -12,8 +12,11 @@ public struct Topology: Sendable, Codable, Hashable {
     public var numaNodes: [NUMANode]
     /// One entry per cache instance.
     public var caches: [Cache]
-    /// Display and 3D controllers (PCI class 0x0300, 0x0302).
+    /// GPUs: display and 3D controllers (PCI class 0x0300, 0x0302) that can compute, i.e.
+    /// not display-only (`PCIDevice.isDisplayOnly`: a BMC's or a VM's VGA).
     public var gpus: [PCIDevice]
+    /// Display-only controllers: consoles, not GPUs (a BMC's ASPEED or Matrox VGA, QEMU's).
+    public var displays: [PCIDevice]
     /// Network controllers (Ethernet 0x0200, InfiniBand 0x0207).
     public var nics: [PCIDevice]
     /// NVMe controllers (0x0108).
@@ -21,6 +24,15 @@ public struct Topology: Sendable, Codable, Hashable {
     /// Other accelerators: processing accelerators (0x1200, e.g. AMD Instinct MI300,
     /// Habana Gaudi) and other display controllers (0x0380).
     public var accelerators: [PCIDevice]
+    /// Every PCI device topo shows, in the order it lists them.
+    public var devices: [PCIDevice] { gpus + displays + accelerators + nics + nvme }
+
+    /// What a device is here: "GPU", "Display", "Accelerator", "NIC" or "NVMe".
+    public func role(of device: PCIDevice) -> String {
+        gpus.contains(device) ? "GPU" : displays.contains(device) ? "Display"
+            : accelerators.contains(device) ? "Accelerator" : nics.contains(device) ? "NIC" : "NVMe"
+    }
+
     /// Kernel settings that change memory behaviour.
     public var settings: KernelSettings
     /// This process's control groups: CPU quota, memory limit, pressure; nil without a
@@ -32,8 +44,10 @@ public struct Topology: Sendable, Codable, Hashable {
     public init(
         packages: [Package], cores: [Core], pus: [ProcessingUnit], numaNodes: [NUMANode],
         caches: [Cache], gpus: [PCIDevice], nics: [PCIDevice], nvme: [PCIDevice],
-        accelerators: [PCIDevice] = [], settings: KernelSettings, cgroup: CgroupSnapshot? = nil, notes: [String]
+        accelerators: [PCIDevice] = [], displays: [PCIDevice] = [], settings: KernelSettings, cgroup: CgroupSnapshot? = nil,
+        notes: [String]
     ) {
+        self.displays = displays
         self.packages = packages
         self.cores = cores
         self.pus = pus

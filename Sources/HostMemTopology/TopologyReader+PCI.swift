@@ -32,3 +32,19 @@ extension TopologyReader {
         return devices
     }
 }
+
+extension TopologyReader {
+    /// PCI address (lowercase) → GPU UUID ("GPU-…"), from the NVIDIA driver's
+    /// `/proc/driver/nvidia/gpus/ADDRESS/information`; empty without the driver. For
+    /// CUDA_VISIBLE_DEVICES entries that name a GPU by UUID.
+    public func nvidiaUUIDs() -> [String: String] {
+        guard case .success(let gpus) = tree.entries("proc/driver/nvidia/gpus") else { return [:] }
+        var uuids: [String: String] = [:]
+        for gpu in gpus {
+            guard case .success(let text) = tree.read("proc/driver/nvidia/gpus/\(gpu.name)/information"),
+                  let uuid = Parsers.keyValues(text)["GPU UUID"] else { continue }
+            uuids[gpu.name.lowercased()] = uuid
+        }
+        return uuids
+    }
+}

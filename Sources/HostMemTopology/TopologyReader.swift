@@ -42,10 +42,11 @@ public struct TopologyReader: Sendable {
         }
         return Topology(
             packages: packages, cores: cpus.cores, pus: cpus.pus, numaNodes: nodes, caches: caches,
-            gpus: devices.filter { PCIClass.gpus.contains($0.classCode) },
+            gpus: devices.filter { PCIClass.gpus.contains($0.classCode) && !$0.isDisplayOnly },
             nics: devices.filter { PCIClass.nics.contains($0.classCode) },
             nvme: devices.filter { PCIClass.nvme.contains($0.classCode) },
-            accelerators: devices.filter { PCIClass.accelerators.contains($0.classCode) },
+            accelerators: devices.filter { PCIClass.accelerators.contains($0.classCode) && !$0.isDisplayOnly },
+            displays: devices.filter(\.isDisplayOnly),
             settings: settings, cgroup: cgroup.value, notes: notes.lines)
     }
 

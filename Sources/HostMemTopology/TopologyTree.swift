@@ -64,7 +64,7 @@ public struct TopologyTree: Sendable, Hashable {
             nodes[parent].children.append(nodes.count - 1)
         }
         let onlineSet = Set(online)
-        for device in topology.gpus + topology.accelerators + topology.nics + topology.nvme {
+        for device in topology.devices {
             var locality = Set(device.localCPUs ?? []).intersection(onlineSet)
             if locality.isEmpty, let node = device.numaNode.flatMap(topology.numaNode) {
                 locality = Set(node.cpus)

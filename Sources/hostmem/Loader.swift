@@ -56,7 +56,7 @@ struct Loader: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Batches gathered ahead (default: 4 per worker, at least 4, fewer where the buffers would pass 256 MiB).", valueName: "N"))
     var prefetch: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Place workers and buffers on this GPU's NUMA node (its index in PCI order).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Place workers and buffers on this GPU's NUMA node (CUDA's index: PCI order, CUDA_VISIBLE_DEVICES honoured).", valueName: "N"))
     var gpu: Int?
 
     @Option(name: .long, help: ArgumentHelp("Place workers and buffers on this NUMA node.", valueName: "N"))
@@ -134,11 +134,16 @@ struct Loader: AsyncParsableCommand {
             return node
         }
         if let gpu {
-            let gpus = topology.gpus.sorted { $0.pciAddress < $1.pciAddress }
+            // CUDA's GPU `gpu` (PCI order, CUDA_VISIBLE_DEVICES honoured): the C ABI's and Python's definition too
+            let visible = FileSystem.environmentValue("CUDA_VISIBLE_DEVICES"), uuids = TopologyReader(root: "/").nvidiaUUIDs()
+            let gpus = topology.cudaGPUs(visibleDevices: visible, uuids: uuids)
             guard gpu >= 0 && gpu < gpus.count else {
-                throw CommandFailure(message: "--gpu \(gpu): this machine has \(gpus.count) GPUs", status: .usage)
+                throw CommandFailure(message: "--gpu \(gpu): \(topology.missingCUDAGPU(gpu, visibleDevices: visible, uuids: uuids))", status: .usage)
             }
-            return topology.node(ofGPU: gpus[gpu]) ?? 0
+            guard let node = topology.node(ofGPU: gpus[gpu]) else {
+                throw CommandFailure(message: "--gpu \(gpu): the GPU \(gpus[gpu].pciAddress) has no NUMA node in sysfs (numa_node is -1 and its local CPUs span nodes); give --node", status: .usage)
+            }
+            return node
         }
         let cpu = Affinity.currentCPU() ?? 0
         return topology.node(ofCPU: cpu) ?? 0

@@ -62,7 +62,9 @@ struct HwlocConformanceTests {
         if !cacheDiffs.isEmpty { result[.caches] = cacheDiffs.joined(separator: "; ") }
 
         let tree = TopologyTree(topology)
-        let ourGPUs = topology.gpus.map { gpu in
+        // hwloc lists every display and 3D controller (class 0x0300/0x0302); hostmem counts the
+        // display-only ones (a BMC's VGA) apart from its GPUs: together they are hwloc's list.
+        let ourGPUs = (topology.gpus + topology.displays).map { gpu in
             "\(gpu.pciAddress)→\(CPUListText((tree.localityCPUs(ofDevice: gpu.pciAddress) ?? []).filter(usable.contains)))"
         }
         let theirGPUs = facts.gpus.map { "\($0.busid ?? "?")→\(CPUListText($0.localPUs))" }

@@ -3,7 +3,6 @@ and memory policy bound to it, so DataLoader workers forked afterwards inherit b
 from __future__ import annotations
 
 import ctypes
-import os
 from typing import Any, List, Tuple, Union
 
 from . import _lib
@@ -13,21 +12,14 @@ _CAPACITY = 4096
 
 
 def _gpu_index(gpu):
-    """An int, 'cuda:N' or a torch.device → the index among NVIDIA GPUs in PCI order,
-    through CUDA_VISIBLE_DEVICES when it lists indices."""
+    """An int, 'cuda:N' or a torch.device → CUDA's index N. Which device that is (NVIDIA
+    GPUs in PCI order, through CUDA_VISIBLE_DEVICES) the library decides, as for the CLI."""
     if hasattr(gpu, "index") and hasattr(gpu, "type"):
         gpu = gpu.index or 0
     if isinstance(gpu, str) and gpu.startswith("cuda"):
         gpu = int(gpu.split(":")[1]) if ":" in gpu else 0
     if not isinstance(gpu, int) or gpu < 0:
         raise HostMemValueError(f"a GPU is an index (0, 1, …), 'cuda:N' or a PCI address, not {gpu!r}")
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible:
-        entries = [entry.strip() for entry in visible.split(",") if entry.strip()]
-        if gpu >= len(entries):
-            raise HostMemError(f"GPU {gpu} is not among CUDA_VISIBLE_DEVICES={visible}")
-        if entries[gpu].isdigit():
-            gpu = int(entries[gpu])
     return gpu
 
 

@@ -242,7 +242,7 @@ def test_raw_files_with_a_dtype(tmp_path):
     (dict(rank=1), "both rank and world_size"),
     (dict(workers=0), "workers must be"),
     (dict(numa_node=4095), "no NUMA node 4095"),
-    (dict(gpu=3), "no NVIDIA GPU 3"),
+    (dict(gpu=3), "no GPU 3: CUDA sees"),
 ])
 def test_bad_input_raises_one_clear_error(dataset, kwargs, message):
     x_path, y_path, _, _ = dataset

@@ -32,8 +32,25 @@ def test_gpu_node_on_a_captured_machine_with_gpus(tmp_path):
     assert hostmem.numa.gpu_node("cuda:1", root=root)[0] == 0
 
 
+def test_cuda_visible_devices_is_honoured_by_the_library(tmp_path, monkeypatch):
+    """GPU N is CUDA's N: CUDA_VISIBLE_DEVICES reorders and hides, decided in the library
+    (the CLI's and the C ABI's definition), an entry past the GPUs ends the list."""
+    root = extract("nvidiagpunumanodes", str(tmp_path))
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,0")
+    assert hostmem.numa.gpu_node(0, root=root)[0] == 8
+    assert hostmem.numa.gpu_node("cuda:1", root=root)[0] == 0
+    with pytest.raises(HostMemError, match='no GPU 2: CUDA sees 2 here .* with CUDA_VISIBLE_DEVICES="3,0"'):
+        hostmem.numa.gpu_node(2, root=root)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,9,0")
+    with pytest.raises(HostMemError, match="CUDA sees 1 here"):
+        hostmem.numa.gpu_node(1, root=root)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    with pytest.raises(HostMemError, match="CUDA sees 0 here"):
+        hostmem.numa.gpu_node(0, root=root)
+
+
 def test_a_gpu_that_is_not_there(tmp_path):
-    with pytest.raises(HostMemError, match="no NVIDIA GPU 7"):
+    with pytest.raises(HostMemError, match="no GPU 7: CUDA sees"):
         hostmem.numa.gpu_node(7)
     with pytest.raises(HostMemError, match="no GPU at PCI address"):
         hostmem.numa.gpu_node("0000:ff:1f.7")
