@@ -85,3 +85,19 @@ def test_doctor_on_a_job_placed_wrong_and_right(memory_node, warned):
     if warned:
         assert remote[0]["severity"] in ("warning", "critical")
         assert "numactl --cpunodebind=1 --membind=1" in remote[0]["fix"], remote[0]["fix"]
+
+
+def test_bench_numa_fills_the_matrix_with_pages_on_each_memory_node():
+    """Every (CPU node, memory node) pair measured, its buffer bound to the memory node and
+    found there page by page (move_pages), the distance the kernel's. The times in the
+    guest are emulated and are not checked."""
+    status, out = guest(2, HOSTMEM, "bench", "numa", "--size", "8MiB", "--repetitions", "1", "--json")
+    assert status == 0, out
+    pairs = json.loads(out)["numa"]["pairs"]
+    assert sorted((pair["cpuNode"], pair["memoryNode"]) for pair in pairs) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    for pair in pairs:
+        assert pair["distance"] == (10 if pair["cpuNode"] == pair["memoryNode"] else 21)
+        placement = pair["placement"]
+        assert placement["policy"] == "bind" and placement["policyNodes"] == [pair["memoryNode"]]
+        assert placement["pagesChecked"] > 0 and placement["pagesOnNode"] == placement["pagesChecked"]
+        assert pair["latencyNanoseconds"]["median"] > 0
