@@ -101,3 +101,16 @@ def test_bench_numa_fills_the_matrix_with_pages_on_each_memory_node():
         assert placement["policy"] == "bind" and placement["policyNodes"] == [pair["memoryNode"]]
         assert placement["pagesChecked"] > 0 and placement["pagesOnNode"] == placement["pagesChecked"]
         assert pair["latencyNanoseconds"]["median"] > 0
+
+
+@pytest.mark.skipif(shutil.which("numactl") is None, reason="numactl places the job (apt-get install numactl)")
+def test_numastat_of_a_job_placed_on_the_other_node():
+    """numastat --pid: a job on node 0's CPU with its memory bound to node 1 has its
+    anonymous pages on node 1 and runs on node 0."""
+    script = (f"numactl --cpunodebind=0 --membind=1 {PYTHON} Tests/NUMAGuest/numa_job.py 30 & sleep 15; "
+              f"{HOSTMEM} numastat --pid $! --json")
+    status, out = guest(2, "sh", "-c", script)
+    assert status == 0, out
+    process = json.loads(out[out.index("["):])[0]
+    assert process["runNode"] == 0 and process["allowedCPUs"] == [0]
+    assert set(process["anonymous"]) == {"1"} and process["anonymous"]["1"] >= 250 << 20, process
