@@ -12,7 +12,8 @@ public enum TopologyText {
         lines += otherNodeLines(topology)
         lines.append("")
         lines += cacheLines(topology)
-        lines += deviceSection("GPUs", "display or 3D controller, PCI class 0x0300/0x0302,", topology.gpus, topology)
+        lines += deviceSection("GPUs", topology.displays.isEmpty ? "display or 3D controller, PCI class 0x0300/0x0302,"
+                                   : "GPU: the displays below drive a console only, and no other display or 3D controller is", topology.gpus, topology)
         if !topology.displays.isEmpty {
             lines += deviceSection("Displays (not GPUs)", "display only: a BMC's or a VM's VGA,", topology.displays, topology)
         }

@@ -78,9 +78,13 @@ done
 /bin/busybox mount -t proc proc /mnt/proc
 /bin/busybox mount -t sysfs sys /mnt/sys
 /bin/busybox mount -t devtmpfs dev /mnt/dev
-/bin/busybox mount -t tmpfs tmp /mnt/tmp
-/bin/busybox mount -t tmpfs shm /mnt/dev/shm
 job=$(/bin/busybox sed -n 's/.*hostmem.job=\([^ ]*\).*/\1/p' /proc/cmdline)
+keep=$(/bin/busybox sed -n 's/.*hostmem.keep=\([^ ]*\).*/\1/p' /proc/cmdline)
+# A checkout under /tmp stays visible through the guest's own /tmp: bound aside, then back.
+case "$keep" in /tmp/*) /bin/busybox mkdir -p /keep && /bin/busybox mount -o bind "/mnt$keep" /keep ;; *) keep="" ;; esac
+/bin/busybox mount -t tmpfs tmp /mnt/tmp
+if [ -n "$keep" ]; then /bin/busybox mkdir -p "/mnt$keep" && /bin/busybox mount -o bind /keep "/mnt$keep"; fi
+/bin/busybox mount -t tmpfs shm /mnt/dev/shm
 echo "hostmem-guest-begin"
 /bin/busybox chroot /mnt /bin/sh "$job"
 echo "hostmem-guest-status: $?"
@@ -128,7 +132,7 @@ trap 'rm -f "$job" "$output"' EXIT INT TERM
 # shellcheck disable=SC2086
 timeout "${HOSTMEM_GUEST_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max $machine -nographic -no-reboot \
     -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 hostmem.job=$job" \
+    -append "console=ttyS0 quiet panic=-1 hostmem.job=$job hostmem.keep=$checkout" \
     -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,bus=$rootbus > "$output" 2>&1 || true
 # What the command printed, without the kernel's and QEMU's lines, then its status.
