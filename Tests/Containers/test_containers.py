@@ -129,3 +129,46 @@ def test_a_job_near_its_memory_limit(podman):
     command = [HOSTMEM, "doctor", "--no-calibration", "--no-hook", "--warmup", "2", "--seconds", "3", "--json", "--", PYTHON, script]
     report = json.loads(run_container(["--memory", "256m", "--memory-swap", "256m"], command).stdout)
     assert "memory-limit-near" in [finding["id"] for finding in report["findings"]], [finding["id"] for finding in report["findings"]]
+
+
+def test_a_worker_oom_killed_in_a_container(podman):
+    """A child that outgrows the 128 MiB limit is killed by the kernel during the window:
+    oom-killed, with the count, from memory.events (v1: memory.oom_control)."""
+    script = os.path.join(FOLDER, "oom.py")
+    with open(script, "w") as job:
+        job.write("import subprocess, sys, time\n"
+                  "time.sleep(2)\n"
+                  "child = subprocess.run([sys.executable, '-c', 'x = bytearray(400 << 20)\\nfor i in range(0, len(x), 4096): x[i] = 1'])\n"
+                  "print('child status', child.returncode, file=sys.stderr)\n"
+                  "time.sleep(4)\n")
+    command = [HOSTMEM, "doctor", "--no-calibration", "--no-hook", "--warmup", "1", "--seconds", "5", "--json", "--", PYTHON, script]
+    report = json.loads(run_container(["--memory", "128m", "--memory-swap", "128m"], command).stdout)
+    killed = [finding for finding in report["findings"] if finding["id"] == "oom-killed"]
+    assert killed, [finding["id"] for finding in report["findings"]]
+    assert killed[0]["evidence"][0]["value"] >= 1
+
+
+def test_the_hosts_doctor_reads_the_containers_own_dev_shm(podman):
+    """A job filling 60 of its container's 64 MiB /dev/shm (--shm-size): the host's doctor,
+    by PID, judges that /dev/shm (through /proc/PID/root), not the host's own: dev-shm-full."""
+    script = os.path.join(FOLDER, "shm.py")
+    with open(script, "w") as job:
+        job.write("import time\nwith open('/dev/shm/batch', 'wb') as shm:\n    shm.write(bytes(60 << 20))\ntime.sleep(30)\n")
+    container = run_container(["--shm-size", "64m"], [PYTHON, script], detach=True).stdout.strip()
+    try:
+        pid = ""
+        for _ in range(100):
+            pid = subprocess.run(["podman", "inspect", "-f", "{{.State.Pid}}", container], capture_output=True, text=True).stdout.strip()
+            if pid not in ("", "0") and os.path.exists(f"/proc/{pid}/root/dev/shm/batch") \
+                    and os.path.getsize(f"/proc/{pid}/root/dev/shm/batch") == 60 << 20:
+                break
+            time.sleep(0.1)
+        result = subprocess.run([HOSTMEM, "doctor", "--pid", pid, "--seconds", "2", "--no-calibration", "--json"],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        full = [finding for finding in json.loads(result.stdout)["findings"] if finding["id"] == "dev-shm-full"]
+        assert full, "the container's /dev/shm is 94% used"
+        context = {measure["metric"]: measure["value"] for measure in full[0]["evidence"][0]["context"]}
+        assert context["dev_shm_total_bytes"] == 64 << 20, context
+    finally:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", container], capture_output=True)
