@@ -39,7 +39,12 @@ public struct CgroupReader: Sendable {
     }
 
     private func read(memberships: [Parsers.CgroupMembership]) -> Availability<CgroupSnapshot> {
-        guard case .success(let mountsText) = tree.read("proc/mounts") else {
+        // Under another root (the host's, mounted in an exporter's container: --root /host),
+        // proc/mounts is the reader's own mount namespace, whose cgroup mounts are the
+        // container's; the host's init (PID 1) sees the host's. A captured tree has only proc/mounts.
+        var mountsRead = tree.root.isEmpty || tree.root == "/" ? nil : tree.read("proc/1/mounts")
+        if case .success = mountsRead {} else { mountsRead = tree.read("proc/mounts") }
+        guard case .success(let mountsText) = mountsRead else {
             return .unavailable(reason: "/proc/mounts unreadable: cannot find the cgroup file systems")
         }
         let mounts = Parsers.mounts(mountsText)

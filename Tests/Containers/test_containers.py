@@ -172,3 +172,37 @@ def test_the_hosts_doctor_reads_the_containers_own_dev_shm(podman):
         assert context["dev_shm_total_bytes"] == 64 << 20, context
     finally:
         subprocess.run(["podman", "rm", "-f", "-t", "0", container], capture_output=True)
+
+
+def test_serve_in_a_container_as_the_daemonset_runs_it_finds_a_job_in_another(podman):
+    """hostmem serve in its own container with the host's PIDs and root (--pid=host,
+    -v /:/host:ro, --root /host, as deploy/daemonset.yaml runs it) finds a job running in
+    another container, names it by its container ID, and serves its quota finding."""
+    import socket
+    import urllib.request
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    script = os.path.join(FOLDER, "train_busy.py")
+    shutil.copyfile(busy_job(1)[1], script)
+    job = run_container(["--cpus", "0.5"], [PYTHON, script, "60"], detach=True).stdout.strip()
+    server = run_container(["--pid=host", "--network", "host", "-v", "/:/host:ro"],
+                           [HOSTMEM, "serve", "--root", "/host", "--listen", f"127.0.0.1:{port}", "--interval", "2",
+                            "--match", "train_busy", "--calibrate", "never"], detach=True).stdout.strip()
+    try:
+        text, deadline = "", time.time() + 60
+        while time.time() < deadline:
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            except OSError:
+                text = ""
+            if 'rule="cpu-quota-throttled"' in text:
+                break
+            time.sleep(1)
+        info = [line for line in text.splitlines() if line.startswith("hostmem_job_info{")]
+        assert any(f'container_id="{job}"' in line for line in info), info or text[-2000:]
+        finding = [line for line in text.splitlines() if line.startswith("hostmem_finding{") and 'rule="cpu-quota-throttled"' in line]
+        assert finding and f'workload="container/{job[:12]}"' in finding[0], finding or text[-2000:]
+    finally:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", job, server], capture_output=True)
