@@ -30,10 +30,10 @@ def guest(nodes, *command, timeout=600):
     return result.returncode, result.stdout
 
 
-def placed_job(placement):
+def placed_job(placement, churn=False):
     """A shell line that starts numa_job.py under numactl PLACEMENT in the background and
     waits until it has touched all its memory (its PID is then $!)."""
-    return (f"numactl {placement} {PYTHON} Tests/NUMAGuest/numa_job.py 60 /tmp/ready & "
+    return (f"numactl {placement} {PYTHON} Tests/NUMAGuest/numa_job.py 60 /tmp/ready{' churn' if churn else ''} & "
             "while [ ! -e /tmp/ready ]; do sleep 1; done; ")
 
 
@@ -120,3 +120,18 @@ def test_numastat_of_a_job_placed_on_the_other_node():
     process = json.loads(out[out.index("["):])[0]
     assert process["runNode"] == 0 and process["allowedCPUs"] == [0]
     assert process["anonymous"]["1"] >= 250 << 20 and process["anonymous"].get("0", 0) < 16 << 20, process
+
+
+@pytest.mark.skipif(shutil.which("numactl") is None, reason="numactl places the job (apt-get install numactl)")
+def test_the_seeds_numastat_check_sees_remote_allocations():
+    """The seed's check, machine-wide: pages allocated on a node for a CPU of another node
+    (node*/numastat other_node) over all allocated in the window, above 15% while a job on
+    node 0 allocates fresh memory bound to node 1; part of remote-numa's evidence."""
+    status, out = guest(2, "sh", "-c", placed_job("--cpunodebind=0 --membind=1", churn=True)
+                        + f"{HOSTMEM} doctor --pid $! --no-calibration --seconds 5 --json")
+    assert status == 0, out
+    report = json.loads(out[out.index("{"):])
+    remote = [finding for finding in report["findings"] if finding["id"] == "remote-numa"]
+    assert remote, [finding["id"] for finding in report["findings"]]
+    shares = [evidence["value"] for evidence in remote[0]["evidence"] if evidence["metric"] == "other_node_allocation_percent"]
+    assert shares and shares[0] > 15, remote[0]["evidence"]
