@@ -63,6 +63,20 @@ def timed(batches, count):
     return samples / (time.perf_counter() - start)
 
 
+def lookups_per_second(step, inputs):
+    """M lookups per second of `step` over the batches `inputs` (each --bags × --pooling
+    lookups), for --seconds after two warm-up calls."""
+    per = args.bags * args.pooling
+    for batch in inputs[:2]:
+        step(batch)
+    done, start, i = 0, time.perf_counter(), 0
+    while time.perf_counter() - start < args.seconds:
+        step(inputs[i % len(inputs)])
+        done += per
+        i += 1
+    return done / (time.perf_counter() - start) / 1e6
+
+
 def touched(loader):
     """Each batch read (one byte of every row), as a training step would read it."""
     for x in loader:
@@ -123,25 +137,15 @@ if not args.skip_embedding:
         indices_path = os.path.join(folder, "indices.npy")
         np.save(indices_path, indices)
 
-        def rate(call, inputs):
-            for b in inputs[:2]:
-                call(b)
-            done, start, i = 0, time.perf_counter(), 0
-            while time.perf_counter() - start < args.seconds:
-                call(inputs[i % 8])
-                done += per
-                i += 1
-            return done / (time.perf_counter() - start) / 1e6
-
         for threads in (1, 2):
             torch.set_num_threads(threads)
             rounds = []
             for _ in range(args.rounds):
                 with torch.no_grad():
-                    figures = {"torch fp32": rate(lambda b: module(b, offsets), tensors),
-                               "torch int8": rate(lambda b: torch.ops.quantized.embedding_bag_byte_rowwise_offsets(packed, b, offsets, False, 0), tensors)}
-                figures["hostmem fp32"] = rate(lambda b: bags[("float32", threads)](b, offsets_numpy), batches)
-                figures["hostmem int8"] = rate(lambda b: bags[("int8", threads)](b, offsets_numpy), batches)
+                    figures = {"torch fp32": lookups_per_second(lambda b: module(b, offsets), tensors),
+                               "torch int8": lookups_per_second(lambda b: torch.ops.quantized.embedding_bag_byte_rowwise_offsets(packed, b, offsets, False, 0), tensors)}
+                figures["hostmem fp32"] = lookups_per_second(lambda b: bags[("float32", threads)](b, offsets_numpy), batches)
+                figures["hostmem int8"] = lookups_per_second(lambda b: bags[("int8", threads)](b, offsets_numpy), batches)
                 rounds.append(figures)
             result = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
             report = json.loads(subprocess.run(
@@ -171,16 +175,6 @@ if not args.skip_training:
     rng = np.random.default_rng(5)
     print(f"\nhostmem.nn.EmbeddingBag against nn.EmbeddingBag: {args.table_rows} x {args.dim} fp32, batch {args.bags} x pooling "
           f"{args.pooling}, sum, M lookups/s, medians of {args.rounds} alternating rounds")
-
-    def lookups_per_second(step, inputs):
-        for b in inputs[:2]:
-            step(b)
-        done, start, i = 0, time.perf_counter(), 0
-        while time.perf_counter() - start < args.seconds:
-            step(inputs[i % len(inputs)])
-            done += per
-            i += 1
-        return done / (time.perf_counter() - start) / 1e6
 
     def training_step(bag, optimizer):
         def step(indices):

@@ -14,11 +14,11 @@ public func hostmem_gpu_node(_ root: UnsafePointer<CChar>?, _ gpu: Int32, _ pciA
     }
     let device: PCIDevice
     if gpu >= 0 {
-        // CUDA's GPU `gpu`: one definition for the CLI, this ABI and Python (Topology.cudaGPUs)
-        let visible = FileSystem.environmentValue("CUDA_VISIBLE_DEVICES"), uuids = reader.nvidiaUUIDs()
-        let gpus = topology.cudaGPUs(visibleDevices: visible, uuids: uuids)
-        guard Int(gpu) < gpus.count else { return fail(.notFound, topology.missingCUDAGPU(Int(gpu), visibleDevices: visible, uuids: uuids)) }
-        device = gpus[Int(gpu)]
+        // CUDA's GPU `gpu`: one definition for the CLI, this ABI and Python (Topology.cudaGPU)
+        switch topology.cudaGPU(Int(gpu), reader: reader) {
+        case .success(let found): device = found
+        case .failure(let missing): return fail(.notFound, missing.message)
+        }
     } else {
         guard let pciAddress else { return fail(.invalid, "give a GPU index (0, 1, …) or a PCI address") }
         let address = String(cString: pciAddress).lowercased()

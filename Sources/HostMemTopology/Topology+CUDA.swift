@@ -1,3 +1,5 @@
+import HostMemPlatform
+
 /// "GPU N", decided once for the CLI, the C ABI and Python: CUDA's numbering.
 extension Topology {
     /// The GPUs CUDA numbers 0, 1, …: NVIDIA GPUs (and, in a captured tree without vendor
@@ -26,6 +28,18 @@ extension Topology {
         return chosen
     }
 
+    /// CUDA's GPU `index` on this machine as the current process sees it (its
+    /// `CUDA_VISIBLE_DEVICES`, the UUIDs from `reader`), or why there is none, in one
+    /// sentence: the one lookup behind `hostmem loader --gpu`, the C ABI and Python.
+    public func cudaGPU(_ index: Int, reader: TopologyReader) -> Result<PCIDevice, GPUNotFound> {
+        let visible = FileSystem.environmentValue("CUDA_VISIBLE_DEVICES"), uuids = reader.nvidiaUUIDs()
+        let gpus = cudaGPUs(visibleDevices: visible, uuids: uuids)
+        guard index >= 0 && index < gpus.count else {
+            return .failure(GPUNotFound(message: missingCUDAGPU(index, visibleDevices: visible, uuids: uuids)))
+        }
+        return .success(gpus[index])
+    }
+
     /// Why `cudaGPUs` has no GPU `index`, in one sentence naming what there is.
     public func missingCUDAGPU(_ index: Int, visibleDevices: String?, uuids: [String: String] = [:]) -> String {
         let visible = cudaGPUs(visibleDevices: visibleDevices, uuids: uuids)
@@ -37,6 +51,11 @@ extension Topology {
         }
         return text
     }
+}
+
+/// No such GPU, with the sentence that says what there is.
+public struct GPUNotFound: Error, Sendable {
+    public let message: String
 }
 
 private extension Substring {

@@ -135,13 +135,13 @@ struct Loader: AsyncParsableCommand {
         }
         if let gpu {
             // CUDA's GPU `gpu` (PCI order, CUDA_VISIBLE_DEVICES honoured): the C ABI's and Python's definition too
-            let visible = FileSystem.environmentValue("CUDA_VISIBLE_DEVICES"), uuids = TopologyReader(root: "/").nvidiaUUIDs()
-            let gpus = topology.cudaGPUs(visibleDevices: visible, uuids: uuids)
-            guard gpu >= 0 && gpu < gpus.count else {
-                throw CommandFailure(message: "--gpu \(gpu): \(topology.missingCUDAGPU(gpu, visibleDevices: visible, uuids: uuids))", status: .usage)
+            let device: PCIDevice
+            switch topology.cudaGPU(gpu, reader: TopologyReader(root: "/")) {
+            case .success(let found): device = found
+            case .failure(let missing): throw CommandFailure(message: "--gpu \(gpu): \(missing.message)", status: .usage)
             }
-            guard let node = topology.node(ofGPU: gpus[gpu]) else {
-                throw CommandFailure(message: "--gpu \(gpu): the GPU \(gpus[gpu].pciAddress) has no NUMA node in sysfs (numa_node is -1 and its local CPUs span nodes); give --node", status: .usage)
+            guard let node = topology.node(ofGPU: device) else {
+                throw CommandFailure(message: "--gpu \(gpu): the GPU \(device.pciAddress) has no NUMA node in sysfs (numa_node is -1 and its local CPUs span nodes); give --node", status: .usage)
             }
             return node
         }

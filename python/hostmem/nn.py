@@ -195,9 +195,9 @@ def _backward(ctx, grad, _grad_rows):
             grad_weight = torch.zeros_like(weight).scatter_add_(0, rows.clamp(min=0), grad * taken)
         return grad_weight, None, None, None, None, None, None, None, None, None, None, None
     count = indices.numel()
-    native = grad.dtype == torch.float32  # the library's coalesced gradient; else torch's operations
-    keep = None if padding_idx < 0 else indices != padding_idx
-    if want_samples or (want_weight and not native):  # each lookup's bag
+    native = grad.dtype == torch.float32  # the library's coalesced gradient (padding handled there); else torch's operations
+    if want_samples or (want_weight and not native):  # each lookup's bag, and which lookups are not padding
+        keep = None if padding_idx < 0 else indices != padding_idx
         sizes = torch.diff(offsets, append=offsets.new_tensor([count]))
         bag_of = torch.repeat_interleave(torch.arange(offsets.numel(), device=grad.device), sizes, output_size=count)
     if want_samples:
