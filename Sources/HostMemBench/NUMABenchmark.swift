@@ -14,7 +14,7 @@ public struct NUMABenchmark: Sendable {
 
     /// Where the buffer's pages turned out to be.
     public struct Placement: Codable, Sendable, Hashable {
-        /// Pages sampled with `move_pages` (every 2 MiB).
+        /// Pages sampled with `move_pages` (`PagePlacement`: every page, or 16 384 spread over the buffer).
         public var pagesChecked: Int
         /// How many of them are on the memory node asked for.
         public var pagesOnNode: Int
@@ -88,11 +88,9 @@ public struct NUMABenchmark: Sendable {
         let cycle = try runThreads([[first]]) { _ in ChaseCycle(in: span, bytes: bytes, layout: .random, seed: seed) }[0]
         let placement: Placement
         do {
-            let samples = stride(from: 0, to: span.count, by: MappedRegion.hugePageBytes).map { UnsafeRawPointer(span.base + $0) }
-            let nodes = try MemoryPolicy.nodes(ofPages: samples)
-            let policy = try MemoryPolicy.policy(at: UnsafeRawPointer(span.base))
-            placement = Placement(pagesChecked: samples.count, pagesOnNode: nodes.filter { $0 == memoryNode }.count,
-                                  policy: "\(policy.mode)", policyNodes: policy.nodes)
+            let found = try PagePlacement.of(span)
+            placement = Placement(pagesChecked: found.pagesChecked, pagesOnNode: found.pages(onNode: memoryNode),
+                                  policy: found.policy, policyNodes: found.policyNodes)
         } catch {
             throw .memory(what: "check where the NUMA buffer's pages are", error)
         }

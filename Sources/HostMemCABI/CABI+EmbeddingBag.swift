@@ -177,6 +177,15 @@ public func hostmem_bag_shape(_ handle: OpaquePointer?, _ rows: UnsafeMutablePoi
     return Status.ok.rawValue
 }
 
+@_cdecl("hostmem_bag_table")
+public func hostmem_bag_table(_ handle: OpaquePointer?, _ address: UnsafeMutablePointer<UnsafeRawPointer?>?, _ bytes: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let handle else { return fail(.invalid, "the bag handle is NULL") }
+    let table = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag.table
+    address?.pointee = table.base
+    bytes?.pointee = Int64(table.bytes)
+    return Status.ok.rawValue
+}
+
 @_cdecl("hostmem_bag_free")
 public func hostmem_bag_free(_ handle: OpaquePointer?) {
     guard let handle else { return }

@@ -74,3 +74,32 @@ public func hostmem_bind_to_node(_ node: Int32, _ cpus: UnsafeMutablePointer<Int
     copyOut(allowed, to: cpus, capacity: capacity, count: count)
     return Status.ok.rawValue
 }
+
+@_cdecl("hostmem_place")
+public func hostmem_place(_ address: UnsafeMutableRawPointer?, _ bytes: Int64, _ node: Int32, _ pagesByNode: UnsafeMutablePointer<Int64>?,
+                          _ capacity: Int32, _ checked: UnsafeMutablePointer<Int64>?, _ notPresent: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let address, bytes >= 0, capacity >= 0 else { return fail(.invalid, "the address must not be NULL, the size and capacity not negative") }
+    let span = RawSpan(base: address, count: Int(bytes))
+    let placement: PagePlacement
+    do {
+        if node >= 0 {
+            let topology = try TopologyReader().read()
+            guard topology.numaNode(Int(node)) != nil else {
+                return fail(.notFound, "no NUMA node \(node) (nodes: \(topology.numaNodes.map { String($0.os) }.joined(separator: ", ")))")
+            }
+            placement = try PagePlacement.move(span, toNode: Int(node))
+        } else {
+            placement = try PagePlacement.of(span)
+        }
+    } catch let error as SystemError {
+        return fail(.system, node >= 0 ? "cannot move the pages to NUMA node \(node): \(error.reason)" : "cannot read where the pages are: \(error.reason)")
+    } catch {
+        return fail(.system, "cannot read this machine's topology: \(error)")
+    }
+    if let pagesByNode {
+        for index in 0..<Int(capacity) { pagesByNode[index] = Int64(placement.pages(onNode: index)) }
+    }
+    checked?.pointee = Int64(placement.pagesChecked)
+    notPresent?.pointee = Int64(placement.pagesNotPresent)
+    return Status.ok.rawValue
+}

@@ -66,6 +66,10 @@ public struct EmbeddingBenchmark: Sendable {
         public var results: [Result]
         /// Per table: the gather limit the results' shares are against.
         public var gatherLimits: [GatherLimit]
+        /// The NUMA node the tables were bound to (`memoryNode`), and where each table's
+        /// pages were after the run (move_pages), by storage ("float32", "int8").
+        public var memoryNode: Int?
+        public var tablePlacement: [String: PagePlacement]?
     }
 
     public var rows: Int
@@ -90,6 +94,10 @@ public struct EmbeddingBenchmark: Sendable {
     public var indices: [Int32]?
     public var indicesSource = "given indices"
     public var seed: UInt64 = 42
+    /// Bind the tables to this NUMA node: a random table is made there, a given one's
+    /// pages are moved there (`mbind`). The lookup threads run where the caller's thread
+    /// may (bind it to the node's CPUs first; they inherit it).
+    public var memoryNode: Int?
 
     public init(rows: Int, dim: Int, batchSize: Int, pooling: Int, distribution: Distribution) {
         self.rows = rows
@@ -140,15 +148,19 @@ public struct EmbeddingBenchmark: Sendable {
                 fp32 = table
             } else {
                 progress("building a \(rows) × \(dim) fp32 table")
-                do { fp32 = try EmbeddingTable.random(rows: rows, dim: dim, seed: seed) } catch {
+                do { fp32 = try EmbeddingTable.random(rows: rows, dim: dim, seed: seed, memoryNode: memoryNode) } catch {
                     throw .invalid("cannot allocate the table: \(error.reason)")
                 }
             }
             tables[.float32] = fp32
             if storages.contains(.int8RowWise) {
                 progress("quantizing it to 8-bit row-wise")
-                do { tables[.int8RowWise] = try fp32.quantized() } catch { throw .invalid("cannot allocate the int8 table: \(error.reason)") }
+                do { tables[.int8RowWise] = try fp32.quantized(memoryNode: memoryNode) } catch { throw .invalid("cannot allocate the int8 table: \(error.reason)") }
             }
+        }
+        if let memoryNode, let table {
+            progress("moving the table's pages to node \(memoryNode)")
+            do { try table.move(toNode: memoryNode) } catch { throw .invalid("cannot bind the table to node \(memoryNode): \(error.reason)") }
         }
         let rows = table?.rows ?? rows, dim = table?.dim ?? dim
         let perBatch = batchSize * pooling
@@ -218,7 +230,10 @@ public struct EmbeddingBenchmark: Sendable {
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }), tableSource: tableSource,
                       hotCacheBytes: hotCacheBytes, prefetchDistance: prefetchDistance, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results,
-                      gatherLimits: limits)
+                      gatherLimits: limits, memoryNode: memoryNode,
+                      tablePlacement: memoryNode == nil ? nil : tables.reduce(into: [:]) { placed, entry in
+                          placed[entry.key.rawValue] = try? entry.value.placement()
+                      })
     }
 
     /// `threads` threads each read their share of every batch's rows (as the bag splits

@@ -59,9 +59,13 @@ public final class EmbeddingTable: @unchecked Sendable {
     /// filled on every allowed CPU at once: most of a large table's making is the kernel
     /// zeroing its pages at first touch (4 M × 128 fp32: 10.2 → 4.6 s on this 2-CPU guest,
     /// with the 8-bit copy).
-    public static func make(rows: Int, dim: Int, fill: @escaping @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void) throws(SystemError) -> EmbeddingTable {
+    /// With `memoryNode`, the table's pages are bound to that NUMA node before they are
+    /// touched (`mbind`), so they are made there whichever CPU fills them.
+    public static func make(rows: Int, dim: Int, memoryNode: Int? = nil,
+                            fill: @escaping @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void) throws(SystemError) -> EmbeddingTable {
         precondition(rows > 0 && dim > 0, "a table needs rows and columns")
         let region = try MappedRegion(bytes: rows * dim * 4, pages: .transparentHuge)
+        if let memoryNode { try MemoryPolicy.bind(region.span, toNodes: [memoryNode]) }
         let floats = SendablePointer(region.span.base.bindMemory(to: Float.self, capacity: rows * dim))
         inParallel(rows: rows) { range in
             for row in range { fill(row, UnsafeMutableBufferPointer(start: floats.pointer + row * dim, count: dim)) }
@@ -70,8 +74,8 @@ public final class EmbeddingTable: @unchecked Sendable {
     }
 
     /// Uniform random values in [-1, 1) from `seed` (each row from its own generator).
-    public static func random(rows: Int, dim: Int, seed: UInt64) throws(SystemError) -> EmbeddingTable {
-        try make(rows: rows, dim: dim) { row, values in
+    public static func random(rows: Int, dim: Int, seed: UInt64, memoryNode: Int? = nil) throws(SystemError) -> EmbeddingTable {
+        try make(rows: rows, dim: dim, memoryNode: memoryNode) { row, values in
             var generator = SplitMix64(seed: seed &+ UInt64(row) &* 0x2545_F491_4F6C_DD1D)
             for column in 0..<values.count {
                 values[column] = Float(generator.next() >> 40) / Float(1 << 23) - 1
@@ -108,15 +112,30 @@ public final class EmbeddingTable: @unchecked Sendable {
         return EmbeddingTable(rows: rows, dim: dim, storage: storage, base: base, owner: nil, region: nil)
     }
 
+    /// Where the table's pages are (move_pages; see `PagePlacement`).
+    public func placement() throws(SystemError) -> PagePlacement {
+        try PagePlacement.of(RawSpan(base: UnsafeMutableRawPointer(mutating: base), count: bytes))
+    }
+
+    /// Binds the table's pages to a NUMA node and moves those already made
+    /// (`mbind` with `MPOL_MF_MOVE`; a borrowed or mapped table too), then says where they
+    /// are. Pages another process also maps stay where they are.
+    @discardableResult
+    public func move(toNode node: Int) throws(SystemError) -> PagePlacement {
+        try PagePlacement.move(RawSpan(base: UnsafeMutableRawPointer(mutating: base), count: bytes), toNode: node)
+    }
+
     /// The table's bytes, for saving it (`mapped` reads them back).
     public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: bytes) }
 
     /// The 8-bit row-wise quantized copy: per row, scale = (max − min) / 255, bias = min,
     /// code = round((x − bias) / scale). Error per value ≤ scale / 2.
-    public func quantized() throws(SystemError) -> EmbeddingTable {
+    /// With `memoryNode`, the copy's pages are bound to that NUMA node, as in `make`.
+    public func quantized(memoryNode: Int? = nil) throws(SystemError) -> EmbeddingTable {
         precondition(storage == .float32, "quantize a fp32 table")
         let stored = Self.rowBytes(dim: dim, storage: .int8RowWise)
         let region = try MappedRegion(bytes: rows * stored, pages: .transparentHuge)
+        if let memoryNode { try MemoryPolicy.bind(region.span, toNodes: [memoryNode]) }
         let source = SendablePointer(base), target = SendablePointer(region.span.base)
         let (dim, rowBytes) = (dim, rowBytes)  // not self's, in the threads' closure
         Self.inParallel(rows: rows) { range in

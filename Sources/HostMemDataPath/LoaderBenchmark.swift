@@ -46,6 +46,9 @@ public struct LoaderBenchmark: Sendable {
         /// loader's workers do: what the gather alone reaches with the pipeline taken away.
         public var rowGatherPrefetched: Double
         public var results: [Result]
+        /// Where the batch buffers' pages were after the last setting ran (move_pages):
+        /// the check that `memoryNode` placed them; nil where the kernel would not say.
+        public var bufferPlacement: PagePlacement?
         public var best: Result? { results.max { $0.samplesPerSecond < $1.samplesPerSecond } }
     }
 
@@ -72,6 +75,7 @@ public struct LoaderBenchmark: Sendable {
         let cpus = base.cpus ?? ((try? Affinity.allowedCPUs()) ?? [0])
         var results: [Result] = []
         var pinning = ""
+        var placement: PagePlacement?
         for setting in settings {
             progress("workers \(setting.workers), sort \(setting.sortWithinBatch ? "on" : "off"), advice \(setting.advice.rawValue)")
             var options = base
@@ -81,6 +85,7 @@ public struct LoaderBenchmark: Sendable {
             let loader = try BatchLoader(dataset: dataset, labels: labels, options: options)
             pinning = loader.pinning.description
             let (batches, samples, seconds) = try measure(loader)
+            placement = try? PagePlacement.of(loader.pool)
             let rate = Double(samples) / seconds
             results.append(Result(setting: setting, samplesPerSecond: rate,
                                   gigabytesPerSecond: rate * Double(dataset.recordBytes) / 1e9,
@@ -95,7 +100,8 @@ public struct LoaderBenchmark: Sendable {
             if prefetched > 0 { results[index].shareOfPrefetched = results[index].samplesPerSecond / prefetched }
         }
         return Report(path: dataset.path, records: dataset.count, recordBytes: dataset.recordBytes, batchSize: base.batchSize,
-                      pinning: pinning, cpus: cpus, rowGatherLimit: limit, rowGatherPrefetched: prefetched, results: results)
+                      pinning: pinning, cpus: cpus, rowGatherLimit: limit, rowGatherPrefetched: prefetched, results: results,
+                      bufferPlacement: placement)
     }
 
     /// Runs epochs until the time is up; the first batches of the first epoch warm up.

@@ -26,6 +26,11 @@ public enum EmbedText {
             lines.append("  prefetch-each: each lookup asks for the row \(report.prefetchDistance) lookups after it, into L2, line by line as it loads its own (8-bit: the whole row first)")
         }
         lines.append("  kernel: \(report.kernel)")
+        if let node = report.memoryNode {
+            for (storage, placement) in (report.tablePlacement ?? [:]).sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(storage) table bound to node \(node); its pages (move_pages): \(placement)")
+            }
+        }
         for limit in report.gatherLimits {
             lines.append(String(format: "  gather limit, %@: %.1f M lookups/s with plain loads, %.1f M with prefetch %d ahead (every row's lines read, nothing summed, %d thread%@)",
                                 limit.storage.rawValue, limit.lookupsPerSecond / 1e6, limit.prefetchedLookupsPerSecond / 1e6,

@@ -14,6 +14,9 @@ public enum LoaderText {
             String(format: "  the same gather with software prefetch, as the workers do it: %.0f rows/s (%.2f GB/s)",
                    report.rowGatherPrefetched, report.rowGatherPrefetched * Double(report.recordBytes) / 1e9),
         ]
+        if let placement = report.bufferPlacement {
+            lines.append("  batch buffers' pages (move_pages): \(placement)")
+        }
         var table = TextTable(header: ["workers", "sort", "madvise", "samples/s", "GB/s", "of limit", "of prefetched", "batches"])
         for result in report.results {
             table.rows.append([

@@ -36,11 +36,12 @@ public enum MemoryPolicy {
     }
 
     /// Binds the pages of `span` to `nodes` (`MPOL_BIND`); pages already present are
-    /// moved when `moveExisting` is set (`MPOL_MF_MOVE`).
+    /// moved when `moveExisting` is set (`MPOL_MF_MOVE`; pages another process also maps
+    /// stay where they are, which `PagePlacement.of` then shows).
     /// The corresponding C function is `mbind`.
     public static func bind(_ span: RawSpan, toNodes nodes: [Int], moveExisting: Bool = false) throws(SystemError) {
         let words = mask(of: nodes)
-        let flags: UInt32 = moveExisting ? 0b11 : 0  // MPOL_MF_STRICT | MPOL_MF_MOVE
+        let flags: UInt32 = moveExisting ? 0b10 : 0  // MPOL_MF_MOVE
         _ = try retryingInterrupts("mbind", path: nil) {
             words.withUnsafeBufferPointer { buffer in
                 hostmem_mbind(span.base, UInt(span.count), Mode.bind.rawValue,

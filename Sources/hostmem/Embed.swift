@@ -2,6 +2,7 @@ import ArgumentParser
 import HostMemDataPath
 import HostMemExport
 import HostMemPlatform
+import HostMemTopology
 
 extension EmbeddingBenchmark.Distribution: ExpressibleByArgument {
     /// "uniform" or "zipf:S" with S > 0.
@@ -80,6 +81,12 @@ struct Embed: AsyncParsableCommand {
         case float32, int8
     }
 
+    @Option(name: .long, help: ArgumentHelp("Put the tables on this GPU's NUMA node and run the lookups on its CPUs (CUDA's index: PCI order, CUDA_VISIBLE_DEVICES honoured).", valueName: "N"))
+    var gpu: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Put the tables on this NUMA node (mbind; a --table file's pages are moved) and run the lookups on its CPUs; the report says where the pages are (move_pages).", valueName: "N"))
+    var node: Int?
+
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
@@ -104,6 +111,7 @@ struct Embed: AsyncParsableCommand {
         guard prefetchDistance > 0 && prefetchDistance <= 1024 else { throw ValidationError("--prefetch-distance must be between 1 and 1024") }
         guard rows.value <= Int(Int32.max) else { throw ValidationError("--rows is limited to 2^31") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
+        if gpu != nil && node != nil { throw ValidationError("give --gpu or --node, not both") }
     }
 
     func chosenKnobs() -> [EmbeddingBenchmark.Knob] { knobs?.values ?? EmbeddingBenchmark.Knob.allCases }
@@ -116,6 +124,13 @@ struct Embed: AsyncParsableCommand {
         benchmark.prefetchDistance = prefetchDistance
         benchmark.secondsPerSetting = seconds
         benchmark.knobs = chosenKnobs()
+        if gpu != nil || node != nil {
+            let (memoryNode, cpus) = try NodePlacement.choose(gpu: gpu, node: node)
+            benchmark.memoryNode = memoryNode
+            do { try Affinity.bindCurrentThread(to: cpus) } catch {
+                throw CommandFailure(message: "cannot run on node \(memoryNode)'s CPUs \(CPUList.format(cpus)): \(error.reason)", status: .failure)
+            }
+        }
         if let table {
             do {
                 benchmark.table = try EmbeddingTable.mapped(path: table, dim: dim, storage: tableDtype == .int8 ? .int8RowWise : .float32)

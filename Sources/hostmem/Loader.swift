@@ -101,9 +101,7 @@ struct Loader: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: "\(error)", status: .usage)
         }
-        let topology = try readTopology(root: "/")
-        let placementNode = try chooseNode(topology)
-        let nodeCPUs = topology.numaNode(placementNode) == nil ? topology.usableCPUs : topology.usableCPUs(ofNode: placementNode)
+        let (placementNode, nodeCPUs) = try NodePlacement.choose(gpu: gpu, node: node)
         var options = BatchLoader.Options()
         options.batchSize = batch
         options.prefetchDepth = prefetch
@@ -126,27 +124,6 @@ struct Loader: AsyncParsableCommand {
         } else {
             print(LoaderText.render(report, node: placementNode), terminator: "")
         }
-    }
-
-    private func chooseNode(_ topology: Topology) throws -> Int {
-        if let node {
-            guard topology.numaNode(node) != nil else { throw CommandFailure(message: "--node \(node): no such NUMA node", status: .usage) }
-            return node
-        }
-        if let gpu {
-            // CUDA's GPU `gpu` (PCI order, CUDA_VISIBLE_DEVICES honoured): the C ABI's and Python's definition too
-            let device: PCIDevice
-            switch topology.cudaGPU(gpu, reader: TopologyReader(root: "/")) {
-            case .success(let found): device = found
-            case .failure(let missing): throw CommandFailure(message: "--gpu \(gpu): \(missing.message)", status: .usage)
-            }
-            guard let node = topology.node(ofGPU: device) else {
-                throw CommandFailure(message: "--gpu \(gpu): the GPU \(device.pciAddress) has no NUMA node in sysfs (numa_node is -1 and its local CPUs span nodes); give --node", status: .usage)
-            }
-            return node
-        }
-        let cpu = Affinity.currentCPU() ?? 0
-        return topology.node(ofCPU: cpu) ?? 0
     }
 }
 

@@ -32,6 +32,31 @@ struct MemoryAndThreadTests {
         #expect(policy.nodes == [node])
     }
 
+    @Test("PagePlacement counts pages not yet made, then every page on the node it was moved to", .enabled(if: numaSyscallsPermitted))
+    func pagePlacement() throws {
+        let region = try MappedRegion(bytes: 2 << 20, pages: .small)
+        let pages = region.span.count / 4096
+        let fresh = try PagePlacement.of(region.span)
+        #expect(fresh.pagesChecked == pages && fresh.pagesNotPresent == pages && fresh.pagesByNode.isEmpty)
+        #expect(fresh.policy == "default")
+        region.span.base.initializeMemory(as: UInt8.self, repeating: 1, count: region.span.count / 2)
+        let half = try PagePlacement.of(region.span)
+        #expect(half.pagesNotPresent == pages / 2 && half.pagesByNode.values.reduce(0, +) == pages / 2)
+        // Moving binds and keeps values; a span starting mid-page leaves its partial page alone.
+        let moved = try PagePlacement.move(region.span.slice(offset: 100, count: region.span.count - 100), toNode: 0)
+        #expect(moved.pagesChecked == pages - 1, "the first, partial page is not the span's to move")
+        #expect(moved.pages(onNode: 0) == pages / 2 - 1 && moved.policy == "bind" && moved.policyNodes == [0])
+        #expect(region.span.base.load(fromByteOffset: 4096, as: UInt8.self) == 1)
+        #expect(moved.description == "\(pages / 2 - 1)/\(pages - 1) pages on node 0, \(pages / 2) not in memory (policy bind 0)")
+    }
+
+    @Test("a large range is sampled, at most PagePlacement.maximumSamples pages")
+    func pagePlacementSamples() throws {
+        let region = try MappedRegion(bytes: 256 << 20, pages: .small)
+        let placement = try PagePlacement.of(region.span)
+        #expect(placement.pagesChecked <= PagePlacement.maximumSamples && placement.pagesChecked >= PagePlacement.maximumSamples / 2)
+    }
+
     @Test("binding to a node that does not exist fails with the kernel's errno")
     func bindToMissingNode() throws {
         let region = try MappedRegion(bytes: 1 << 20, pages: .small)

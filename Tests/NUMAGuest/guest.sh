@@ -84,8 +84,8 @@ keep=$(/bin/busybox sed -n 's/.*hostmem.keep=\([^ ]*\).*/\1/p' /proc/cmdline)
 case "$keep" in /tmp/*) /bin/busybox mkdir -p /keep && /bin/busybox mount -o bind "/mnt$keep" /keep ;; *) keep="" ;; esac
 /bin/busybox mount -t tmpfs tmp /mnt/tmp
 if [ -n "$keep" ]; then /bin/busybox mkdir -p "/mnt$keep" && /bin/busybox mount -o bind /keep "/mnt$keep"; fi
-/bin/busybox mount -t tmpfs shm /mnt/dev/shm
-echo "hostmem-guest-begin"
+/bin/busybox mkdir -p /mnt/dev/shm && /bin/busybox mount -t tmpfs shm /mnt/dev/shm
+echo; echo "hostmem-guest-begin"
 /bin/busybox chroot /mnt /bin/sh "$job"
 echo "hostmem-guest-status: $?"
 /bin/busybox poweroff -f
@@ -136,7 +136,7 @@ timeout "${HOSTMEM_GUEST_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max $
     -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,bus=$rootbus > "$output" 2>&1 || true
 # What the command printed, without the kernel's and QEMU's lines, then its status.
-sed -e 's/\r$//' "$output" | awk '/^hostmem-guest-status: /{exit} printing {print} /^hostmem-guest-begin$/{printing=1}' \
+sed -e 's/\r$//' "$output" | awk '/^hostmem-guest-status: /{exit} printing {print} /hostmem-guest-begin$/{printing=1}' \
     | grep -v '^\[ *[0-9]*\.[0-9]*\]' || true
 status=$(sed -e 's/\r$//' "$output" | awk '/^hostmem-guest-status: /{print $2}' | tail -1)
 if [ -z "$status" ]; then

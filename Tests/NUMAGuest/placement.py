@@ -2,7 +2,9 @@
 
 Prints one line of JSON: the node bind_to_node(N) returned and its CPUs, the node of each
 page of a 32 MiB array touched after it (from /proc/self/numa_maps), and the same for the
-pool of a Loader made with numa_node=N, and the CPUs the process may run on after binding."""
+pool of a Loader made with numa_node=N, and the CPUs the process may run on after binding;
+then where an EmbeddingBag made with numa_node=N keeps its table, and an array made on
+node 0 before and after hostmem.numa.move_to_node(array, N) (both from move_pages)."""
 import json
 import os
 import sys
@@ -43,4 +45,14 @@ result["bound_node"], result["bound_cpus"] = node, hostmem.numa.bind_to_node(nod
 array = np.ones(32 << 20, dtype=np.uint8)
 result["array"] = pages_of(array.ctypes.data, array.nbytes)
 result["cpu"] = os.sched_getaffinity(0) and sorted(os.sched_getaffinity(0))
+
+# From here on what is made lands on node 0 unless placed: the embedding bag's stored
+# table with numa_node=N, and an array moved to N after it was made.
+os.sched_setaffinity(0, range(os.cpu_count()))  # bind_to_node only offers the CPUs still allowed
+hostmem.numa.bind_to_node(0)
+bag = hostmem.EmbeddingBag(np.ones((16384, 128), dtype=np.float32), numa_node=node)
+result["bag_table"] = {str(key): value for key, value in bag.pages_by_node().items()}
+elsewhere = np.ones(8 << 20, dtype=np.uint8)
+result["before_move"] = {str(key): value for key, value in hostmem.numa.pages_by_node(elsewhere).items()}
+result["moved"] = {str(key): value for key, value in hostmem.numa.move_to_node(elsewhere, node).items()}
 print(json.dumps(result))

@@ -74,6 +74,59 @@ def test_loader_and_binding_place_pages_on_the_node():
     assert set(result["loader_pool"]) == {"1"} and result["loader_pool"]["1"] >= 256, result
     assert result["bound_cpus"] == [1] and result["cpu"] == [1]
     assert set(result["array"]) == {"1"} and result["array"]["1"] >= (32 << 20) // 4096, result
+    assert set(result["bag_table"]) == {"1"} and result["bag_table"]["1"] >= (16384 * 128 * 4) // 4096 - 1, result
+    assert set(result["before_move"]) == {"0"}, result
+    assert set(result["moved"]) == {"1"} and result["moved"]["1"] >= (8 << 20) // 4096 - 1, result
+
+
+def test_swift_loader_and_embedding_bag_placed_on_a_node():
+    """`hostmem loader --node 1` and `hostmem embed --node 1`: the workers on node 1's CPU,
+    the batch buffers and both tables (fp32 and 8-bit) on node 1, page by page (move_pages)."""
+    pytest.importorskip("numpy")
+    data = "/tmp/records.npy"
+    script = (f"{PYTHON} -c \"import numpy; numpy.save('{data}', numpy.ones((65536, 64), dtype=numpy.float32))\" && "
+              f"{HOSTMEM} loader --data {data} --node 1 --workers 1 --seconds 0.5 --json && echo '---' && "
+              f"{HOSTMEM} embed --rows 64k --node 1 --knobs plain --seconds 0.2 --json")
+    status, out = guest(2, "sh", "-c", script)
+    assert status == 0, out
+    loader_text, embed_text = out.split("\n---\n")
+    loader = json.loads(loader_text[loader_text.index("{"):])
+    assert loader["cpus"] == [1], loader["cpus"]
+    buffers = loader["bufferPlacement"]
+    assert buffers["policy"] == "bind" and buffers["policyNodes"] == [1], buffers
+    assert set(buffers["pagesByNode"]) == {"1"} and buffers["pagesByNode"]["1"] == buffers["pagesChecked"], buffers
+    embed = json.loads(embed_text[embed_text.index("{"):])
+    assert embed["memoryNode"] == 1
+    assert sorted(embed["tablePlacement"]) == ["float32", "int8RowWise"], embed.get("tablePlacement")
+    for storage, placement in embed["tablePlacement"].items():
+        assert set(placement["pagesByNode"]) == {"1"} and placement["pagesByNode"]["1"] == placement["pagesChecked"], (storage, placement)
+
+
+def test_bind_to_gpu_on_an_eight_gpu_servers_layout():
+    """An 8-GPU server's PCI view (DGX H100: GPUs 0–3 on node 0, 4–7 on node 1) over the
+    guest's sysfs: bind_to_gpu(i) binds each GPU's child to its node's CPU and its new pages
+    to its node, and CUDA_VISIBLE_DEVICES=5,2 makes GPU 0 the one on node 1; `topo` shows the
+    eight with their nodes, `loader --gpu 6` puts its buffers on node 1."""
+    pytest.importorskip("numpy")
+    script = (f"export HOSTMEM_LIB={ROOT}/.build/debug/libhostmem_c.so; "
+              f"{PYTHON} -c \"import numpy; numpy.save('/tmp/r.npy', numpy.ones((16384, 64), dtype=numpy.float32))\" && "
+              "unshare -m sh Tests/NUMAGuest/gpu_server.sh sh -c '"
+              f"{PYTHON} Tests/NUMAGuest/gpu_binding.py all 8 && {PYTHON} Tests/NUMAGuest/gpu_binding.py 5,2 2 && "
+              f"{HOSTMEM} topo --json && echo --- && {HOSTMEM} loader --data /tmp/r.npy --gpu 6 --workers 1 --seconds 0.3 --json'")
+    status, out = guest(2, "sh", "-c", script)
+    assert status == 0, out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith('{"gpu"')]
+    assert [(line["gpu"], line["node"]) for line in lines] == [(0, 0), (1, 0), (2, 0), (3, 0), (4, 1), (5, 1), (6, 1), (7, 1), (0, 1), (1, 0)], lines
+    for line in lines:
+        assert line["cpus"] == [line["node"]] and line["allowed"] == [line["node"]], line
+        assert set(line["pages"]) == {str(line["node"])} and line["pages"][str(line["node"])] >= (16 << 20) // 4096 - 1, line
+    topo_text, loader_text = out[out.index("\n", out.rindex('{"gpu"')) + 1:].split("\n---\n")
+    topology = json.loads(topo_text)
+    assert [(gpu["pciAddress"], gpu["numaNode"]) for gpu in topology["gpus"]] == [
+        ("0000:1b:00.0", 0), ("0000:43:00.0", 0), ("0000:52:00.0", 0), ("0000:61:00.0", 0),
+        ("0000:9d:00.0", 1), ("0000:c3:00.0", 1), ("0000:d1:00.0", 1), ("0000:df:00.0", 1)]
+    loader = json.loads(loader_text[loader_text.index("{"):])
+    assert loader["cpus"] == [1] and set(loader["bufferPlacement"]["pagesByNode"]) == {"1"}, loader
 
 
 @pytest.mark.skipif(shutil.which("numactl") is None, reason="numactl places the job (apt-get install numactl)")

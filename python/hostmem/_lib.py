@@ -88,6 +88,11 @@ _lib.hostmem_gpu_node.restype = ctypes.c_int
 _lib.hostmem_gpu_node.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, _INT_P, _INT_P, ctypes.c_int, _INT_P]
 _lib.hostmem_bind_to_node.restype = ctypes.c_int
 _lib.hostmem_bind_to_node.argtypes = [ctypes.c_int, _INT_P, ctypes.c_int, _INT_P]
+_lib.hostmem_bag_table.restype = ctypes.c_int
+_lib.hostmem_bag_table.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_int64)]
+_lib.hostmem_place.restype = ctypes.c_int
+_lib.hostmem_place.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_int64), ctypes.c_int,
+                               ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64)]
 
 
 class LoaderOptions(ctypes.Structure):

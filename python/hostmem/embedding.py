@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -19,12 +19,16 @@ class EmbeddingBag:
     each bag before summing it), "per-lookup" (each lookup the row `prefetch` after it),
     or "auto": both timed on this table when it is made (~0.1 s), the faster kept (which
     wins depends on the CPU; `hostmem embed` shows both against the gather limit).
+    numa_node: bind the stored table's pages to this NUMA node (moved there after it is
+    made; `pages_by_node()` shows where they are). Run the lookups on that node's CPUs too:
+    hostmem.numa.bind_to_node before making the bag.
     """
 
     _STYLES = {"burst": 0, "per-lookup": 1, "auto": 2}
 
     def __init__(self, table: Any, mode: str = "sum", dtype: str = "float32", threads: int = 1, prefetch: int = 32,
-                 prefetch_style: str = "auto", padding_idx: Optional[int] = None, include_last_offset: bool = False) -> None:
+                 prefetch_style: str = "auto", padding_idx: Optional[int] = None, include_last_offset: bool = False,
+                 numa_node: Optional[int] = None) -> None:
         if mode not in ("sum", "mean"):
             raise HostMemValueError(f"mode must be 'sum' or 'mean', not {mode!r}")
         if dtype not in ("float32", "int8"):
@@ -45,6 +49,8 @@ class EmbeddingBag:
             padding_idx = int(padding_idx) % array.shape[0]  # as torch: a negative one counts from the end
         if prefetch_style not in self._STYLES:
             raise HostMemValueError(f"prefetch_style must be one of {', '.join(self._STYLES)}, not {prefetch_style!r}")
+        if numa_node is not None and (not isinstance(numa_node, int) or isinstance(numa_node, bool) or numa_node < 0):
+            raise HostMemValueError(f"numa_node must be a non-negative integer, not {numa_node!r}")
         handle = ctypes.c_void_p()
         _lib.check(_lib._lib.hostmem_bag_create(array.ctypes.data, array.shape[0], array.shape[1], int(dtype == "int8"),
                                                 0 if mode == "sum" else 1, threads, prefetch, self._STYLES[prefetch_style],
@@ -56,7 +62,22 @@ class EmbeddingBag:
         self.rows, self.dim = array.shape
         self.mode, self.dtype, self.threads, self.prefetch = mode, dtype, threads, prefetch
         self.padding_idx, self.include_last_offset = padding_idx, bool(include_last_offset)
+        self.numa_node = numa_node
         _lib.track(self)
+        if numa_node is not None:
+            self._place(numa_node)
+
+    def _place(self, node: int) -> Dict[int, int]:
+        from . import numa
+        if self._handle is None:
+            raise HostMemValueError("the EmbeddingBag is closed")
+        address, size = ctypes.c_void_p(), ctypes.c_int64()
+        _lib.check(_lib._lib.hostmem_bag_table(self._handle, ctypes.byref(address), ctypes.byref(size)))
+        return numa._place(address.value, size.value, node)
+
+    def pages_by_node(self) -> Dict[int, int]:
+        """Pages of the stored table on each NUMA node (move_pages; see hostmem.numa.pages_by_node)."""
+        return self._place(-1)
 
     @classmethod
     def from_torch(cls, module: Any, dtype: str = "float32", threads: int = 1, prefetch: int = 32,

@@ -16,13 +16,13 @@ import ctypes
 import os
 import threading
 from collections import OrderedDict
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from . import _lib
+from . import _lib, numa
 from ._lib import HostMemError, HostMemNotImplementedError, HostMemTypeError, HostMemValueError
 from .embedding import EmbeddingBag as _PlainBag, prepare
 
@@ -247,12 +247,15 @@ class EmbeddingBag(torch.nn.Module):
     styles timed on the weight when the module is made, ~0.1 s), and huge_pages (True: the
     weight's memory is put on transparent huge pages when the module is made and whenever
     the weight moves, see huge_pages(); values unchanged; `huge_pages_state` says what the
-    kernel did)."""
+    kernel did), and numa_node (bind the weight's pages to that NUMA node and move them
+    there when the module is made, hostmem.numa.move_to_node; `pages_by_node()` shows
+    where they are; run the step on that node's CPUs with hostmem.numa.bind_to_node)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: Optional[float] = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight: Optional[Tensor] = None,
                  include_last_offset: bool = False, padding_idx: Optional[int] = None, device: Any = None, dtype: Any = None, *,
-                 threads: Optional[int] = None, prefetch: int = 32, prefetch_style: str = "auto", huge_pages: bool = True) -> None:
+                 threads: Optional[int] = None, prefetch: int = 32, prefetch_style: str = "auto", huge_pages: bool = True,
+                 numa_node: Optional[int] = None) -> None:
         super().__init__()
         if mode not in _MODES:
             raise HostMemValueError(f"mode has to be one of sum, mean or max, not {mode!r}")
@@ -282,6 +285,9 @@ class EmbeddingBag(torch.nn.Module):
         self._check_weight()
         self.huge_pages, self.huge_pages_state, self._advised = bool(huge_pages), "not asked for", None
         self._advise_huge_pages()
+        self.numa_node = numa_node
+        if numa_node is not None:
+            numa.move_to_node(self.weight.detach(), numa_node)
         self.prefetch_style = prefetch_style
         if prefetch_style == "auto":
             self.prefetch_style = tuned_style(self.weight.detach().contiguous(), threads or torch.get_num_threads(), prefetch) if prefetch else "burst"
@@ -298,6 +304,10 @@ class EmbeddingBag(torch.nn.Module):
                                      else "the weight spans no whole huge page")
         except HostMemError as error:  # the kernel's refusal is a state to report, not a failure of the module
             self.huge_pages_state = f"refused: {error}"
+
+    def pages_by_node(self) -> Dict[int, int]:
+        """Pages of the weight on each NUMA node (move_pages; see hostmem.numa.pages_by_node)."""
+        return numa.pages_by_node(self.weight.detach())
 
     def reset_parameters(self) -> None:
         torch.nn.init.normal_(self.weight)
@@ -402,12 +412,13 @@ class QuantizedEmbeddingBag(torch.nn.Module):
     a float module or tensor; no gradients (the copy is not a Parameter)."""
 
     def __init__(self, weight: Tensor, mode: str = "mean", include_last_offset: bool = False, padding_idx: Optional[int] = None, *,
-                 threads: int = 1, prefetch: int = 32, prefetch_style: str = "auto") -> None:
+                 threads: int = 1, prefetch: int = 32, prefetch_style: str = "auto", numa_node: Optional[int] = None) -> None:
         super().__init__()
         if mode == "max":
             raise HostMemNotImplementedError("8-bit tables pool with sum or mean, not max")
         self._bag = _PlainBag(weight.detach().float().cpu().numpy(), mode=mode, dtype="int8", threads=threads, prefetch=prefetch,
-                              prefetch_style=prefetch_style, padding_idx=padding_idx, include_last_offset=include_last_offset)
+                              prefetch_style=prefetch_style, padding_idx=padding_idx, include_last_offset=include_last_offset,
+                              numa_node=numa_node)
         self.mode, self.include_last_offset, self.padding_idx = mode, include_last_offset, self._bag.padding_idx
         self.num_embeddings, self.embedding_dim = weight.shape
 
@@ -418,6 +429,10 @@ class QuantizedEmbeddingBag(torch.nn.Module):
             raise HostMemValueError("max_norm renormalises rows as they are looked up; an 8-bit copy cannot follow it")
         return cls(module.weight, mode=module.mode, include_last_offset=module.include_last_offset, padding_idx=module.padding_idx,
                    **knobs)
+
+    def pages_by_node(self) -> Dict[int, int]:
+        """Pages of the 8-bit table on each NUMA node (move_pages)."""
+        return self._bag.pages_by_node()
 
     def forward(self, input: Tensor, offsets: Optional[Tensor] = None, per_sample_weights: Optional[Tensor] = None) -> Tensor:
         return torch.from_numpy(self._bag(input, offsets, per_sample_weights))

@@ -72,3 +72,42 @@ def test_bind_to_a_node_in_a_child_process():
 def test_bind_to_a_node_that_does_not_exist():
     with pytest.raises(HostMemError, match="no NUMA node 4095"):
         hostmem.numa.bind_to_node(4095)
+
+
+def test_pages_by_node_and_move_to_node_on_this_machine():
+    """Every page of a touched array is on a node that exists; moving it to node 0 (every
+    Linux machine has one) keeps its values and puts the pages there; an array not yet
+    touched has no page in memory."""
+    import numpy as np
+    array = np.arange(4 << 20, dtype=np.int32)
+    placed = hostmem.numa.pages_by_node(array)
+    assert sum(placed.values()) >= array.nbytes // 4096 - 1 and all(node >= 0 for node in placed)
+    moved = hostmem.numa.move_to_node(array, 0)
+    assert list(moved) == [0] and moved[0] >= array.nbytes // 4096 - 2
+    assert array[12345] == 12345
+    untouched = np.empty(64 << 20, dtype=np.uint8)  # mmap'd by numpy, never written
+    assert sum(hostmem.numa.pages_by_node(untouched).values()) < 16
+
+
+def test_placement_refuses_what_it_cannot_place():
+    import numpy as np
+    array = np.ones(1 << 20, dtype=np.uint8)
+    with pytest.raises(hostmem.HostMemValueError, match="C-contiguous"):
+        hostmem.numa.pages_by_node(array[::2])
+    with pytest.raises(hostmem.HostMemValueError, match="numpy array, a CPU tensor or a buffer"):
+        hostmem.numa.pages_by_node(42)
+    with pytest.raises(hostmem.HostMemValueError, match="non-negative integer"):
+        hostmem.numa.move_to_node(array, -1)
+    with pytest.raises(HostMemError, match="no NUMA node 4095"):
+        hostmem.numa.move_to_node(array, 4095)
+
+
+def test_an_embedding_bag_placed_on_a_node():
+    import numpy as np
+    bag = hostmem.EmbeddingBag(np.ones((4096, 64), dtype=np.float32), numa_node=0)
+    assert list(bag.pages_by_node()) == [0] and bag.numa_node == 0
+    with pytest.raises(hostmem.HostMemValueError, match="numa_node"):
+        hostmem.EmbeddingBag(np.ones((16, 4), dtype=np.float32), numa_node="near")
+    bag.close()
+    with pytest.raises(hostmem.HostMemValueError, match="closed"):
+        bag.pages_by_node()

@@ -78,6 +78,8 @@ int hostmem_huge_pages(void *address, int64_t bytes, int collapse, int64_t *advi
 /* rows, dim, the bytes of one stored row (dim x 4 for float32, dim + 8 for int8, dim x 2 for fp16 and bf16), and
  * the prefetch style in use (0 burst, 1 per lookup). */
 int hostmem_bag_shape(const hostmem_bag *bag, int64_t *rows, int64_t *dim, int64_t *row_bytes, int *prefetch_style);
+/* Where the bag's table lies (its first byte and size), for hostmem_place. */
+int hostmem_bag_table(const hostmem_bag *bag, const void **address, int64_t *bytes);
 void hostmem_bag_free(hostmem_bag *bag);
 
 /* A batch loader over a memory-mapped dataset of fixed-size records: shuffled batches
@@ -135,6 +137,13 @@ int hostmem_gpu_node(const char *root, int gpu, const char *pci_address, int *no
  * affinity to the node's CPUs this process may use, memory policy to the node. cpus
  * receives those CPUs as hostmem_gpu_node does. */
 int hostmem_bind_to_node(int node, int *cpus, int capacity, int *count);
+/* Where the pages of [address, address + bytes) of this process are (move_pages: every
+ * page, or 16384 spread over a larger range): pages_by_node[n] (n < capacity) gets the
+ * pages found on node n, *checked those asked about, *not_present those not in memory.
+ * With node >= 0, first binds the whole pages inside the range to that node and moves
+ * those already there (mbind MPOL_BIND with MPOL_MF_MOVE; pages another process also
+ * maps stay); node -1 only reads. HOSTMEM_NOT_FOUND for a node the machine lacks. */
+int hostmem_place(void *address, int64_t bytes, int node, int64_t *pages_by_node, int capacity, int64_t *checked, int64_t *not_present);
 
 #ifdef __cplusplus
 }
