@@ -1,3 +1,5 @@
+import HostMemTopology
+
 /// What a training job is called on a fleet, without its PID, command line or
 /// environment: the Kubernetes pod and container, the container alone, the Slurm job,
 /// or the process name, read from the job's cgroup paths (/proc/PID/cgroup).
@@ -12,6 +14,11 @@ public struct WorkloadIdentity: Sendable, Hashable, Codable, Comparable {
     /// The container runtime's full ID (64 hex digits for Docker, containerd, CRI-O, Podman).
     public var containerID: String?
     public var slurmJobID: String?
+    /// The pod's namespace and name and the container's name, where the kubelet's log
+    /// folders name them (`named(by:)`); nil elsewhere.
+    public var podNamespace: String?
+    public var podName: String?
+    public var containerName: String?
     /// The main process's name (/proc/PID/comm, at most 15 characters).
     public var processName: String
     /// Distinguishes jobs that would otherwise share a name (two bare `python` jobs on
@@ -27,16 +34,38 @@ public struct WorkloadIdentity: Sendable, Hashable, Codable, Comparable {
         self.ordinal = ordinal
     }
 
-    /// The `workload` label: "pod/UID/CONTAINER12", "container/ID12", "slurm/JOBID" or
-    /// "process/NAME", with "#N" when `ordinal` is set.
+    /// The `workload` label: "pod/NAMESPACE/POD/CONTAINER" where the kubelet names them,
+    /// else "pod/UID/CONTAINER12"; "container/ID12", "slurm/JOBID" or "process/NAME"; with
+    /// "#N" when `ordinal` is set.
     public var label: String {
         let base: String = switch kind {
-        case .pod: "pod/\(podUID ?? "")" + (containerID.map { "/" + $0.prefix(12) } ?? "")
+        case .pod:
+            if let podNamespace, let podName {
+                "pod/\(podNamespace)/\(podName)" + ((containerName ?? containerID.map { String($0.prefix(12)) }).map { "/" + $0 } ?? "")
+            } else {
+                "pod/\(podUID ?? "")" + (containerID.map { "/" + $0.prefix(12) } ?? "")
+            }
         case .container: "container/\(containerID?.prefix(12) ?? "")"
         case .slurm: "slurm/\(slurmJobID ?? "")"
         case .process: "process/\(processName)"
         }
         return ordinal.map { base + "#\($0)" } ?? base
+    }
+
+    /// This identity with the pod's namespace and name and the container's name from the
+    /// kubelet's folders (by container ID, else by pod UID); unchanged where they are silent.
+    public func named(by names: KubeletNames) -> WorkloadIdentity {
+        guard kind == .pod else { return self }
+        var named = self
+        if let id = containerID, let container = names.containers[id] {
+            named.podNamespace = container.pod.namespace
+            named.podName = container.pod.name
+            named.containerName = container.name
+        } else if let uid = podUID, let pod = names.pods[uid] {
+            named.podNamespace = pod.namespace
+            named.podName = pod.name
+        }
+        return named
     }
 
     public static func < (a: WorkloadIdentity, b: WorkloadIdentity) -> Bool { a.label < b.label }

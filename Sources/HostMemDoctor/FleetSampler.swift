@@ -269,11 +269,13 @@ public final class FleetSampler<C: Clock>: Sendable where C.Duration == Duration
                        numaNode: topology.node(ofNVIDIAMinor: minor, driverAddresses: minors), uuid: minors[minor].flatMap { uuids[$0] })
             }
             let roundSeconds = started.duration(to: clock.now).seconds
+            // Pod and container names for a job seen the first time (a folder listing).
+            let names = state.withLock { $0.jobs[key] == nil } ? KubeletNames.read(root: options.root) : KubeletNames()
             state.withLock { state in
                 // Named once, at its first window (from that window's cgroup), and kept.
                 let identity = state.jobs[key]?.identity
-                    ?? Self.unique(WorkloadIdentity.from(cgroupPaths: report.cgroup.value?.paths ?? [:], processName: found.name),
-                                   among: state.jobs.values.map(\.identity))
+                    ?? Self.unique(WorkloadIdentity.from(cgroupPaths: report.cgroup.value?.paths ?? [:], processName: found.name)
+                                       .named(by: names), among: state.jobs.values.map(\.identity))
                 state.jobs[key] = FleetJob(identity: identity, report: report, windowEndUnixSeconds: Double(FileSystem.currentTime()),
                                            gpus: gpus, mainRunDelaySecondsTotal: runDelay, majorFaultsTotal: majorFaults,
                                            memoryWalkSeconds: walk, recording: session.lastRecording)

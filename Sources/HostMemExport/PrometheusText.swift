@@ -86,9 +86,12 @@ public enum PrometheusText {
         info["kind"] = identity.kind.rawValue
         info["process"] = identity.processName
         if let pod = identity.podUID { info["pod_uid"] = pod }
+        if let namespace = identity.podNamespace { info["namespace"] = namespace }
+        if let pod = identity.podName { info["pod"] = pod }
+        if let container = identity.containerName { info["container"] = container }
         if let container = identity.containerID { info["container_id"] = container }
         if let slurm = identity.slurmJobID { info["slurm_job_id"] = slurm }
-        out.add("hostmem_job_info", .gauge, "A training job hostmem watches: what names it (pod UID, container ID, Slurm job ID, process name). 1 per job.", info, 1)
+        out.add("hostmem_job_info", .gauge, "A training job hostmem watches: what names it (pod UID, namespace, pod and container names, container ID, Slurm job ID, process name). 1 per job.", info, 1)
         for gpu in fleetJob.gpus {
             var labels = workload
             labels["gpu"] = "\(gpu.minor)"

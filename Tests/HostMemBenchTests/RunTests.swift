@@ -101,7 +101,7 @@ struct RunTests {
         let result = try NUMABenchmark(options: options, machine: Self.machine).run()
         #expect(result.pairs.count == Self.machine.cpuNodes.count * Self.machine.nodes.count)
         for pair in result.pairs {
-            #expect(pair.placement.pagesChecked == 8)
+            #expect(pair.placement.pagesChecked == (16 << 20) / 4096, "every 4 KiB page of the 16 MiB buffer")
             #expect(pair.placement.pagesOnNode == pair.placement.pagesChecked)
             #expect(pair.placement.policy == "bind")
             #expect(pair.placement.policyNodes == [pair.memoryNode])

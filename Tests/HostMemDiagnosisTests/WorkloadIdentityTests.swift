@@ -1,4 +1,6 @@
+import Foundation
 import HostMemDiagnosis
+import HostMemTopology
 import Testing
 
 /// A job's name on the fleet, from the cgroup paths real runtimes write.
@@ -37,5 +39,53 @@ struct WorkloadIdentityTests {
         var second = identity
         second.ordinal = 2
         #expect(second.label == identity.label + "#2")
+    }
+
+    /// The kubelet's log folders as a node has them (written from the kubelet's naming:
+    /// pods/NAMESPACE_POD_UID/CONTAINER/0.log, containers/POD_NAMESPACE_CONTAINER-ID.log),
+    /// with look-alikes that must be left alone.
+    static func kubeletTree() throws -> String {
+        let root = NSTemporaryDirectory() + "kubelet-" + UUID().uuidString
+        let manager = FileManager.default
+        let other = "9a8b7c6d-1111-2222-3333-444455556666"
+        for folder in ["ml-team_resnet-train-0_\(uid)/trainer", "kube-system_coredns-5d78c9869d-x2x7q_\(other)/coredns",
+                       "not_a_pod", "ml-team_broken_uid-too-short"] {
+            try manager.createDirectory(atPath: root + "/var/log/pods/" + folder, withIntermediateDirectories: true)
+        }
+        try manager.createDirectory(atPath: root + "/var/log/containers", withIntermediateDirectories: true)
+        for log in ["resnet-train-0_ml-team_trainer-\(id).log", "resnet-train-0_ml-team_sidecar-1234.log", "README.txt"] {
+            manager.createFile(atPath: root + "/var/log/containers/" + log, contents: Data())
+        }
+        return root
+    }
+
+    @Test("pod and container names from the kubelet's log folders; look-alikes ignored")
+    func kubeletNames() throws {
+        let root = try Self.kubeletTree()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let names = KubeletNames.read(root: root)
+        #expect(names.pods == [Self.uid: .init(namespace: "ml-team", name: "resnet-train-0"),
+                               "9a8b7c6d-1111-2222-3333-444455556666": .init(namespace: "kube-system", name: "coredns-5d78c9869d-x2x7q")])
+        #expect(names.containers == [Self.id: .init(pod: .init(namespace: "ml-team", name: "resnet-train-0"), name: "trainer")])
+        #expect(KubeletNames.read(root: root + "/absent") == KubeletNames(), "no folders: no names, no error")
+    }
+
+    @Test("a pod's job is labelled by namespace, pod and container where the kubelet names them")
+    func namedLabel() throws {
+        let root = try Self.kubeletTree()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let names = KubeletNames.read(root: root)
+        let container = WorkloadIdentity.from(cgroupPaths: ["unified": "/kubepods/burstable/pod\(Self.uid)/\(Self.id)"], processName: "python3")
+        let named = container.named(by: names)
+        #expect(named.label == "pod/ml-team/resnet-train-0/trainer")
+        #expect(named.podUID == Self.uid && named.containerID == Self.id, "the IDs stay for the info metric")
+        // Only the pod's folder known (its container's log not there yet): the ID's prefix.
+        let other = "fedcba9876543210" + String(repeating: "ab", count: 24)
+        let unlisted = WorkloadIdentity.from(cgroupPaths: ["unified": "/kubepods/pod\(Self.uid)/\(other)"], processName: "python3")
+        #expect(unlisted.named(by: names).label == "pod/ml-team/resnet-train-0/fedcba987654")
+        // Nothing known, or not a pod: unchanged.
+        #expect(container.named(by: KubeletNames()).label == "pod/\(Self.uid)/0123456789ab")
+        let docker = WorkloadIdentity.from(cgroupPaths: ["unified": "/system.slice/docker-\(Self.id).scope"], processName: "python3")
+        #expect(docker.named(by: names) == docker)
     }
 }

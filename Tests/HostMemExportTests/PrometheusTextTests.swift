@@ -68,6 +68,19 @@ struct PrometheusTextTests {
         try DoctorGoldenTests.check(PrometheusText.render(try Self.snapshot()), named: "metrics-fleet.prom")
     }
 
+    @Test("a pod the kubelet names: the workload label and the info metric carry namespace, pod and container")
+    func namedPod() throws {
+        var snapshot = try Self.snapshot()
+        snapshot.jobs[1].identity.podNamespace = "ml-team"
+        snapshot.jobs[1].identity.podName = "resnet-train-0"
+        snapshot.jobs[1].identity.containerName = "trainer"
+        let families = try Self.parse(PrometheusText.render(snapshot))
+        let info = try #require(families["hostmem_job_info"]?.samples.first { $0.0["kind"] == "pod" })
+        #expect(info.0 == ["workload": "pod/ml-team/resnet-train-0/trainer", "kind": "pod", "process": "python", "pod_uid": Self.pod,
+                           "namespace": "ml-team", "pod": "resnet-train-0", "container": "trainer", "container_id": Self.container])
+        #expect(families["hostmem_finding"]?.samples.contains { $0.0["workload"] == "pod/ml-team/resnet-train-0/trainer" } == true)
+    }
+
     @Test("names follow Prometheus' conventions, and no label names a PID or a command line")
     func conventions() throws {
         let text = PrometheusText.render(try Self.snapshot())
