@@ -46,8 +46,8 @@ def daemonset_container():
 
 def podman_options(pod, container, host_folders):
     """podman run options for the DaemonSet's pod and container, field by field. The pod's
-    network is the host's here (no CNI); hostPath folders the manifest would create are
-    made in `host_folders` instead of on this machine."""
+    network is the host's here (no CNI); hostPath folders the manifest would create, or that
+    this machine lacks (the kubelet's log folders), are made in `host_folders` instead."""
     options = ["--network", "host"]
     if pod.get("hostPID"):
         options.append("--pid=host")
@@ -68,7 +68,7 @@ def podman_options(pod, container, host_folders):
     for mount in container.get("volumeMounts", []):
         path = volumes[mount["name"]]["hostPath"]
         source = path["path"]
-        if path.get("type") == "DirectoryOrCreate":
+        if path.get("type") == "DirectoryOrCreate" or not os.path.exists(source):  # not made on this machine
             source = os.path.join(host_folders, mount["name"])
             os.makedirs(source, exist_ok=True)
         options += ["-v", f"{source}:{mount['mountPath']}" + (":ro" if mount.get("readOnly") else "")]
@@ -100,6 +100,9 @@ def test_the_image_runs_as_nobody_and_reads_the_machine(image):
                            capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Machine:") and "CPU quota 0.5 CPU" in shown.stdout, shown.stdout[:500]
+    version = subprocess.run(["podman", "run", "--rm", "--runtime", "runc", *LIMITS, image, "--version"],
+                             capture_output=True, text=True, timeout=120).stdout.strip()
+    assert daemonset_container()[1]["image"].endswith(":" + version), "the DaemonSet names this version's image"
 
 
 def test_the_daemonset_as_written_finds_a_job_in_another_container_and_prometheus_scrapes_it(image, tmp_path):
