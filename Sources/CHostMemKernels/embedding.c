@@ -127,24 +127,23 @@ static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
     }
 }
 
-// Line `k` of a row read (its first 8 bytes into `folded`), and with `prefetching` the
-// line 64 × k bytes into the row ahead asked for right after (never a fault, even past
-// the table's end).
+// Line `k` of a row read whole (64 bytes XORed into `folded`; in the AVX-512 entry one
+// load, in the AVX2 one two, in the baseline four), and with `prefetching` the line 64 × k
+// bytes into the row ahead asked for right after (never a fault, even past the table's end).
+typedef uint64_t hostmem_line __attribute__((vector_size(64), aligned(1)));
 #define GATHER_LINE(k)                                                                                         \
     do {                                                                                                       \
-        uint64_t word;                                                                                         \
-        __builtin_memcpy(&word, (const void *)(line + 64 * (k)), 8);                                           \
-        folded ^= word;                                                                                        \
+        folded ^= *(const hostmem_line *)(line + 64 * (k));                                                    \
         if (prefetching) hostmem_prefetch(ahead + 64 * (k));                                                   \
     } while (0)
 
 /// Every line of a row read once, straight-line for rows of up to eight lines (a loop per
 /// line costs more instructions than the loads, and fewer lines then fit the CPU's
 /// window: the embedding kernel, two adds per line, outran a looped probe by 30%).
-__attribute__((always_inline)) static inline uint64_t gather_row(const unsigned char *row, long bytes,
-                                                                  const unsigned char *ahead, const int prefetching) {
+__attribute__((always_inline)) static inline hostmem_line gather_row(const unsigned char *row, long bytes,
+                                                                      const unsigned char *ahead, const int prefetching) {
     uintptr_t line = (uintptr_t)row & ~(uintptr_t)63, last = ((uintptr_t)row + (uintptr_t)bytes - 1) & ~(uintptr_t)63;
-    uint64_t folded = 0;
+    hostmem_line folded = {0};
     long lines = (long)((last - line) / 64) + 1;
     switch (lines) {
     case 8: GATHER_LINE(7); __attribute__((fallthrough));
@@ -163,15 +162,39 @@ __attribute__((always_inline)) static inline uint64_t gather_row(const unsigned 
     return folded;
 }
 
-uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
+__attribute__((always_inline)) static inline uint64_t gather_rows(const void *table, long row_bytes, const int *indices, long count,
+                                                                   long prefetch) {
     const unsigned char *base = table;
-    uint64_t folded = 0;
+    hostmem_line folded = {0};
     long p = 0;
     if (prefetch > 0)
         for (; p + prefetch < count; p++)
             folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base + (long)indices[p + prefetch] * row_bytes, 1);
     for (; p < count; p++) folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base, 0);
-    return folded;
+    return folded[0] ^ folded[1] ^ folded[2] ^ folded[3] ^ folded[4] ^ folded[5] ^ folded[6] ^ folded[7];
+}
+
+static uint64_t gather_rows_baseline(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
+    return gather_rows(table, row_bytes, indices, count, prefetch);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static uint64_t gather_rows_avx512(const void *table, long row_bytes, const int *indices,
+                                                                       long count, long prefetch) {
+    return gather_rows(table, row_bytes, indices, count, prefetch);
+}
+__attribute__((target("avx2"))) static uint64_t gather_rows_avx2(const void *table, long row_bytes, const int *indices, long count,
+                                                                  long prefetch) {
+    return gather_rows(table, row_bytes, indices, count, prefetch);
+}
+#endif
+
+uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
+#if defined(__x86_64__)
+    if (hostmem_has_avx512()) return gather_rows_avx512(table, row_bytes, indices, count, prefetch);
+    if (hostmem_has_avx2_fma()) return gather_rows_avx2(table, row_bytes, indices, count, prefetch);
+#endif
+    return gather_rows_baseline(table, row_bytes, indices, count, prefetch);
 }
 
 #if defined(__x86_64__)

@@ -51,19 +51,23 @@ private func invalidSettings(rows: Int64, dim: Int64, mode: Int32, threads: Int3
     guard rows <= Int64(Int32.max) else { return "tables are limited to 2^31 - 1 rows (indices are 32-bit)" }
     guard mode == 0 || mode == 1 else { return "mode must be 0 (sum) or 1 (mean), got \(mode)" }
     guard threads >= 1 && threads <= 1024 else { return "threads must be between 1 and 1024, got \(threads)" }
-    guard prefetch >= 0 && prefetch <= 1024 else { return "prefetch must be between 0 and 1024 lookups, got \(prefetch)" }
+    guard prefetch >= -1 && prefetch <= 1024 else { return "prefetch must be between 0 and 1024 lookups, or -1 (tuned), got \(prefetch)" }
     guard (0...2).contains(prefetchStyle) else { return "prefetch_style must be 0 (burst), 1 (per lookup) or 2 (auto), got \(prefetchStyle)" }
     return nil
 }
 
-/// A retained handle to a bag over `table` with these settings (style 2: timed here).
+/// A retained handle to a bag over `table` with these settings (prefetch -1 or style 2:
+/// the distance, the style or both timed here on the table).
 private func makeHandle(_ table: EmbeddingTable, mode: Int32, threads: Int32, prefetch: Int32, prefetchStyle: Int32) -> OpaquePointer {
     var options = EmbeddingBag.Options()
     options.threads = Int(threads)
-    options.prefetchDistance = Int(prefetch)
+    options.prefetchDistance = max(0, Int(prefetch))
     options.prefetchStyle = prefetchStyle == 1 ? .perLookup : .burst
     var bag = EmbeddingBag(table: table, mode: mode == 0 ? .sum : .mean, options: options)
-    if prefetchStyle == 2 { bag.options.prefetchStyle = bag.tunedPrefetchStyle() }
+    if prefetch != 0 && (prefetch == -1 || prefetchStyle == 2) {
+        bag = bag.withTunedPrefetch(distances: prefetch == -1 ? EmbeddingBag.tunedDistances : [Int(prefetch)],
+                                    styles: prefetchStyle == 2 ? EmbeddingBag.PrefetchStyle.allCases : [bag.options.prefetchStyle])
+    }
     return OpaquePointer(Unmanaged.passRetained(BagHandle(bag: bag)).toOpaque())
 }
 
@@ -174,6 +178,15 @@ public func hostmem_bag_shape(_ handle: OpaquePointer?, _ rows: UnsafeMutablePoi
     rows?.pointee = Int64(table.rows)
     dim?.pointee = Int64(table.dim)
     rowBytes?.pointee = Int64(table.rowBytes)
+    return Status.ok.rawValue
+}
+
+@_cdecl("hostmem_bag_prefetch")
+public func hostmem_bag_prefetch(_ handle: OpaquePointer?, _ distance: UnsafeMutablePointer<Int32>?, _ style: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let handle else { return fail(.invalid, "the bag handle is NULL") }
+    let options = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag.options
+    distance?.pointee = Int32(options.prefetchDistance)
+    style?.pointee = options.prefetchStyle == .perLookup ? 1 : 0
     return Status.ok.rawValue
 }
 

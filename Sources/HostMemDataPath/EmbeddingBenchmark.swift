@@ -32,8 +32,10 @@ public struct EmbeddingBenchmark: Sendable {
         public var batches: Int
         /// lookupsPerSecond ÷ the gather limit of this table (plain loads).
         public var shareOfLimit: Double?
-        /// lookupsPerSecond ÷ the same gather with software prefetch.
+        /// lookupsPerSecond ÷ the gather's best (plain or prefetched at the best distance).
         public var shareOfPrefetched: Double?
+        /// The prefetch distance this knob ran with (lookups; 0 none).
+        public var prefetchDistance: Int?
     }
 
     /// The machine's random-row gather for one table, at the bag's threads, on the same
@@ -43,9 +45,17 @@ public struct EmbeddingBenchmark: Sendable {
         public var storage: EmbeddingTable.Storage
         /// Lookups per second with plain loads (the core's own memory parallelism).
         public var lookupsPerSecond: Double
-        /// Lookups per second with each row prefetched `prefetchDistance` lookups ahead.
+        /// The best of the prefetched gathers: lookups per second, and its distance.
         public var prefetchedLookupsPerSecond: Double
+        public var prefetchedDistance: Int?
+        /// Each distance swept (0: plain loads) → lookups per second.
+        public var byDistance: [Int: Double]?
+        /// The ceiling: the best of plain and every distance.
+        public var best: Double { max(lookupsPerSecond, prefetchedLookupsPerSecond) }
     }
+
+    /// Distances the gather limit sweeps, in lookups (0: plain loads).
+    public static let limitDistances = [0, 2, 4, 8, 16, 32, 64, 128]
 
     public struct Report: Sendable, Hashable, Codable {
         public var rows: Int
@@ -59,8 +69,12 @@ public struct EmbeddingBenchmark: Sendable {
         /// Random in memory, or the file it was mapped from.
         public var tableSource: String
         public var hotCacheBytes: Int
-        /// Lookups past each bag the prefetch knob prefetches (distinct rows for dedup).
-        public var prefetchDistance: Int
+        /// Lookups past each bag the prefetch knobs prefetch (distinct rows for dedup) when
+        /// given; nil when tuned per table (`prefetchTuning`).
+        public var prefetchDistance: Int?
+        /// Per table ("float32", "int8RowWise"): the distances and styles timed on it and
+        /// what the prefetch knobs then ran with, when the distance was tuned.
+        public var prefetchTuning: [String: EmbeddingBag.PrefetchTuning]?
         /// The kernel plain and prefetch lookups ran on.
         public var kernel: String
         public var results: [Result]
@@ -70,6 +84,8 @@ public struct EmbeddingBenchmark: Sendable {
         /// pages were after the run (move_pages), by storage ("float32", "int8").
         public var memoryNode: Int?
         public var tablePlacement: [String: PagePlacement]?
+        /// Said when a knob beat its table's gather limit: then the limit is no ceiling.
+        public var warnings: [String]?
     }
 
     public var rows: Int
@@ -80,7 +96,9 @@ public struct EmbeddingBenchmark: Sendable {
     public var mode: EmbeddingBag.Mode = .sum
     public var threads = 1
     public var hotCacheBytes = 64 << 20
-    public var prefetchDistance = 32
+    /// The prefetch knobs' distance; nil: tuned on each table (`EmbeddingBag.tunedPrefetch`,
+    /// each style's best distance for its knob; dedup keeps `EmbeddingBag.dedupDistance`).
+    public var prefetchDistance: Int? = nil
     public var secondsPerSetting = 2.0
     public var storages: [EmbeddingTable.Storage] = [.float32, .int8RowWise]
     public var knobs: [Knob] = Knob.allCases
@@ -173,16 +191,35 @@ public struct EmbeddingBenchmark: Sendable {
         var output = [Float](repeating: 0, count: batchSize * dim)
         var results: [Result] = []
         var limits: [GatherLimit] = []
+        var warnings: [String] = []
+        var tunings: [String: EmbeddingBag.PrefetchTuning] = [:]
         for storage in [EmbeddingTable.Storage.float32, .int8RowWise] where storages.contains(storage) {
             guard let table = tables[storage] else { continue }
+            var distances: [EmbeddingBag.PrefetchStyle: Int] = [:]
+            if let prefetchDistance {
+                distances = [.burst: prefetchDistance, .perLookup: prefetchDistance]
+            } else if knobs.contains(.prefetch) || knobs.contains(.prefetchEach) {
+                progress("\(storage.rawValue), tuning the prefetch distance")
+                var options = EmbeddingBag.Options()
+                options.threads = threads
+                let tuning = EmbeddingBag(table: table, mode: mode, options: options).tunedPrefetch()
+                tunings[storage.rawValue] = tuning
+                for trial in tuning.trials where trial.lookupsPerSecond > (tuning.trials.filter { $0.style == trial.style }.map(\.lookupsPerSecond).max() ?? 0) - 1e-9 {
+                    distances[trial.style] = trial.distance
+                }
+            }
             for knob in knobs {
                 progress("\(storage.rawValue), \(knob.rawValue)")
                 var options = EmbeddingBag.Options()
                 options.threads = threads
                 options.deduplicate = knob == .dedup || knob == .sortDedup
                 options.deduplicateBySorting = knob == .sortDedup
-                options.prefetchDistance = knob == .plain || knob == .hotCache ? 0 : prefetchDistance  // dedup prefetches its distinct rows
                 options.prefetchStyle = knob == .prefetchEach ? .perLookup : .burst
+                switch knob {
+                case .plain, .hotCache: options.prefetchDistance = 0
+                case .dedup, .sortDedup: options.prefetchDistance = prefetchDistance ?? EmbeddingBag.dedupDistance  // its distinct rows
+                case .prefetch, .prefetchEach: options.prefetchDistance = distances[options.prefetchStyle] ?? EmbeddingBag.dedupDistance
+                }
                 var cache: HotRowCache?
                 if knob == .hotCache {
                     // Learned from the first half of the batches, as a server would.
@@ -213,7 +250,8 @@ public struct EmbeddingBenchmark: Sendable {
                 let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
                 let lookups = Double(batches * perBatch) / seconds
                 results.append(Result(storage: storage, knob: knob, lookupsPerSecond: lookups,
-                                      gigabytesPerSecond: lookups * Double(table.rowBytes) / 1e9, batches: batches))
+                                      gigabytesPerSecond: lookups * Double(table.rowBytes) / 1e9, batches: batches,
+                                      prefetchDistance: options.prefetchDistance))
             }
             // After the knobs, so the table is as warm (and as cached) as they saw it.
             progress("\(storage.rawValue), gather limit")
@@ -221,25 +259,31 @@ public struct EmbeddingBenchmark: Sendable {
             limits.append(limit)
             for index in results.indices where results[index].storage == storage {
                 if limit.lookupsPerSecond > 0 { results[index].shareOfLimit = results[index].lookupsPerSecond / limit.lookupsPerSecond }
-                if limit.prefetchedLookupsPerSecond > 0 {
-                    results[index].shareOfPrefetched = results[index].lookupsPerSecond / limit.prefetchedLookupsPerSecond
+                if limit.best > 0 { results[index].shareOfPrefetched = results[index].lookupsPerSecond / limit.best }
+                if results[index].lookupsPerSecond > limit.best {
+                    let millions = { (rate: Double) in (rate / 1e5).rounded() / 10 }
+                    warnings.append("\(storage.rawValue) \(results[index].knob.rawValue) ran \(millions(results[index].lookupsPerSecond)) M lookups/s, "
+                                    + "above the gather limit's best \(millions(limit.best)) M: the limit is no ceiling here (noise, or the probe misses what the knob does)")
                 }
             }
         }
         return Report(rows: rows, dim: dim, batchSize: batchSize, pooling: pooling, distribution: indices == nil ? distribution.description : indicesSource,
                       mode: mode, threads: threads,
                       tableBytes: Dictionary(uniqueKeysWithValues: tables.map { ($0.key.rawValue, $0.value.bytes) }), tableSource: tableSource,
-                      hotCacheBytes: hotCacheBytes, prefetchDistance: prefetchDistance, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results,
+                      hotCacheBytes: hotCacheBytes, prefetchDistance: prefetchDistance,
+                      prefetchTuning: tunings.isEmpty ? nil : tunings, kernel: EmbeddingBag(table: tables.values.first!, mode: mode).kernel.description, results: results,
                       gatherLimits: limits, memoryNode: memoryNode,
                       tablePlacement: memoryNode == nil ? nil : tables.reduce(into: [:]) { placed, entry in
                           placed[entry.key.rawValue] = try? entry.value.placement()
-                      })
+                      }, warnings: warnings.isEmpty ? nil : warnings)
     }
 
     /// `threads` threads each read their share of every batch's rows (as the bag splits
-    /// them) for `secondsPerSetting`, with plain loads, then with prefetch.
+    /// them), every line of each row whole, with plain loads and then prefetching each row
+    /// 2, 4, … 128 lookups ahead (`limitDistances`), each for half of `secondsPerSetting`
+    /// (0.3–1 s): the best is the ceiling a bag over this table can reach.
     private func gatherLimit(_ table: EmbeddingTable, indices: [Int32], perBatch: Int) throws(EmbeddingBag.LookupError) -> GatherLimit {
-        let threads = max(1, threads), seconds = secondsPerSetting, distance = prefetchDistance
+        let threads = max(1, threads), seconds = min(1, max(0.3, secondsPerSetting / 2))
         let batchCount = indices.count / perBatch
         func rate(prefetch: Int) throws(EmbeddingBag.LookupError) -> Double {
             let started = MonotonicClock.nanoseconds()
@@ -264,7 +308,10 @@ public struct EmbeddingBenchmark: Sendable {
             }
             return Double(counts.reduce(0, +)) / (Double(MonotonicClock.nanoseconds() - started) / 1e9)
         }
-        return GatherLimit(storage: table.storage, lookupsPerSecond: try rate(prefetch: 0),
-                           prefetchedLookupsPerSecond: try rate(prefetch: max(1, distance)))
+        var byDistance: [Int: Double] = [:]
+        for distance in Self.limitDistances { byDistance[distance] = try rate(prefetch: distance) }
+        let prefetched = byDistance.filter { $0.key > 0 }.max { $0.value < $1.value }
+        return GatherLimit(storage: table.storage, lookupsPerSecond: byDistance[0] ?? 0, prefetchedLookupsPerSecond: prefetched?.value ?? 0,
+                           prefetchedDistance: prefetched?.key, byDistance: byDistance)
     }
 }

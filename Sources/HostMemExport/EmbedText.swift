@@ -10,8 +10,12 @@ public enum EmbedText {
             "hostmem embed — \(report.rows) × \(report.dim) table, \(report.tableSource) (\(sizes)), batch \(report.batchSize) × pooling \(report.pooling), \(report.distribution), \(report.mode.rawValue), \(report.threads) thread\(report.threads == 1 ? "" : "s")",
         ]
         let knobs = Set(report.results.map(\.knob))
+        let distance = { (knob: EmbeddingBenchmark.Knob) -> String in
+            let used = Set(report.results.filter { $0.knob == knob }.compactMap(\.prefetchDistance)).sorted()
+            return used.isEmpty ? "\(report.prefetchDistance ?? EmbeddingBag.dedupDistance)" : used.map(String.init).joined(separator: " or ")
+        }
         if knobs.contains(.dedup) {
-            lines.append("  dedup: each distinct row of a thread's lookups prefetched once, \(report.prefetchDistance) first uses ahead; bags summed as plain")
+            lines.append("  dedup: each distinct row of a thread's lookups prefetched once, \(distance(.dedup)) first uses ahead; bags summed as plain")
         }
         if knobs.contains(.sortDedup) {
             lines.append("  sort+dedup: the same, first uses found by radix-sorting the batch's (row, position) pairs instead of a bitmap of rows")
@@ -20,10 +24,19 @@ public enum EmbedText {
             lines.append("  hot-cache: \(ByteFormat.string(UInt64(report.hotCacheBytes))) of the most frequent rows (in the table's format), learned from half of the batches")
         }
         if knobs.contains(.prefetch) {
-            lines.append("  prefetch: before each bag, the rows up to \(report.prefetchDistance) lookups past it, into L2")
+            lines.append("  prefetch: before each bag, the rows up to \(distance(.prefetch)) lookups past it, into L2")
         }
         if knobs.contains(.prefetchEach) {
-            lines.append("  prefetch-each: each lookup asks for the row \(report.prefetchDistance) lookups after it, into L2, line by line as it loads its own (8-bit: the whole row first)")
+            lines.append("  prefetch-each: each lookup asks for the row \(distance(.prefetchEach)) lookups after it, into L2, line by line as it loads its own (8-bit: the whole row first)")
+        }
+        for (storage, tuning) in (report.prefetchTuning ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let styles = EmbeddingBag.PrefetchStyle.allCases.compactMap { style -> String? in
+                let trials = tuning.trials.filter { $0.style == style }
+                guard let best = trials.max(by: { $0.lookupsPerSecond < $1.lookupsPerSecond }) else { return nil }
+                return String(format: "%@ %d (%.1f M)", style.rawValue, best.distance, best.lookupsPerSecond / 1e6)
+            }
+            lines.append(String(format: "  %@ prefetch distance tuned on the table (%d trials of 65,536 uniform lookups, %.2f s): best ", storage, tuning.trials.count, tuning.seconds)
+                         + styles.joined(separator: ", "))
         }
         lines.append("  kernel: \(report.kernel)")
         if let node = report.memoryNode {
@@ -32,11 +45,13 @@ public enum EmbedText {
             }
         }
         for limit in report.gatherLimits {
-            lines.append(String(format: "  gather limit, %@: %.1f M lookups/s with plain loads, %.1f M with prefetch %d ahead (every row's lines read, nothing summed, %d thread%@)",
+            let swept = (limit.byDistance ?? [:]).sorted { $0.key < $1.key }.map { String(format: "%d: %.1f", $0.key, $0.value / 1e6) }.joined(separator: ", ")
+            lines.append(String(format: "  gather limit, %@: %.1f M lookups/s with plain loads, best %.1f M with prefetch %@ ahead (every line of each row read whole, nothing summed, %d thread%@; M by distance %@)",
                                 limit.storage.rawValue, limit.lookupsPerSecond / 1e6, limit.prefetchedLookupsPerSecond / 1e6,
-                                report.prefetchDistance, report.threads, report.threads == 1 ? "" : "s"))
+                                limit.prefetchedDistance.map(String.init) ?? "-", report.threads, report.threads == 1 ? "" : "s", swept))
         }
-        var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain", "of limit", "of prefetched"])
+        for warning in report.warnings ?? [] { lines.append("  WARNING: " + warning) }
+        var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain", "of plain gather", "of best gather"])
         for result in report.results {
             let plain = report.results.first { $0.storage == result.storage && $0.knob == .plain }?.lookupsPerSecond
             table.rows.append([

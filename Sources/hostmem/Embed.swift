@@ -56,8 +56,16 @@ struct Embed: AsyncParsableCommand {
     @Option(name: .long, help: "Threads (bags are split among them).")
     var threads = 1
 
-    @Option(name: .long, help: ArgumentHelp("Prefetch knobs: before each bag, prefetch the rows up to N lookups past it (prefetch-each: each lookup the row N after it; dedup: N distinct rows).", valueName: "N"))
-    var prefetchDistance = 32
+    @Option(name: .long, help: ArgumentHelp("Prefetch knobs: before each bag, prefetch the rows up to N lookups past it (prefetch-each: each lookup the row N after it; dedup: N distinct rows). auto: each style's fastest of 8, 16, 32, 64 and 128, timed on each table first (dedup: 32).", valueName: "N|auto"))
+    var prefetchDistance = Distance.auto
+
+    enum Distance: ExpressibleByArgument, Equatable {
+        case auto, lookups(Int)
+        init?(argument: String) {
+            if argument == "auto" { self = .auto } else if let value = Int(argument), value > 0, value <= 1024 { self = .lookups(value) } else { return nil }
+        }
+        var defaultValueDescription: String { "auto" }
+    }
 
     @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch, prefetch-each (default: all).", valueName: "LIST"))
     var knobs: CommaList<EmbeddingBenchmark.Knob>?
@@ -108,7 +116,6 @@ struct Embed: AsyncParsableCommand {
         guard dim > 0 && dim <= 65536 else { throw ValidationError("--dim must be between 1 and 65536") }
         guard batch > 0, pooling > 0 else { throw ValidationError("--batch and --pooling must be at least 1") }
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        guard prefetchDistance > 0 && prefetchDistance <= 1024 else { throw ValidationError("--prefetch-distance must be between 1 and 1024") }
         guard rows.value <= Int(Int32.max) else { throw ValidationError("--rows is limited to 2^31") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
         if gpu != nil && node != nil { throw ValidationError("give --gpu or --node, not both") }
@@ -121,7 +128,7 @@ struct Embed: AsyncParsableCommand {
         benchmark.mode = mode
         benchmark.threads = threads
         benchmark.hotCacheBytes = cache.bytes
-        benchmark.prefetchDistance = prefetchDistance
+        if case .lookups(let lookups) = prefetchDistance { benchmark.prefetchDistance = lookups }
         benchmark.secondsPerSetting = seconds
         benchmark.knobs = chosenKnobs()
         if gpu != nil || node != nil {

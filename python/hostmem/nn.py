@@ -16,7 +16,7 @@ import ctypes
 import os
 import threading
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -92,16 +92,17 @@ def huge_pages(tensor: Tensor, collapse: bool = True) -> Tuple[int, int]:
     return advised.value, huge_now.value
 
 
-def tuned_style(weight: Tensor, threads: int, prefetch: int) -> str:
-    """The faster prefetch style for this weight's shape and dtype on this CPU (both timed on
-    the weight, ~0.1 s), as hostmem.EmbeddingBag(prefetch_style="auto") chooses it."""
+def tuned_prefetch(weight: Tensor, threads: int, prefetch: Union[int, str], style: str) -> Tuple[int, str]:
+    """(distance, style): what of prefetch ("auto": 8-128 lookups) and style ("auto": burst
+    or per-lookup) is fastest for this weight's shape and dtype on this CPU, timed on the
+    weight (both: about 1.3 M lookups), as hostmem.EmbeddingBag chooses them."""
     handle = ctypes.c_void_p()
     _lib.check(_lib._lib.hostmem_bag_view(weight.data_ptr(), weight.shape[0], weight.shape[1], _FORMATS[weight.dtype], 0,
-                                          threads, prefetch, _STYLES["auto"], ctypes.byref(handle)))
+                                          threads, -1 if prefetch == "auto" else prefetch, _STYLES[style], ctypes.byref(handle)))
     try:
-        style = ctypes.c_int()
-        _lib.check(_lib._lib.hostmem_bag_shape(handle, None, None, None, ctypes.byref(style)))
-        return "per-lookup" if style.value == 1 else "burst"
+        distance, chosen = ctypes.c_int(), ctypes.c_int()
+        _lib.check(_lib._lib.hostmem_bag_prefetch(handle, ctypes.byref(distance), ctypes.byref(chosen)))
+        return distance.value, "per-lookup" if chosen.value == 1 else "burst"
     finally:
         _lib._lib.hostmem_bag_free(handle)
 
@@ -243,8 +244,10 @@ class EmbeddingBag(torch.nn.Module):
     float32, float16 or bfloat16 (sums in float32, returned in the table's dtype).
 
     hostmem's knobs, keyword-only: threads (None: torch.get_num_threads() at each call),
-    prefetch (rows asked for this many lookups ahead; 0 off), prefetch_style ("auto": both
-    styles timed on the weight when the module is made, ~0.1 s), and huge_pages (True: the
+    prefetch (rows asked for this many lookups ahead; 0 off; "auto": the fastest of 8-128),
+    prefetch_style ("auto": the faster of burst and per-lookup; what is "auto" is timed on
+    the weight when the module is made, 0.03-0.15 s, and `self.prefetch`,
+    `self.prefetch_style` say what was chosen), and huge_pages (True: the
     weight's memory is put on transparent huge pages when the module is made and whenever
     the weight moves, see huge_pages(); values unchanged; `huge_pages_state` says what the
     kernel did), and numa_node (bind the weight's pages to that NUMA node and move them
@@ -254,7 +257,7 @@ class EmbeddingBag(torch.nn.Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: Optional[float] = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight: Optional[Tensor] = None,
                  include_last_offset: bool = False, padding_idx: Optional[int] = None, device: Any = None, dtype: Any = None, *,
-                 threads: Optional[int] = None, prefetch: int = 32, prefetch_style: str = "auto", huge_pages: bool = True,
+                 threads: Optional[int] = None, prefetch: Union[int, str] = "auto", prefetch_style: str = "auto", huge_pages: bool = True,
                  numa_node: Optional[int] = None) -> None:
         super().__init__()
         if mode not in _MODES:
@@ -267,8 +270,8 @@ class EmbeddingBag(torch.nn.Module):
             padding_idx = padding_idx % num_embeddings
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise HostMemValueError(f"threads must be a positive integer or None, not {threads!r}")
-        if not isinstance(prefetch, int) or not 0 <= prefetch <= 1024:
-            raise HostMemValueError(f"prefetch must be an integer in 0..1024, not {prefetch!r}")
+        if prefetch != "auto" and (not isinstance(prefetch, int) or isinstance(prefetch, bool) or not 0 <= prefetch <= 1024):
+            raise HostMemValueError(f"prefetch must be an integer in 0..1024 or 'auto', not {prefetch!r}")
         if prefetch_style not in _STYLES:
             raise HostMemValueError(f"prefetch_style must be one of {', '.join(_STYLES)}, not {prefetch_style!r}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
@@ -289,8 +292,11 @@ class EmbeddingBag(torch.nn.Module):
         if numa_node is not None:
             numa.move_to_node(self.weight.detach(), numa_node)
         self.prefetch_style = prefetch_style
-        if prefetch_style == "auto":
-            self.prefetch_style = tuned_style(self.weight.detach().contiguous(), threads or torch.get_num_threads(), prefetch) if prefetch else "burst"
+        if prefetch == 0:
+            self.prefetch_style = "burst" if prefetch_style == "auto" else prefetch_style
+        elif prefetch == "auto" or prefetch_style == "auto":
+            self.prefetch, self.prefetch_style = tuned_prefetch(self.weight.detach().contiguous(), threads or torch.get_num_threads(),
+                                                                prefetch, prefetch_style)
 
     def _advise_huge_pages(self) -> None:
         """Huge pages under the weight, once per storage it lives in (a moved or replaced weight gets them again)."""
@@ -412,7 +418,8 @@ class QuantizedEmbeddingBag(torch.nn.Module):
     a float module or tensor; no gradients (the copy is not a Parameter)."""
 
     def __init__(self, weight: Tensor, mode: str = "mean", include_last_offset: bool = False, padding_idx: Optional[int] = None, *,
-                 threads: int = 1, prefetch: int = 32, prefetch_style: str = "auto", numa_node: Optional[int] = None) -> None:
+                 threads: int = 1, prefetch: Union[int, str] = "auto", prefetch_style: str = "auto",
+                 numa_node: Optional[int] = None) -> None:
         super().__init__()
         if mode == "max":
             raise HostMemNotImplementedError("8-bit tables pool with sum or mean, not max")

@@ -75,9 +75,9 @@ void hostmem_bag_sum_avx2(const void *table, long dim, int format, const int *in
                           const hostmem_distinct_rows *distinct);
 
 /// The random-row gather alone, the limit an embedding bag is measured against: reads
-/// the first 8 bytes of every cache line of row indices[p] for each p (rows of
-/// `row_bytes`, packed), straight-line code for rows of up to 8 lines, with no
-/// arithmetic on them beyond an XOR; with `prefetch` > 0, each line read is followed by
+/// every cache line of row indices[p] whole for each p (rows of `row_bytes`, packed),
+/// with the widest loads this CPU has (AVX-512: one per line; AVX2: two; else four),
+/// straight-line code for rows of up to 8 lines, with no arithmetic on them beyond an XOR; with `prefetch` > 0, each line read is followed by
 /// a request for the same line of row p + prefetch (into L2), and its last line when it
 /// spans one more. Returns the XOR.
 uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch);
