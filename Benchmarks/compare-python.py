@@ -21,7 +21,8 @@ a share of the machine's random-row gather limit for the same table, indices and
 with prefetch).
 
 Training (hostmem.nn.EmbeddingBag, tensors in and out): its forward alone against
-nn.EmbeddingBag's (no grad), and a training step (forward, backward, optimizer step; the
+nn.EmbeddingBag's (no grad), its backward alone (the weight gradient, sparse and dense,
+beside the table's random-row gather limit from `hostmem embed`), and a training step (forward, backward, optimizer step; the
 loss is the pooled rows times a fixed random tensor) against nn.EmbeddingBag(sparse=True)
 with the same optimizer (SGD, and Adagrad, both sparse), each side on its own copy of the
 same initial table, 1 and 2 threads, uniform and Zipf. hostmem's module puts its weight on
@@ -75,6 +76,25 @@ def lookups_per_second(step, inputs):
         done += per
         i += 1
     return done / (time.perf_counter() - start) / 1e6
+
+
+def backward_lookups_per_second(bag, inputs, offsets, target):
+    """M lookups per second of the backward pass alone (the weight gradient: coalesced rows
+    for hostmem, one row per lookup for torch's sparse gradient, a dense table-sized
+    gradient without sparse=True): each batch's forward runs untimed, then its backward is
+    timed, for about --seconds after two warm-up batches."""
+    per, spent, done, i = args.bags * args.pooling, 0.0, 0, 0
+    while spent < args.seconds:
+        bag.weight.grad = None
+        loss = (bag(inputs[i % len(inputs)], offsets) * target).sum()
+        start = time.perf_counter()
+        loss.backward()
+        elapsed = time.perf_counter() - start
+        if i >= 2:
+            spent, done = spent + elapsed, done + per
+        i += 1
+    bag.weight.grad = None
+    return done / spent / 1e6
 
 
 def touched(loader):
@@ -191,12 +211,26 @@ if not args.skip_training:
                      "torch+huge": torch.nn.EmbeddingBag(args.table_rows, args.dim, mode="sum", sparse=True, _weight=initial.clone()),
                      "hostmem": hnn.EmbeddingBag(args.table_rows, args.dim, mode="sum", sparse=True, _weight=initial.clone())}
             hnn.huge_pages(sides["torch+huge"].weight.detach())
+            dense = {"torch": torch.nn.EmbeddingBag(args.table_rows, args.dim, mode="sum", _weight=initial.clone()),
+                     "hostmem": hnn.EmbeddingBag(args.table_rows, args.dim, mode="sum", _weight=initial.clone())}
+            indices_path = os.path.join(folder, "training-indices.npy")
+            np.save(indices_path, torch.cat(batches).numpy())
+            limit_report = json.loads(subprocess.run(
+                [binary, "embed", "--rows", str(args.table_rows), "--dim", str(args.dim), "--batch", str(args.bags), "--pooling", str(args.pooling),
+                 "--indices", indices_path, "--threads", str(threads), "--knobs", "plain", "--seconds", "1", "--json"],
+                check=True, capture_output=True, text=True).stdout)
+            os.remove(indices_path)
+            gather = [limit for limit in limit_report["gatherLimits"] if limit["storage"] == "float32"][0]
+            gather_limit = max(gather["lookupsPerSecond"], gather["prefetchedLookupsPerSecond"]) / 1e6
             rounds = []
             for _ in range(args.rounds):
                 figures = {}
                 for name, bag in sides.items():
                     with torch.no_grad():
                         figures[f"forward {name}"] = lookups_per_second(lambda b: bag(b, offsets), batches)
+                for name in ("torch", "hostmem"):
+                    figures[f"backward sparse {name}"] = backward_lookups_per_second(sides[name], batches, offsets, target)
+                    figures[f"backward dense {name}"] = backward_lookups_per_second(dense[name], batches, offsets, target)
                 for optimizer in ("SGD", "Adagrad"):
                     for name, bag in sides.items():
                         make = torch.optim.SGD if optimizer == "SGD" else torch.optim.Adagrad
@@ -205,8 +239,13 @@ if not args.skip_training:
             result = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
             ratios = ", ".join(f"{what} {result[what + ' hostmem'] / result[what + ' torch']:.2f}x "
                                f"({result[what + ' hostmem'] / result[what + ' torch+huge']:.2f}x)" for what in ("forward", "SGD", "Adagrad"))
-            print(f"  {dist}, {threads} thread{'s' if threads > 1 else ''} (hostmem: style {sides['hostmem'].prefetch_style}, "
-                  f"{sides['hostmem'].huge_pages_state}):\n    " + ", ".join(f"{k} {v:.2f}" for k, v in result.items())
-                  + f"\n    hostmem / torch (/ torch+huge): {ratios}")
-            del sides
+            print(f"  {dist}, {threads} thread{'s' if threads > 1 else ''} (hostmem: prefetch {sides['hostmem'].prefetch} "
+                  f"{sides['hostmem'].prefetch_style}, {sides['hostmem'].huge_pages_state}):\n    "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in result.items())
+                  + f"\n    hostmem / torch (/ torch+huge): {ratios}"
+                  + f"\n    backward, hostmem / torch: sparse {result['backward sparse hostmem'] / result['backward sparse torch']:.2f}x, "
+                  f"dense {result['backward dense hostmem'] / result['backward dense torch']:.2f}x; against the table's gather limit "
+                  f"({gather_limit:.1f} M lookups/s): sparse {result['backward sparse hostmem'] / gather_limit:.0%}, "
+                  f"dense {result['backward dense hostmem'] / gather_limit:.0%}")
+            del sides, dense
 os.rmdir(folder)

@@ -204,8 +204,8 @@ public struct EmbeddingBenchmark: Sendable {
                 options.threads = threads
                 let tuning = EmbeddingBag(table: table, mode: mode, options: options).tunedPrefetch()
                 tunings[storage.rawValue] = tuning
-                for trial in tuning.trials where trial.lookupsPerSecond > (tuning.trials.filter { $0.style == trial.style }.map(\.lookupsPerSecond).max() ?? 0) - 1e-9 {
-                    distances[trial.style] = trial.distance
+                for style in EmbeddingBag.PrefetchStyle.allCases {
+                    distances[style] = tuning.trials.filter { $0.style == style }.max { $0.lookupsPerSecond < $1.lookupsPerSecond }?.distance
                 }
             }
             for knob in knobs {
@@ -281,9 +281,9 @@ public struct EmbeddingBenchmark: Sendable {
     /// `threads` threads each read their share of every batch's rows (as the bag splits
     /// them), every line of each row whole, with plain loads and then prefetching each row
     /// 2, 4, … 128 lookups ahead (`limitDistances`), each for half of `secondsPerSetting`
-    /// (0.3–1 s): the best is the ceiling a bag over this table can reach.
+    /// (at most 1 s): the best is the ceiling a bag over this table can reach.
     private func gatherLimit(_ table: EmbeddingTable, indices: [Int32], perBatch: Int) throws(EmbeddingBag.LookupError) -> GatherLimit {
-        let threads = max(1, threads), seconds = min(1, max(0.3, secondsPerSetting / 2))
+        let threads = max(1, threads), seconds = min(1, max(0.05, secondsPerSetting / 2))
         let batchCount = indices.count / perBatch
         func rate(prefetch: Int) throws(EmbeddingBag.LookupError) -> Double {
             let started = MonotonicClock.nanoseconds()

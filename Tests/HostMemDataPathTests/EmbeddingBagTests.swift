@@ -184,6 +184,29 @@ struct EmbeddingBagTests {
         }
     }
 
+    @Test("tunedPrefetch times every style at every distance on the table and keeps the fastest; dedup and the Swift kernel are left as set")
+    func tunedPrefetch() throws {
+        let table = try EmbeddingTable.random(rows: 1 << 16, dim: 64, seed: 3)
+        var options = EmbeddingBag.Options()
+        options.prefetchDistance = 5
+        let bag = EmbeddingBag(table: table, mode: .sum, options: options)
+        guard bag.kernel != .swift else { return }  // a CPU without AVX2: nothing to tune
+        let tuning = bag.tunedPrefetch(distances: [4, 16, 64])
+        #expect(tuning.trials.count == 6)
+        #expect(Set(tuning.trials.map { "\($0.style.rawValue)/\($0.distance)" }) == ["burst/4", "burst/16", "burst/64", "per-lookup/4", "per-lookup/16", "per-lookup/64"])
+        #expect(tuning.trials.allSatisfy { $0.lookupsPerSecond > 0 })
+        let fastest = tuning.trials.max { $0.lookupsPerSecond < $1.lookupsPerSecond }!
+        #expect(tuning.style == fastest.style && tuning.distance == fastest.distance && tuning.seconds > 0)
+        let tuned = bag.withTunedPrefetch(distances: [16], styles: [.perLookup])
+        #expect(tuned.options.prefetchDistance == 16 && tuned.options.prefetchStyle == .perLookup)
+        var dedup = bag
+        dedup.options.deduplicate = true
+        #expect(dedup.tunedPrefetch().trials.isEmpty && dedup.tunedPrefetch().distance == 5)
+        var plain = bag
+        plain.options.widestKernel = .swift
+        #expect(plain.tunedPrefetch().trials.isEmpty)
+    }
+
     @Test("empty bags give zeros")
     func emptyBags() throws {
         let table = try EmbeddingTable.random(rows: 10, dim: 8, seed: 1)

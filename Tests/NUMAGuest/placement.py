@@ -6,6 +6,7 @@ pool of a Loader made with numa_node=N, and the CPUs the process may run on afte
 then where an EmbeddingBag made with numa_node=N keeps its table, and an array made on
 node 0 before and after hostmem.numa.move_to_node(array, N) (both from move_pages)."""
 import json
+import mmap
 import os
 import sys
 import tempfile
@@ -52,7 +53,9 @@ os.sched_setaffinity(0, range(os.cpu_count()))  # bind_to_node only offers the C
 hostmem.numa.bind_to_node(0)
 bag = hostmem.EmbeddingBag(np.ones((16384, 128), dtype=np.float32), numa_node=node)
 result["bag_table"] = {str(key): value for key, value in bag.pages_by_node().items()}
-elsewhere = np.ones(8 << 20, dtype=np.uint8)
+# A fresh mapping: malloc could hand back heap pages made on node 1 above.
+elsewhere = np.frombuffer(mmap.mmap(-1, 8 << 20), dtype=np.uint8)
+elsewhere[:] = 1
 result["before_move"] = {str(key): value for key, value in hostmem.numa.pages_by_node(elsewhere).items()}
 result["moved"] = {str(key): value for key, value in hostmem.numa.move_to_node(elsewhere, node).items()}
 print(json.dumps(result))

@@ -84,6 +84,24 @@ struct BenchCLITests {
             #expect(limit != nil && share != nil && abs(share! - (result["lookupsPerSecond"] as! Double) / limit!) < 1e-9)
         }
         #expect(report["kernel"] is String)
+        // The limit sweeps its prefetch distance; its best is what the shares of the best are against.
+        for limit in limits {
+            let swept = limit["byDistance"] as? [String: Double] ?? [:]
+            #expect(Set(swept.keys) == ["0", "2", "4", "8", "16", "32", "64", "128"])
+            #expect(limit["prefetchedLookupsPerSecond"] as? Double == swept.filter { $0.key != "0" }.values.max())
+        }
+        // The prefetch distance tuned on each table, per style; each prefetch knob ran with its style's best.
+        let tuning = report["prefetchTuning"] as? [String: [String: Any]] ?? [:]
+        #expect(tuning.keys.sorted() == ["float32", "int8RowWise"])
+        for (storage, tuned) in tuning {
+            let trials = tuned["trials"] as? [[String: Any]] ?? []
+            #expect(trials.count == 10, "2 styles × 5 distances")
+            for (knob, style) in [("prefetch", "burst"), ("prefetch-each", "per-lookup")] {
+                let best = trials.filter { $0["style"] as? String == style }.max { ($0["lookupsPerSecond"] as! Double) < ($1["lookupsPerSecond"] as! Double) }
+                let ran = results.first { $0["storage"] as? String == storage && $0["knob"] as? String == knob }
+                #expect(ran?["prefetchDistance"] as? Int == best?["distance"] as? Int, "\(storage) \(knob)")
+            }
+        }
         let subset = try HostMemBinary.run(["embed", "--rows", "4K", "--dim", "16", "--batch", "8", "--pooling", "4",
                                             "--knobs", "plain,prefetch", "--seconds", "0.05", "--json"])
         let knobs = try #require(try JSONSerialization.jsonObject(with: Data(subset.stdout.utf8)) as? [String: Any])["results"] as? [[String: Any]]

@@ -136,3 +136,21 @@ def test_the_torch_operator_and_opcheck(table):
     from hostmem import torch_ops
     operator = torch_ops.register()
     torch.library.opcheck(operator.default, (torch_ops.bag_id(bag), bag.dim, indices, offsets, weights))
+
+
+def test_prefetch_auto_chooses_a_distance_and_style_it_timed():
+    table = np.random.default_rng(0).random((1 << 16, 64), dtype=np.float32)
+    bag = hostmem.EmbeddingBag(table)  # prefetch="auto", prefetch_style="auto" by default
+    assert bag.prefetch in (8, 16, 32, 64, 128) and bag.prefetch_style in ("burst", "per-lookup")
+    fixed = hostmem.EmbeddingBag(table, prefetch=24, prefetch_style="auto")
+    assert fixed.prefetch == 24
+    styled = hostmem.EmbeddingBag(table, prefetch="auto", prefetch_style="per-lookup")
+    assert styled.prefetch in (8, 16, 32, 64, 128) and styled.prefetch_style == "per-lookup"
+    off = hostmem.EmbeddingBag(table, prefetch=0)
+    assert off.prefetch == 0
+    indices = np.arange(64, dtype=np.int64)
+    offsets = np.arange(0, 64, 8, dtype=np.int64)
+    assert np.allclose(bag(indices, offsets), off(indices, offsets))
+    for bad in ("fast", -1, 2000, True):
+        with pytest.raises(hostmem.HostMemValueError, match="prefetch"):
+            hostmem.EmbeddingBag(table, prefetch=bad)
