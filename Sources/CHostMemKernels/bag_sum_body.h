@@ -42,11 +42,13 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(add
 /// (blocks are cut so that the last is one of them), so that each size gets its own loop
 /// and registers: with one loop for every size, the accumulators of all of them were live
 /// at once and an 8-bit block spilled. With `streamed`, each lookup asks for the row
-/// `prefetch` lookups after it (fp32: line by line in `add_vectors`; 8-bit: the whole row,
-/// a few lines not on line boundaries, in the first block).
+/// `prefetch` lookups after it (fp32: line by line in `add_vectors` into L2; 8-bit: the
+/// whole row into L2, a few lines not on line boundaries, in the first block; with
+/// `whole_row`, either: the whole row into L1 before its own is summed, as the plainest
+/// loop does: fp32 4 M × 128 uniform, Zen 4, 16 ahead: 67 M lookups/s into L1, 55 M into L2).
 __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum_block)(
     const struct bag_call *call, const long first, const long last, const long block, float *destination, const int count,
-    const int max_vectors, const int weighted, const int format, const int cached, const int streamed) {
+    const int max_vectors, const int weighted, const int format, const int cached, const int streamed, const int whole_row) {
     const int int8 = format == HOSTMEM_ROWS_INT8;
     const long value_bytes = format == HOSTMEM_ROWS_F32 ? 4 : 2;  // of a fp32, fp16 or bf16 value
     BAG_VEC sum[16];
@@ -59,8 +61,10 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum
         if (streamed && (!int8 || block == 0) && p + call->prefetch < call->stream_end)
             ahead = row_address(call->table, call->indices[p + call->prefetch], call->stride, cache);
         const float weight = weighted ? call->weights[p] : 1.0f;
+        if (int8 || whole_row) {
+            if (streamed && block == 0) prefetch_row(ahead, call->stride, whole_row);  // whole rows go to L1
+        }
         if (int8) {
-            if (streamed && block == 0) prefetch_row_l2(ahead, call->stride);
             float scale, bias;
             __builtin_memcpy(&scale, row + call->dim, 4);
             __builtin_memcpy(&bias, row + call->dim + 4, 4);
@@ -68,7 +72,7 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum
             BAG_LOCAL(add_vectors)(sum, count, max_vectors, 1, BAG_SET1(weight * scale), row + block, BAG_LANES, format, 0, row);
         } else {
             BAG_LOCAL(add_vectors)(sum, count, max_vectors, weighted, BAG_SET1(weight), row + value_bytes * block,
-                                   value_bytes * BAG_LANES, format, streamed, ahead + value_bytes * block);
+                                   value_bytes * BAG_LANES, format, streamed && !whole_row, ahead + value_bytes * block);
         }
     }
     // An 8-bit row adds weight × scale × code to each column and weight × bias to a scalar
@@ -94,7 +98,7 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(sum
 /// are asked for in a burst before it is summed.
 __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(body)(
     const struct bag_call *call, const long first_bag, const long end_bag, const int weighted, const int format,
-    const int cached, const int deduped, const int streamed) {
+    const int cached, const int deduped, const int streamed, const int whole_row) {
     // AVX2: fp16 and bf16 values are widened in a register of their own, as a weight is held in one.
     const int int8 = format == HOSTMEM_ROWS_INT8;
     const int max_vectors = BAG_REGISTERS == 32 || (format == HOSTMEM_ROWS_F32 && !weighted) ? 16 : !int8 ? 14 : weighted ? 12 : 13;
@@ -122,7 +126,7 @@ __attribute__((target(BAG_ISA), always_inline)) static inline void BAG_LOCAL(bod
             // A block of 16 vectors at most 13 at a time: 12 and 4, whose sizes have loops below.
             for (long tail = remaining - vectors; tail > 0 && tail < 8 && (tail & (tail - 1)); tail++) vectors--;
 #define BAG_BLOCK(count) \
-    BAG_LOCAL(sum_block)(call, first, last, block, destination, (count), max_vectors, weighted, format, cached, streamed)
+    BAG_LOCAL(sum_block)(call, first, last, block, destination, (count), max_vectors, weighted, format, cached, streamed, whole_row)
             if (vectors == max_vectors) BAG_BLOCK(max_vectors);
             else if (vectors == 12) BAG_BLOCK(12);
             else if (vectors == 8) BAG_BLOCK(8);
@@ -140,6 +144,7 @@ __attribute__((target(BAG_ISA))) void BAG_NAME(const void *table, long dim, int 
                                                const hostmem_row_cache *cache, const hostmem_distinct_rows *distinct) {
     const int deduped = distinct != 0;
     const int streamed = per_lookup && prefetch > 0 && !deduped;  // dedup's stream is distinct rows: a burst per bag
+    const int whole_row = streamed && per_lookup == 2;
     const long stride = format == HOSTMEM_ROWS_INT8 ? dim + 8 : format == HOSTMEM_ROWS_F32 ? dim * 4 : dim * 2;
     const struct bag_call call = {
         .table = table, .dim = dim, .stride = stride, .indices = indices, .n_indices = n_indices,
@@ -148,14 +153,16 @@ __attribute__((target(BAG_ISA))) void BAG_NAME(const void *table, long dim, int 
         .stream_end = deduped ? distinct->count : bag_end(offsets, n_offsets, n_indices, end_bag - 1),
     };
     // One loop per combination of the flags, each a constant in its call: the key is
-    // weighted << 5 | format << 3 | cached << 2 | deduped << 1 | streamed (never both of the last two).
+    // weighted << 5 | format << 3 | cached << 2 | mode, the mode 0 (no stream), 1 (streamed
+    // line by line), 2 (deduped; never streamed) or 3 (streamed a whole row at a time).
     const int weighted = weights != 0, cached = cache != 0;
 #define BAG_CASE(key)                                                                                                   \
     case (key):                                                                                                         \
-        BAG_LOCAL(body)(&call, first_bag, end_bag, (key) >> 5 & 1, (key) >> 3 & 3, (key) >> 2 & 1, (key) >> 1 & 1, (key) & 1); \
+        BAG_LOCAL(body)(&call, first_bag, end_bag, (key) >> 5 & 1, (key) >> 3 & 3, (key) >> 2 & 1, ((key) & 3) == 2,     \
+                        (key) & 1, ((key) & 3) == 3);                                                                   \
         break
-#define BAG_CASES(base) BAG_CASE(base); BAG_CASE((base) + 1); BAG_CASE((base) + 2)
-    switch (weighted << 5 | (format & 3) << 3 | cached << 2 | deduped << 1 | streamed) {
+#define BAG_CASES(base) BAG_CASE(base); BAG_CASE((base) + 1); BAG_CASE((base) + 2); BAG_CASE((base) + 3)
+    switch (weighted << 5 | (format & 3) << 3 | cached << 2 | (whole_row ? 3 : deduped << 1 | streamed)) {
         BAG_CASES(0x00); BAG_CASES(0x04); BAG_CASES(0x08); BAG_CASES(0x0c);
         BAG_CASES(0x10); BAG_CASES(0x14); BAG_CASES(0x18); BAG_CASES(0x1c);
         BAG_CASES(0x20); BAG_CASES(0x24); BAG_CASES(0x28); BAG_CASES(0x2c);

@@ -107,25 +107,30 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
     return distinct;
 }
 
-/// Every cache line of a row, once each (an int8 row need not start on a line). Rows of
-/// up to eight lines are unrolled: with a loop, the prefetch bursts measured slower (fp32
-/// Zipf 34 vs 41 M lookups/s, interleaved runs; int8 the same either way).
-static inline void prefetch_row_l2(const unsigned char *row, long bytes) {
+/// Every cache line of a row, once each (an int8 row need not start on a line), into L2
+/// (`near` 0: prefetcht2 on x86) or into L1 (`near` 1: prefetcht0). Rows of up to eight
+/// lines are unrolled: with a loop, the prefetch bursts measured slower (fp32 Zipf 34 vs
+/// 41 M lookups/s, interleaved runs; int8 the same either way).
+#define PREFETCH_LINE(at) (near ? __builtin_prefetch((at), 0, 3) : hostmem_prefetch(at))
+__attribute__((always_inline)) static inline void prefetch_row(const unsigned char *row, long bytes, const int near) {
     uintptr_t first = (uintptr_t)row & ~(uintptr_t)63, last = ((uintptr_t)row + (uintptr_t)bytes - 1) & ~(uintptr_t)63;
     const unsigned char *line = (const unsigned char *)first;
     switch ((last - first) / 64) {
-    case 7: hostmem_prefetch(line + 448); __attribute__((fallthrough));
-    case 6: hostmem_prefetch(line + 384); __attribute__((fallthrough));
-    case 5: hostmem_prefetch(line + 320); __attribute__((fallthrough));
-    case 4: hostmem_prefetch(line + 256); __attribute__((fallthrough));
-    case 3: hostmem_prefetch(line + 192); __attribute__((fallthrough));
-    case 2: hostmem_prefetch(line + 128); __attribute__((fallthrough));
-    case 1: hostmem_prefetch(line + 64); __attribute__((fallthrough));
-    case 0: hostmem_prefetch(line); break;
+    case 7: PREFETCH_LINE(line + 448); __attribute__((fallthrough));
+    case 6: PREFETCH_LINE(line + 384); __attribute__((fallthrough));
+    case 5: PREFETCH_LINE(line + 320); __attribute__((fallthrough));
+    case 4: PREFETCH_LINE(line + 256); __attribute__((fallthrough));
+    case 3: PREFETCH_LINE(line + 192); __attribute__((fallthrough));
+    case 2: PREFETCH_LINE(line + 128); __attribute__((fallthrough));
+    case 1: PREFETCH_LINE(line + 64); __attribute__((fallthrough));
+    case 0: PREFETCH_LINE(line); break;
     default:
-        for (uintptr_t at = first; at <= last; at += 64) hostmem_prefetch((const void *)at);
+        for (uintptr_t at = first; at <= last; at += 64) PREFETCH_LINE((const void *)at);
     }
 }
+#undef PREFETCH_LINE
+
+static inline void prefetch_row_l2(const unsigned char *row, long bytes) { prefetch_row(row, bytes, 0); }
 
 // Line `k` of a row read whole (64 bytes XORed into `folded`; in the AVX-512 entry one
 // load, in the AVX2 one two, in the baseline four), and with `prefetching` the line 64 × k
@@ -163,10 +168,24 @@ __attribute__((always_inline)) static inline hostmem_line gather_row(const unsig
 }
 
 __attribute__((always_inline)) static inline uint64_t gather_rows(const void *table, long row_bytes, const int *indices, long count,
-                                                                   long prefetch) {
+                                                                   long prefetch, long burst) {
     const unsigned char *base = table;
     hostmem_line folded = {0};
     long p = 0;
+    if (burst > 0 && prefetch > 0) {  // before each group of `burst` lookups, the rows up to `prefetch` past it, into L2
+        long asked = 0;
+        for (; p < count; p++) {
+            if (p % burst == 0)
+                for (long upto = p + burst + prefetch; asked < upto && asked < count; asked++)
+                    prefetch_row_l2(base + (long)indices[asked] * row_bytes, row_bytes);
+            folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base, 0);
+        }
+    }
+    if (prefetch < 0)  // the whole row -prefetch ahead into L1, then this one read
+        for (; p - prefetch < count; p++) {
+            prefetch_row(base + (long)indices[p - prefetch] * row_bytes, row_bytes, 1);
+            folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base, 0);
+        }
     if (prefetch > 0)
         for (; p + prefetch < count; p++)
             folded ^= gather_row(base + (long)indices[p] * row_bytes, row_bytes, base + (long)indices[p + prefetch] * row_bytes, 1);
@@ -174,27 +193,27 @@ __attribute__((always_inline)) static inline uint64_t gather_rows(const void *ta
     return folded[0] ^ folded[1] ^ folded[2] ^ folded[3] ^ folded[4] ^ folded[5] ^ folded[6] ^ folded[7];
 }
 
-static uint64_t gather_rows_baseline(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
-    return gather_rows(table, row_bytes, indices, count, prefetch);
+static uint64_t gather_rows_baseline(const void *table, long row_bytes, const int *indices, long count, long prefetch, long burst) {
+    return gather_rows(table, row_bytes, indices, count, prefetch, burst);
 }
 
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) static uint64_t gather_rows_avx512(const void *table, long row_bytes, const int *indices,
-                                                                       long count, long prefetch) {
-    return gather_rows(table, row_bytes, indices, count, prefetch);
+                                                                       long count, long prefetch, long burst) {
+    return gather_rows(table, row_bytes, indices, count, prefetch, burst);
 }
 __attribute__((target("avx2"))) static uint64_t gather_rows_avx2(const void *table, long row_bytes, const int *indices, long count,
-                                                                  long prefetch) {
-    return gather_rows(table, row_bytes, indices, count, prefetch);
+                                                                  long prefetch, long burst) {
+    return gather_rows(table, row_bytes, indices, count, prefetch, burst);
 }
 #endif
 
-uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch) {
+uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch, long burst) {
 #if defined(__x86_64__)
-    if (hostmem_has_avx512()) return gather_rows_avx512(table, row_bytes, indices, count, prefetch);
-    if (hostmem_has_avx2_fma()) return gather_rows_avx2(table, row_bytes, indices, count, prefetch);
+    if (hostmem_has_avx512()) return gather_rows_avx512(table, row_bytes, indices, count, prefetch, burst);
+    if (hostmem_has_avx2_fma()) return gather_rows_avx2(table, row_bytes, indices, count, prefetch, burst);
 #endif
-    return gather_rows_baseline(table, row_bytes, indices, count, prefetch);
+    return gather_rows_baseline(table, row_bytes, indices, count, prefetch, burst);
 }
 
 #if defined(__x86_64__)

@@ -52,7 +52,7 @@ private func invalidSettings(rows: Int64, dim: Int64, mode: Int32, threads: Int3
     guard mode == 0 || mode == 1 else { return "mode must be 0 (sum) or 1 (mean), got \(mode)" }
     guard threads >= 1 && threads <= 1024 else { return "threads must be between 1 and 1024, got \(threads)" }
     guard prefetch >= -1 && prefetch <= 1024 else { return "prefetch must be between 0 and 1024 lookups, or -1 (tuned), got \(prefetch)" }
-    guard (0...2).contains(prefetchStyle) else { return "prefetch_style must be 0 (burst), 1 (per lookup) or 2 (auto), got \(prefetchStyle)" }
+    guard (0...3).contains(prefetchStyle) else { return "prefetch_style must be 0 (burst), 1 (per lookup), 2 (auto) or 3 (per lookup, whole row), got \(prefetchStyle)" }
     return nil
 }
 
@@ -62,7 +62,7 @@ private func makeHandle(_ table: EmbeddingTable, mode: Int32, threads: Int32, pr
     var options = EmbeddingBag.Options()
     options.threads = Int(threads)
     options.prefetchDistance = max(0, Int(prefetch))
-    options.prefetchStyle = prefetchStyle == 1 ? .perLookup : .burst
+    options.prefetchStyle = prefetchStyle == 1 ? .perLookup : prefetchStyle == 3 ? .perLookupRow : .burst
     var bag = EmbeddingBag(table: table, mode: mode == 0 ? .sum : .mean, options: options)
     if prefetch != 0 && (prefetch == -1 || prefetchStyle == 2) {
         bag = bag.withTunedPrefetch(distances: prefetch == -1 ? EmbeddingBag.tunedDistances : [Int(prefetch)],
@@ -174,11 +174,20 @@ public func hostmem_bag_shape(_ handle: OpaquePointer?, _ rows: UnsafeMutablePoi
     guard let handle else { return fail(.invalid, "the bag handle is NULL") }
     let bag = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag
     let table = bag.table
-    prefetchStyle?.pointee = bag.options.prefetchStyle == .perLookup ? 1 : 0
+    prefetchStyle?.pointee = abiStyle(bag.options.prefetchStyle)
     rows?.pointee = Int64(table.rows)
     dim?.pointee = Int64(table.dim)
     rowBytes?.pointee = Int64(table.rowBytes)
     return Status.ok.rawValue
+}
+
+/// A style as the ABI numbers it: 0 burst, 1 per lookup, 3 per lookup whole rows (2 is "auto", asked for only).
+private func abiStyle(_ style: EmbeddingBag.PrefetchStyle) -> Int32 {
+    switch style {
+    case .burst: 0
+    case .perLookup: 1
+    case .perLookupRow: 3
+    }
 }
 
 @_cdecl("hostmem_bag_prefetch")
@@ -186,7 +195,7 @@ public func hostmem_bag_prefetch(_ handle: OpaquePointer?, _ distance: UnsafeMut
     guard let handle else { return fail(.invalid, "the bag handle is NULL") }
     let options = Unmanaged<BagHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue().bag.options
     distance?.pointee = Int32(options.prefetchDistance)
-    style?.pointee = options.prefetchStyle == .perLookup ? 1 : 0
+    style?.pointee = abiStyle(options.prefetchStyle)
     return Status.ok.rawValue
 }
 

@@ -1,4 +1,5 @@
 import CHostMemKernels
+import Synchronization
 import HostMemPlatform
 
 /// Pooled embedding lookups (PyTorch's `nn.EmbeddingBag`): for each bag, the sum or
@@ -53,6 +54,18 @@ public struct EmbeddingBag: Sendable {
         /// Each lookup asks for the row `prefetchDistance` lookups after it (fp32: a line
         /// at a time, each right after the same line of its own row is loaded).
         case perLookup = "per-lookup"
+        /// Each lookup asks for the whole row `prefetchDistance` lookups after it, into L1,
+        /// before summing its own (the others prefetch into L2).
+        case perLookupRow = "per-lookup-row"
+
+        /// The kernels' `per_lookup` argument (and the C ABI's style): 0, 1 or 2.
+        public var kernelCode: Int32 {
+            switch self {
+            case .burst: 0
+            case .perLookup: 1
+            case .perLookupRow: 2
+            }
+        }
     }
 
     public enum LookupError: Error, Sendable, CustomStringConvertible {
@@ -105,58 +118,80 @@ public struct EmbeddingBag: Sendable {
         public var style: PrefetchStyle
         public var distance: Int
         public var trials: [Trial]
+        /// Uniform lookups each trial ran, and how many rounds of trials (the best kept).
+        public var lookupsPerTrial: Int = 0
+        public var rounds: Int = 0
         /// Wall time of the whole tuning, seconds.
         public var seconds: Double
     }
 
     /// Distances `tunedPrefetch` tries by default, in lookups.
-    public static let tunedDistances = [8, 16, 32, 64, 128]
+    public static let tunedDistances = [8, 16, 24, 32, 64, 128]
+    /// What `tunedPrefetch` may spend by default, seconds (it takes at least one batch of
+    /// 32,768 lookups per trial, so a very slow table can take longer).
+    public static let tuningBudgetSeconds = 0.2
 
     /// The fastest prefetch style and distance for this table, threads and kernel on this
     /// CPU, timed on the table itself with uniform random lookups (the case prefetch is
-    /// for): each (style, distance) runs 2 batches of 32,768 lookups per round after one
-    /// warm-up batch, `rounds` rounds taken in turn, the best time of each kept. About
-    /// 1.3 M lookups in all with the defaults: 0.03 s at 50 M lookups/s, 0.15 s at 9 M.
+    /// for): after two warm-up batches of 32,768 lookups, each (style, distance) runs as
+    /// many batches per round (1 to 8) as fit `budgetSeconds` at the warm-up's pace,
+    /// `rounds` rounds taken in turn, the best time of each kept; the batches cycle through
+    /// 16 of fresh indices, so no trial finds the rows an earlier one left in the cache.
+    /// 3 styles × 6 distances × 3 rounds: 0.2 s wherever a batch takes under 3.7 ms (9 M
+    /// lookups/s).
     public func tunedPrefetch(distances: [Int] = EmbeddingBag.tunedDistances, styles: [PrefetchStyle] = PrefetchStyle.allCases,
-                              rounds: Int = 2) -> PrefetchTuning {
+                              rounds: Int = 3, budgetSeconds: Double = EmbeddingBag.tuningBudgetSeconds) -> PrefetchTuning {
         let started = MonotonicClock.nanoseconds()
         let candidates = styles.flatMap { style in distances.filter { $0 > 0 }.map { (style, $0) } }
         guard !options.deduplicate, kernel != .swift, !candidates.isEmpty else {
             return PrefetchTuning(style: options.prefetchStyle, distance: options.prefetchDistance, trials: [], seconds: 0)
         }
-        let bags = 1024, pooling = 32, batches = 2
+        // A pool of batches of fresh uniform indices, used in turn: each batch's 32,768 rows
+        // (16 MiB of fp32 rows of 128) are out of the cache by the time it comes round again.
+        let bags = 1024, pooling = 32, pool = 16, rounds = max(1, rounds)
         var generator = SplitMix64(seed: 7)
-        let indices = (0..<((batches + 1) * bags * pooling)).map { _ in Int32(generator.next(below: table.rows)) }
+        let indices = (0..<(pool * bags * pooling)).map { _ in Int32(generator.next(below: table.rows)) }
         let offsets = (0..<bags).map { Int32($0 * pooling) }
         var output = [Float](repeating: 0, count: bags * table.dim)
         var best = [UInt64](repeating: .max, count: candidates.count)
+        var batches = 1
         indices.withUnsafeBufferPointer { all in
             offsets.withUnsafeBufferPointer { offsetBuffer in
                 output.withUnsafeMutableBufferPointer { out in
-                    func run(_ trial: EmbeddingBag, batch: Int) {
-                        let slice = UnsafeBufferPointer(rebasing: all[(batch * bags * pooling)..<((batch + 1) * bags * pooling)])
+                    var next = 0  // the next batch of the pool
+                    func run(_ trial: EmbeddingBag) {
+                        let slice = UnsafeBufferPointer(rebasing: all[(next * bags * pooling)..<((next + 1) * bags * pooling)])
                         try? trial.lookup(indices: slice, offsets: offsetBuffer, weights: nil, output: out, indicesChecked: true)
+                        next = (next + 1) % pool
                     }
-                    run(self, batch: batches)  // warm-up: threads started, code and page tables touched
-                    for _ in 0..<max(1, rounds) {
+                    // Warm-up (threads started, code and page tables touched), then as many
+                    // batches per trial as the budget allows at the warm-up's pace (1 to 8).
+                    run(self)
+                    let begun = MonotonicClock.nanoseconds()
+                    run(self)
+                    let perBatch = Double(MonotonicClock.nanoseconds() - begun) / 1e9
+                    let left = budgetSeconds - Double(MonotonicClock.nanoseconds() - started) / 1e9
+                    batches = max(1, min(8, Int(left / (perBatch * Double(candidates.count * rounds)))))
+                    for _ in 0..<rounds {
                         for (index, candidate) in candidates.enumerated() {
                             var trial = self
                             trial.options.prefetchStyle = candidate.0
                             trial.options.prefetchDistance = candidate.1
                             let begun = MonotonicClock.nanoseconds()
-                            for batch in 0..<batches { run(trial, batch: batch) }
+                            for _ in 0..<batches { run(trial) }
                             best[index] = min(best[index], MonotonicClock.nanoseconds() - begun)
                         }
                     }
                 }
             }
         }
-        let lookups = Double(batches * bags * pooling)
+        let perTrial = batches * bags * pooling
+        let lookups = Double(perTrial)
         let trials = zip(candidates, best).map { candidate, nanoseconds in
             PrefetchTuning.Trial(style: candidate.0, distance: candidate.1, lookupsPerSecond: lookups / (Double(max(1, nanoseconds)) / 1e9))
         }
         let chosen = trials.max { $0.lookupsPerSecond < $1.lookupsPerSecond }!
-        return PrefetchTuning(style: chosen.style, distance: chosen.distance, trials: trials,
+        return PrefetchTuning(style: chosen.style, distance: chosen.distance, trials: trials, lookupsPerTrial: perTrial, rounds: rounds,
                               seconds: Double(MonotonicClock.nanoseconds() - started) / 1e9)
     }
 
@@ -219,16 +254,40 @@ public struct EmbeddingBag: Sendable {
 
     /// Runs `body` over slices of `0..<bags`, on up to `options.threads` threads: each gets
     /// at least `lookupsPerThread` of the `lookups` (waking a thread costs microseconds).
+    /// The bags are dealt in chunks (8 per thread, at least 16 bags each) that the threads
+    /// take from a shared counter as they finish, so a thread whose bags hit the cache
+    /// more (skewed indices) takes more of them instead of waiting at the end of the call
+    /// (fp32 Zipf, 2 threads: halves left one thread idle for a fifth of the call).
+    /// Dedup keeps one slice per thread: its scan for first uses spans the slice.
     func splitBags(_ bags: Int, lookups: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
         let threads = max(1, min(options.threads, bags, lookups / Self.lookupsPerThread))
-        if threads > 1, let pool = pool.pool(workers: threads - 1) {
+        guard threads > 1, let pool = pool.pool(workers: threads - 1) else {
+            body(0..<bags)  // one thread, or no thread could be started
+            return
+        }
+        if options.deduplicate {
             pool.run(tasks: threads) { thread in
                 body((bags * thread / threads)..<(bags * (thread + 1) / threads))
             }
-        } else {
-            body(0..<bags)  // one thread, or no thread could be started
+            return
+        }
+        let chunk = max(16, bags / (threads * 8))
+        let next = ChunkCounter()
+        pool.run(tasks: threads) { _ in
+            while true {
+                let first = next.take(chunk)
+                guard first < bags else { return }
+                body(first..<min(bags, first + chunk))
+            }
         }
     }
+}
+
+/// The next unclaimed bag of a lookup call, shared by its threads.
+final class ChunkCounter: Sendable {
+    private let next = Atomic<Int>(0)
+    /// Claims `count` bags; returns the first.
+    func take(_ count: Int) -> Int { next.add(count, ordering: .relaxed).oldValue }
 }
 
 /// One lookup call's inputs, shared by its threads (each writes its own bags).
@@ -278,7 +337,7 @@ private struct BagWork: @unchecked Sendable {
             withKernelCache { cache in
                 sum(table.base, table.dim, table.storage.kernelFormat, indices.baseAddress, indices.count,
                     offsets.baseAddress, offsets.count, bags.lowerBound, bags.upperBound, weights?.baseAddress,
-                    output.baseAddress, distance, bag.options.prefetchStyle == .perLookup ? 1 : 0, cache, distinct)
+                    output.baseAddress, distance, bag.options.prefetchStyle.kernelCode, cache, distinct)
             }
             return
         }

@@ -29,13 +29,17 @@ public enum EmbedText {
         if knobs.contains(.prefetchEach) {
             lines.append("  prefetch-each: each lookup asks for the row \(distance(.prefetchEach)) lookups after it, into L2, line by line as it loads its own (8-bit: the whole row first)")
         }
+        if knobs.contains(.prefetchRow) {
+            lines.append("  prefetch-row: each lookup asks for the whole row \(distance(.prefetchRow)) lookups after it, into L2, before summing its own")
+        }
         for (storage, tuning) in (report.prefetchTuning ?? [:]).sorted(by: { $0.key < $1.key }) {
             let styles = EmbeddingBag.PrefetchStyle.allCases.compactMap { style -> String? in
                 let trials = tuning.trials.filter { $0.style == style }
                 guard let best = trials.max(by: { $0.lookupsPerSecond < $1.lookupsPerSecond }) else { return nil }
                 return String(format: "%@ %d (%.1f M)", style.rawValue, best.distance, best.lookupsPerSecond / 1e6)
             }
-            lines.append(String(format: "  %@ prefetch distance tuned on the table (%d trials of 65,536 uniform lookups, %.2f s): best ", storage, tuning.trials.count, tuning.seconds)
+            lines.append(String(format: "  %@ prefetch tuned on the table (%d settings, best of %d rounds of %d uniform lookups each, %.2f s): best ",
+                                storage, tuning.trials.count, tuning.rounds, tuning.lookupsPerTrial, tuning.seconds)
                          + styles.joined(separator: ", "))
         }
         lines.append("  kernel: \(report.kernel)")
@@ -45,10 +49,14 @@ public enum EmbedText {
             }
         }
         for limit in report.gatherLimits {
-            let swept = (limit.byDistance ?? [:]).sorted { $0.key < $1.key }.map { String(format: "%d: %.1f", $0.key, $0.value / 1e6) }.joined(separator: ", ")
-            lines.append(String(format: "  gather limit, %@: %.1f M lookups/s with plain loads, best %.1f M with prefetch %@ ahead (every line of each row read whole, nothing summed, %d thread%@; M by distance %@)",
+            let swept = { (rates: [Int: Double]?) in
+                (rates ?? [:]).sorted { $0.key < $1.key }.map { String(format: "%d: %.1f", $0.key, $0.value / 1e6) }.joined(separator: ", ")
+            }
+            lines.append(String(format: "  gather limit, %@: %.1f M lookups/s with plain loads, best %.1f M prefetching %@ %@ ahead (every line of each row read whole, nothing summed, %d thread%@)",
                                 limit.storage.rawValue, limit.lookupsPerSecond / 1e6, limit.prefetchedLookupsPerSecond / 1e6,
-                                limit.prefetchedDistance.map(String.init) ?? "-", report.threads, report.threads == 1 ? "" : "s", swept))
+                                limit.prefetchedStyle == .perLookupRow ? "whole rows into L1" : limit.prefetchedStyle == .burst ? "in bursts before each bag" : "line by line into L2",
+                                limit.prefetchedDistance.map(String.init) ?? "-", report.threads, report.threads == 1 ? "" : "s"))
+            lines.append("    M lookups/s by distance, line by line into L2: \(swept(limit.byDistance)); whole rows into L1: \(swept(limit.byRowDistance)); bursts: \(swept(limit.byBurstDistance))")
         }
         for warning in report.warnings ?? [] { lines.append("  WARNING: " + warning) }
         var table = TextTable(header: ["dtype", "knob", "M lookups/s", "GB/s", "vs plain", "of plain gather", "of best gather"])

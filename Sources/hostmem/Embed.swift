@@ -56,7 +56,7 @@ struct Embed: AsyncParsableCommand {
     @Option(name: .long, help: "Threads (bags are split among them).")
     var threads = 1
 
-    @Option(name: .long, help: ArgumentHelp("Prefetch knobs: before each bag, prefetch the rows up to N lookups past it (prefetch-each: each lookup the row N after it; dedup: N distinct rows). auto: each style's fastest of 8, 16, 32, 64 and 128, timed on each table first (dedup: 32).", valueName: "N|auto"))
+    @Option(name: .long, help: ArgumentHelp("Prefetch knobs: before each bag, prefetch the rows up to N lookups past it (prefetch-each: each lookup the row N after it; dedup: N distinct rows). auto: each style's fastest of 8, 16, 24, 32, 64 and 128, timed on each table first (about 0.2 s; dedup: 32).", valueName: "N|auto"))
     var prefetchDistance = Distance.auto
 
     enum Distance: ExpressibleByArgument, Equatable {
@@ -67,7 +67,7 @@ struct Embed: AsyncParsableCommand {
         var defaultValueDescription: String { "auto" }
     }
 
-    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch, prefetch-each (default: all).", valueName: "LIST"))
+    @Option(name: .long, help: ArgumentHelp("Knobs to measure, comma-separated: plain, dedup, sort+dedup, hot-cache, prefetch, prefetch-each, prefetch-row (default: all).", valueName: "LIST"))
     var knobs: CommaList<EmbeddingBenchmark.Knob>?
 
     @Option(name: .long, help: "Hot-row cache size.")

@@ -191,9 +191,10 @@ struct EmbeddingBagTests {
         options.prefetchDistance = 5
         let bag = EmbeddingBag(table: table, mode: .sum, options: options)
         guard bag.kernel != .swift else { return }  // a CPU without AVX2: nothing to tune
-        let tuning = bag.tunedPrefetch(distances: [4, 16, 64])
+        let tuning = bag.tunedPrefetch(distances: [4, 16, 64], styles: [.burst, .perLookup])
         #expect(tuning.trials.count == 6)
         #expect(Set(tuning.trials.map { "\($0.style.rawValue)/\($0.distance)" }) == ["burst/4", "burst/16", "burst/64", "per-lookup/4", "per-lookup/16", "per-lookup/64"])
+        #expect(bag.tunedPrefetch(distances: [8]).trials.map(\.style) == EmbeddingBag.PrefetchStyle.allCases)
         #expect(tuning.trials.allSatisfy { $0.lookupsPerSecond > 0 })
         let fastest = tuning.trials.max { $0.lookupsPerSecond < $1.lookupsPerSecond }!
         #expect(tuning.style == fastest.style && tuning.distance == fastest.distance && tuning.seconds > 0)

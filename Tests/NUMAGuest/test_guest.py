@@ -147,6 +147,24 @@ def test_doctor_on_a_job_placed_wrong_and_right(memory_node, warned):
         assert "numactl --cpunodebind=1 --membind=1" in remote[0]["fix"], remote[0]["fix"]
 
 
+@pytest.mark.parametrize("cpus,warned", [("0,1", True), ("0,0", False)])
+def test_doctor_on_workers_spread_over_the_nodes(cpus, warned):
+    """Two forked workers computing on CPUs 0 and 1 (one per node): workers-across-sockets,
+    its fix binding the job to node 0, where its main process runs; both on CPU 0: none."""
+    script = (f"{PYTHON} Tests/NUMAGuest/spread_job.py 40 /tmp/ready {cpus} & "
+              "while [ ! -e /tmp/ready ]; do sleep 1; done; "
+              f"{HOSTMEM} doctor --pid $! --no-calibration --seconds 4 --json")
+    status, out = guest(2, "sh", "-c", script)
+    assert status == 0, out
+    report = json.loads(out[out.index("{"):])
+    workers = [process for process in report["job"]["processes"] if process["role"] == "worker"]
+    assert len(workers) == 2, [(process["pid"], process["role"]) for process in report["job"]["processes"]]
+    spread = [finding for finding in report["findings"] if finding["id"] == "workers-across-sockets"]
+    assert bool(spread) == warned, [finding["id"] for finding in report["findings"]]
+    if warned:
+        assert "numactl --cpunodebind=0 --membind=0" in spread[0]["fix"], spread[0]["fix"]
+
+
 def test_bench_numa_fills_the_matrix_with_pages_on_each_memory_node():
     """Every (CPU node, memory node) pair measured, its buffer bound to the memory node and
     found there page by page (move_pages), the distance the kernel's. The times in the

@@ -72,7 +72,7 @@ struct BenchCLITests {
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let results = report["results"] as? [[String: Any]] ?? []
-        #expect(results.count == 12, "2 dtypes × 6 knobs")
+        #expect(results.count == 14, "2 dtypes × 7 knobs")
         #expect(results.allSatisfy { ($0["lookupsPerSecond"] as? Double ?? 0) > 0 })
         // Each knob as a share of the gather limit of its table, both measured in this run.
         let limits = report["gatherLimits"] as? [[String: Any]] ?? []
@@ -87,16 +87,19 @@ struct BenchCLITests {
         // The limit sweeps its prefetch distance; its best is what the shares of the best are against.
         for limit in limits {
             let swept = limit["byDistance"] as? [String: Double] ?? [:]
-            #expect(Set(swept.keys) == ["0", "2", "4", "8", "16", "32", "64", "128"])
-            #expect(limit["prefetchedLookupsPerSecond"] as? Double == swept.filter { $0.key != "0" }.values.max())
+            let rows = limit["byRowDistance"] as? [String: Double] ?? [:]
+            let bursts = limit["byBurstDistance"] as? [String: Double] ?? [:]
+            #expect(Set(swept.keys) == ["0", "4", "8", "16", "32", "64", "128"] && Set(rows.keys) == ["4", "8", "16", "32", "64"])
+            #expect(Set(bursts.keys) == ["16", "32", "64", "128"])
+            #expect(limit["prefetchedLookupsPerSecond"] as? Double == (swept.filter { $0.key != "0" }.values.map { $0 } + rows.values + bursts.values).max())
         }
         // The prefetch distance tuned on each table, per style; each prefetch knob ran with its style's best.
         let tuning = report["prefetchTuning"] as? [String: [String: Any]] ?? [:]
         #expect(tuning.keys.sorted() == ["float32", "int8RowWise"])
         for (storage, tuned) in tuning {
             let trials = tuned["trials"] as? [[String: Any]] ?? []
-            #expect(trials.count == 10, "2 styles × 5 distances")
-            for (knob, style) in [("prefetch", "burst"), ("prefetch-each", "per-lookup")] {
+            #expect(trials.count == 18, "3 styles × 6 distances")
+            for (knob, style) in [("prefetch", "burst"), ("prefetch-each", "per-lookup"), ("prefetch-row", "per-lookup-row")] {
                 let best = trials.filter { $0["style"] as? String == style }.max { ($0["lookupsPerSecond"] as! Double) < ($1["lookupsPerSecond"] as! Double) }
                 let ran = results.first { $0["storage"] as? String == storage && $0["knob"] as? String == knob }
                 #expect(ran?["prefetchDistance"] as? Int == best?["distance"] as? Int, "\(storage) \(knob)")

@@ -15,18 +15,20 @@ class EmbeddingBag:
 
     table: a (rows, dim) array, copied (float32; dtype="int8" stores it 8-bit row-wise
     quantized, a scale and a bias per row). threads: worker threads per lookup. prefetch:
-    ask for rows this many lookups ahead (0: off; "auto": the fastest of 8, 16, 32, 64 and
-    128 here), prefetch_style "burst" (the rows past each bag before summing it),
-    "per-lookup" (each lookup the row `prefetch` after it), or "auto": the faster here.
-    What is "auto" is timed on this table when it is made (both: about 1.3 M lookups,
-    0.03-0.15 s) and the fastest kept, which depends on the CPU and the table;
+    ask for rows this many lookups ahead (0: off; "auto": the fastest of 8, 16, 24, 32, 64
+    and 128 here), prefetch_style "burst" (the rows past each bag before summing it),
+    "per-lookup" (each lookup the row `prefetch` after it, fp32 line by line as it reads its
+    own), "per-lookup-row" (the same, the whole row first), or "auto": the fastest here.
+    What is "auto" is timed on this table when it is made (about 0.2 s) and the fastest
+    kept, which depends on the CPU and the table;
     `self.prefetch` and `self.prefetch_style` say what was chosen.
     numa_node: bind the stored table's pages to this NUMA node (moved there after it is
     made; `pages_by_node()` shows where they are). Run the lookups on that node's CPUs too:
     hostmem.numa.bind_to_node before making the bag.
     """
 
-    _STYLES = {"burst": 0, "per-lookup": 1, "auto": 2}
+    _STYLES = {"burst": 0, "per-lookup": 1, "auto": 2, "per-lookup-row": 3}
+    _CHOSEN = {0: "burst", 1: "per-lookup", 3: "per-lookup-row"}
 
     def __init__(self, table: Any, mode: str = "sum", dtype: str = "float32", threads: int = 1, prefetch: Union[int, str] = "auto",
                  prefetch_style: str = "auto", padding_idx: Optional[int] = None, include_last_offset: bool = False,
@@ -61,7 +63,7 @@ class EmbeddingBag:
         self._handle = handle
         distance, style = ctypes.c_int(), ctypes.c_int()
         _lib.check(_lib._lib.hostmem_bag_prefetch(handle, ctypes.byref(distance), ctypes.byref(style)))
-        self.prefetch, self.prefetch_style = distance.value, "per-lookup" if style.value == 1 else "burst"
+        self.prefetch, self.prefetch_style = distance.value, self._CHOSEN[style.value]
         self.rows, self.dim = array.shape
         self.mode, self.dtype, self.threads = mode, dtype, threads
         self.padding_idx, self.include_last_offset = padding_idx, bool(include_last_offset)

@@ -30,7 +30,7 @@ __all__ = ["EmbeddingBag", "QuantizedEmbeddingBag", "huge_pages"]
 
 _FORMATS = {torch.float32: 0, torch.float16: 2, torch.bfloat16: 3}
 _MODES = {"sum": 0, "mean": 1, "max": 2}
-_STYLES = {"burst": 0, "per-lookup": 1, "auto": 2}
+_STYLES = _PlainBag._STYLES
 
 
 class _Views:
@@ -94,15 +94,15 @@ def huge_pages(tensor: Tensor, collapse: bool = True) -> Tuple[int, int]:
 
 def tuned_prefetch(weight: Tensor, threads: int, prefetch: Union[int, str], style: str) -> Tuple[int, str]:
     """(distance, style): what of prefetch ("auto": 8-128 lookups) and style ("auto": burst
-    or per-lookup) is fastest for this weight's shape and dtype on this CPU, timed on the
-    weight (both: about 1.3 M lookups), as hostmem.EmbeddingBag chooses them."""
+    per-lookup or per-lookup-row) is fastest for this weight's shape and dtype on this CPU, timed on the
+    weight (about 0.2 s), as hostmem.EmbeddingBag chooses them."""
     handle = ctypes.c_void_p()
     _lib.check(_lib._lib.hostmem_bag_view(weight.data_ptr(), weight.shape[0], weight.shape[1], _FORMATS[weight.dtype], 0,
                                           threads, -1 if prefetch == "auto" else prefetch, _STYLES[style], ctypes.byref(handle)))
     try:
         distance, chosen = ctypes.c_int(), ctypes.c_int()
         _lib.check(_lib._lib.hostmem_bag_prefetch(handle, ctypes.byref(distance), ctypes.byref(chosen)))
-        return distance.value, "per-lookup" if chosen.value == 1 else "burst"
+        return distance.value, _PlainBag._CHOSEN[chosen.value]
     finally:
         _lib._lib.hostmem_bag_free(handle)
 
@@ -245,8 +245,8 @@ class EmbeddingBag(torch.nn.Module):
 
     hostmem's knobs, keyword-only: threads (None: torch.get_num_threads() at each call),
     prefetch (rows asked for this many lookups ahead; 0 off; "auto": the fastest of 8-128),
-    prefetch_style ("auto": the faster of burst and per-lookup; what is "auto" is timed on
-    the weight when the module is made, 0.03-0.15 s, and `self.prefetch`,
+    prefetch_style ("auto": the fastest of burst, per-lookup and per-lookup-row; what is "auto" is timed on
+    the weight when the module is made, about 0.2 s, and `self.prefetch`,
     `self.prefetch_style` say what was chosen), and huge_pages (True: the
     weight's memory is put on transparent huge pages when the module is made and whenever
     the weight moves, see huge_pages(); values unchanged; `huge_pages_state` says what the

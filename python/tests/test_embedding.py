@@ -141,11 +141,11 @@ def test_the_torch_operator_and_opcheck(table):
 def test_prefetch_auto_chooses_a_distance_and_style_it_timed():
     table = np.random.default_rng(0).random((1 << 16, 64), dtype=np.float32)
     bag = hostmem.EmbeddingBag(table)  # prefetch="auto", prefetch_style="auto" by default
-    assert bag.prefetch in (8, 16, 32, 64, 128) and bag.prefetch_style in ("burst", "per-lookup")
+    assert bag.prefetch in (8, 16, 24, 32, 64, 128) and bag.prefetch_style in ("burst", "per-lookup", "per-lookup-row")
     fixed = hostmem.EmbeddingBag(table, prefetch=24, prefetch_style="auto")
     assert fixed.prefetch == 24
     styled = hostmem.EmbeddingBag(table, prefetch="auto", prefetch_style="per-lookup")
-    assert styled.prefetch in (8, 16, 32, 64, 128) and styled.prefetch_style == "per-lookup"
+    assert styled.prefetch in (8, 16, 24, 32, 64, 128) and styled.prefetch_style == "per-lookup"
     off = hostmem.EmbeddingBag(table, prefetch=0)
     assert off.prefetch == 0
     indices = np.arange(64, dtype=np.int64)

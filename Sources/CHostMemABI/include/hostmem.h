@@ -32,10 +32,11 @@ const char *hostmem_version(void);
 /* An embedding bag over a copy of a row-major float32 table of rows x dim. int8 != 0
  * stores it 8-bit row-wise quantized (scale and bias per row); mode 0 sums, 1 averages;
  * prefetch > 0 asks for the rows up to that many lookups ahead (0: none; -1: the fastest
- * of 8, 16, 32, 64 and 128 here): prefetch_style 0 in a burst before each bag, 1 one row
- * per lookup, 2 whichever of the two is faster here. What is tuned is timed on this table
- * at creation (both tuned: about 1.3 M lookups, 0.03-0.15 s); hostmem_bag_prefetch says
- * what was chosen. */
+ * of 8, 16, 24, 32, 64 and 128 here): prefetch_style 0 in a burst before each bag, 1 one row
+ * per lookup (fp32: line by line as its own is read), 3 one whole row per lookup before
+ * its own is read, 2 whichever is fastest here. What is tuned is timed on this table at
+ * creation (about 0.2 s); hostmem_bag_prefetch says what
+ * was chosen. */
 typedef struct hostmem_bag hostmem_bag;
 int hostmem_bag_create(const float *table, int64_t rows, int64_t dim, int int8, int mode, int threads, int prefetch,
                        int prefetch_style, hostmem_bag **out);
@@ -78,9 +79,9 @@ int hostmem_bag_gradient64(const float *gradient, int64_t dim, const int64_t *in
  * (HOSTMEM_SYSTEM) where the kernel refuses: THP off, or no MADV_COLLAPSE. */
 int hostmem_huge_pages(void *address, int64_t bytes, int collapse, int64_t *advised, int64_t *huge_now);
 /* rows, dim, the bytes of one stored row (dim x 4 for float32, dim + 8 for int8, dim x 2 for fp16 and bf16), and
- * the prefetch style in use (0 burst, 1 per lookup). */
+ * the prefetch style in use (0 burst, 1 per lookup, 3 per lookup whole rows). */
 int hostmem_bag_shape(const hostmem_bag *bag, int64_t *rows, int64_t *dim, int64_t *row_bytes, int *prefetch_style);
-/* The prefetch distance (lookups ahead, 0: off) and style (0 burst, 1 per lookup) in use. */
+/* The prefetch distance (lookups ahead, 0: off) and style (0 burst, 1 per lookup, 3 per lookup whole rows) in use. */
 int hostmem_bag_prefetch(const hostmem_bag *bag, int *distance, int *style);
 /* Where the bag's table lies (its first byte and size), for hostmem_place. */
 int hostmem_bag_table(const hostmem_bag *bag, const void **address, int64_t *bytes);

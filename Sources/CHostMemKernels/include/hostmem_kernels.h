@@ -61,8 +61,9 @@ long hostmem_first_uses(const int *indices, long count, long table_rows, int all
 /// `weights` may be NULL. Before each bag, the rows up to `prefetch` lookups past it are
 /// prefetched into L2 (0: none), each once; with `distinct` (NULL: none), the distinct
 /// rows up to `prefetch` first uses past it. `per_lookup` (without `distinct`): instead
-/// of a burst per bag, each lookup prefetches the row `prefetch` lookups after it (fp32:
-/// each line right after loading the same line of its own row).
+/// of a burst per bag, each lookup prefetches the row `prefetch` lookups after it (1 —
+/// fp32: each line right after loading the same line of its own row; 2: the whole row
+/// before its own; 8-bit rows are always prefetched whole).
 /// Rows the `cache` holds (NULL: none) are read
 /// from it. `dim` a multiple of 16 (AVX-512) or 8 (AVX2 + FMA); check the CPU first.
 void hostmem_bag_sum_avx512(const void *table, long dim, int format, const int *indices, long n_indices,
@@ -79,8 +80,11 @@ void hostmem_bag_sum_avx2(const void *table, long dim, int format, const int *in
 /// with the widest loads this CPU has (AVX-512: one per line; AVX2: two; else four),
 /// straight-line code for rows of up to 8 lines, with no arithmetic on them beyond an XOR; with `prefetch` > 0, each line read is followed by
 /// a request for the same line of row p + prefetch (into L2), and its last line when it
-/// spans one more. Returns the XOR.
-uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch);
+/// spans one more; with `prefetch` < 0, each row -prefetch ahead is asked for whole, into
+/// L1, before row p is read; with `burst` > 0 (and `prefetch` > 0), before each group of
+/// `burst` lookups the rows up to `prefetch` past the group are asked for, into L2, as the
+/// bag's burst prefetch does per bag. Returns the XOR.
+uint64_t hostmem_gather_rows(const void *table, long row_bytes, const int *indices, long count, long prefetch, long burst);
 
 /// Runs `iterations` rounds of 64 dependent integer additions (one per cycle on every
 /// CPU we know), so the core clock is (64 × iterations) / elapsed time.

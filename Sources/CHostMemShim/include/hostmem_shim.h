@@ -50,6 +50,16 @@ int hostmem_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t
 /// Reads a counter opened by hostmem_perf_open: value, time enabled, time running (ns).
 int hostmem_perf_read(int fd, uint64_t *value, uint64_t *enabled, uint64_t *running);
 
+/// A spin-wait hint (x86 `pause`, ARM `yield`): lets the sibling hardware thread run and
+/// saves power while a thread polls a flag.
+static inline void hostmem_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #pragma GCC visibility pop
 
 #endif
