@@ -76,7 +76,7 @@ struct EmbeddingBagTests {
         let cache = HotRowCache(table: table, bytes: 25 * table.rowBytes, hotRows: hot)
         #expect(cache.count == 25)
         for dedup in Self.dedups {
-            for (prefetch, style) in [(0, EmbeddingBag.PrefetchStyle.burst), (4, .burst), (4, .perLookup)] {
+            for (prefetch, style) in [(0, EmbeddingBag.PrefetchStyle.burst), (4, .burst), (4, .perLookup), (4, .perLookupRow)] {
                 for threads in [1, 3] {
                     for useCache in [false, true] {
                         for kernel in EmbeddingBag.Kernel.allCases {
@@ -123,7 +123,7 @@ struct EmbeddingBagTests {
             for row in [5, 9] { (writable + row * table.rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: table.rowBytes) }
             let nine = table.values(ofRow: 9)
             for kernel in EmbeddingBag.Kernel.allCases {
-                for (dedup, prefetch, style) in [(Dedup.off, 0, EmbeddingBag.PrefetchStyle.burst), (.off, 2, .burst), (.off, 2, .perLookup),
+                for (dedup, prefetch, style) in [(Dedup.off, 0, EmbeddingBag.PrefetchStyle.burst), (.off, 2, .burst), (.off, 2, .perLookup), (.off, 2, .perLookupRow),
                                                  (.bitmap, 0, .burst), (.sort, 0, .burst)] {
                     var options = EmbeddingBag.Options()
                     options.widestKernel = kernel

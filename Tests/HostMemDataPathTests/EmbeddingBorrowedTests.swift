@@ -28,7 +28,7 @@ struct EmbeddingBorrowedTests {
                 let raw = bytes.load(fromByteOffset: 2 * (3 * dim + 1), as: UInt16.self)
                 let widened = storage == .float16 ? Float(Float16(bitPattern: raw)) : Float(bitPattern: UInt32(raw) << 16)
                 #expect(table.values(ofRow: 3)[1] == widened)
-                for (prefetch, style) in [(0, EmbeddingBag.PrefetchStyle.burst), (4, .burst), (4, .perLookup)] {
+                for (prefetch, style) in [(0, EmbeddingBag.PrefetchStyle.burst), (4, .burst), (4, .perLookup), (4, .perLookupRow)] {
                     for threads in [1, 3] {
                         for kernel in EmbeddingBag.Kernel.allCases {
                             var options = EmbeddingBag.Options()

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import HostMemPlatform
 
 /// Whether this process may use the NUMA syscalls (a container's seccomp profile may
@@ -145,6 +148,23 @@ struct MemoryAndThreadTests {
             return caller
         }
         #expect(Array(UnsafeBufferPointer(start: counts + 3, count: 3)) == [200, 200, 200])
+    }
+
+    @Test("a worker pool hands over work whether its workers are polling or asleep (pauses past the polling time), and stops cleanly")
+    func workerPoolSleepsAndWakes() throws {
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+        counts.initialize(repeating: 0, count: 3)
+        defer { counts.deallocate() }
+        let box = UnsafeSendable(counts)
+        do {
+            let pool = try WorkerPool(workers: 2)
+            for round in 0..<60 {
+                // Every third call comes after the workers have gone to sleep, the others while they poll.
+                if round % 3 == 0 { usleep(UInt32(2 * WorkerPool.spinNanoseconds / 1000)) }
+                pool.run(tasks: 3) { task in box.pointer[task] += 1 }
+            }
+        }  // the pool is released here: its workers, asleep or polling, must stop
+        #expect(Array(UnsafeBufferPointer(start: counts, count: 3)) == [60, 60, 60])
     }
 }
 

@@ -148,9 +148,15 @@ def test_prefetch_auto_chooses_a_distance_and_style_it_timed():
     assert styled.prefetch in (8, 16, 24, 32, 64, 128) and styled.prefetch_style == "per-lookup"
     off = hostmem.EmbeddingBag(table, prefetch=0)
     assert off.prefetch == 0
-    indices = np.arange(64, dtype=np.int64)
-    offsets = np.arange(0, 64, 8, dtype=np.int64)
-    assert np.allclose(bag(indices, offsets), off(indices, offsets))
+    indices = np.random.default_rng(1).integers(0, 1 << 16, 4096)
+    offsets = np.arange(0, 4096, 8, dtype=np.int64)
+    expected = off(indices, offsets)
+    for style in ("burst", "per-lookup", "per-lookup-row"):
+        for dtype in ("float32", "int8"):
+            styled = hostmem.EmbeddingBag(table, dtype=dtype, prefetch=16, prefetch_style=style)
+            assert styled.prefetch_style == style
+            assert np.allclose(styled(indices, offsets), expected, atol=0.5 if dtype == "int8" else 1e-4), (style, dtype)
+    assert np.allclose(bag(indices, offsets), expected)
     for bad in ("fast", -1, 2000, True):
         with pytest.raises(hostmem.HostMemValueError, match="prefetch"):
             hostmem.EmbeddingBag(table, prefetch=bad)
