@@ -30,14 +30,14 @@ def table():
 
 @pytest.mark.parametrize("mode", ["sum", "mean"])
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("prefetch,style", [(0, "burst"), (32, "burst"), (32, "per-lookup"), (32, "auto")])
+@pytest.mark.parametrize("prefetch,style", [(0, "burst"), (32, "burst"), (32, "per-lookup"), (32, "per-lookup-row"), (32, "auto"), ("auto", "auto")])
 def test_fp32_equals_reference(table, mode, threads, prefetch, style):
     rng = np.random.default_rng(2)
     indices = rng.integers(0, 1000, size=20_000)
     offsets = np.sort(rng.choice(np.arange(1, 20_000), size=499, replace=False))
     offsets = np.concatenate([[0], offsets])
     bag = EmbeddingBag(table, mode=mode, threads=threads, prefetch=prefetch, prefetch_style=style)
-    assert bag.prefetch_style in ("burst", "per-lookup") and style in ("auto", bag.prefetch_style)
+    assert bag.prefetch_style in ("burst", "per-lookup", "per-lookup-row") and style in ("auto", bag.prefetch_style)
     got = bag(indices, offsets)
     assert got.shape == (500, 48) and got.dtype == np.float32
     np.testing.assert_allclose(got, reference(table, indices, offsets, mode), rtol=1e-4, atol=1e-4)
