@@ -20,6 +20,14 @@ public enum MachineKey {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// The CPU model when the CPU is emulated instruction by instruction (QEMU's TCG:
+    /// "QEMU TCG CPU version 2.5+"), where every time measured is the emulator's; nil on
+    /// hardware and under hardware virtualisation (KVM, whose guests show the host's model).
+    public static func emulatedCPU(cpuinfo: String? = try? FileSystem.readText(atPath: "/proc/cpuinfo")) -> String? {
+        guard let model = cpuinfo.flatMap(modelName), model.contains("TCG") else { return nil }
+        return model
+    }
+
     /// The first "model name" (x86) or "Model"/"CPU part" (Arm) line of /proc/cpuinfo.
     static func modelName(_ cpuinfo: String) -> String? {
         for key in ["model name", "Model", "CPU part"] {

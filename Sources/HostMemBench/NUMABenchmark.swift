@@ -65,6 +65,9 @@ public struct NUMABenchmark: Sendable {
         if cpuNodes.count == 1 && memoryNodes.count == 1 {
             notes.append("one NUMA node: a 1×1 matrix, no remote memory to compare (the mbind path is still exercised and checked)")
         }
+        if let model = MachineKey.emulatedCPU() {
+            notes.append("the CPU is emulated (\(model)): the times are the emulator's and say nothing of real memory; the placement and page counts are real")
+        }
         var pairs: [Pair] = []
         for cpuNode in cpuNodes {
             for memoryNode in memoryNodes {

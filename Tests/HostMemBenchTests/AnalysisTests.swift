@@ -140,6 +140,8 @@ struct ModelAndStatisticTests {
         #expect(MachineKey.modelName("processor\t: 0\nmodel name\t: AMD EPYC 9R14\n") == "AMD EPYC 9R14")
         #expect(MachineKey.modelName("processor\t: 0\nCPU part\t: 0xd0c\n") == "0xd0c")
         #expect(MachineKey.modelName("") == nil)
+        #expect(MachineKey.emulatedCPU(cpuinfo: "processor\t: 0\nmodel name\t: QEMU TCG CPU version 2.5+\n") == "QEMU TCG CPU version 2.5+")
+        #expect(MachineKey.emulatedCPU(cpuinfo: "processor\t: 0\nmodel name\t: AMD EPYC 9R14\n") == nil, "a KVM guest shows the host's model")
     }
 
     @Test("the machine key changes with the machine")

@@ -171,7 +171,9 @@ def test_bench_numa_fills_the_matrix_with_pages_on_each_memory_node():
     guest are emulated and are not checked."""
     status, out = guest(2, HOSTMEM, "bench", "numa", "--size", "8MiB", "--repetitions", "1", "--json")
     assert status == 0, out
-    pairs = json.loads(out)["numa"]["pairs"]
+    numa = json.loads(out)["numa"]
+    assert any("the CPU is emulated (QEMU TCG" in note for note in numa["notes"]), numa["notes"]
+    pairs = numa["pairs"]
     assert sorted((pair["cpuNode"], pair["memoryNode"]) for pair in pairs) == [(0, 0), (0, 1), (1, 0), (1, 1)]
     for pair in pairs:
         assert pair["distance"] == (10 if pair["cpuNode"] == pair["memoryNode"] else 21)
