@@ -223,7 +223,8 @@ public struct EmbeddingBenchmark: Sendable {
                 progress("\(storage.rawValue), tuning the prefetch distance")
                 var options = EmbeddingBag.Options()
                 options.threads = threads
-                let tuning = EmbeddingBag(table: table, mode: mode, options: options).tunedPrefetch()
+                // On this run's own indices: the distances that suit uniform lookups do not suit skewed ones.
+                let tuning = EmbeddingBag(table: table, mode: mode, options: options).tunedPrefetch(sample: all)
                 tunings[storage.rawValue] = tuning
                 for style in EmbeddingBag.PrefetchStyle.allCases {
                     distances[style] = tuning.trials.filter { $0.style == style }.max { $0.lookupsPerSecond < $1.lookupsPerSecond }?.distance

@@ -38,7 +38,7 @@ public enum EmbedText {
                 guard let best = trials.max(by: { $0.lookupsPerSecond < $1.lookupsPerSecond }) else { return nil }
                 return String(format: "%@ %d (%.1f M)", style.rawValue, best.distance, best.lookupsPerSecond / 1e6)
             }
-            lines.append(String(format: "  %@ prefetch tuned on the table (%d settings, best of %d rounds of %d uniform lookups each, %.2f s): best ",
+            lines.append(String(format: "  %@ prefetch tuned on the table (%d settings, best of %d rounds of %d of this run's lookups each, %.2f s): best ",
                                 storage, tuning.trials.count, tuning.rounds, tuning.lookupsPerTrial, tuning.seconds)
                          + styles.joined(separator: ", "))
         }
