@@ -123,6 +123,11 @@ public struct EmbeddingBag: Sendable {
         public var rounds: Int = 0
         /// Wall time of the whole tuning, seconds.
         public var seconds: Double
+
+        /// The fastest trial of `style`, if it was tried.
+        public func best(_ style: PrefetchStyle) -> Trial? {
+            trials.filter { $0.style == style }.max { $0.lookupsPerSecond < $1.lookupsPerSecond }
+        }
     }
 
     /// Distances `tunedPrefetch` tries by default, in lookups.

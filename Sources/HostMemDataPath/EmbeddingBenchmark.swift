@@ -216,19 +216,14 @@ public struct EmbeddingBenchmark: Sendable {
         var tunings: [String: EmbeddingBag.PrefetchTuning] = [:]
         for storage in [EmbeddingTable.Storage.float32, .int8RowWise] where storages.contains(storage) {
             guard let table = tables[storage] else { continue }
-            var distances: [EmbeddingBag.PrefetchStyle: Int] = [:]
-            if let prefetchDistance {
-                distances = [.burst: prefetchDistance, .perLookup: prefetchDistance, .perLookupRow: prefetchDistance]
-            } else if knobs.contains(.prefetch) || knobs.contains(.prefetchEach) || knobs.contains(.prefetchRow) {
+            var tuning: EmbeddingBag.PrefetchTuning?
+            if prefetchDistance == nil && knobs.contains(where: { [.prefetch, .prefetchEach, .prefetchRow].contains($0) }) {
                 progress("\(storage.rawValue), tuning the prefetch distance")
                 var options = EmbeddingBag.Options()
                 options.threads = threads
                 // On this run's own indices: the distances that suit uniform lookups do not suit skewed ones.
-                let tuning = EmbeddingBag(table: table, mode: mode, options: options).tunedPrefetch(sample: all)
+                tuning = EmbeddingBag(table: table, mode: mode, options: options).tunedPrefetch(sample: all)
                 tunings[storage.rawValue] = tuning
-                for style in EmbeddingBag.PrefetchStyle.allCases {
-                    distances[style] = tuning.trials.filter { $0.style == style }.max { $0.lookupsPerSecond < $1.lookupsPerSecond }?.distance
-                }
             }
             for knob in knobs {
                 progress("\(storage.rawValue), \(knob.rawValue)")
@@ -240,7 +235,8 @@ public struct EmbeddingBenchmark: Sendable {
                 switch knob {
                 case .plain, .hotCache: options.prefetchDistance = 0
                 case .dedup, .sortDedup: options.prefetchDistance = prefetchDistance ?? EmbeddingBag.dedupDistance  // its distinct rows
-                case .prefetch, .prefetchEach, .prefetchRow: options.prefetchDistance = distances[options.prefetchStyle] ?? EmbeddingBag.dedupDistance
+                case .prefetch, .prefetchEach, .prefetchRow:
+                    options.prefetchDistance = prefetchDistance ?? tuning?.best(knob.style)?.distance ?? EmbeddingBag.dedupDistance
                 }
                 var cache: HotRowCache?
                 if knob == .hotCache {

@@ -30,13 +30,11 @@ public enum EmbedText {
             lines.append("  prefetch-each: each lookup asks for the row \(distance(.prefetchEach)) lookups after it, into L2, line by line as it loads its own (8-bit: the whole row first)")
         }
         if knobs.contains(.prefetchRow) {
-            lines.append("  prefetch-row: each lookup asks for the whole row \(distance(.prefetchRow)) lookups after it, into L2, before summing its own")
+            lines.append("  prefetch-row: each lookup asks for the whole row \(distance(.prefetchRow)) lookups after it, into L1, before summing its own")
         }
         for (storage, tuning) in (report.prefetchTuning ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let styles = EmbeddingBag.PrefetchStyle.allCases.compactMap { style -> String? in
-                let trials = tuning.trials.filter { $0.style == style }
-                guard let best = trials.max(by: { $0.lookupsPerSecond < $1.lookupsPerSecond }) else { return nil }
-                return String(format: "%@ %d (%.1f M)", style.rawValue, best.distance, best.lookupsPerSecond / 1e6)
+            let styles = EmbeddingBag.PrefetchStyle.allCases.compactMap { style in
+                tuning.best(style).map { String(format: "%@ %d (%.1f M)", style.rawValue, $0.distance, $0.lookupsPerSecond / 1e6) }
             }
             lines.append(String(format: "  %@ prefetch tuned on the table (%d settings, best of %d rounds of %d of this run's lookups each, %.2f s): best ",
                                 storage, tuning.trials.count, tuning.rounds, tuning.lookupsPerTrial, tuning.seconds)

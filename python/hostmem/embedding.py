@@ -6,8 +6,14 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from . import _lib
+from . import _lib, numa
 from ._lib import HostMemNotImplementedError, HostMemTypeError, HostMemValueError
+
+
+def check_prefetch(prefetch: Any) -> None:
+    """A prefetch distance is an integer in 0..1024 or "auto"; anything else is refused."""
+    if prefetch != "auto" and (not isinstance(prefetch, int) or isinstance(prefetch, bool) or not 0 <= prefetch <= 1024):
+        raise HostMemValueError(f"prefetch must be an integer in 0..1024 or 'auto', not {prefetch!r}")
 
 
 class EmbeddingBag:
@@ -45,8 +51,7 @@ class EmbeddingBag:
         array = np.ascontiguousarray(array, dtype=np.float32)
         if not isinstance(threads, int) or threads < 1:
             raise HostMemValueError(f"threads must be a positive integer, not {threads!r}")
-        if prefetch != "auto" and (not isinstance(prefetch, int) or isinstance(prefetch, bool) or not 0 <= prefetch <= 1024):
-            raise HostMemValueError(f"prefetch must be an integer in 0..1024 or 'auto', not {prefetch!r}")
+        check_prefetch(prefetch)
         if padding_idx is not None:
             if not isinstance(padding_idx, (int, np.integer)) or not -array.shape[0] <= padding_idx < array.shape[0]:
                 raise HostMemValueError(f"padding_idx must be within the table's {array.shape[0]} rows, not {padding_idx!r}")
@@ -73,7 +78,6 @@ class EmbeddingBag:
             self._place(numa_node)
 
     def _place(self, node: int) -> Dict[int, int]:
-        from . import numa
         if self._handle is None:
             raise HostMemValueError("the EmbeddingBag is closed")
         address, size = ctypes.c_void_p(), ctypes.c_int64()

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from . import _lib, numa
 from ._lib import HostMemError, HostMemNotImplementedError, HostMemTypeError, HostMemValueError
-from .embedding import EmbeddingBag as _PlainBag, prepare
+from .embedding import EmbeddingBag as _PlainBag, check_prefetch, prepare
 
 __all__ = ["EmbeddingBag", "QuantizedEmbeddingBag", "huge_pages"]
 
@@ -270,8 +270,7 @@ class EmbeddingBag(torch.nn.Module):
             padding_idx = padding_idx % num_embeddings
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise HostMemValueError(f"threads must be a positive integer or None, not {threads!r}")
-        if prefetch != "auto" and (not isinstance(prefetch, int) or isinstance(prefetch, bool) or not 0 <= prefetch <= 1024):
-            raise HostMemValueError(f"prefetch must be an integer in 0..1024 or 'auto', not {prefetch!r}")
+        check_prefetch(prefetch)
         if prefetch_style not in _STYLES:
             raise HostMemValueError(f"prefetch_style must be one of {', '.join(_STYLES)}, not {prefetch_style!r}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
