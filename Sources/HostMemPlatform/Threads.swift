@@ -141,7 +141,7 @@ public final class WorkerPool: @unchecked Sendable {
     private let group: ThreadGroup?
     private let turn = Semaphore(value: 1)
 
-    /// What the caller and the workers share. The body is written before `generation`
+    /// What the caller and the workers share. The body is written before `step`
     /// moves on and read after a worker sees it move (the atomics order the two).
     private final class Shared: @unchecked Sendable {
         let wake: [Semaphore]
@@ -154,12 +154,12 @@ public final class WorkerPool: @unchecked Sendable {
             func store(_ new: Int) { value.store(new, ordering: .sequentiallyConsistent) }
             func exchange(_ new: Int) -> Int { value.exchange(new, ordering: .sequentiallyConsistent) }
         }
-        /// Moves on once per step; a worker runs when it sees a value it has not run.
-        let generation = Atomic<Int>(0)
+        /// The step: its number << 16 | how many workers take part (the first that many),
+        /// in one value so that a worker never pairs one step's number with another's
+        /// count (it then ran a step twice). Written only by the caller holding `turn`.
+        let step = Atomic<Int>(0)
         /// Tasks of the current step not finished yet.
         let pending = Atomic<Int>(0)
-        /// Workers that take part in the current step (the first `active` of them).
-        let active = Atomic<Int>(0)
         var body: (@Sendable (Int) -> Void)?
         let stopping = Atomic<Bool>(false)
         init(workers: Int) {
@@ -178,19 +178,19 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         group = try ThreadGroup(placements: [[Int]?](repeating: nil, count: self.workers)) { index in
-            var seen = 0
+            var seen = 0  // the number of the last step this worker saw
             while true {
                 // Poll for a new step, then sleep until one is posted.
                 let started = MonotonicClock.nanoseconds()
                 var polls = 0
-                while shared.generation.load(ordering: .acquiring) == seen && !shared.stopping.load(ordering: .acquiring) {
+                while shared.step.load(ordering: .acquiring) >> 16 == seen && !shared.stopping.load(ordering: .acquiring) {
                     hostmem_cpu_relax()
                     polls += 1
                     if polls & 63 == 0 && MonotonicClock.nanoseconds() - started > Self.spinNanoseconds {
                         shared.sleeping[index].store(1)
                         // Posted between the poll and the flag: take it back, unless the
                         // caller already saw the flag and signalled (then consume the signal).
-                        if shared.generation.load(ordering: .sequentiallyConsistent) != seen || shared.stopping.load(ordering: .sequentiallyConsistent) {
+                        if shared.step.load(ordering: .sequentiallyConsistent) >> 16 != seen || shared.stopping.load(ordering: .sequentiallyConsistent) {
                             if shared.sleeping[index].exchange(0) == 0 { shared.wake[index].wait() }
                         } else {
                             shared.wake[index].wait()
@@ -199,8 +199,9 @@ public final class WorkerPool: @unchecked Sendable {
                     }
                 }
                 if shared.stopping.load(ordering: .acquiring) { return }
-                seen = shared.generation.load(ordering: .acquiring)
-                if index < shared.active.load(ordering: .acquiring) {
+                let step = shared.step.load(ordering: .acquiring)
+                seen = step >> 16
+                if index < step & 0xffff {
                     shared.body?(index + 1)
                     shared.pending.subtract(1, ordering: .releasing)
                 }
@@ -218,9 +219,9 @@ public final class WorkerPool: @unchecked Sendable {
         turn.wait()
         defer { turn.signal() }
         shared.body = body
-        shared.active.store(tasks - 1, ordering: .releasing)
         shared.pending.store(tasks - 1, ordering: .releasing)
-        shared.generation.add(1, ordering: .sequentiallyConsistent)
+        let number = (shared.step.load(ordering: .relaxed) >> 16) + 1
+        shared.step.store(number << 16 | (tasks - 1), ordering: .sequentiallyConsistent)
         for worker in 0..<workers where shared.sleeping[worker].exchange(0) == 1 {
             shared.wake[worker].signal()
         }
